@@ -1,0 +1,112 @@
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+
+
+class Category(models.Model):
+    organization = models.ForeignKey(
+        "users.Organization", on_delete=models.CASCADE, related_name="categories"
+    )
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(
+                "organization", Lower("name"), name="inventory_category_name_ci_unique_per_org"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "name", "id"])]
+
+    def __str__(self):
+        return self.name
+
+
+class Product(models.Model):
+    """A stock-keeping unit, or a product whose variations keep the stock.
+
+    `quantity` is written only by `stock.services`, always together with a StockMovement.
+    """
+
+    organization = models.ForeignKey(
+        "users.Organization", on_delete=models.CASCADE, related_name="products"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="variations"
+    )
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="products"
+    )
+    supplier = models.ForeignKey(
+        "suppliers.Supplier",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="products",
+    )
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    cost_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    quantity = models.IntegerField(default=0)
+    low_stock_threshold = models.IntegerField(default=0)
+    expiration_date = models.DateField(null=True, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    # True while the product has variations: it then keeps no stock of its own.
+    has_variations = models.BooleanField(default=False)
+    is_archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "sku"], name="inventory_product_sku_unique_per_org"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0), name="inventory_product_quantity_gte_0"
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="inventory_product_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(cost_price__isnull=True) | Q(cost_price__gte=0),
+                name="inventory_product_cost_price_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(low_stock_threshold__gte=0),
+                name="inventory_product_threshold_gte_0",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "name", "id"]),
+            models.Index(fields=["organization", "sku"]),
+            models.Index(fields=["organization", "price", "id"]),
+            models.Index(fields=["organization", "quantity", "id"]),
+            models.Index(fields=["organization", "created_at", "id"]),
+            models.Index(fields=["organization", "updated_at", "id"]),
+            models.Index(fields=["organization", "category", "id"]),
+            models.Index(fields=["organization", "supplier", "id"]),
+            models.Index(fields=["organization", "parent", "id"]),
+            models.Index(
+                fields=["organization", "expiration_date"],
+                condition=Q(expiration_date__isnull=False, is_archived=False),
+                name="inventory_product_expiring",
+            ),
+            models.Index(
+                fields=["organization", "id"],
+                condition=Q(
+                    quantity__lte=F("low_stock_threshold"),
+                    is_archived=False,
+                    has_variations=False,
+                ),
+                name="inventory_product_low_stock",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.sku} {self.name}"

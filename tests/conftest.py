@@ -1,0 +1,135 @@
+import os
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from stock import services as stock_services
+from tests.factories import OrganizationFactory, ProductFactory, UserFactory
+from users.models import Role
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests are skipped on SQLite locally, and never skipped in CI."""
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    if on_postgres:
+        return
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        raise pytest.UsageError(
+            "CI must run the suite on PostgreSQL: set DATABASE_URL=postgres://..."
+        )
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache(request):
+    """Throttle counters live in the cache (Redis in CI): every test starts clean.
+
+    Without Redis the cache is a database table, reachable only from tests that use the db.
+    """
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        request.fixturenames
+    )
+    from django.conf import settings
+
+    if uses_db:
+        request.getfixturevalue("db")  # set the test database up before touching the cache
+    elif "redis" not in settings.CACHES["default"]["BACKEND"].lower():
+        yield
+        return
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def client_for(user, *, scheme="Bearer") -> APIClient:
+    """An API client that authenticates as `user` with a real JWT (or DRF token)."""
+    client = APIClient()
+    if scheme == "Bearer":
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    else:
+        from rest_framework.authtoken.models import Token
+
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def organization(db):
+    return OrganizationFactory(name="Corner Shop")
+
+
+@pytest.fixture
+def other_organization(db):
+    return OrganizationFactory(name="Rival Shop")
+
+
+@pytest.fixture
+def admin_user(organization):
+    return UserFactory(username="alice", organization=organization, role=Role.ADMIN)
+
+
+@pytest.fixture
+def manager_user(organization):
+    return UserFactory(username="mike", organization=organization, role=Role.MANAGER)
+
+
+@pytest.fixture
+def sales_user(organization):
+    return UserFactory(username="sam", organization=organization, role=Role.SALES)
+
+
+@pytest.fixture
+def other_admin_user(other_organization):
+    return UserFactory(username="oscar", organization=other_organization, role=Role.ADMIN)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def manager_client(manager_user):
+    return client_for(manager_user)
+
+
+@pytest.fixture
+def sales_client(sales_user):
+    return client_for(sales_user)
+
+
+@pytest.fixture
+def other_admin_client(other_admin_user):
+    return client_for(other_admin_user)
+
+
+@pytest.fixture
+def stocked():
+    """Make a product with opening stock recorded in the ledger (an `initial` movement)."""
+
+    def make(quantity=0, user=None, **fields):
+        product = ProductFactory(**fields)
+        stock_services.record_initial_stock(product=product, quantity=quantity, user=user)
+        product.refresh_from_db()
+        return product
+
+    return make
+
+
+@pytest.fixture
+def on_postgres():
+    return connection.vendor == "postgresql"

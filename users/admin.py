@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from users.models import Organization, User
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "created_at"]
+    search_fields = ["name"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "email", "organization", "is_active", "is_staff", "last_login"]
+    list_filter = ["is_active", "is_staff", "groups", "organization"]
+    list_select_related = ["organization"]
+    search_fields = ["username", "email", "first_name", "last_name", "organization__name"]
+    autocomplete_fields = ["organization"]
+    fieldsets = [
+        *DjangoUserAdmin.fieldsets,
+        ("Organization", {"fields": ["organization"]}),
+    ]
+    add_fieldsets = [
+        *DjangoUserAdmin.add_fieldsets,
+        ("Organization", {"fields": ["organization"]}),
+    ]

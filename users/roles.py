@@ -1,0 +1,78 @@
+"""The roles of API.md's role table, as Django groups with model permissions.
+
+`ROLE_PERMISSIONS` is the single source of what each role may do. Groups are created by a data
+migration; their permissions are (re)synchronised after every `migrate`, when every app's
+permissions exist.
+"""
+
+from users.models import Role
+
+ALL = ("view", "add", "change", "delete")
+READ = ("view",)
+WRITE = ("view", "add", "change")
+
+# model label -> actions, per role. Models that do not exist (yet) are skipped.
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    Role.ADMIN: {
+        "users.user": ALL,
+        "users.organization": ("view", "change"),
+        "auth.group": READ,
+        "auth.permission": READ,
+        "inventory.category": ALL,
+        "inventory.product": ALL,
+        "suppliers.supplier": ALL,
+        "stock.stockmovement": ("view", "add"),
+        "purchases.purchaseorder": ALL,
+        "purchases.purchaseorderitem": ALL,
+        "sales.salesorder": ALL,
+        "sales.salesorderitem": ALL,
+        "alerts.alertlog": READ,
+        "alerts.stockalert": READ,
+    },
+    Role.MANAGER: {
+        "users.organization": READ,
+        "inventory.category": ALL,
+        "inventory.product": WRITE,
+        "suppliers.supplier": ALL,
+        "stock.stockmovement": ("view", "add"),
+        "purchases.purchaseorder": ALL,
+        "purchases.purchaseorderitem": ALL,
+        "sales.salesorder": ALL,
+        "sales.salesorderitem": ALL,
+        "alerts.alertlog": READ,
+        "alerts.stockalert": READ,
+    },
+    Role.SALES: {
+        "users.organization": READ,
+        "inventory.category": READ,
+        "inventory.product": READ,
+        "suppliers.supplier": READ,
+        "stock.stockmovement": READ,
+        "sales.salesorder": ALL,
+        "sales.salesorderitem": ALL,
+        "alerts.alertlog": READ,
+        "alerts.stockalert": READ,
+    },
+}
+
+
+def role_permission_codenames(role: str) -> set[tuple[str, str]]:
+    """(app_label, codename) pairs the role should hold."""
+    pairs = set()
+    for label, actions in ROLE_PERMISSIONS[role].items():
+        app_label, model_name = label.split(".")
+        pairs.update((app_label, f"{action}_{model_name}") for action in actions)
+    return pairs
+
+
+def sync_role_permissions(sender=None, using="default", apps=None, **kwargs):
+    """Give each role group exactly the permissions of ROLE_PERMISSIONS (post_migrate)."""
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    for role in Role.values:
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        wanted = Q(pk__in=[])
+        for app_label, codename in role_permission_codenames(role):
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.using(using).filter(wanted))

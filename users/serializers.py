@@ -1,0 +1,121 @@
+from django.contrib.auth.models import Group, Permission
+from rest_framework import serializers
+
+from users.models import Organization, Role, User
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """A user as clients see it (`/api/users/me/`, register, login, user management)."""
+
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True, allow_null=True)
+    organization = OrganizationSerializer(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "first_name", "last_name", "role", "organization"]
+        read_only_fields = ["id", "username"]
+
+
+class MeSerializer(UserSerializer):
+    email = serializers.EmailField(required=False, allow_blank=False)
+
+
+def _username_taken(username: str) -> bool:
+    return User.objects.filter(username__iexact=username).exists()
+
+
+class UsernameField(serializers.RegexField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            r"^[\w.@+-]+\Z",
+            max_length=150,
+            error_messages={
+                "invalid": "Letters, digits and @/./+/-/_ only.",
+            },
+            **kwargs,
+        )
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = UsernameField()
+    email = serializers.EmailField()
+    password = serializers.CharField(
+        write_only=True, max_length=128, style={"input_type": "password"}
+    )
+    organization = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    def validate_username(self, value):
+        if _username_taken(value):
+            raise serializers.ValidationError("A user with that username already exists.")
+        return value
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class LoginResponseSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    token = serializers.CharField()
+    user = UserSerializer()
+
+
+class LogoutSerializer(serializers.Serializer):
+    refresh = serializers.CharField(required=False)
+
+
+class UserAdminSerializer(UserSerializer):
+    """Org admins manage their teammates: role and password are writable."""
+
+    username = UsernameField()
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    password = serializers.CharField(
+        write_only=True, required=False, max_length=128, style={"input_type": "password"}
+    )
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "is_active", "password"]
+        read_only_fields = ["id"]
+
+    def validate_username(self, value):
+        if self.instance is not None and self.instance.username.lower() == value.lower():
+            return value
+        if _username_taken(value):
+            raise serializers.ValidationError("A user with that username already exists.")
+        return value
+
+    def validate(self, attrs):
+        if self.instance is None and not attrs.get("password"):
+            raise serializers.ValidationError({"password": ["This field is required."]})
+        return attrs
+
+
+class GroupSerializer(serializers.ModelSerializer):
+    permissions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Group
+        fields = ["id", "name", "permissions"]
+
+    def get_permissions(self, group) -> list[str]:
+        return sorted(
+            f"{perm.content_type.app_label}.{perm.codename}" for perm in group.permissions.all()
+        )
+
+
+class PermissionSerializer(serializers.ModelSerializer):
+    app_label = serializers.CharField(source="content_type.app_label", read_only=True)
+    model = serializers.CharField(source="content_type.model", read_only=True)
+
+    class Meta:
+        model = Permission
+        fields = ["id", "name", "codename", "app_label", "model"]

@@ -1,0 +1,116 @@
+"""Rules about organizations, their users and roles."""
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from config.errors import Conflict
+from users.models import Organization, Role, User
+
+
+def _validate_new_password(*, password: str, user: User) -> None:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+
+
+def set_role(*, user: User, role: str) -> None:
+    """A user holds exactly one role group."""
+    user.groups.remove(*Group.objects.filter(name__in=Role.values).exclude(name=role))
+    user.groups.add(Group.objects.get(name=role))
+
+
+def register_user(*, username: str, email: str, password: str, organization_name: str = "") -> User:
+    """Registering creates a new organization whose first user is its admin."""
+    user = User(username=username, email=email)
+    _validate_new_password(password=password, user=user)
+    with transaction.atomic():
+        organization = Organization.objects.create(
+            name=organization_name.strip() or f"{username}'s organization"
+        )
+        user.organization = organization
+        user.set_password(password)
+        user.save()
+        set_role(user=user, role=Role.ADMIN)
+    return user
+
+
+def create_user(
+    *,
+    organization: Organization,
+    username: str,
+    email: str,
+    password: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    is_active: bool = True,
+) -> User:
+    """An org admin adds a teammate with a role."""
+    user = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_active=is_active,
+        organization=organization,
+    )
+    _validate_new_password(password=password, user=user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save()
+        set_role(user=user, role=role)
+    return user
+
+
+def _lock_organization(organization_id: int) -> None:
+    # Serialises role changes in one organization, so two admins demoting each other at
+    # once cannot leave it without an admin.
+    Organization.objects.select_for_update().filter(pk=organization_id).first()
+
+
+def _ensure_other_admin(user: User) -> None:
+    others = (
+        User.objects.filter(
+            organization_id=user.organization_id, groups__name=Role.ADMIN, is_active=True
+        )
+        .exclude(pk=user.pk)
+        .exists()
+    )
+    if not others:
+        raise Conflict("The organization's last admin cannot be removed or demoted.")
+
+
+def update_user(*, user: User, role: str | None = None, password: str | None = None, **fields):
+    """Change a user's details, role or password; the last admin stays an admin."""
+    with transaction.atomic():
+        _lock_organization(user.organization_id)
+        leaves_admin = user.role == Role.ADMIN and (
+            (role is not None and role != Role.ADMIN) or fields.get("is_active") is False
+        )
+        if leaves_admin:
+            _ensure_other_admin(user)
+        for name, value in fields.items():
+            setattr(user, name, value)
+        if password is not None:
+            _validate_new_password(password=password, user=user)
+            user.set_password(password)
+        user.save()
+        if role is not None:
+            set_role(user=user, role=role)
+        if password is not None:
+            # A new password ends the sessions that the old one opened.
+            Token.objects.filter(user=user).delete()
+    return user
+
+
+def delete_user(*, user: User) -> None:
+    """Remove a user from the organization; the last admin cannot be removed."""
+    with transaction.atomic():
+        _lock_organization(user.organization_id)
+        if user.role == Role.ADMIN:
+            _ensure_other_admin(user)
+        user.delete()

@@ -1,0 +1,22 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+from rest_framework_simplejwt.views import TokenRefreshView, TokenVerifyView
+
+from users import views
+
+router = SimpleRouter()
+router.register("users", views.UserViewSet, basename="user")
+router.register("groups", views.GroupViewSet, basename="group")
+router.register("permissions", views.PermissionViewSet, basename="permission")
+
+urlpatterns = [
+    path("register/", views.RegisterView.as_view(), name="register"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("token/", views.ThrottledTokenObtainPairView.as_view(), name="token_obtain_pair"),
+    path("token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+    path("token/verify/", TokenVerifyView.as_view(), name="token_verify"),
+    # Before the router, so "me" is not taken for a user id.
+    path("users/me/", views.MeView.as_view(), name="user-me"),
+    *router.urls,
+]

@@ -1,0 +1,205 @@
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django_filters import rest_framework as django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, permissions, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView
+
+from users import selectors, services
+from users.models import Role, User
+from users.permissions import RolePermission
+from users.serializers import (
+    GroupSerializer,
+    LoginResponseSerializer,
+    LoginSerializer,
+    LogoutSerializer,
+    MeSerializer,
+    PermissionSerializer,
+    RegisterSerializer,
+    UserAdminSerializer,
+    UserSerializer,
+)
+from users.tenancy import OrganizationScopedMixin
+from users.throttling import (
+    clear_login_failures,
+    client_address,
+    ensure_login_allowed,
+    record_login_failure,
+)
+
+
+def _fresh(user: User) -> User:
+    return selectors.users_with_roles().get(pk=user.pk)
+
+
+class RegisterView(APIView):
+    """Create an organization and its first user, who becomes its admin."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
+    def post(self, request):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = services.register_user(
+            username=data["username"],
+            email=data["email"],
+            password=data["password"],
+            organization_name=data.get("organization", ""),
+        )
+        return Response(UserSerializer(_fresh(user)).data, status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    """Exchange a username and password for a JWT pair, a DRF token and the user."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=LoginSerializer, responses={200: LoginResponseSerializer})
+    def post(self, request):
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        username = serializer.validated_data["username"]
+        address = client_address(request)
+        ensure_login_allowed(username=username, address=address)
+        user = authenticate(
+            request, username=username, password=serializer.validated_data["password"]
+        )
+        if user is None:
+            record_login_failure(username=username, address=address)
+            raise AuthenticationFailed("Invalid username or password.")
+        clear_login_failures(username=username, address=address)
+        refresh = RefreshToken.for_user(user)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response(
+            {
+                "access": str(refresh.access_token),
+                "refresh": str(refresh),
+                "token": token.key,
+                "user": UserSerializer(_fresh(user)).data,
+            }
+        )
+
+
+class ThrottledTokenObtainPairView(TokenObtainPairView):
+    """SimpleJWT's token pair endpoint, sharing the login failure counter."""
+
+    def post(self, request, *args, **kwargs):
+        username = str(request.data.get("username", "")) if hasattr(request.data, "get") else ""
+        address = client_address(request)
+        ensure_login_allowed(username=username, address=address)
+        try:
+            response = super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            record_login_failure(username=username, address=address)
+            raise
+        if response.status_code == status.HTTP_200_OK:
+            clear_login_failures(username=username, address=address)
+        return response
+
+
+class LogoutView(APIView):
+    """Delete the caller's DRF token and blacklist the refresh token, if one is given."""
+
+    @extend_schema(request=LogoutSerializer, responses={204: None})
+    def post(self, request):
+        serializer = LogoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        raw_refresh = serializer.validated_data.get("refresh")
+        refresh = None
+        if raw_refresh:
+            try:
+                refresh = RefreshToken(raw_refresh)
+            except TokenError as exc:
+                raise serializers.ValidationError({"refresh": [str(exc)]}) from exc
+            if str(refresh.get("user_id")) != str(request.user.pk):
+                raise serializers.ValidationError({"refresh": ["Token is invalid"]})
+        with transaction.atomic():
+            Token.objects.filter(user=request.user).delete()
+            if refresh is not None:
+                refresh.blacklist()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(generics.RetrieveUpdateAPIView):
+    """The caller's own account."""
+
+    serializer_class = MeSerializer
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self):
+        return _fresh(self.request.user)
+
+
+class UserFilter(django_filters.FilterSet):
+    role = django_filters.ChoiceFilter(choices=Role.choices, field_name="groups__name")
+
+    class Meta:
+        model = User
+        fields = ["role", "is_active"]
+
+
+class UserViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
+    """The organization's users, managed by its admins."""
+
+    queryset = selectors.users_with_roles()
+    serializer_class = UserAdminSerializer
+    permission_classes = [permissions.IsAuthenticated, RolePermission]
+    filterset_class = UserFilter
+    search_fields = ["username", "email", "first_name", "last_name"]
+    ordering_fields = ["username", "email", "date_joined", "last_login"]
+    ordering = ["username"]
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.create_user(
+            organization=request.user.organization, **serializer.validated_data
+        )
+        return Response(self.get_serializer(_fresh(user)).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        user = self.get_object()
+        serializer = self.get_serializer(user, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        services.update_user(user=user, **serializer.validated_data)
+        return Response(self.get_serializer(_fresh(user)).data)
+
+    def perform_destroy(self, instance):
+        services.delete_user(user=instance)
+
+
+class GroupViewSet(viewsets.ReadOnlyModelViewSet):
+    """The roles and the permissions each one holds."""
+
+    queryset = Group.objects.filter(name__in=Role.values).prefetch_related(
+        "permissions__content_type"
+    )
+    serializer_class = GroupSerializer
+    permission_classes = [permissions.IsAuthenticated, RolePermission]
+    search_fields = ["name"]
+    ordering_fields = ["name"]
+    ordering = ["name"]
+
+
+class PermissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Every model permission a role can hold."""
+
+    queryset = Permission.objects.select_related("content_type")
+    serializer_class = PermissionSerializer
+    permission_classes = [permissions.IsAuthenticated, RolePermission]
+    filterset_fields = {"content_type__app_label": ["exact"]}
+    search_fields = ["codename", "name"]
+    ordering_fields = ["codename", "name"]
+    ordering = ["content_type__app_label", "codename"]
