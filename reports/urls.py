@@ -1,5 +1,10 @@
-from rest_framework.routers import SimpleRouter
+from django.urls import path
 
-router = SimpleRouter()
+from reports import views
 
-urlpatterns = [*router.urls]
+urlpatterns = [
+    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
+    path("dashboard/low-stock/", views.DashboardLowStockView.as_view(), name="dashboard-low-stock"),
+    path("dashboard/total-sales/", views.TotalSalesView.as_view(), name="dashboard-total-sales"),
+    path("dashboard/top-products/", views.TopProductsView.as_view(), name="dashboard-top-products"),
+]

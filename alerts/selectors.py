@@ -1,0 +1,112 @@
+"""Reads for the alert emails: who receives them and what is low or expired right now."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Exists, F, OuterRef, QuerySet
+
+from alerts.models import StockAlert
+from inventory.selectors import expired_products, low_stock_products, utc_today
+from users.models import Organization, Role, User
+
+# An email lists at most this many products per section (the counts are always the totals).
+DEFAULT_EMAIL_MAX_ROWS = 1000
+
+
+def email_max_rows() -> int:
+    return getattr(settings, "ALERT_EMAIL_MAX_ROWS", DEFAULT_EMAIL_MAX_ROWS)
+
+
+def alert_recipients(*, organization_id: int) -> list[str]:
+    """Active managers with an email address; the admins when the organization has none."""
+    rows = (
+        User.objects.filter(
+            organization_id=organization_id,
+            is_active=True,
+            groups__name__in=[Role.MANAGER, Role.ADMIN],
+        )
+        .exclude(email="")
+        .values_list("groups__name", "email")
+        .order_by("email")
+        .distinct()
+    )
+    by_role: dict[str, list[str]] = {Role.MANAGER: [], Role.ADMIN: []}
+    for role, email in rows:
+        if email not in by_role[role]:
+            by_role[role].append(email)
+    return by_role[Role.MANAGER] or by_role[Role.ADMIN]
+
+
+def organizations_to_alert(*, today: datetime.date | None = None) -> QuerySet:
+    """Ids of organizations that have a low-stock or expired product right now."""
+    today = today or utc_today()
+    low = low_stock_products(organization_id=OuterRef("pk"))
+    expired = expired_products(organization_id=OuterRef("pk"), today=today)
+    return (
+        Organization.objects.filter(Exists(low) | Exists(expired))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class StockReport:
+    """What an alert email lists: the first rows of each section and the totals."""
+
+    low_stock: list[dict]
+    expired: list[dict]
+    low_stock_count: int
+    expired_count: int
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.low_stock_count or self.expired_count)
+
+
+def _low_stock_rows(queryset: QuerySet, limit: int) -> list[dict]:
+    return list(
+        queryset.annotate(shortfall=F("low_stock_threshold") - F("quantity"))
+        .order_by("-shortfall", "id")
+        .values("id", "sku", "name", "quantity", "low_stock_threshold")[:limit]
+    )
+
+
+def stock_report(*, organization_id: int, today: datetime.date | None = None) -> StockReport:
+    """Everything low or expired right now (most urgent first), in four queries."""
+    today = today or utc_today()
+    limit = email_max_rows()
+    low = low_stock_products(organization_id=organization_id)
+    expired = expired_products(organization_id=organization_id, today=today)
+    return StockReport(
+        low_stock=_low_stock_rows(low, limit),
+        expired=list(
+            expired.order_by("expiration_date", "id").values(
+                "id", "sku", "name", "quantity", "expiration_date"
+            )[:limit]
+        ),
+        low_stock_count=low.count(),
+        expired_count=expired.count(),
+    )
+
+
+def crossings_to_notify(*, organization_id: int) -> QuerySet[StockAlert]:
+    """Open alerts whose crossing has not been emailed yet."""
+    return StockAlert.objects.filter(
+        organization_id=organization_id, closed_at__isnull=True, notified_at__isnull=True
+    )
+
+
+def crossing_report(alerts: list[StockAlert]) -> StockReport:
+    """The rows of an immediate low-stock email: the products that just crossed."""
+    rows = [
+        {
+            "id": alert.product_id,
+            "sku": alert.product.sku,
+            "name": alert.product.name,
+            "quantity": alert.product.quantity,
+            "low_stock_threshold": alert.product.low_stock_threshold,
+        }
+        for alert in alerts[: email_max_rows()]
+    ]
+    return StockReport(low_stock=rows, expired=[], low_stock_count=len(alerts), expired_count=0)

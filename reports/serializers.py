@@ -1,0 +1,92 @@
+"""Report parameters (validated: a bad date or limit is a 400) and report shapes."""
+
+from rest_framework import serializers
+
+from inventory.models import Product
+
+
+def _money():
+    return serializers.DecimalField(max_digits=24, decimal_places=2, read_only=True)
+
+
+class DateRangeSerializer(serializers.Serializer):
+    date_from = serializers.DateField(required=False, help_text="UTC date, inclusive.")
+    date_to = serializers.DateField(required=False, help_text="UTC date, inclusive.")
+
+    def validate(self, attrs):
+        date_from, date_to = attrs.get("date_from"), attrs.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            raise serializers.ValidationError({"date_to": ["Must be on or after date_from."]})
+        return attrs
+
+
+class TopProductsParamsSerializer(DateRangeSerializer):
+    limit = serializers.IntegerField(
+        required=False, default=10, min_value=1, max_value=100, help_text="1 to 100."
+    )
+
+
+class CategoryFiguresSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True, read_only=True)
+    name = serializers.CharField(allow_null=True, read_only=True)
+    product_count = serializers.IntegerField(read_only=True)
+    total_quantity = serializers.IntegerField(read_only=True)
+    total_value = _money()
+
+
+class DashboardSerializer(serializers.Serializer):
+    total_products = serializers.IntegerField(read_only=True)
+    total_quantity = serializers.IntegerField(read_only=True)
+    total_inventory_value = _money()
+    expired_stock_value = _money()
+    low_stock_count = serializers.IntegerField(read_only=True)
+    out_of_stock_count = serializers.IntegerField(read_only=True)
+    categories = CategoryFiguresSerializer(many=True, read_only=True)
+
+
+class TotalSalesSerializer(serializers.Serializer):
+    order_count = serializers.IntegerField(read_only=True)
+    total_quantity = serializers.IntegerField(read_only=True)
+    total_revenue = _money()
+
+
+class TopProductSerializer(serializers.Serializer):
+    product = serializers.IntegerField(read_only=True)
+    sku = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    quantity_sold = serializers.IntegerField(read_only=True)
+    revenue = _money()
+
+
+class LowStockProductSerializer(serializers.ModelSerializer):
+    """A product as `/api/products/` shows it (read-only here)."""
+
+    category_name = serializers.CharField(source="category.name", read_only=True, default=None)
+    is_low_stock = serializers.BooleanField(read_only=True)
+    is_expired = serializers.BooleanField(read_only=True)
+    stock_value = serializers.DecimalField(max_digits=24, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "description",
+            "category",
+            "category_name",
+            "supplier",
+            "price",
+            "cost_price",
+            "quantity",
+            "low_stock_threshold",
+            "expiration_date",
+            "is_low_stock",
+            "is_expired",
+            "stock_value",
+            "parent",
+            "attributes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields

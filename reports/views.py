@@ -1,0 +1,82 @@
+"""Dashboard endpoints: any role of the organization may read them (API.md, Reports)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory.models import Product
+from reports import selectors
+from reports.serializers import (
+    DashboardSerializer,
+    DateRangeSerializer,
+    LowStockProductSerializer,
+    TopProductSerializer,
+    TopProductsParamsSerializer,
+    TotalSalesSerializer,
+)
+from users.permissions import HasRole
+from users.tenancy import OrganizationScopedMixin
+
+
+def _query_params(request) -> dict:
+    """The query string, where an empty value (`?date_from=`) means "not given"."""
+    return {key: value for key, value in request.query_params.items() if value != ""}
+
+
+class DashboardView(APIView):
+    """Stock totals and the per-category breakdown, summed by the database."""
+
+    permission_classes = [HasRole]
+
+    @extend_schema(responses=DashboardSerializer)
+    def get(self, request):
+        figures = selectors.dashboard(organization_id=request.user.organization_id)
+        return Response(DashboardSerializer(figures).data)
+
+
+class _LowStockProducts(generics.ListAPIView):
+    def get_queryset(self):
+        organization_id = getattr(self.request.user, "organization_id", None)
+        return selectors.low_stock_list(organization_id=organization_id)
+
+
+class DashboardLowStockView(OrganizationScopedMixin, _LowStockProducts):
+    """Low-stock products, paginated, largest shortfall below the threshold first."""
+
+    permission_classes = [HasRole]
+    serializer_class = LowStockProductSerializer
+    queryset = Product.objects.none()
+    filter_backends = []
+
+
+class TotalSalesView(APIView):
+    """Fulfilled sales orders whose fulfilment date (UTC) is within the dates, inclusive."""
+
+    permission_classes = [HasRole]
+
+    @extend_schema(parameters=[DateRangeSerializer], responses=TotalSalesSerializer)
+    def get(self, request):
+        params = DateRangeSerializer(data=_query_params(request))
+        params.is_valid(raise_exception=True)
+        figures = selectors.total_sales(
+            organization_id=request.user.organization_id, **params.validated_data
+        )
+        return Response(TotalSalesSerializer(figures).data)
+
+
+class TopProductsView(APIView):
+    """Best sellers by quantity from fulfilled sales orders: a plain list of at most `limit`."""
+
+    permission_classes = [HasRole]
+
+    @extend_schema(
+        parameters=[TopProductsParamsSerializer], responses=TopProductSerializer(many=True)
+    )
+    def get(self, request):
+        params = TopProductsParamsSerializer(data=_query_params(request))
+        params.is_valid(raise_exception=True)
+        rows = selectors.top_products(
+            organization_id=request.user.organization_id, **params.validated_data
+        )
+        return Response(TopProductSerializer(rows, many=True).data)
