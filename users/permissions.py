@@ -20,6 +20,11 @@ class RolePermission(permissions.DjangoModelPermissions):
         "DELETE": ["%(app_label)s.delete_%(model_name)s"],
     }
 
+    def has_permission(self, request, view):
+        if request.method not in view.allowed_methods:
+            return True  # let the view answer 405: the method is not offered at all
+        return super().has_permission(request, view)
+
 
 class HasRole(permissions.BasePermission):
     """Any role of the organization (admin, manager or sales), e.g. for reports."""
@@ -35,3 +40,12 @@ class HasRole(permissions.BasePermission):
 
 class IsOrganizationAdmin(HasRole):
     roles = (Role.ADMIN,)
+
+
+class InOrganization(permissions.BasePermission):
+    """The caller belongs to an organization (a superuser without one cannot own tenant data)."""
+
+    message = "You do not belong to an organization."
+
+    def has_permission(self, request, view):
+        return getattr(request.user, "organization_id", None) is not None

@@ -5,6 +5,8 @@ the same counters.
 """
 
 import hashlib
+import math
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -22,25 +24,40 @@ def _key(username: str, address: str) -> str:
     return f"login-failures:{digest}"
 
 
+def _remaining(key: str) -> int:
+    """Seconds left in the window that started with the pair's first failure."""
+    started = cache.get(f"{key}:start")
+    if started is None:
+        return settings.LOGIN_THROTTLE_WINDOW_SECONDS
+    return max(1, math.ceil(started + settings.LOGIN_THROTTLE_WINDOW_SECONDS - time.time()))
+
+
 def ensure_login_allowed(*, username: str, address: str) -> None:
     """Raise 429 once the pair has failed LOGIN_THROTTLE_FAILURES times in the window."""
-    failures = cache.get(_key(username, address), 0)
-    if failures >= settings.LOGIN_THROTTLE_FAILURES:
+    key = _key(username, address)
+    if cache.get(key, 0) >= settings.LOGIN_THROTTLE_FAILURES:
         raise Throttled(
-            wait=settings.LOGIN_THROTTLE_WINDOW_SECONDS,
-            detail="Too many failed login attempts. Try again later.",
+            wait=_remaining(key), detail="Too many failed login attempts. Try again later."
         )
 
 
 def record_login_failure(*, username: str, address: str) -> None:
+    """Count a failure; the window starts at the first one and later ones do not extend it."""
     key = _key(username, address)
-    # The window starts at the first failure and is not extended by later ones.
-    cache.add(key, 0, timeout=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+    window = settings.LOGIN_THROTTLE_WINDOW_SECONDS
+    cache.add(f"{key}:start", time.time(), timeout=window)
+    remaining = _remaining(key)
+    if cache.add(key, 1, timeout=remaining):
+        return
     try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+        cache.incr(key)  # atomic on Redis
+    except ValueError:  # expired meanwhile: a new window
+        cache.set(key, 1, timeout=remaining)
+        return
+    # incr keeps the expiry on Redis but not on every backend (the database cache resets it).
+    cache.touch(key, remaining)
 
 
 def clear_login_failures(*, username: str, address: str) -> None:
-    cache.delete(_key(username, address))
+    key = _key(username, address)
+    cache.delete_many([key, f"{key}:start"])

@@ -65,6 +65,10 @@ class LoginView(APIView):
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
 
+    def get_authenticate_header(self, request):
+        # Bad credentials are a 401 (DRF answers 403 on views without an authenticator).
+        return 'Bearer realm="api"'
+
     @extend_schema(request=LoginSerializer, responses={200: LoginResponseSerializer})
     def post(self, request):
         serializer = LoginSerializer(data=request.data)

@@ -1,0 +1,433 @@
+"""API.md "Authentication and tenancy": register, login, logout, tokens, me."""
+
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from tests.conftest import client_for
+from tests.factories import PASSWORD, UserFactory
+from users.models import Organization, Role, User
+
+ME_FIELDS = {"id", "username", "email", "first_name", "last_name", "role", "organization"}
+
+
+def register(client, **overrides):
+    body = {
+        "username": "newshop",
+        "email": "owner@newshop.example",
+        "password": "a-long-unusual-passphrase",
+        "organization": "New Shop Ltd",
+    }
+    body.update(overrides)
+    return client.post("/api/register/", body, format="json")
+
+
+def login(client, username, password, path="/api/login/", **extra):
+    return client.post(path, {"username": username, "password": password}, format="json", **extra)
+
+
+# --- register ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_register_creates_an_organization_whose_admin_is_the_new_user(api_client):
+    response = register(api_client)
+
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == ME_FIELDS
+    assert "password" not in response.content.decode()
+    assert body["username"] == "newshop"
+    assert body["role"] == "admin"
+    assert body["organization"]["name"] == "New Shop Ltd"
+    user = User.objects.get(username="newshop")
+    assert user.organization_id == body["organization"]["id"]
+    assert user.check_password("a-long-unusual-passphrase")
+    assert list(user.groups.values_list("name", flat=True)) == ["admin"]
+
+
+@pytest.mark.django_db
+def test_register_without_organization_name_names_one_after_the_user(api_client):
+    response = register(api_client, organization="")
+    assert response.status_code == 201
+    assert response.json()["organization"]["name"] == "newshop's organization"
+
+
+@pytest.mark.django_db
+def test_each_registration_gets_its_own_organization(api_client):
+    register(api_client)
+    register(api_client, username="second", email="second@example.com")
+    assert Organization.objects.count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"username": "ALICE"}, "username"),  # taken, case-insensitively
+        ({"password": "password"}, "password"),  # common
+        ({"password": "12345678901"}, "password"),  # numeric
+        ({"password": "short"}, "password"),  # too short
+        ({"password": "newshop-owner"}, "password"),  # too similar to the username? no: email
+        ({"email": "not-an-email"}, "email"),
+        ({"email": ""}, "email"),
+        ({"username": ""}, "username"),
+        ({"username": "has spaces"}, "username"),
+        ({"username": None}, "username"),
+    ],
+)
+def test_register_refuses_bad_input_and_creates_nothing(api_client, admin_user, overrides, field):
+    if overrides.get("password") == "newshop-owner":
+        overrides = {"password": "owner@newshop", "email": "owner@newshop.example"}
+    users_before = User.objects.count()
+    orgs_before = Organization.objects.count()
+
+    response = register(api_client, **overrides)
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert User.objects.count() == users_before
+    assert Organization.objects.count() == orgs_before
+
+
+@pytest.mark.django_db
+def test_register_ignores_credentials_it_does_not_need(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert register(api_client).status_code == 201
+
+
+# --- login -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_login_returns_jwt_pair_drf_token_and_user(api_client, manager_user):
+    response = login(api_client, "mike", PASSWORD)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"access", "refresh", "token", "user"}
+    assert body["user"]["username"] == "mike"
+    assert body["user"]["role"] == "manager"
+    assert body["token"] == Token.objects.get(user=manager_user).key
+    assert AccessToken(body["access"])["user_id"] == str(manager_user.pk)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scheme", ["Bearer", "Token"])
+def test_login_credentials_authenticate_later_requests(api_client, manager_user, scheme):
+    body = login(api_client, "mike", PASSWORD).json()
+    credential = body["access"] if scheme == "Bearer" else body["token"]
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {credential}")
+    response = client.get("/api/users/me/")
+
+    assert response.status_code == 200
+    assert response.json()["username"] == "mike"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("username", "password"), [("mike", "wrong-password"), ("nobody", PASSWORD)]
+)
+def test_login_with_bad_credentials_is_401(api_client, manager_user, username, password):
+    response = login(api_client, username, password)
+    assert response.status_code == 401
+    assert "detail" in response.json()
+
+
+@pytest.mark.django_db
+def test_login_of_a_deactivated_user_is_401(api_client, manager_user):
+    manager_user.is_active = False
+    manager_user.save()
+    assert login(api_client, "mike", PASSWORD).status_code == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", [{}, {"username": "mike"}, {"username": ["x"], "password": 1}])
+def test_login_with_missing_fields_is_400(api_client, manager_user, body):
+    assert api_client.post("/api/login/", body, format="json").status_code == 400
+
+
+# --- login throttling -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_sixth_login_attempt_after_five_failures_is_429_even_with_the_right_password(
+    api_client, manager_user
+):
+    for _ in range(5):
+        assert login(api_client, "mike", "wrong").status_code == 401
+
+    response = login(api_client, "mike", PASSWORD)
+
+    assert response.status_code == 429
+    assert "detail" in response.json()
+    assert int(response["Retry-After"]) > 0
+
+
+@pytest.mark.django_db
+def test_login_throttle_is_per_username_and_address(api_client, manager_user, sales_user):
+    for _ in range(5):
+        login(api_client, "mike", "wrong")
+
+    assert login(api_client, "sam", PASSWORD).status_code == 200  # another user
+    assert login(api_client, "mike", PASSWORD, REMOTE_ADDR="10.9.8.7").status_code == 200
+    assert login(api_client, "mike", PASSWORD).status_code == 429
+
+
+@pytest.mark.django_db
+def test_login_and_token_endpoints_share_the_failure_count(api_client, manager_user):
+    for _ in range(3):
+        assert login(api_client, "mike", "wrong").status_code == 401
+    for _ in range(2):
+        assert login(api_client, "mike", "wrong", path="/api/token/").status_code == 401
+
+    assert login(api_client, "mike", PASSWORD, path="/api/token/").status_code == 429
+    assert login(api_client, "mike", PASSWORD).status_code == 429
+
+
+@pytest.mark.django_db
+def test_a_successful_login_resets_the_failure_count(api_client, manager_user):
+    for _ in range(4):
+        login(api_client, "mike", "wrong")
+    assert login(api_client, "mike", PASSWORD).status_code == 200
+    for _ in range(4):
+        login(api_client, "mike", "wrong")
+    assert login(api_client, "mike", PASSWORD).status_code == 200
+
+
+@pytest.mark.django_db
+def test_login_is_allowed_again_once_the_window_passes(api_client, manager_user, settings):
+    import time
+
+    settings.LOGIN_THROTTLE_WINDOW_SECONDS = 3
+    for _ in range(5):
+        login(api_client, "mike", "wrong")
+    assert login(api_client, "mike", PASSWORD).status_code == 429
+
+    time.sleep(3.5)
+
+    assert login(api_client, "mike", PASSWORD).status_code == 200
+
+
+# --- JWT endpoints ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_token_obtain_returns_a_pair(api_client, manager_user):
+    response = login(api_client, "mike", PASSWORD, path="/api/token/")
+    assert response.status_code == 200
+    assert set(response.json()) == {"access", "refresh"}
+
+
+@pytest.mark.django_db
+def test_token_obtain_with_bad_credentials_is_401(api_client, manager_user):
+    assert login(api_client, "mike", "nope", path="/api/token/").status_code == 401
+
+
+@pytest.mark.django_db
+def test_refresh_rotates_and_blacklists_the_old_refresh_token(api_client, manager_user):
+    refresh = str(RefreshToken.for_user(manager_user))
+
+    response = api_client.post("/api/token/refresh/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"access", "refresh"}
+    assert body["refresh"] != refresh
+    again = api_client.post("/api/token/refresh/", {"refresh": refresh}, format="json")
+    assert again.status_code == 401
+    newer = api_client.post("/api/token/refresh/", {"refresh": body["refresh"]}, format="json")
+    assert newer.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("refresh", ["garbage", "", None])
+def test_refresh_with_a_bad_token_is_rejected(api_client, refresh):
+    response = api_client.post("/api/token/refresh/", {"refresh": refresh}, format="json")
+    assert response.status_code in (400, 401)
+    assert response.status_code == (401 if refresh == "garbage" else 400)
+
+
+@pytest.mark.django_db
+def test_verify_answers_200_for_a_valid_token_and_401_otherwise(api_client, manager_user):
+    access = str(RefreshToken.for_user(manager_user).access_token)
+    ok = api_client.post("/api/token/verify/", {"token": access}, format="json")
+    bad = api_client.post("/api/token/verify/", {"token": access[:-4] + "abcd"}, format="json")
+    assert ok.status_code == 200
+    assert bad.status_code == 401
+
+
+@pytest.mark.django_db
+def test_an_expired_access_token_is_401(api_client, manager_user):
+    from datetime import timedelta
+
+    token = AccessToken.for_user(manager_user)
+    token.set_exp(lifetime=-timedelta(seconds=1))
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get("/api/users/me/").status_code == 401
+
+
+def test_access_tokens_live_fifteen_minutes_by_default(settings):
+    from datetime import timedelta
+
+    assert settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"] == timedelta(minutes=15)
+    assert settings.SIMPLE_JWT["ROTATE_REFRESH_TOKENS"] is True
+    assert settings.SIMPLE_JWT["BLACKLIST_AFTER_ROTATION"] is True
+
+
+# --- logout -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_logout_deletes_the_token_and_blacklists_the_refresh(api_client, manager_user):
+    body = login(api_client, "mike", PASSWORD).json()
+    token_client = APIClient()
+    token_client.credentials(HTTP_AUTHORIZATION=f"Token {body['token']}")
+    jwt_client = APIClient()
+    jwt_client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access']}")
+
+    response = token_client.post("/api/logout/", {"refresh": body["refresh"]}, format="json")
+
+    assert response.status_code == 204
+    assert not Token.objects.filter(user=manager_user).exists()
+    assert token_client.get("/api/users/me/").status_code == 401
+    refreshed = api_client.post("/api/token/refresh/", {"refresh": body["refresh"]}, format="json")
+    assert refreshed.status_code == 401
+    # An access JWT stays valid until it expires.
+    assert jwt_client.get("/api/users/me/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_logout_without_refresh_only_deletes_the_token(api_client, manager_user):
+    body = login(api_client, "mike", PASSWORD).json()
+    client = client_for(manager_user)
+
+    assert client.post("/api/logout/", {}, format="json").status_code == 204
+
+    assert not Token.objects.filter(user=manager_user).exists()
+    refreshed = api_client.post("/api/token/refresh/", {"refresh": body["refresh"]}, format="json")
+    assert refreshed.status_code == 200
+
+
+@pytest.mark.django_db
+def test_logout_refuses_a_refresh_token_that_is_not_the_callers(manager_user, sales_user):
+    other = str(RefreshToken.for_user(sales_user))
+    client = client_for(manager_user)
+
+    response = client.post("/api/logout/", {"refresh": other}, format="json")
+
+    assert response.status_code == 400
+    assert "refresh" in response.json()
+
+
+@pytest.mark.django_db
+def test_logout_with_a_malformed_refresh_is_400(manager_user):
+    response = client_for(manager_user).post("/api/logout/", {"refresh": "x"}, format="json")
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_logout_needs_authentication(api_client):
+    assert api_client.post("/api/logout/", {}, format="json").status_code == 401
+
+
+# --- me ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scheme", ["Bearer", "Token"])
+def test_me_shows_the_caller_with_role_and_organization(sales_user, scheme):
+    response = client_for(sales_user, scheme=scheme).get("/api/users/me/")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": sales_user.pk,
+        "username": "sam",
+        "email": "sam@example.com",
+        "first_name": "",
+        "last_name": "",
+        "role": "sales",
+        "organization": {"id": sales_user.organization_id, "name": "Corner Shop"},
+    }
+
+
+@pytest.mark.django_db
+def test_me_patch_changes_contact_details_but_not_username_or_role(sales_user):
+    client = client_for(sales_user)
+    response = client.patch(
+        "/api/users/me/",
+        {
+            "email": "sam@corner.example",
+            "first_name": "Sam",
+            "last_name": "Rep",
+            "username": "boss",
+            "role": "admin",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["email"] == "sam@corner.example"
+    assert response.json()["first_name"] == "Sam"
+    sales_user.refresh_from_db()
+    assert (sales_user.username, sales_user.role) == ("sam", "sales")
+    assert sales_user.last_name == "Rep"
+
+
+@pytest.mark.django_db
+def test_me_patch_with_a_bad_email_is_400(sales_user):
+    response = client_for(sales_user).patch("/api/users/me/", {"email": "nope"}, format="json")
+    assert response.status_code == 400
+    assert "email" in response.json()
+
+
+@pytest.mark.django_db
+def test_me_refuses_put_with_405(sales_user):
+    response = client_for(sales_user).put("/api/users/me/", {"email": "a@b.c"}, format="json")
+    assert response.status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "header", [None, "Bearer garbage", "Token 0123456789abcdef", "Basic bWlrZTpwYXNz"]
+)
+def test_me_without_valid_credentials_is_401(api_client, header):
+    if header:
+        api_client.credentials(HTTP_AUTHORIZATION=header)
+    assert api_client.get("/api/users/me/").status_code == 401
+
+
+@pytest.mark.django_db
+def test_session_authentication_works_for_the_browsable_api(sales_user):
+    client = APIClient()
+    client.force_login(sales_user)
+    assert client.get("/api/users/me/").json()["username"] == "sam"
+
+
+@pytest.mark.django_db
+def test_roles_exist_as_groups_with_model_permissions():
+    groups = {g.name: g for g in Group.objects.prefetch_related("permissions__content_type")}
+    assert {"admin", "manager", "sales"} <= set(groups)
+
+    def perms(role):
+        return {f"{p.content_type.app_label}.{p.codename}" for p in groups[role].permissions.all()}
+
+    assert "users.add_user" in perms("admin")
+    assert "inventory.delete_product" in perms("admin")
+    assert "inventory.change_product" in perms("manager")
+    assert "inventory.delete_product" not in perms("manager")
+    assert "users.view_user" not in perms("manager")
+    assert "inventory.view_product" in perms("sales")
+    assert "inventory.change_product" not in perms("sales")
+    assert "sales.add_salesorder" in perms("sales")
+    assert "purchases.view_purchaseorder" not in perms("sales")
+
+
+@pytest.mark.django_db
+def test_user_factory_role_helper_matches_role_property(organization):
+    user = UserFactory(organization=organization, role=Role.MANAGER)
+    assert user.role == "manager"
