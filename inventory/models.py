@@ -20,7 +20,10 @@ class Category(models.Model):
                 "organization", Lower("name"), name="inventory_category_name_ci_unique_per_org"
             ),
         ]
-        indexes = [models.Index(fields=["organization", "name", "id"])]
+        indexes = [
+            models.Index(fields=["organization", "name", "id"]),
+            models.Index(fields=["organization", "created_at", "id"]),
+        ]
 
     def __str__(self):
         return self.name

@@ -2,15 +2,48 @@
 
 import datetime
 
-from django.db.models import BooleanField, DecimalField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from inventory.models import Product
+from inventory.models import Category, Product
+
+# The conditions behind the flags, so that filters, flags and alerts can never disagree.
+STOCK_KEEPING = Q(is_archived=False, has_variations=False)
+LOW_STOCK = Q(has_variations=False, quantity__lte=F("low_stock_threshold"))
+OUT_OF_STOCK = Q(has_variations=False, quantity=0)
 
 
 def utc_today() -> datetime.date:
     """'Today' for expiry and date filters is the UTC date."""
     return timezone.now().astimezone(datetime.UTC).date()
+
+
+def expired_condition(today: datetime.date | None = None) -> Q:
+    """Expired means expiration_date <= today (UTC), for stock-keeping products."""
+    return Q(
+        has_variations=False,
+        expiration_date__isnull=False,
+        expiration_date__lte=today or utc_today(),
+    )
+
+
+def catalogue_products() -> QuerySet[Product]:
+    """Every product the catalogue shows: archived ones are gone from lists and exports."""
+    return Product.objects.filter(is_archived=False)
 
 
 def stock_keeping_products(*, organization_id: int) -> QuerySet[Product]:
@@ -35,17 +68,53 @@ def expired_products(*, organization_id: int, today: datetime.date | None = None
 
 
 def with_stock_figures(queryset: QuerySet[Product], *, today: datetime.date | None = None):
-    """Annotate is_low_stock, is_expired and stock_value in SQL, not per row in Python."""
+    """Annotate is_low_stock, is_expired and stock_value in SQL, not per row in Python.
+
+    A product whose variations keep its stock is neither low nor expired itself.
+    """
     today = today or utc_today()
     return queryset.annotate(
-        is_low_stock=ExpressionWrapper(
-            Q(quantity__lte=F("low_stock_threshold")), output_field=BooleanField()
-        ),
-        is_expired=ExpressionWrapper(
-            Q(expiration_date__isnull=False, expiration_date__lte=today),
-            output_field=BooleanField(),
-        ),
+        is_low_stock=ExpressionWrapper(LOW_STOCK, output_field=BooleanField()),
+        is_expired=ExpressionWrapper(expired_condition(today), output_field=BooleanField()),
         stock_value=ExpressionWrapper(
             F("quantity") * F("price"), output_field=DecimalField(max_digits=24, decimal_places=2)
         ),
     )
+
+
+def most_urgent_low_stock(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    """Low-stock products, largest shortfall below the threshold first."""
+    return (
+        queryset.filter(LOW_STOCK)
+        .annotate(shortfall=F("low_stock_threshold") - F("quantity"))
+        .order_by("-shortfall", "id")
+    )
+
+
+def most_urgent_expired(queryset: QuerySet[Product], *, today: datetime.date | None = None):
+    """Expired products, oldest expiration date first."""
+    return queryset.filter(expired_condition(today)).order_by("expiration_date", "id")
+
+
+def categories_with_product_count(queryset: QuerySet[Category]) -> QuerySet[Category]:
+    """Annotate each category's count of (non-archived) products with one subquery per row."""
+    counts = (
+        Product.objects.filter(category=OuterRef("pk"), is_archived=False)
+        .order_by()
+        .values("category")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return queryset.annotate(
+        product_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+    )
+
+
+def has_live_variations(product_id: int) -> bool:
+    """Whether the product still has non-archived variations."""
+    return Product.objects.filter(parent_id=product_id, is_archived=False).exists()
+
+
+def live_variations_exist():
+    """An Exists() over a product's non-archived variations, for use in UPDATEs."""
+    return Exists(Product.objects.filter(parent_id=OuterRef("pk"), is_archived=False))

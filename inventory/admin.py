@@ -1,0 +1,126 @@
+from django import forms
+from django.contrib import admin, messages
+
+from inventory import services
+from inventory.models import Category, Product
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization", "created_at", "updated_at"]
+    list_filter = ["organization"]
+    list_select_related = ["organization"]
+    search_fields = ["name", "description", "organization__name"]
+    autocomplete_fields = ["organization"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+class ProductAdminForm(forms.ModelForm):
+    """Category and supplier must belong to the product's organization."""
+
+    class Meta:
+        model = Product
+        fields = [
+            "organization",
+            "sku",
+            "name",
+            "description",
+            "category",
+            "supplier",
+            "price",
+            "cost_price",
+            "low_stock_threshold",
+            "expiration_date",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        organization = cleaned.get("organization") or getattr(self.instance, "organization", None)
+        for field in ("category", "supplier"):
+            related = cleaned.get(field)
+            if related is not None and related.organization_id != getattr(organization, "pk", None):
+                self.add_error(field, "Must belong to the product's organization.")
+        return cleaned
+
+
+class VariationInline(admin.TabularInline):
+    """A product's variations; their stock changes only through the ledger."""
+
+    model = Product
+    fk_name = "parent"
+    fields = ["sku", "name", "attributes", "price", "quantity", "low_stock_threshold"]
+    readonly_fields = ["sku", "quantity"]
+    extra = 0
+    show_change_link = True
+    verbose_name = "variation"
+    verbose_name_plural = "variations"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(is_archived=False)
+
+    def has_add_permission(self, request, obj=None):
+        return False  # adding a variation checks the parent's stock: use the API
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description="Delete selected products (archive those with stock history)")
+def delete_or_archive(modeladmin, request, queryset):
+    for product in queryset.filter(is_archived=False).order_by("pk"):
+        services.delete_product(product=product)
+    modeladmin.message_user(request, "Products deleted or archived.", messages.SUCCESS)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    form = ProductAdminForm
+    list_display = [
+        "sku",
+        "name",
+        "organization",
+        "category",
+        "supplier",
+        "price",
+        "quantity",
+        "low_stock_threshold",
+        "expiration_date",
+        "has_variations",
+        "is_archived",
+    ]
+    list_filter = ["is_archived", "has_variations", "expiration_date", "organization"]
+    list_select_related = ["organization", "category", "supplier"]
+    search_fields = ["sku", "name", "description"]
+    autocomplete_fields = ["organization", "category", "supplier"]
+    readonly_fields = [
+        "parent",
+        "attributes",
+        "quantity",
+        "has_variations",
+        "is_archived",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [VariationInline]
+    actions = [delete_or_archive]
+    show_full_result_count = False  # no COUNT(*) over a million products per page
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # products with history are archived: use the action or the API
+
+    def save_model(self, request, obj, form, change):
+        """Write only the edited columns: `quantity` belongs to the ledger (no lost updates)."""
+        if change:
+            if form.changed_data:
+                obj.save(update_fields=_columns(form.changed_data))
+        else:
+            obj.save()
+
+    def save_formset(self, request, form, formset, change):
+        for inline_form in formset.forms:
+            if inline_form.instance.pk and inline_form.changed_data:
+                inline_form.instance.save(update_fields=_columns(inline_form.changed_data))
+
+
+def _columns(changed: list[str]) -> list[str]:
+    return [*changed, "updated_at"]

@@ -1,0 +1,84 @@
+"""List parameters of the catalogue: a malformed value is a 400, never ignored, never a 500."""
+
+from django import forms
+from django_filters import rest_framework as filters
+
+from inventory.models import Product
+from inventory.selectors import LOW_STOCK, OUT_OF_STOCK, STOCK_KEEPING, expired_condition
+
+MAX_ID = 2**63 - 1
+
+
+class StrictBooleanField(forms.Field):
+    """`true`/`false` (or 1/0); anything else is an error instead of being ignored."""
+
+    TRUE = {"true", "1"}
+    FALSE = {"false", "0"}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("Must be true or false.", code="invalid")
+
+
+class IdFilter(filters.NumberFilter):
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class PriceFilter(filters.NumberFilter):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", 0)
+        super().__init__(*args, **kwargs)
+
+
+class ProductFilter(filters.FilterSet):
+    """`low_stock`, `expired` and `in_stock` ask about stock: they select stock-keeping products
+    (a product whose variations keep its stock is answered through its variations)."""
+
+    category = IdFilter(field_name="category_id")
+    supplier = IdFilter(field_name="supplier_id")
+    parent = IdFilter(field_name="parent_id")
+    parent__isnull = StrictBooleanFilter(field_name="parent", lookup_expr="isnull")
+    low_stock = StrictBooleanFilter(method="filter_low_stock")
+    expired = StrictBooleanFilter(method="filter_expired")
+    in_stock = StrictBooleanFilter(method="filter_in_stock")
+    min_price = PriceFilter(field_name="price", lookup_expr="gte")
+    max_price = PriceFilter(field_name="price", lookup_expr="lte")
+
+    class Meta:
+        model = Product
+        fields = []
+
+    @staticmethod
+    def _split(queryset, condition, value):
+        stock_keeping = queryset.filter(STOCK_KEEPING)
+        return stock_keeping.filter(condition) if value else stock_keeping.exclude(condition)
+
+    def filter_low_stock(self, queryset, name, value):
+        return self._split(queryset, LOW_STOCK, value)
+
+    def filter_expired(self, queryset, name, value):
+        return self._split(queryset, expired_condition(), value)
+
+    def filter_in_stock(self, queryset, name, value):
+        return self._split(queryset, OUT_OF_STOCK, not value)
+
+
+class VariationFilter(ProductFilter):
+    product = IdFilter(field_name="parent_id")

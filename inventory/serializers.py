@@ -1,0 +1,127 @@
+from rest_framework import serializers
+
+from inventory.models import Category, Product
+from suppliers.models import Supplier
+from users.tenancy import OrganizationPrimaryKeyRelatedField
+
+# Bounds of the database columns, so no input can overflow them (a 400, never a 500).
+MAX_INT = 2_147_483_647
+MAX_ATTRIBUTES = 20
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    product_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "description", "product_count", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        # Uniqueness (case-insensitive, per organization) is checked by the service and the DB.
+        validators = []
+
+    def validate_name(self, value):
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+
+def _money(**kwargs):
+    return serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, **kwargs)
+
+
+def _count(**kwargs):
+    return serializers.IntegerField(min_value=0, max_value=MAX_INT, **kwargs)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    """A product (or variation) as the list, the detail and the export show it."""
+
+    sku = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    category = OrganizationPrimaryKeyRelatedField(
+        queryset=Category.objects.all(), allow_null=True, required=False
+    )
+    category_name = serializers.CharField(source="category.name", read_only=True, default=None)
+    supplier = OrganizationPrimaryKeyRelatedField(
+        queryset=Supplier.objects.all(), allow_null=True, required=False
+    )
+    price = _money()
+    cost_price = _money(required=False, allow_null=True)
+    quantity = _count(required=False)
+    low_stock_threshold = _count(required=False)
+    is_low_stock = serializers.BooleanField(read_only=True)
+    is_expired = serializers.BooleanField(read_only=True)
+    stock_value = serializers.DecimalField(max_digits=24, decimal_places=2, read_only=True)
+    parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    attributes = serializers.DictField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "description",
+            "category",
+            "category_name",
+            "supplier",
+            "price",
+            "cost_price",
+            "quantity",
+            "low_stock_threshold",
+            "expiration_date",
+            "is_low_stock",
+            "is_expired",
+            "stock_value",
+            "parent",
+            "attributes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        # SKU uniqueness is checked by the service and the database constraint.
+        validators = []
+
+    def validate_sku(self, value):
+        return value.strip()
+
+    def validate_name(self, value):
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+
+class VariationSerializer(ProductSerializer):
+    """A variation: its own SKU, attributes, stock and price; category and supplier are the
+    parent's."""
+
+    name = serializers.CharField(max_length=255, required=False)
+    price = _money(required=False)
+    category = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    supplier = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    attributes = serializers.DictField(
+        child=serializers.CharField(max_length=100), allow_empty=False
+    )
+
+    def validate_attributes(self, value):
+        if len(value) > MAX_ATTRIBUTES:
+            raise serializers.ValidationError(f"At most {MAX_ATTRIBUTES} attributes.")
+        cleaned = {}
+        for key, item in value.items():
+            key = key.strip()
+            if not key or len(key) > 50:
+                raise serializers.ValidationError("Attribute names are 1 to 50 characters.")
+            cleaned[key] = item.strip()
+        return cleaned
+
+
+class AlertsSerializer(serializers.Serializer):
+    low_stock = ProductSerializer(many=True)
+    expired = ProductSerializer(many=True)
+    low_stock_count = serializers.IntegerField()
+    expired_count = serializers.IntegerField()
+
+
+class AlertsQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=100)

@@ -1,0 +1,214 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, renderers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from inventory import selectors, services
+from inventory.exports import products_csv_response
+from inventory.filters import ProductFilter, VariationFilter
+from inventory.models import Category, Product
+from inventory.serializers import (
+    AlertsQuerySerializer,
+    AlertsSerializer,
+    CategorySerializer,
+    ProductSerializer,
+    VariationSerializer,
+)
+from users.permissions import InOrganization, RolePermission
+from users.tenancy import OrganizationScopedMixin
+
+CATALOGUE_PERMISSIONS = [permissions.IsAuthenticated, InOrganization, RolePermission]
+PRODUCT_ORDERING = ["name", "sku", "price", "quantity", "created_at", "updated_at"]
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """Lets clients ask for `Accept: text/csv`; the export streams its own body."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return renderers.JSONRenderer().render(data)  # errors only
+
+
+class CategoryViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
+    """The organization's product categories."""
+
+    queryset = Category.objects.all()
+    serializer_class = CategorySerializer
+    permission_classes = CATALOGUE_PERMISSIONS
+    filterset_fields = []
+    search_fields = ["name", "description"]
+    ordering_fields = ["name", "created_at"]
+    ordering = ["name"]
+
+    def get_queryset(self):
+        return selectors.categories_with_product_count(super().get_queryset())
+
+    def _fresh(self, category):
+        return self.get_queryset().get(pk=category.pk)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        category = services.create_category(
+            organization=request.user.organization, **serializer.validated_data
+        )
+        data = self.get_serializer(self._fresh(category)).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        category = self.get_object()
+        serializer = self.get_serializer(
+            category, data=request.data, partial=kwargs.pop("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        services.update_category(category=category, **serializer.validated_data)
+        return Response(self.get_serializer(self._fresh(category)).data)
+
+    def perform_destroy(self, instance):
+        services.delete_category(category=instance)
+
+
+class ProductQueryMixin(OrganizationScopedMixin):
+    """The organization's live (non-archived) products with their stock figures, in one query."""
+
+    queryset = Product.objects.filter(is_archived=False).select_related("category")
+    permission_classes = CATALOGUE_PERMISSIONS
+    search_fields = ["name", "sku", "description"]
+    ordering_fields = PRODUCT_ORDERING
+    ordering = ["name"]
+
+    def get_queryset(self):
+        return selectors.with_stock_figures(super().get_queryset())
+
+    def _fresh(self, product):
+        return self.get_queryset().get(pk=product.pk)
+
+
+class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
+    """Products and variations: every stock-keeping unit of the catalogue."""
+
+    serializer_class = ProductSerializer
+    filterset_class = ProductFilter
+
+    def get_serializer_class(self):
+        if self.action == "variations":
+            return VariationSerializer
+        return super().get_serializer_class()
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product = services.create_product(
+            organization=request.user.organization, user=request.user, **serializer.validated_data
+        )
+        data = self.get_serializer(self._fresh(product)).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        product = self.get_object()
+        serializer = self.get_serializer(
+            product, data=request.data, partial=kwargs.pop("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        services.update_product(product=product, user=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(self._fresh(product)).data)
+
+    def perform_destroy(self, instance):
+        services.delete_product(product=instance)
+
+    @extend_schema(
+        parameters=[AlertsQuerySerializer],
+        responses=AlertsSerializer,
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def alerts(self, request):
+        """The most urgent low-stock and expired products, with the total counts."""
+        query = AlertsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit = query.validated_data["limit"]
+        products = self.get_queryset()
+        low_stock = selectors.most_urgent_low_stock(products)
+        expired = selectors.most_urgent_expired(products)
+        data = {
+            "low_stock": ProductSerializer(low_stock[:limit], many=True).data,
+            "expired": ProductSerializer(expired[:limit], many=True).data,
+            "low_stock_count": low_stock.order_by().count(),
+            "expired_count": expired.order_by().count(),
+        }
+        return Response(data)
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR, description="CSV: a header row, then one per product"
+            )
+        },
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        pagination_class=None,
+        renderer_classes=[renderers.JSONRenderer, CSVRenderer],
+    )
+    def export(self, request):
+        """The product list as a streamed CSV download, honouring the list's filters."""
+        return products_csv_response(self.filter_queryset(self.get_queryset()))
+
+    @extend_schema(
+        methods=["GET"],
+        responses=VariationSerializer(many=True),
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+    )
+    @extend_schema(
+        methods=["POST"], request=VariationSerializer, responses={201: VariationSerializer}
+    )
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
+    def variations(self, request, pk=None):
+        """A product's variations; POST adds one."""
+        parent = self.get_object()
+        if request.method == "GET":
+            queryset = self.get_queryset().filter(parent=parent).order_by("name", "id")
+            page = self.paginate_queryset(queryset)
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        variation = services.add_variation(
+            parent=parent, user=request.user, **serializer.validated_data
+        )
+        data = self.get_serializer(self._fresh(variation)).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class VariationViewSet(
+    ProductQueryMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Every variation of the organization's products (filter `product`)."""
+
+    serializer_class = VariationSerializer
+    filterset_class = VariationFilter
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return super().get_queryset().filter(parent__isnull=False)
+
+    def update(self, request, *args, **kwargs):
+        variation = self.get_object()
+        serializer = self.get_serializer(variation, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.update_variation(
+            variation=variation, user=request.user, **serializer.validated_data
+        )
+        return Response(self.get_serializer(self._fresh(variation)).data)
+
+    def perform_destroy(self, instance):
+        services.delete_product(product=instance)
