@@ -1,9 +1,15 @@
 """The ONE place that changes Product.quantity.
 
-Every change locks the affected products in id order (SELECT ... FOR UPDATE, as Saleor's
+Every change locks the affected products in id order (SELECT ... FOR NO KEY UPDATE, as Saleor's
 `lock_objects.py` does), so concurrent requests neither oversell, lose updates nor deadlock,
 and appends one StockMovement per change in the same transaction, so that
 `Product.quantity == sum(StockMovement.delta)` holds at every commit.
+
+`FOR NO KEY UPDATE` rather than `FOR UPDATE`: changing a quantity never changes a key, and this
+lock does not conflict with the `FOR KEY SHARE` lock PostgreSQL takes when another transaction
+inserts a row that refers to the product (an order line, a movement). A plain `FOR UPDATE` would
+make "insert order lines in the client's order, then lock the products" deadlock against a
+transaction that already holds one of those products.
 """
 
 from collections.abc import Iterable
@@ -21,6 +27,9 @@ from stock.signals import stock_changed
 Type = StockMovement.MovementType
 Source = StockMovement.Source
 
+# Quantities are PostgreSQL `integer` columns: a balance beyond this cannot be stored.
+MAX_QUANTITY = 2_147_483_647
+
 
 @dataclass(frozen=True)
 class StockLine:
@@ -32,7 +41,7 @@ class StockLine:
 
 @dataclass(frozen=True)
 class Shortage:
-    line: int  # position in the lines passed in
+    line: int  # position in the lines passed in (0-based)
     product_id: int
     sku: str
     requested: int
@@ -40,9 +49,8 @@ class Shortage:
 
     def __str__(self):
         return (
-            f"{self.sku}: {self.requested} requested, {self.available} available"
-            if self.available >= 0
-            else f"{self.sku}: not a stock-keeping product"
+            f"Line {self.line + 1} ({self.sku}): {self.requested} requested, "
+            f"{self.available} available."
         )
 
 
@@ -51,25 +59,48 @@ class InsufficientStock(DomainError):
 
     def __init__(self, shortages: list[Shortage], *, field: str | None = None):
         self.shortages = shortages
-        super().__init__("Insufficient stock: " + "; ".join(str(s) for s in shortages), field=field)
+        super().__init__("Insufficient stock: " + " ".join(str(s) for s in shortages), field=field)
+
+    def as_data(self):
+        return {self.field or "non_field_errors": [str(s) for s in self.shortages]}
 
 
 class NotStockKeeping(DomainError):
     """The product has variations: its stock is kept by them (400)."""
 
     def __init__(self, product: Product, *, field: str = "product"):
+        skus = list(
+            product.variations.filter(is_archived=False)
+            .order_by("sku")
+            .values_list("sku", flat=True)[:20]
+        )
+        names = ", ".join(skus) if skus else "none"
         super().__init__(
             f"Product {product.sku} has variations and holds no stock itself; "
-            "use one of its variations.",
+            f"use one of its variations: {names}.",
             field=field,
         )
 
 
+class InvalidStockChange(DomainError):
+    """A quantity that the ledger cannot record (negative, zero for IN/OUT, or too large)."""
+
+
 def lock_products(product_ids: Iterable[int]) -> dict[int, Product]:
-    """SELECT ... FOR UPDATE the products, in id order so that lockers never deadlock."""
+    """Lock the products (FOR NO KEY UPDATE) in id order, so that lockers never deadlock."""
     ids = sorted(set(product_ids))
-    products = Product.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")
+    products = (
+        Product.objects.select_for_update(of=("self",), no_key=True)
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
     return {product.pk: product for product in products}
+
+
+def ensure_stock_keeping(*, product: Product, field: str = "product") -> None:
+    """Only a product without variations holds stock (and can be ordered or moved)."""
+    if product.has_variations:
+        raise NotStockKeeping(product, field=field)
 
 
 @dataclass(frozen=True)
@@ -77,6 +108,19 @@ class _Change:
     product_id: int
     movement_type: str
     quantity: int
+
+
+def _validate(change: _Change, field: str | None) -> None:
+    minimum = 0 if change.movement_type == Type.ADJUST else 1
+    if change.movement_type not in Type.values:
+        raise InvalidStockChange(
+            f"Unknown movement type {change.movement_type!r}.", field=field or "movement_type"
+        )
+    if not isinstance(change.quantity, int) or not minimum <= change.quantity <= MAX_QUANTITY:
+        raise InvalidStockChange(
+            f"Quantity must be an integer between {minimum} and {MAX_QUANTITY}.",
+            field=field or "quantity",
+        )
 
 
 def _apply_changes(
@@ -89,14 +133,17 @@ def _apply_changes(
     field: str | None = None,
 ) -> list[StockMovement]:
     """Apply all changes or none, appending one movement each, in one transaction."""
+    for change in changes:
+        _validate(change, field)
     with transaction.atomic():
         products = lock_products(change.product_id for change in changes)
         shortages: list[Shortage] = []
         movements: list[StockMovement] = []
         for position, change in enumerate(changes):
-            product = products[change.product_id]
-            if product.has_variations:
-                raise NotStockKeeping(product, field=field or "product")
+            product = products.get(change.product_id)
+            if product is None:
+                raise InvalidStockChange("Product does not exist.", field=field or "product")
+            ensure_stock_keeping(product=product, field=field or "product")
             if change.movement_type == Type.IN:
                 delta = change.quantity
             elif change.movement_type == Type.OUT:
@@ -114,6 +161,10 @@ def _apply_changes(
                     continue
             else:  # ADJUST: a stocktake sets the counted quantity
                 delta = change.quantity - product.quantity
+            if product.quantity + delta > MAX_QUANTITY:
+                raise InvalidStockChange(
+                    f"{product.sku}: stock would exceed {MAX_QUANTITY}.", field=field or "quantity"
+                )
             product.quantity += delta
             movements.append(
                 StockMovement(
@@ -144,7 +195,8 @@ def _apply_changes(
                     sender=StockMovement,
                     organization_id=organization_id,
                     product_ids=[p.pk for p in changed if p.organization_id == organization_id],
-                )
+                ),
+                robust=True,  # a failing listener must not fail a committed stock change
             )
     return created
 
@@ -182,6 +234,7 @@ def add_to_stock(
         reference=reference,
         user=user,
         note=note,
+        field="items",
     )
 
 
@@ -219,8 +272,8 @@ def set_stock_level(
 ) -> StockMovement | None:
     """Set the quantity on hand (a product edit): one ADJUST movement, none if unchanged."""
     with transaction.atomic():
-        current = lock_products([product.pk])[product.pk]
-        if current.quantity == quantity:
+        current = lock_products([product.pk]).get(product.pk)
+        if current is not None and current.quantity == quantity:
             product.quantity = quantity
             return None
         return record_movement(

@@ -1,0 +1,13 @@
+from django_filters import rest_framework as filters
+
+from purchases.models import PurchaseOrder
+from stock.filters import IdFilter
+
+
+class PurchaseOrderFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=PurchaseOrder.Status.choices)
+    supplier = IdFilter(field_name="supplier_id")
+
+    class Meta:
+        model = PurchaseOrder
+        fields = ["status", "supplier"]

@@ -1,0 +1,74 @@
+from rest_framework import serializers
+
+from inventory.models import Product
+from purchases.models import PurchaseOrder, PurchaseOrderItem
+from stock.services import MAX_QUANTITY, NotStockKeeping
+from suppliers.models import Supplier
+from users.tenancy import OrganizationPrimaryKeyRelatedField
+
+
+def validate_orderable(product: Product) -> Product:
+    """Archived products and products with variations cannot be ordered."""
+    if product.is_archived:
+        raise serializers.ValidationError("This product is archived and cannot be ordered.")
+    if product.has_variations:
+        raise serializers.ValidationError(NotStockKeeping(product).message)
+    return product
+
+
+class PurchaseOrderItemSerializer(serializers.ModelSerializer):
+    product = OrganizationPrimaryKeyRelatedField(queryset=Product.objects.all())
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    line_total = serializers.DecimalField(max_digits=30, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = PurchaseOrderItem
+        fields = ["id", "product", "quantity", "unit_cost", "line_total"]
+        read_only_fields = ["id"]
+
+    def validate_product(self, product):
+        return validate_orderable(product)
+
+    def validate(self, attrs):
+        # A PATCH is partial down to its lines, but every line it sends must be complete.
+        missing = [name for name in ("product", "quantity", "unit_cost") if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {name: ["This field is required."] for name in missing}
+            )
+        return attrs
+
+
+class PurchaseOrderSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+    supplier = OrganizationPrimaryKeyRelatedField(queryset=Supplier.objects.all())
+    status = serializers.ChoiceField(
+        choices=PurchaseOrder.Status.choices, default=PurchaseOrder.Status.DRAFT
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    items = PurchaseOrderItemSerializer(many=True, allow_empty=False)
+    total_cost = serializers.DecimalField(max_digits=30, decimal_places=2, read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = PurchaseOrder
+        fields = [
+            "id",
+            "reference",
+            "supplier",
+            "status",
+            "expected_date",
+            "notes",
+            "items",
+            "total_cost",
+            "created_by",
+            "created_at",
+            "received_at",
+        ]
+        read_only_fields = ["id", "created_at", "received_at"]
+
+    def validate_items(self, items):
+        if not items:
+            raise serializers.ValidationError("An order needs at least one item.")
+        return items

@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from stock.models import StockMovement
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(admin.ModelAdmin):
+    """The ledger is read-only in the admin too: no add, change or delete."""
+
+    list_display = [
+        "id",
+        "created_at",
+        "organization",
+        "product",
+        "movement_type",
+        "quantity",
+        "delta",
+        "balance_after",
+        "source",
+        "reference",
+        "performed_by",
+    ]
+    list_filter = ["movement_type", "source", "created_at", "organization"]
+    list_select_related = ["organization", "product", "performed_by"]
+    search_fields = ["product__sku", "product__name", "reference", "note"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

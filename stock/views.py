@@ -1,0 +1,74 @@
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, renderers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from inventory.selectors import utc_today
+from stock import exports, selectors, services
+from stock.filters import StockMovementFilter
+from stock.serializers import StockMovementSerializer
+from users.permissions import RolePermission
+from users.tenancy import OrganizationScopedMixin
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """Lets `Accept: text/csv` through content negotiation; the body is streamed by the view."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return renderers.JSONRenderer().render(data)
+
+
+class StockMovementViewSet(
+    OrganizationScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The append-only stock ledger: list, read and append; never change or delete (405)."""
+
+    queryset = selectors.movements_with_details()
+    serializer_class = StockMovementSerializer
+    permission_classes = [permissions.IsAuthenticated, RolePermission]
+    filterset_class = StockMovementFilter
+    ordering_fields = ["created_at", "id", "quantity", "delta"]
+    ordering = ["-created_at", "-id"]
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        movement = services.record_movement(
+            product=data["product"],
+            movement_type=data["movement_type"],
+            quantity=data["quantity"],
+            note=data.get("note", ""),
+            user=request.user,
+        )
+        movement = self.get_queryset().get(pk=movement.pk)
+        return Response(self.get_serializer(movement).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV file")}
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        renderer_classes=[renderers.JSONRenderer, CSVRenderer],
+        pagination_class=None,
+    )
+    def export(self, request):
+        """The same rows as the list, honouring its filters, streamed as CSV."""
+        queryset = self.filter_queryset(self.get_queryset())
+        response = StreamingHttpResponse(
+            exports.csv_lines(exports.movement_rows(queryset)), content_type="text/csv"
+        )
+        filename = f"stock-movements-{utc_today().isoformat()}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
