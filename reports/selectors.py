@@ -144,17 +144,16 @@ def top_products(
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
 ) -> list[dict]:
-    """Best sellers by quantity (then revenue, then id) from fulfilled orders within the dates."""
+    """Best sellers by quantity (then revenue, then id) from fulfilled orders within the dates.
+
+    Rows: `product_id`, `product__sku`, `product__name`, `quantity_sold`, `revenue`.
+    """
     return list(
         _fulfilled_lines(organization_id=organization_id, date_from=date_from, date_to=date_to)
-        .values("product_id")
+        .values("product_id", "product__sku", "product__name")
         .annotate(
-            product=F("product_id"),
-            sku=F("product__sku"),
-            name=F("product__name"),
             quantity_sold=_int_sum("quantity"),
             revenue=_money_sum(F("quantity") * F("unit_price")),
         )
-        .order_by("-quantity_sold", "-revenue", "product_id")
-        .values("product", "sku", "name", "quantity_sold", "revenue")[:limit]
+        .order_by("-quantity_sold", "-revenue", "product_id")[:limit]
     )

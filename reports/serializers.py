@@ -51,9 +51,9 @@ class TotalSalesSerializer(serializers.Serializer):
 
 
 class TopProductSerializer(serializers.Serializer):
-    product = serializers.IntegerField(read_only=True)
-    sku = serializers.CharField(read_only=True)
-    name = serializers.CharField(read_only=True)
+    product = serializers.IntegerField(source="product_id", read_only=True)
+    sku = serializers.CharField(source="product__sku", read_only=True)
+    name = serializers.CharField(source="product__name", read_only=True)
     quantity_sold = serializers.IntegerField(read_only=True)
     revenue = _money()
 
