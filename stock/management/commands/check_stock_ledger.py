@@ -4,6 +4,8 @@ from stock.selectors import ledger_mismatch_batches
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # a cron job: checking the project is not its business
+
     help = (
         "Check that every product's quantity equals the sum of its stock movements; "
         "report each difference and exit with code 1 when there is any."
