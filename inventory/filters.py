@@ -38,6 +38,10 @@ class IdFilter(filters.NumberFilter):
 class StrictBooleanFilter(filters.BooleanFilter):
     field_class = StrictBooleanField
 
+    def __init__(self, *args, **kwargs):
+        kwargs["widget"] = forms.TextInput  # DRF's BooleanWidget turns "maybe" into None
+        super().__init__(*args, **kwargs)
+
 
 class PriceFilter(filters.NumberFilter):
     def __init__(self, *args, **kwargs):
