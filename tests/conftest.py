@@ -35,21 +35,15 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache(request):
-    """Throttle counters live in the cache (Redis in CI): every test starts clean.
+def _cache(settings):
+    """Throttle counters live in the cache: every test starts with an empty one.
 
-    Without Redis the cache is a database table, reachable only from tests that use the db.
+    In CI that is Redis, as in production. Without Redis, tests use a local-memory cache
+    rather than the database one, so pinned query counts do not include throttle bookkeeping
+    (tests/test_auth.py exercises the database cache explicitly).
     """
-    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
-        request.fixturenames
-    )
-    from django.conf import settings
-
-    if uses_db:
-        request.getfixturevalue("db")  # set the test database up before touching the cache
-    elif "redis" not in settings.CACHES["default"]["BACKEND"].lower():
-        yield
-        return
+    if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
     yield
     cache.clear()

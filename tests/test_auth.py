@@ -213,6 +213,29 @@ def test_login_is_allowed_again_once_the_window_passes(api_client, manager_user,
     assert login(api_client, "mike", PASSWORD).status_code == 200
 
 
+@pytest.mark.django_db
+def test_without_redis_the_failure_count_lives_in_the_database(api_client, manager_user, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "stockroom_cache",
+        }
+    }
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("createcachetable")  # as `make run` does; CI's database was built for Redis
+    cache.clear()
+    for _ in range(5):
+        login(api_client, "mike", "wrong")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM stockroom_cache WHERE cache_key LIKE %s", ["%login%"])
+        assert cursor.fetchone()[0] >= 1
+    assert login(api_client, "mike", PASSWORD).status_code == 429
+
+
 # --- JWT endpoints ----------------------------------------------------------------------------
 
 

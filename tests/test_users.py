@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from tests.conftest import client_for
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import UserFactory
 from users.models import Role, User
 
 

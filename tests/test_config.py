@@ -1,0 +1,189 @@
+"""Configuration, health, schema and docs ("Documentation and operations" in API.md)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import OperationalError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(code: str, **env):
+    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    base.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True, timeout=60
+    )
+
+
+SETUP = (
+    "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); "
+    "django.setup(); "
+)
+
+
+def test_refuses_to_start_without_secret_key_when_debug_is_off():
+    result = run_python(SETUP + "print('started')", DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+    assert "started" not in result.stdout
+
+
+def test_debug_false_string_means_off():
+    result = run_python(
+        SETUP + "from django.conf import settings; print(settings.DEBUG)",
+        DEBUG="False",
+        SECRET_KEY="x" * 60,
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_an_unreadable_boolean_is_a_configuration_error():
+    result = run_python(SETUP, DEBUG="maybe", SECRET_KEY="x" * 60)
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_development_mode_runs_with_nothing_set():
+    result = run_python(
+        SETUP + "from django.conf import settings; print(settings.DEBUG)", DEBUG="1"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
+def test_production_settings_pass_the_deployment_checklist():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECURE_SSL_REDIRECT")},
+            "DEBUG": "false",
+            "SECRET_KEY": "k8#Jq2!vLz0@pW5rT9^mN3&bX7*cY1%dF6(gH4)sA8-eU2+iO0=lQ",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_embedded_default_is_sqlite_eager_celery_and_console_email():
+    code = SETUP + (
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND, "
+        "s.CACHES['default']['BACKEND'])"
+    )
+    result = run_python(code, DEBUG="true", DATABASE_URL="", REDIS_URL="", EMAIL_HOST="")
+    engine, eager, email, cache = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert eager == "True"
+    assert email == "django.core.mail.backends.console.EmailBackend"
+    assert cache == "django.core.cache.backends.db.DatabaseCache"
+
+
+def test_postgres_and_redis_from_the_environment():
+    code = SETUP + (
+        "from django.conf import settings as s; d = s.DATABASES['default']; "
+        "print(d['ENGINE'], d['NAME'], bool(d['OPTIONS'].get('pool')), d['CONN_MAX_AGE'], "
+        "s.CELERY_BROKER_URL, s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND'])"
+    )
+    result = run_python(
+        code,
+        DEBUG="true",
+        DATABASE_URL="postgres://shop:pw@db.internal:5432/stockroom",
+        REDIS_URL="redis://cache.internal:6379/0",
+    )
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "stockroom",
+        "True",
+        "0",
+        "redis://cache.internal:6379/0",
+        "False",
+        "django.core.cache.backends.redis.RedisCache",
+    ]
+
+
+def test_email_backend_follows_the_environment():
+    code = SETUP + "from django.conf import settings as s; print(s.EMAIL_BACKEND)"
+    smtp = run_python(code, DEBUG="true", EMAIL_HOST="smtp.example.com", EMAIL_BACKEND="")
+    explicit = run_python(
+        code,
+        DEBUG="true",
+        EMAIL_HOST="smtp.example.com",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+    )
+    assert smtp.stdout.strip() == "django.core.mail.backends.smtp.EmailBackend"
+    assert explicit.stdout.strip() == "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.mark.django_db
+def test_health_reports_the_database(api_client):
+    response = api_client.get("/api/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.django_db
+def test_health_is_503_when_the_database_is_unreachable(api_client, monkeypatch):
+    from django.db import connection
+
+    def broken_cursor(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(connection, "cursor", broken_cursor)
+        response = api_client.get("/api/health/")
+
+    assert response.status_code == 503
+    assert response.json()["database"] != "ok"
+
+
+@pytest.mark.django_db
+def test_schema_is_public_openapi_3_with_split_request_components(api_client):
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert "/api/login/" in schema["paths"]
+    assert "/api/users/{id}/" in schema["paths"]
+    components = schema["components"]["schemas"]
+    assert "UserAdminRequest" in components  # request bodies are separate components
+    assert "id" not in components["UserAdminRequest"]["properties"]
+    assert "password" not in components["UserAdmin"]["properties"]
+
+
+@pytest.mark.django_db
+def test_schema_validates_as_openapi_3(api_client):
+    from drf_spectacular.validation import validate_schema
+
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    validate_schema(response.json())
+
+
+@pytest.mark.django_db
+def test_docs_are_public_and_served_from_our_own_static_files(api_client):
+    page = api_client.get("/api/docs/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "swagger-ui" in html
+    assert "cdn" not in html.lower()
+    asset = api_client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_lists_users_and_organizations(client, organization):
+    from tests.factories import UserFactory
+
+    staff = UserFactory(organization=organization, is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    assert client.get("/admin/users/user/?q=user").status_code == 200
+    assert client.get("/admin/users/organization/?q=Corner").status_code == 200
+    assert client.get(f"/admin/users/user/{staff.pk}/change/").status_code == 200
