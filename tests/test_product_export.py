@@ -1,0 +1,144 @@
+import csv
+import datetime
+import io
+
+import pytest
+from django.http import StreamingHttpResponse
+
+from inventory.exports import safe_cell
+from inventory.selectors import utc_today
+from tests.factories import CategoryFactory, ProductFactory
+
+URL = "/api/products/export/"
+HEADER = [
+    "id",
+    "sku",
+    "name",
+    "description",
+    "category",
+    "category_name",
+    "supplier",
+    "price",
+    "cost_price",
+    "quantity",
+    "low_stock_threshold",
+    "expiration_date",
+    "is_low_stock",
+    "is_expired",
+    "stock_value",
+    "parent",
+    "attributes",
+    "created_at",
+    "updated_at",
+]
+
+
+def read(response):
+    assert response.status_code == 200
+    assert isinstance(response, StreamingHttpResponse)
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@pytest.fixture
+def products(stocked, organization):
+    category = CategoryFactory(organization=organization, name="Dairy")
+    return [
+        stocked(
+            quantity=3, organization=organization, sku="MILK", name="Milk", price="1.25",
+            category=category, low_stock_threshold=5,
+            expiration_date=utc_today() - datetime.timedelta(days=1),
+        ),
+        stocked(quantity=10, organization=organization, sku="EGGS", name="Eggs", price="0.30"),
+    ]  # fmt: skip
+
+
+def test_export_streams_csv_with_the_lists_columns(admin_client, products):
+    response = admin_client.get(URL)
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="products-{utc_today().isoformat()}.csv"'
+    )
+    rows = read(response)
+    assert list(rows[0]) == HEADER
+    assert [r["sku"] for r in rows] == ["EGGS", "MILK"]  # the list's default ordering: name
+    milk = rows[1]
+    assert milk["category_name"] == "Dairy"
+    assert (milk["price"], milk["quantity"], milk["stock_value"]) == ("1.25", "3", "3.75")
+    assert (milk["is_low_stock"], milk["is_expired"]) == ("true", "true")
+    assert milk["cost_price"] == "" and milk["parent"] == ""
+    # every column of the list is in the export
+    listed = admin_client.get("/api/products/").json()["results"][0]
+    assert set(listed) == set(HEADER)
+
+
+def test_export_accepts_text_csv(admin_client, products):
+    assert len(read(admin_client.get(URL, HTTP_ACCEPT="text/csv"))) == 2
+
+
+def test_export_honours_filters_search_and_ordering(admin_client, products):
+    assert [r["sku"] for r in read(admin_client.get(URL, {"low_stock": "true"}))] == ["MILK"]
+    assert [r["sku"] for r in read(admin_client.get(URL, {"search": "egg"}))] == ["EGGS"]
+    ordered = read(admin_client.get(URL, {"ordering": "-quantity"}))
+    assert [r["sku"] for r in ordered] == ["EGGS", "MILK"]
+
+
+def test_export_is_not_paginated(admin_client, organization):
+    ProductFactory.create_batch(25, organization=organization)
+    assert len(read(admin_client.get(URL, {"page_size": 5}))) == 25
+
+
+def test_malformed_filter_is_400(admin_client, products):
+    response = admin_client.get(URL, {"expired": "sometimes"})
+    assert response.status_code == 400
+    assert "expired" in response.json()
+
+
+def test_export_leaves_out_archived_and_other_organizations(
+    admin_client, other_admin_client, products
+):
+    products[0].is_archived = True
+    products[0].save(update_fields=["is_archived"])
+    assert [r["sku"] for r in read(admin_client.get(URL))] == ["EGGS"]
+    assert read(other_admin_client.get(URL)) == []
+
+
+def test_formula_injection_is_neutralised(admin_client, organization):
+    ProductFactory(organization=organization, sku="=HYPERLINK(1)", name="+cmd", description="@x")
+    ProductFactory(organization=organization, sku="-2+3", name='plain, with "quotes"')
+    rows = read(admin_client.get(URL, {"ordering": "sku"}))
+    assert (rows[0]["sku"], rows[0]["name"]) == ("'-2+3", 'plain, with "quotes"')
+    assert (rows[1]["sku"], rows[1]["name"], rows[1]["description"]) == (
+        "'=HYPERLINK(1)",
+        "'+cmd",
+        "'@x",
+    )
+
+
+@pytest.mark.parametrize(
+    "value, cell",
+    [("=1+1", "'=1+1"), ("-x", "'-x"), ("@a", "'@a"), ("+1", "'+1"), ("ok", "ok"),
+     (None, ""), (True, "true"), ({"b": "2", "a": "1"}, '{"a": "1", "b": "2"}')],
+)  # fmt: skip
+def test_safe_cell(value, cell):
+    assert safe_cell(value) == cell
+
+
+def test_roles(sales_client, api_client, products):
+    assert len(read(sales_client.get(URL))) == 2
+    assert api_client.get(URL).status_code == 401
+
+
+def test_export_is_read_lazily(admin_client, organization):
+    """No product row is read before the body is consumed: the response streams."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ProductFactory.create_batch(5, organization=organization)
+    with CaptureQueriesContext(connection) as before:
+        response = admin_client.get(URL)
+    assert not [q for q in before.captured_queries if '"inventory_product"' in q["sql"]]
+    with CaptureQueriesContext(connection) as during:
+        rows = read(response)
+    assert len(rows) == 5
+    assert [q for q in during.captured_queries if '"inventory_product"' in q["sql"]]
