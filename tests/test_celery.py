@@ -1,0 +1,125 @@
+"""Celery: the beat schedule, and the alert tasks run by a real worker over Redis."""
+
+import copy
+import datetime
+import os
+import time
+
+import pytest
+from celery.schedules import crontab
+from django.core import mail
+
+from alerts import tasks
+from alerts.models import AlertLog, StockAlert
+from config.celery import app
+from inventory.selectors import utc_today
+from stock.services import record_initial_stock
+from tests.factories import OrganizationFactory, ProductFactory, UserFactory
+from users.models import Role
+
+UTC = datetime.UTC
+
+
+def _next_run(schedule: crontab, now: datetime.datetime) -> datetime.datetime:
+    """When `schedule` fires next, seen from `now` (it last ran a minute before)."""
+    frozen = copy.copy(schedule)
+    frozen.nowfun = lambda: now
+    return now + frozen.remaining_estimate(now - datetime.timedelta(minutes=1))
+
+
+def test_low_stock_check_is_scheduled_every_day_at_midnight_utc():
+    entry = app.conf.beat_schedule["check-low-stock-daily"]
+    schedule = entry["schedule"]
+
+    assert entry["task"] == "alerts.tasks.check_low_stock"
+    assert entry["task"] in app.tasks
+    assert app.conf.timezone == "UTC"
+    assert isinstance(schedule, crontab)
+    assert (schedule.minute, schedule.hour) == ({0}, {0})
+    assert schedule.day_of_week == set(range(7))
+    assert schedule.day_of_month == set(range(1, 32))
+    assert schedule.month_of_year == set(range(1, 13))
+    afternoon = datetime.datetime(2026, 11, 21, 13, 5, tzinfo=UTC)
+    assert _next_run(schedule, afternoon) == datetime.datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
+    new_years_eve = datetime.datetime(2026, 12, 31, 23, 59, 30, tzinfo=UTC)
+    assert _next_run(schedule, new_years_eve) == datetime.datetime(2027, 1, 1, 0, 0, tzinfo=UTC)
+
+
+def test_ledger_reconciliation_is_scheduled_nightly():
+    entry = app.conf.beat_schedule["reconcile-stock-ledger-nightly"]
+
+    assert entry["task"] == "stock.tasks.reconcile_stock_ledger"
+    assert entry["schedule"].day_of_week == set(range(7))
+    assert len(entry["schedule"].hour) == 1 and len(entry["schedule"].minute) == 1
+
+
+def _wait_for(condition, *, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (set REDIS_URL)")
+@pytest.mark.django_db(transaction=True)
+def test_alert_tasks_run_on_a_real_worker_over_redis():
+    """The digest and a crossing, queued on Redis and run by a worker thread (not eagerly)."""
+    from celery.contrib.testing.worker import start_worker
+
+    assert not app.conf.task_always_eager
+    assert app.conf.broker_url.startswith("redis://")
+    app.control.purge()
+
+    shop = OrganizationFactory(name="Corner Shop")
+    manager = UserFactory(organization=shop, role=Role.MANAGER, email="mike@corner.example")
+    UserFactory(organization=shop, role=Role.ADMIN, email="alice@corner.example")
+    UserFactory(organization=shop, role=Role.SALES, email="sam@corner.example")
+    rival = OrganizationFactory(name="Rival Shop")
+    UserFactory(organization=rival, role=Role.ADMIN, email="oscar@rival.example")
+
+    # Committed stock that lands below the threshold: a crossing, queued on Redis at commit.
+    tea = ProductFactory(organization=shop, sku="TEA-1", low_stock_threshold=5)
+    record_initial_stock(product=tea, quantity=2, user=manager)
+    ProductFactory(organization=shop, sku="YOG-1", expiration_date=utc_today())
+    record_initial_stock(
+        product=ProductFactory(organization=shop, sku="FINE", low_stock_threshold=1),
+        quantity=50,
+        user=manager,
+    )
+    ProductFactory(organization=rival, sku="RIV-1")  # 0 <= 0: low, no movement
+
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING"
+    ):
+        tasks.check_low_stock.delay()
+        assert _wait_for(lambda: AlertLog.objects.count() >= 3), "the worker did not finish"
+        time.sleep(0.5)  # nothing more may arrive
+
+    logs = {
+        (log.organization_id, log.kind): log
+        for log in AlertLog.objects.order_by("id")
+    }  # fmt: skip
+    assert len(logs) == AlertLog.objects.count() == 3
+    digest = logs[(shop.pk, AlertLog.Kind.DAILY_DIGEST)]
+    assert digest.recipients == ["mike@corner.example"]
+    assert (digest.low_stock_count, digest.expired_count) == (2, 1)  # TEA-1, YOG-1 (0 <= 0)
+    crossing = logs[(shop.pk, AlertLog.Kind.LOW_STOCK)]
+    assert (crossing.recipients, crossing.low_stock_count) == (["mike@corner.example"], 1)
+    rival_digest = logs[(rival.pk, AlertLog.Kind.DAILY_DIGEST)]
+    assert rival_digest.recipients == ["oscar@rival.example"]
+
+    assert len(mail.outbox) == 3
+    to_manager = [m for m in mail.outbox if m.to == ["mike@corner.example"]]
+    assert len(to_manager) == 2
+    assert all("TEA-1" in m.body and "FINE" not in m.body for m in to_manager)
+    assert [m.to for m in mail.outbox if "RIV-1" in m.body] == [["oscar@rival.example"]]
+    assert not [m for m in mail.outbox if "sam@corner.example" in m.to]
+    alert = StockAlert.objects.get()
+    assert (alert.product_id, alert.closed_at is None, alert.notified_at is not None) == (
+        tea.pk,
+        True,
+        True,
+    )
