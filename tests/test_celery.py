@@ -49,6 +49,7 @@ def test_ledger_reconciliation_is_scheduled_nightly():
     entry = app.conf.beat_schedule["reconcile-stock-ledger-nightly"]
 
     assert entry["task"] == "stock.tasks.reconcile_stock_ledger"
+    assert entry["task"] in app.tasks
     assert entry["schedule"].day_of_week == set(range(7))
     assert len(entry["schedule"].hour) == 1 and len(entry["schedule"].minute) == 1
 
