@@ -1,0 +1,1 @@
+"""Benchmarks, run by hand (`make bench` or `python -m bench <name>`), never by the test suite."""
