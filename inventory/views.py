@@ -148,6 +148,7 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
                 response=OpenApiTypes.STR, description="CSV: a header row, then one per product"
             )
         },
+        filters=True,
     )
     @action(
         detail=False,
