@@ -117,9 +117,9 @@ class ProductAdmin(admin.ModelAdmin):
             obj.save()
 
     def save_formset(self, request, form, formset, change):
-        for inline_form in formset.forms:
-            if inline_form.instance.pk and inline_form.changed_data:
-                inline_form.instance.save(update_fields=_columns(inline_form.changed_data))
+        formset.save(commit=False)  # no adds, no deletes: only edits of existing variations
+        for instance, changed in formset.changed_objects:
+            instance.save(update_fields=_columns(changed))
 
 
 def _columns(changed: list[str]) -> list[str]:

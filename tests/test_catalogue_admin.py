@@ -1,0 +1,132 @@
+"""The Django admin for the catalogue: list, search, filters; variations inline; stock read-only."""
+
+import pytest
+
+from inventory.models import Product
+from tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UserFactory
+
+
+@pytest.fixture
+def staff_client(client, db):
+    user = UserFactory(username="root", organization=None, is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def catalogue(stocked, organization):
+    category = CategoryFactory(organization=organization, name="Tools")
+    supplier = SupplierFactory(organization=organization, name="Hammers Inc")
+    parent = ProductFactory(organization=organization, sku="HAMMER", category=category,
+                            supplier=supplier, has_variations=True)  # fmt: skip
+    variation = stocked(quantity=4, organization=organization, sku="HAMMER-L", parent=parent,
+                        attributes={"size": "L"})  # fmt: skip
+    return {"category": category, "supplier": supplier, "parent": parent, "variation": variation}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/inventory/category/",
+        "/admin/inventory/category/?q=tool",
+        "/admin/inventory/product/",
+        "/admin/inventory/product/?q=hammer&is_archived__exact=0&has_variations__exact=1",
+        "/admin/suppliers/supplier/",
+        "/admin/suppliers/supplier/?q=hammers",
+    ],
+)
+def test_changelists_search_and_filters(staff_client, catalogue, url):
+    response = staff_client.get(url, secure=True)
+    assert response.status_code == 200
+
+
+def test_product_page_shows_variations_inline_with_stock_read_only(staff_client, catalogue):
+    response = staff_client.get(
+        f"/admin/inventory/product/{catalogue['parent'].pk}/change/", secure=True
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "HAMMER-L" in html
+    assert 'name="quantity"' not in html
+    assert 'name="variations-0-quantity"' not in html
+
+
+def test_admin_edit_does_not_write_quantity(staff_client, catalogue):
+    """An edit saved from a page loaded before a stock movement does not undo the movement."""
+    from django.contrib.admin.sites import site
+
+    from stock.services import record_movement
+
+    variation = catalogue["variation"]
+    stale = Product.objects.get(pk=variation.pk)  # the admin page was loaded: quantity 4
+    record_movement(product=variation, movement_type="IN", quantity=10, user=None)
+    stale.name = "Renamed"
+
+    class Form:
+        changed_data = ["name"]
+
+    site._registry[Product].save_model(None, stale, Form(), change=True)
+    variation.refresh_from_db()
+    assert (variation.name, variation.quantity) == ("Renamed", 14)
+
+
+def test_admin_change_form_saves(staff_client, catalogue):
+    variation = catalogue["variation"]
+    form = {
+        "organization": variation.organization_id,
+        "sku": variation.sku,
+        "name": "Renamed",
+        "description": "",
+        "category": "",
+        "supplier": "",
+        "price": "10.00",
+        "cost_price": "",
+        "low_stock_threshold": "0",
+        "expiration_date": "",
+        "variations-TOTAL_FORMS": "0",
+        "variations-INITIAL_FORMS": "0",
+    }
+    response = staff_client.post(
+        f"/admin/inventory/product/{variation.pk}/change/", form, secure=True
+    )
+    assert response.status_code == 302
+    variation.refresh_from_db()
+    assert (variation.name, variation.quantity) == ("Renamed", 4)
+
+
+def test_admin_refuses_another_organizations_category(staff_client, catalogue, other_organization):
+    product = catalogue["parent"]
+    foreign = CategoryFactory(organization=other_organization)
+    form = {
+        "organization": product.organization_id,
+        "sku": product.sku,
+        "name": product.name,
+        "description": "",
+        "category": foreign.pk,
+        "supplier": "",
+        "price": "10.00",
+        "cost_price": "",
+        "low_stock_threshold": "0",
+        "expiration_date": "",
+        "variations-TOTAL_FORMS": "0",
+        "variations-INITIAL_FORMS": "0",
+    }
+    response = staff_client.post(
+        f"/admin/inventory/product/{product.pk}/change/", form, secure=True
+    )
+    assert response.status_code == 200  # the form again, with the error
+    product.refresh_from_db()
+    assert product.category == catalogue["category"]
+
+
+def test_delete_action_archives_products_with_history(staff_client, catalogue):
+    parent = catalogue["parent"]
+    response = staff_client.post(
+        "/admin/inventory/product/",
+        {"action": "delete_or_archive", "_selected_action": [parent.pk]},
+        secure=True,
+    )
+    assert response.status_code == 302
+    parent.refresh_from_db()
+    catalogue["variation"].refresh_from_db()
+    assert parent.is_archived and catalogue["variation"].is_archived
