@@ -6,7 +6,8 @@ from inventory.models import Product
 
 
 def _money():
-    return serializers.DecimalField(max_digits=24, decimal_places=2, read_only=True)
+    # No max_digits: a sum of many products may exceed any per-row column size.
+    return serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True)
 
 
 class DateRangeSerializer(serializers.Serializer):
@@ -64,7 +65,7 @@ class LowStockProductSerializer(serializers.ModelSerializer):
     category_name = serializers.CharField(source="category.name", read_only=True, default=None)
     is_low_stock = serializers.BooleanField(read_only=True)
     is_expired = serializers.BooleanField(read_only=True)
-    stock_value = serializers.DecimalField(max_digits=24, decimal_places=2, read_only=True)
+    stock_value = _money()
 
     class Meta:
         model = Product

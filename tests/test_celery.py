@@ -46,6 +46,8 @@ def test_low_stock_check_is_scheduled_every_day_at_midnight_utc():
 
 
 def test_ledger_reconciliation_is_scheduled_nightly():
+    import stock.tasks  # noqa: F401  (a worker imports every app's tasks when it starts)
+
     entry = app.conf.beat_schedule["reconcile-stock-ledger-nightly"]
 
     assert entry["task"] == "stock.tasks.reconcile_stock_ledger"
