@@ -6,7 +6,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, filters, pagination, parsers, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import DomainError
 
@@ -83,6 +82,9 @@ class JSONParser(parsers.JSONParser):
 
 def exception_handler(exc, context):
     """DRF's handler, plus domain errors (400/409) and Django validation errors (400)."""
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES, which names this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, DomainError):
         return Response(exc.as_data(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
