@@ -15,10 +15,10 @@ from inventory.serializers import (
     ProductSerializer,
     VariationSerializer,
 )
-from users.permissions import InOrganization, RolePermission
+from users.permissions import RolePermission
 from users.tenancy import OrganizationScopedMixin
 
-CATALOGUE_PERMISSIONS = [permissions.IsAuthenticated, InOrganization, RolePermission]
+CATALOGUE_PERMISSIONS = [permissions.IsAuthenticated, RolePermission]
 PRODUCT_ORDERING = ["name", "sku", "price", "quantity", "created_at", "updated_at"]
 
 

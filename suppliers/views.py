@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from suppliers import services
 from suppliers.models import Supplier
 from suppliers.serializers import SupplierSerializer
-from users.permissions import InOrganization, RolePermission
+from users.permissions import RolePermission
 from users.tenancy import OrganizationScopedMixin
 
 
@@ -13,7 +13,7 @@ class SupplierViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
 
     queryset = Supplier.objects.all()
     serializer_class = SupplierSerializer
-    permission_classes = [permissions.IsAuthenticated, InOrganization, RolePermission]
+    permission_classes = [permissions.IsAuthenticated, RolePermission]
     filterset_fields = []
     search_fields = ["name", "contact_email"]
     ordering_fields = ["name", "created_at"]

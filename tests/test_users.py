@@ -290,10 +290,12 @@ def test_roles_cannot_be_edited_through_the_api(admin_client):
 
 
 @pytest.mark.django_db
-def test_a_user_without_organization_sees_no_users(admin_user):
-    stray = UserFactory(organization=None, role=Role.ADMIN)
-    response = client_for(stray).get("/api/users/")
-    assert response.json()["count"] == 0
+def test_a_user_without_organization_is_refused_tenant_data(admin_user):
+    stray = UserFactory(organization=None, role=Role.ADMIN, is_superuser=True)
+    client = client_for(stray)
+    for path in ("/api/users/", "/api/products/", "/api/dashboard/"):
+        assert client.get(path).status_code == 403
+    assert client.post("/api/categories/", {"name": "Tea"}, format="json").status_code == 403
 
 
 @pytest.mark.django_db

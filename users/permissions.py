@@ -27,25 +27,16 @@ class RolePermission(permissions.DjangoModelPermissions):
 
 
 class HasRole(permissions.BasePermission):
-    """Any role of the organization (admin, manager or sales), e.g. for reports."""
+    """A member of an organization with any of `roles` (all of them by default), e.g. reports."""
 
     roles = tuple(Role.values)
 
     def has_permission(self, request, view):
         user = request.user
-        if not (user and user.is_authenticated):
+        if not (user and user.is_authenticated) or user.organization_id is None:
             return False
         return user.is_superuser or user.role in self.roles
 
 
 class IsOrganizationAdmin(HasRole):
     roles = (Role.ADMIN,)
-
-
-class InOrganization(permissions.BasePermission):
-    """The caller belongs to an organization (a superuser without one cannot own tenant data)."""
-
-    message = "You do not belong to an organization."
-
-    def has_permission(self, request, view):
-        return getattr(request.user, "organization_id", None) is not None

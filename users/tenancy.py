@@ -13,6 +13,12 @@ class OrganizationScopedMixin:
 
     organization_field = "organization"
 
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        if getattr(request.user, "organization_id", None) is None:
+            # e.g. a superuser made with createsuperuser: it owns no tenant data.
+            self.permission_denied(request, message="You do not belong to an organization.")
+
     def get_queryset(self):
         queryset = super().get_queryset()
         if getattr(self, "swagger_fake_view", False):
