@@ -10,12 +10,14 @@ from alerts.models import StockAlert
 from inventory.selectors import expired_products, low_stock_products, utc_today
 from users.models import Organization, Role, User
 
-# An email lists at most this many products per section (the counts are always the totals).
-DEFAULT_EMAIL_MAX_ROWS = 1000
 
+def email_max_rows() -> int | None:
+    """At most this many products per email section; None (the default) lists every one.
 
-def email_max_rows() -> int:
-    return getattr(settings, "ALERT_EMAIL_MAX_ROWS", DEFAULT_EMAIL_MAX_ROWS)
+    API.md promises every low or expired product; ALERT_EMAIL_MAX_ROWS lets a very large shop
+    cap its emails (the counts stay the totals, and the email points at the full lists).
+    """
+    return settings.ALERT_EMAIL_MAX_ROWS or None
 
 
 def alert_recipients(*, organization_id: int) -> list[str]:
@@ -64,7 +66,7 @@ class StockReport:
         return not (self.low_stock_count or self.expired_count)
 
 
-def _low_stock_rows(queryset: QuerySet, limit: int) -> list[dict]:
+def _low_stock_rows(queryset: QuerySet, limit: int | None) -> list[dict]:
     return list(
         queryset.annotate(shortfall=F("low_stock_threshold") - F("quantity"))
         .order_by("-shortfall", "id")

@@ -259,6 +259,8 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", bool(EMAIL_HOST))
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Stockroom <stockroom@localhost>")
+# Low-stock emails list every low or expired product; a positive number caps each section.
+ALERT_EMAIL_MAX_ROWS = env_int("ALERT_EMAIL_MAX_ROWS", 0)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -119,7 +119,18 @@ def test_nothing_is_sent_when_nothing_is_low_or_nobody_can_receive_it(
     assert AlertLog.objects.count() == 0
 
 
-def test_digest_lists_the_most_urgent_first_and_caps_long_lists(
+def test_digest_lists_every_low_product_by_default(organization, manager_user, stocked):
+    for n in range(30):
+        stocked(0, organization=organization, sku=f"LOW-{n:02d}", low_stock_threshold=1)
+
+    services.send_low_stock_digest(organization_id=organization.pk)
+
+    body = mail.outbox[0].body
+    assert all(f"LOW-{n:02d}" in body for n in range(30))
+    assert "the first" not in body
+
+
+def test_digest_lists_the_most_urgent_first_and_caps_long_lists_when_configured(
     organization, manager_user, stocked, settings
 ):
     settings.ALERT_EMAIL_MAX_ROWS = 2
