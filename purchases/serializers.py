@@ -1,23 +1,14 @@
 from rest_framework import serializers
 
-from inventory.models import Product
 from purchases.models import PurchaseOrder, PurchaseOrderItem
-from stock.services import MAX_QUANTITY, NotStockKeeping
+from stock.serializers import StockKeepingProductField
+from stock.services import MAX_QUANTITY
 from suppliers.models import Supplier
 from users.tenancy import OrganizationPrimaryKeyRelatedField
 
 
-def validate_orderable(product: Product) -> Product:
-    """Archived products and products with variations cannot be ordered."""
-    if product.is_archived:
-        raise serializers.ValidationError("This product is archived and cannot be ordered.")
-    if product.has_variations:
-        raise serializers.ValidationError(NotStockKeeping(product).message)
-    return product
-
-
 class PurchaseOrderItemSerializer(serializers.ModelSerializer):
-    product = OrganizationPrimaryKeyRelatedField(queryset=Product.objects.all())
+    product = StockKeepingProductField()
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     line_total = serializers.DecimalField(max_digits=30, decimal_places=2, read_only=True)
@@ -26,9 +17,6 @@ class PurchaseOrderItemSerializer(serializers.ModelSerializer):
         model = PurchaseOrderItem
         fields = ["id", "product", "quantity", "unit_cost", "line_total"]
         read_only_fields = ["id"]
-
-    def validate_product(self, product):
-        return validate_orderable(product)
 
     def validate(self, attrs):
         # A PATCH is partial down to its lines, but every line it sends must be complete.

@@ -1,14 +1,12 @@
 from rest_framework import serializers
 
-from inventory.models import Product
-from purchases.serializers import validate_orderable
 from sales.models import SalesOrder, SalesOrderItem
+from stock.serializers import StockKeepingProductField
 from stock.services import MAX_QUANTITY
-from users.tenancy import OrganizationPrimaryKeyRelatedField
 
 
 class SalesOrderItemSerializer(serializers.ModelSerializer):
-    product = OrganizationPrimaryKeyRelatedField(queryset=Product.objects.all())
+    product = StockKeepingProductField()
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     unit_price = serializers.DecimalField(
         max_digits=12,
@@ -24,9 +22,6 @@ class SalesOrderItemSerializer(serializers.ModelSerializer):
         model = SalesOrderItem
         fields = ["id", "product", "quantity", "unit_price", "line_total"]
         read_only_fields = ["id"]
-
-    def validate_product(self, product):
-        return validate_orderable(product)
 
     def validate(self, attrs):
         # A PATCH is partial down to its lines, but every line it sends must be complete.

@@ -2,14 +2,33 @@ from rest_framework import serializers
 
 from inventory.models import Product
 from stock.models import StockMovement
-from stock.services import MAX_QUANTITY
+from stock.services import MAX_QUANTITY, NotStockKeeping
 from users.tenancy import OrganizationPrimaryKeyRelatedField
+
+
+class StockKeepingProductField(OrganizationPrimaryKeyRelatedField):
+    """A product of the caller's organization that holds stock: live and without variations.
+
+    Used wherever stock moves (movements, purchase and sales order lines).
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Product.objects.all())
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        product = super().to_internal_value(data)
+        if product.is_archived:
+            raise serializers.ValidationError("This product is archived.")
+        if product.has_variations:
+            raise serializers.ValidationError(NotStockKeeping(product).message)
+        return product
 
 
 class StockMovementSerializer(serializers.ModelSerializer):
     """A ledger line; on input only product, movement_type, quantity and note."""
 
-    product = OrganizationPrimaryKeyRelatedField(queryset=Product.objects.all())
+    product = StockKeepingProductField()
     movement_type = serializers.ChoiceField(choices=StockMovement.MovementType.choices)
     quantity = serializers.IntegerField(
         min_value=0,
@@ -35,11 +54,6 @@ class StockMovementSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["delta", "balance_after", "source", "reference", "created_at"]
-
-    def validate_product(self, product):
-        if product.is_archived:
-            raise serializers.ValidationError("This product is archived.")
-        return product
 
     def validate(self, attrs):
         if attrs["movement_type"] != StockMovement.MovementType.ADJUST and attrs["quantity"] < 1:
