@@ -1,0 +1,342 @@
+"""The catalogue API on a million-product shop: median time and query count of every list shape.
+
+Run (PostgreSQL only: the point is PostgreSQL's plans at scale):
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench REDIS_URL=redis://127.0.0.1:6379/1 \
+        SECRET_KEY=x .venv/bin/python -m bench catalogue_scale
+
+It seeds a throw-away test database (`test_<name>` on DATABASE_URL's server) with one
+organization of BENCH_SCALE_PRODUCTS products (default 1,000,000; categories, suppliers, expiry
+dates, low and zero stock, a few archived) and their stock ledger (BENCH_SCALE_MOVEMENTS rows in
+all, default 3,000,000: one `initial` movement per product and runs of `OUT` movements on the
+"hot" products, so quantity == sum(delta) holds), plus a second organization of
+BENCH_SCALE_OTHER_PRODUCTS (default 100,000) with the same names, so tenancy filtering matters.
+Rows are generated server-side (INSERT ... SELECT FROM generate_series), then VACUUM ANALYZE.
+Names are correlated with the filters on purpose (all products of a category or supplier share
+their first word, as "Acme ..." products of supplier Acme do): the worst case for a plan that
+walks the ordering's index hoping to meet 20 matching rows soon.
+
+Then it times each request through the real API (APIClient, authenticated, Redis cache when
+REDIS_URL is set), BENCH_SCALE_RUNS times (default 5) after one warm-up, and prints the median,
+the number of SQL queries and the slowest query's time (the "first" column is the first
+request's time, before anything was cached); then EXPLAIN (ANALYZE, BUFFERS) of the
+slowest query of the BENCH_SCALE_EXPLAIN (default 4) slowest requests.
+BENCH_SCALE_KEEPDB=1 keeps the seeded database for the next run (migrations added since are
+applied to it, so before/after numbers come from the same rows); BENCH_SCALE_ONLY=<substring>
+measures only the matching rows.
+"""
+
+import os
+import statistics
+import time
+
+ADJECTIVES = [
+    "Red", "Blue", "Green", "Black", "White", "Large", "Small", "Heavy", "Light", "Compact",
+    "Classic", "Modern", "Rustic", "Premium", "Basic", "Deluxe", "Mini", "Giant", "Smart", "Eco",
+]  # fmt: skip
+MATERIALS = [
+    "Steel", "Cotton", "Oak", "Glass", "Leather", "Plastic", "Copper", "Bamboo", "Wool", "Ceramic",
+]  # fmt: skip
+NOUNS = [
+    "Hammer", "Kettle", "Chair", "Lamp", "Bottle", "Towel", "Basket", "Bucket", "Brush", "Mug",
+    "Plate", "Shelf", "Rope", "Glove", "Jacket", "Candle", "Clock", "Drill", "Ladder", "Mirror",
+    "Pillow", "Rug", "Saw", "Scarf", "Spoon", "Table", "Tray", "Vase", "Wrench", "Box",
+    "Bench", "Blanket", "Cable", "Crate", "Fork", "Funnel", "Hook", "Jar", "Knife", "Mat",
+    "Pan", "Pot", "Rack", "Sack", "Sponge", "Stool", "Tape", "Tile", "Tub", "Whisk",
+]  # fmt: skip
+CATEGORIES = 200
+SUPPLIERS = 500
+RARE_WORD = "Zephyrite"  # in one product name out of 100,000
+COMMON_WORD = "Steel"  # in one product name out of 10
+BATCH = 100_000
+HOT_RUN = 10  # OUT movements per hot product
+
+PRODUCT_INSERT = """
+INSERT INTO inventory_product (
+    organization_id, sku, name, description, price, cost_price, quantity, low_stock_threshold,
+    expiration_date, attributes, has_variations, is_archived, created_at, updated_at,
+    category_id, supplier_id, parent_id
+)
+SELECT
+    %(organization)s,
+    'SKU-' || lpad(g::text, 8, '0'),
+    CASE WHEN g %% 100000 = 7 THEN %(rare)s || ' ' ELSE '' END
+        || (%(adjectives)s::text[])[1 + g %% 20] || ' '
+        || (%(materials)s::text[])[1 + (g / 20) %% 10] || ' '
+        || (%(nouns)s::text[])[1 + (g / 200) %% 50] || ' ' || g,
+    CASE WHEN g %% 3 = 0
+        THEN 'Imported in batch ' || (g %% 1000) || ', shelf ' || (g %% 97) || '. Handle with care.'
+        ELSE '' END,
+    ((g * 7919) %% 100000) / 100.0,
+    CASE WHEN g %% 4 = 0 THEN NULL ELSE ((g * 7919) %% 100000) / 200.0 END,
+    (g * 37) %% 201,
+    CASE WHEN g %% 7 = 0 THEN 0 ELSE 10 END,
+    CASE WHEN g %% 10 = 0 THEN current_date - 500 + ((g * 13) %% 1000)::int ELSE NULL END,
+    '{}'::jsonb,
+    false,
+    g %% 200 = 0,
+    now() - make_interval(secs => ((g::bigint * 7919) %% (730 * 86400))),
+    now() - make_interval(secs => ((g::bigint * 104729) %% (30 * 86400))),
+    CASE WHEN g %% 5 = 0 THEN NULL ELSE (%(categories)s::bigint[])[1 + g %% %(n_categories)s] END,
+    CASE WHEN g %% 3 = 0 THEN NULL ELSE (%(suppliers)s::bigint[])[1 + g %% %(n_suppliers)s] END,
+    NULL
+FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g
+"""
+
+# One `initial` IN movement per product (its quantity plus what its hot run takes out again),
+# then HOT_RUN `OUT` movements of 1 for the hot products: quantity == sum(delta) for all.
+INITIAL_MOVEMENTS = """
+INSERT INTO stock_stockmovement (
+    organization_id, product_id, movement_type, quantity, delta, balance_after, note, source,
+    reference, performed_by_id, created_at
+)
+SELECT p.organization_id, p.id, 'IN', p.quantity + h.extra, p.quantity + h.extra,
+       p.quantity + h.extra, '', 'initial', NULL, NULL, p.created_at
+FROM inventory_product p
+CROSS JOIN LATERAL (SELECT CASE WHEN p.id <= %(hot_last)s THEN %(run)s ELSE 0 END AS extra) h
+WHERE p.organization_id = %(organization)s AND p.id BETWEEN %(first)s AND %(last)s
+  AND p.quantity + h.extra > 0
+"""
+HOT_MOVEMENTS = """
+INSERT INTO stock_stockmovement (
+    organization_id, product_id, movement_type, quantity, delta, balance_after, note, source,
+    reference, performed_by_id, created_at
+)
+SELECT p.organization_id, p.id, 'OUT', 1, -1, p.quantity + %(run)s - k,
+       '', CASE WHEN k %% 2 = 0 THEN 'sales_order' ELSE 'manual' END,
+       CASE WHEN k %% 2 = 0 THEN 'SO-' || (p.id * 10 + k) ELSE NULL END, NULL,
+       p.created_at + make_interval(hours => k)
+FROM inventory_product p CROSS JOIN generate_series(1, %(run)s) AS k
+WHERE p.organization_id = %(organization)s AND p.id BETWEEN %(first)s AND %(last)s
+ORDER BY p.id, k
+"""
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default)).replace("_", ""))
+
+
+def _seed_organization(cursor, *, name: str, products: int, movements: int, first_g: int):
+    """One organization with its categories, suppliers, products and ledger; returns the ids."""
+    from bench.seed import make_organization
+    from inventory.models import Category, Product
+    from suppliers.models import Supplier
+
+    organization, user = make_organization(name)
+    categories = Category.objects.bulk_create(
+        Category(organization=organization, name=f"Category {i:03d}") for i in range(CATEGORIES)
+    )
+    suppliers = Supplier.objects.bulk_create(
+        Supplier(organization=organization, name=f"Supplier {i:03d}") for i in range(SUPPLIERS)
+    )
+    params = {
+        "organization": organization.pk,
+        "rare": RARE_WORD,
+        "adjectives": ADJECTIVES,
+        "materials": MATERIALS,
+        "nouns": NOUNS,
+        "categories": [c.pk for c in categories],
+        "n_categories": CATEGORIES,
+        "suppliers": [s.pk for s in suppliers],
+        "n_suppliers": SUPPLIERS,
+    }
+    started = time.perf_counter()
+    for first in range(first_g, first_g + products, BATCH):
+        last = min(first + BATCH, first_g + products) - 1
+        cursor.execute(PRODUCT_INSERT, {**params, "first": first, "last": last})
+        print(
+            f"  {name}: products {last - first_g + 1:>9,}/{products:,} "
+            f"({time.perf_counter() - started:.0f}s)",
+            flush=True,
+        )
+    ids = Product.objects.filter(organization=organization).order_by("pk").values_list("pk")
+    low, high = ids.first()[0], ids.last()[0]
+    hot = max(0, min(products, (movements - products) // HOT_RUN))
+    hot_last = low + hot - 1
+    step = BATCH // 2
+    for first in range(low, high + 1, step):
+        last = min(first + step - 1, high)
+        batch = {"organization": organization.pk, "first": first, "last": last, "run": HOT_RUN}
+        cursor.execute(INITIAL_MOVEMENTS, {**batch, "hot_last": hot_last})
+        if first <= hot_last:
+            cursor.execute(HOT_MOVEMENTS, {**batch, "last": min(last, hot_last)})
+        print(
+            f"  {name}: ledger for products {last - low + 1:>9,}/{products:,} "
+            f"({time.perf_counter() - started:.0f}s)",
+            flush=True,
+        )
+    return organization, user, categories, suppliers, low  # the first product is a hot one
+
+
+def _seed(cursor, *, products: int, other_products: int, movements: int):
+    started = time.perf_counter()
+    main = _seed_organization(
+        cursor, name="Bench Shop", products=products, movements=movements, first_g=1
+    )
+    _seed_organization(cursor, name="Other shop", products=other_products, movements=0, first_g=1)
+    print("  VACUUM ANALYZE ...", flush=True)
+    for table in ("inventory_product", "stock_stockmovement", "inventory_category"):
+        cursor.execute(f"VACUUM ANALYZE {table}")
+    print(f"seeded in {time.perf_counter() - started:.0f}s", flush=True)
+    return main
+
+
+def _existing():
+    """The seeded organization of a kept database, or None."""
+    from inventory.models import Category, Product
+    from suppliers.models import Supplier
+    from users.models import Organization, User
+
+    organization = Organization.objects.filter(name="Bench Shop").first()
+    if organization is None:
+        return None
+    user = User.objects.filter(organization=organization).first()
+    categories = list(Category.objects.filter(organization=organization).order_by("pk"))
+    suppliers = list(Supplier.objects.filter(organization=organization).order_by("pk"))
+    first = Product.objects.filter(organization=organization).order_by("pk").first()
+    return organization, user, categories, suppliers, first.pk
+
+
+def _requests(*, categories, suppliers, hot_product: int, cold_product: int, deep_page: int):
+    products = "/api/products/"
+    rows = [("products: default page (name)", products, {})]
+    for field in ["name", "sku", "price", "quantity", "created_at", "updated_at"]:
+        rows.append((f"  ordering={field}", products, {"ordering": field}))
+        rows.append((f"  ordering=-{field}", products, {"ordering": f"-{field}"}))
+    rows += [
+        ("  category=<1 of 200>", products, {"category": categories[6].pk}),
+        ("  supplier=<1 of 500>", products, {"supplier": suppliers[5].pk}),
+        ("  low_stock=true", products, {"low_stock": "true"}),
+        ("  low_stock=false", products, {"low_stock": "false"}),
+        ("  expired=true", products, {"expired": "true"}),
+        ("  in_stock=false", products, {"in_stock": "false"}),
+        ("  min_price=990", products, {"min_price": "990"}),
+        ("  min_price=100&max_price=101", products, {"min_price": "100", "max_price": "101"}),
+        ("  category&low_stock=true&ordering=-price", products,
+         {"category": categories[6].pk, "low_stock": "true", "ordering": "-price"}),
+        (f"  search={RARE_WORD} (rare)", products, {"search": RARE_WORD}),
+        (f"  search={COMMON_WORD} (common)", products, {"search": COMMON_WORD}),
+        ("  search=SKU-00123 (sku prefix)", products, {"search": "SKU-00123"}),
+        ("  search=shelf 42 (description)", products, {"search": "shelf 42"}),
+        ("  search=nothing-matches", products, {"search": "qqxqq"}),
+        ("  page=2", products, {"page": 2}),
+        (f"  page={deep_page} (deep)", products, {"page": deep_page}),
+        ("products/alerts/", "/api/products/alerts/", {}),
+        ("stock/movements/: default page", "/api/stock/movements/", {}),
+        ("  product=<hot, 11 movements>", "/api/stock/movements/", {"product": hot_product}),
+        ("  product=<cold, 1 movement>", "/api/stock/movements/", {"product": cold_product}),
+        ("  source=sales_order", "/api/stock/movements/", {"source": "sales_order"}),
+        ("dashboard/", "/api/dashboard/", {}),
+    ]  # fmt: skip
+    return rows
+
+
+def _time(client, path, params, runs: int):
+    """(median seconds, query count, slowest query (seconds, sql), response body)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    timings = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(path, params)
+            timings.append(time.perf_counter() - started)
+        assert response.status_code == 200, (path, params, response.status_code, response.data)
+    slowest = max(
+        ((float(q["time"]), q["sql"]) for q in captured.captured_queries), default=(0.0, "")
+    )
+    return statistics.median(timings), len(captured), slowest, response.json()
+
+
+def _explain(sql: str) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import (
+        setup_databases,
+        setup_test_environment,
+        teardown_databases,
+        teardown_test_environment,
+    )
+    from rest_framework.test import APIClient
+
+    if connection.vendor != "postgresql":
+        print("catalogue_scale measures PostgreSQL plans: set DATABASE_URL=postgres://...; skipped")
+        return
+    products = _env_int("BENCH_SCALE_PRODUCTS", 1_000_000)
+    other_products = _env_int("BENCH_SCALE_OTHER_PRODUCTS", 100_000)
+    movements = _env_int("BENCH_SCALE_MOVEMENTS", 3_000_000)
+    runs = _env_int("BENCH_SCALE_RUNS", 5)
+    explain = _env_int("BENCH_SCALE_EXPLAIN", 4)
+    keepdb = os.environ.get("BENCH_SCALE_KEEPDB", "").lower() in ("1", "true", "yes")
+    only = os.environ.get("BENCH_SCALE_ONLY", "")
+
+    setup_test_environment()
+    old_config = setup_databases(verbosity=0, interactive=False, keepdb=keepdb)
+    try:
+        seeded = _existing() if keepdb else None
+        if seeded is None:
+            with connection.cursor() as cursor:
+                seeded = _seed(
+                    cursor, products=products, other_products=other_products, movements=movements
+                )
+        else:
+            print("reusing the kept database (BENCH_SCALE_KEEPDB)")
+        organization, user, categories, suppliers, hot_product = seeded
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT (SELECT count(*) FROM inventory_product WHERE organization_id = %s), "
+                "(SELECT count(*) FROM inventory_product), "
+                "(SELECT count(*) FROM stock_stockmovement WHERE organization_id = %s), "
+                "(SELECT max(id) FROM inventory_product WHERE organization_id = %s)",
+                [organization.pk, organization.pk, organization.pk],
+            )
+            mine, everyone, ledger, cold_product = cursor.fetchone()
+        print(
+            f"{mine:,} products in the measured organization ({everyone:,} in all), "
+            f"{ledger:,} stock movements; {runs} runs per request, median"
+        )
+        cache.clear()  # no count cached by an earlier run
+        client = APIClient()
+        client.force_authenticate(user)
+        client.get("/api/products/", {"search": "warm-up"})  # imports, no count cached
+        results = []
+        print(
+            f"{'request':<46} {'first ms':>9} {'median ms':>10} {'queries':>8} "
+            f"{'slowest q ms':>13} {'count':>10}"
+        )
+        for label, path, params in _requests(
+            categories=categories,
+            suppliers=suppliers,
+            hot_product=hot_product,
+            cold_product=cold_product,
+            deep_page=min(40_000, mine * 8 // 200),  # 40,000 of 49,750 pages at 1M products
+        ):
+            if only and only not in label and only not in path:
+                continue
+            first, *_ = _time(client, path, params, 1)  # cold: e.g. a count not cached yet
+            seconds, queries, slowest, body = _time(client, path, params, runs)
+            count = body.get("count", body.get("low_stock_count", "")) if body else ""
+            count = f"{count:,}" if isinstance(count, int) else ""
+            print(
+                f"{label:<46} {first * 1000:>9.1f} {seconds * 1000:>10.1f} {queries:>8} "
+                f"{slowest[0] * 1000:>13.1f} {count:>10}",
+                flush=True,
+            )
+            results.append((seconds, label, slowest))
+        for seconds, label, (_query_seconds, sql) in sorted(results, reverse=True)[:explain]:
+            print(f"\n--- {label.strip()} ({seconds * 1000:.0f} ms): its slowest query\n{sql}")
+            print(_explain(sql))
+    finally:
+        teardown_databases(old_config, verbosity=0, keepdb=keepdb)
+        teardown_test_environment()
