@@ -216,7 +216,7 @@ def _requests(*, categories, suppliers, hot_product: int, cold_product: int, dee
         (f"  search={RARE_WORD} (rare)", products, {"search": RARE_WORD}),
         (f"  search={COMMON_WORD} (common)", products, {"search": COMMON_WORD}),
         ("  search=SKU-00123 (sku prefix)", products, {"search": "SKU-00123"}),
-        ("  search=shelf 42 (description)", products, {"search": "shelf 42"}),
+        ("  search=shelf 42 (words of 1/3 of descriptions)", products, {"search": "shelf 42"}),
         ("  search=nothing-matches", products, {"search": "qqxqq"}),
         ("  page=2", products, {"page": 2}),
         (f"  page={deep_page} (deep)", products, {"page": deep_page}),
@@ -282,7 +282,9 @@ def main() -> None:
     only = os.environ.get("BENCH_SCALE_ONLY", "")
 
     setup_test_environment()
-    old_config = setup_databases(verbosity=0, interactive=False, keepdb=keepdb)
+    old_config = setup_databases(
+        verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=[]
+    )
     try:
         seeded = _existing() if keepdb else None
         if seeded is None:
