@@ -1,21 +1,96 @@
 """Shared API machinery: pagination, ordering, the JSON parser and the error mapping."""
 
+import hashlib
 import json
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.db.models.query import ModelIterable
+from django.utils.functional import cached_property
 from rest_framework import exceptions, filters, pagination, parsers, status
 from rest_framework.response import Response
 
 from config.errors import DomainError
 
 
+class LargeListPaginator(Paginator):
+    """Django's paginator, planned for lists of millions of rows (DESIGN.md rule 9).
+
+    Count: an exact `COUNT(*)` of a million rows costs 100-200 ms on every page. So the count
+    is first bounded: `COUNT(*)` of at most `count_cache_threshold` rows. Below that, it is the
+    exact count, always. From that size on, the exact count of the same filtered query (the
+    same SQL and parameters: same organization, filters, search; any ordering) is kept in the
+    shared cache for `count_cache_seconds`: within that time `count` can lag behind rows added
+    or removed since (the pages' rows are always current: the last page can be empty, or one
+    page late). The API contract holds: `count` is an int, exact for every list below the
+    threshold.
+
+    Deep pages: `OFFSET n` makes PostgreSQL walk n rows. From row `deferred_offset` on, the
+    page's ids are read first (an index-only scan of the ordering's index), then only those
+    rows are loaded, in the same order: the same rows as one query, without the n row reads.
+    """
+
+    count_cache_threshold = 10_000
+    count_cache_seconds = 60
+    deferred_offset = 1000
+
+    @cached_property
+    def count(self):
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet):
+            return super().count
+        queryset = queryset.order_by()
+        bounded = queryset[: self.count_cache_threshold].count()
+        if bounded < self.count_cache_threshold:
+            return bounded
+        try:
+            sql, params = queryset.query.sql_with_params()
+        except (EmptyResultSet, FullResultSet):
+            return queryset.count()
+        digest = hashlib.sha256(f"{queryset.db}|{sql}|{params!r}".encode()).hexdigest()
+        key = f"page-count:{digest}"
+        count = cache.get(key)
+        if count is None or count < bounded:
+            count = queryset.count()
+            cache.set(key, count, self.count_cache_seconds)
+        return count
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if self.orphans and top + self.orphans >= self.count:
+            top = self.count  # (not capped otherwise: a cached count must not cut rows off)
+        if bottom < self.deferred_offset or not self._can_defer():
+            return self._get_page(self.object_list[bottom:top], number, self)
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        return self._get_page(list(self.object_list.filter(pk__in=ids)), number, self)
+
+    def _can_defer(self) -> bool:
+        """Model rows in a total order (the ordering ends with the id), no DISTINCT or UNION."""
+        queryset = self.object_list
+        return (
+            isinstance(queryset, QuerySet)
+            and queryset._iterable_class is ModelIterable
+            and queryset.ordered
+            and not queryset.query.distinct
+            and not queryset.query.combinator
+            and not queryset.query.is_sliced
+        )
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
-    """`?page=N&page_size=M`: 20 by default, at most 500."""
+    """`?page=N&page_size=M`: 20 by default, at most 500; counted and sliced by
+    `LargeListPaginator` (cached counts for lists of 10,000 rows or more, deep pages by id)."""
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 500
+    django_paginator_class = LargeListPaginator
 
 
 class OrderingFilter(filters.OrderingFilter):

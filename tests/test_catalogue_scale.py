@@ -1,13 +1,17 @@
 """What keeps the catalogue fast on a million products (bench/catalogue_scale.py measures it):
 trigram search indexes, list indexes, the count strategy and deep pages of the pagination."""
 
+import re
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from config.api import LargeListPaginator
 from inventory.models import Product
+from tests.factories import CategoryFactory, SupplierFactory
 
 URL = "/api/products/"
 TRIGRAM_INDEXES = [
@@ -30,10 +34,20 @@ def bulk_products(organization, count, *, prefix="P", **fields):
     )
 
 
-def explain(sql: str) -> str:
+SCANS = ("seqscan", "indexscan", "indexonlyscan", "bitmapscan", "sort")
+
+
+def explain(sql: str, *, enable: tuple[str, ...] | None = None) -> str:
+    """The query's plan; with `enable`, the planner may use only those of SCANS, as on a table
+    too big to read whole (on a few rows it rightly prefers a sequential scan and a sort)."""
     with connection.cursor() as cursor:
+        for scan in SCANS if enable is not None else ():
+            cursor.execute(f"SET LOCAL enable_{scan} = {'on' if scan in enable else 'off'}")
         cursor.execute(f"EXPLAIN {sql}")
-        return "\n".join(row[0] for row in cursor.fetchall())
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        for scan in SCANS if enable is not None else ():
+            cursor.execute(f"RESET enable_{scan}")
+        return plan
 
 
 def product_queries(captured) -> list[str]:
@@ -67,3 +81,197 @@ def test_search_is_served_by_the_trigram_indexes_within_the_organization(
         for index in TRIGRAM_INDEXES:
             assert index in plan, plan
         assert "organization_id = " in plan, plan
+
+
+# --- counts: exact below the threshold, cached from it on ----------------------------------
+
+
+@pytest.fixture
+def small_threshold(monkeypatch):
+    """Lists of 5 rows or more count as "large" (the real threshold is 10,000 rows)."""
+    monkeypatch.setattr(LargeListPaginator, "count_cache_threshold", 5)
+
+
+def count_of(client, **params):
+    response = client.get(URL, params)
+    assert response.status_code == 200, response.json()
+    count = response.json()["count"]
+    assert type(count) is int
+    return count
+
+
+def test_counts_below_the_threshold_are_always_exact(admin_client, organization, small_threshold):
+    bulk_products(organization, 3)
+    assert count_of(admin_client) == 3
+    Product.objects.create(organization=organization, sku="NEW", name="New", price=1)
+    assert count_of(admin_client) == 4
+    Product.objects.filter(sku="NEW").update(is_archived=True)
+    assert count_of(admin_client) == 3
+
+
+def test_large_counts_are_cached_per_query_for_a_short_time(
+    admin_client, other_admin_client, organization, other_organization, small_threshold
+):
+    bulk_products(organization, 6)
+    bulk_products(other_organization, 9)
+    assert count_of(admin_client) == 6
+    bulk_products(organization, 2, prefix="Q")
+
+    # The same query (in any order) answers the cached count until it expires...
+    assert count_of(admin_client) == 6
+    assert count_of(admin_client, ordering="-price") == 6
+    response = admin_client.get(URL, {"page_size": 100})
+    assert len(response.json()["results"]) == 8  # the rows themselves are always current
+    # ...another query of the same organization is counted afresh...
+    assert count_of(admin_client, search="product") == 8
+    assert count_of(admin_client, search="Q product") == 2  # small: exact
+    # ...and another organization never shares a count with it.
+    assert count_of(other_admin_client) == 9
+
+    cache.clear()  # what the expiry after LargeListPaginator.count_cache_seconds does
+    assert count_of(admin_client) == 8
+
+
+def test_a_cached_count_below_what_is_certainly_there_is_not_used(
+    admin_client, organization, small_threshold, monkeypatch
+):
+    bulk_products(organization, 5)
+    assert count_of(admin_client) == 5
+    monkeypatch.setattr(LargeListPaginator, "count_cache_threshold", 7)
+    bulk_products(organization, 3, prefix="Q")  # 8 rows: more than the 7 counted for sure
+    assert count_of(admin_client) == 8
+
+
+def test_a_large_count_is_computed_once_then_read_from_the_cache(
+    admin_client, organization, small_threshold
+):
+    bulk_products(organization, 6)
+
+    def product_query_count():
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(URL).status_code == 200
+        return len(product_queries(captured))
+
+    assert product_query_count() == 3  # bounded count, full count, page
+    assert product_query_count() == 2  # bounded count, page
+
+
+# --- deep pages: ids first, then the rows -------------------------------------------------
+
+
+def all_pages(client, url, params, *, page_size=3):
+    """Every page's ids, page after page, and the counts the pages gave."""
+    ids, counts, page = [], set(), 1
+    while True:
+        response = client.get(url, {**params, "page": page, "page_size": page_size})
+        assert response.status_code == 200, response.json()
+        body = response.json()
+        ids.append([row["id"] for row in body["results"]])
+        counts.add(body["count"])
+        if body["next"] is None:
+            return ids, counts
+        page += 1
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        (URL, {}),
+        (URL, {"ordering": "-price"}),
+        (URL, {"ordering": "quantity"}),
+        (URL, {"low_stock": "true", "ordering": "-updated_at"}),
+        (URL, {"search": "product"}),
+        ("/api/stock/movements/", {}),
+        ("/api/dashboard/low-stock/", {}),
+        ("/api/categories/", {}),
+    ],
+)
+def test_deep_pages_hold_the_same_rows_in_the_same_order(
+    admin_client, organization, other_organization, stocked, monkeypatch, url, params
+):
+    for i in range(11):
+        stocked(
+            quantity=i % 4,
+            organization=organization,
+            name=f"Product {i % 3}",  # ties on name: the id decides
+            price=Decimal(10 - i % 5),
+            low_stock_threshold=2,
+            category=CategoryFactory(organization=organization) if i % 3 else None,
+        )
+    stocked(quantity=1, organization=other_organization, low_stock_threshold=5)
+    stocked(quantity=1, organization=organization, is_archived=True, low_stock_threshold=5)
+
+    monkeypatch.setattr(LargeListPaginator, "deferred_offset", 10**9)
+    plain = all_pages(admin_client, url, params)
+    monkeypatch.setattr(LargeListPaginator, "deferred_offset", 1)
+    deferred = all_pages(admin_client, url, params)
+
+    assert deferred == plain
+    pages, _ = plain
+    assert len(pages) > 2
+
+
+def test_a_deep_page_reads_ids_then_rows(admin_client, organization, monkeypatch):
+    monkeypatch.setattr(LargeListPaginator, "deferred_offset", 4)
+    bulk_products(organization, 10)
+    expected = list(
+        Product.objects.filter(organization=organization)
+        .order_by("name", "id")
+        .values_list("sku", flat=True)
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        page = admin_client.get(URL, {"page": 2, "page_size": 4}).json()
+
+    assert [p["sku"] for p in page["results"]] == expected[4:8]
+    queries = product_queries(captured)
+    assert len(queries) == 3  # count, the page's ids, its rows
+    assert queries[1].startswith('SELECT "inventory_product"."id" AS "pk" FROM')
+    assert "OFFSET 4" in queries[1]
+    assert "OFFSET" not in queries[2]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "ordering", ["name", "sku", "price", "quantity", "created_at", "updated_at"]
+)
+@pytest.mark.parametrize("direction", ["", "-"])
+def test_a_deep_page_of_every_ordering_is_read_from_an_organization_first_index(
+    admin_client, organization, monkeypatch, ordering, direction
+):
+    """Without a sort: an index starting with organization_id gives the ids in order (and,
+    kept small by holding live products only, an index-only scan on a big table)."""
+    monkeypatch.setattr(LargeListPaginator, "deferred_offset", 1)
+    bulk_products(organization, 30)
+    with CaptureQueriesContext(connection) as captured:
+        admin_client.get(URL, {"page": 3, "ordering": f"{direction}{ordering}", "page_size": 5})
+    ids_query = product_queries(captured)[1]
+
+    plan = explain(ids_query, enable=("indexonlyscan",))
+
+    assert (
+        f"Index Only Scan{' Backward' if direction else ''} using inv_product_live_{ordering}"
+        in plan
+    ), plan
+    # Descending orders end with `id` ascending (config.api.OrderingFilter): ties on the field
+    # are put in order by an incremental sort of each (tiny) group, never a sort of the list.
+    assert not re.search(r"(?<!Incremental )Sort  ", plan), plan
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("field", ["category", "supplier"])
+def test_category_and_supplier_lists_are_read_in_name_order_from_their_index(
+    admin_client, organization, field
+):
+    related = (CategoryFactory if field == "category" else SupplierFactory)(
+        organization=organization
+    )
+    bulk_products(organization, 30, **{field: related})
+    with CaptureQueriesContext(connection) as captured:
+        admin_client.get(URL, {field: related.pk})
+    page_query = product_queries(captured)[1]
+
+    plan = explain(page_query, enable=("indexscan",))
+
+    assert f"Index Scan using inv_product_live_{field}_name" in plan, plan
+    assert "Sort" not in plan, plan
