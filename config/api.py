@@ -17,6 +17,19 @@ from rest_framework.response import Response
 from config.errors import DomainError
 
 
+def _ids_only(queryset: QuerySet) -> QuerySet:
+    """The same rows, selecting only their ids (a bounded count then computes no annotations,
+    e.g. no per-row subquery), unless grouping or DISTINCT could make that change the rows."""
+    query = queryset.query
+    if (
+        query.distinct
+        or query.group_by is not None
+        or any(getattr(a, "contains_aggregate", False) for a in query.annotations.values())
+    ):
+        return queryset
+    return queryset.values("pk")
+
+
 class LargeListPaginator(Paginator):
     """Django's paginator, planned for lists of millions of rows (DESIGN.md rule 9).
 
@@ -44,7 +57,7 @@ class LargeListPaginator(Paginator):
         if not isinstance(queryset, QuerySet):
             return super().count
         queryset = queryset.order_by()
-        bounded = queryset[: self.count_cache_threshold].count()
+        bounded = _ids_only(queryset)[: self.count_cache_threshold].count()
         if bounded < self.count_cache_threshold:
             return bounded
         try:
