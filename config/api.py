@@ -106,13 +106,26 @@ class PageNumberPagination(pagination.PageNumberPagination):
     django_paginator_class = LargeListPaginator
 
 
+class SearchFilter(filters.SearchFilter):
+    """`?search=` (case-insensitive substring); a refused term is `{"search": [...]}`."""
+
+    def get_search_terms(self, request):
+        try:
+            return super().get_search_terms(request)
+        except exceptions.ValidationError as exc:
+            raise exceptions.ValidationError({self.search_param: exc.detail}) from exc
+
+
 class OrderingFilter(filters.OrderingFilter):
-    """`?ordering=`, ignoring unknown fields, always ending with `id` so pages never overlap."""
+    """`?ordering=`, ignoring unknown fields, always ending with the id so pages never overlap."""
 
     def get_ordering(self, request, queryset, view):
         ordering = list(super().get_ordering(request, queryset, view) or [])
         if not any(field.lstrip("-") in ("id", "pk") for field in ordering):
-            ordering.append("id")
+            # In the direction of the last field, so an (organization, field, id) index read
+            # backwards serves a descending order without a sort.
+            descending = bool(ordering) and ordering[-1].startswith("-")
+            ordering.append("-id" if descending else "id")
         return ordering
 
 
@@ -126,24 +139,43 @@ def _reject_constant(value):
     raise ValueError(f"{value} is not valid JSON")
 
 
-def _depth_exceeds(data, limit: int) -> bool:
+def _bad_text(text: str) -> bool:
+    """NUL or an unpaired surrogate: text that no database column or response can carry."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _structure_error(data, max_depth: int) -> str | None:
+    """Why the parsed JSON is refused (too deep, unstorable text), or None; no recursion."""
     stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()
+        if isinstance(value, str):
+            if _bad_text(value):
+                return "strings must not contain NUL or unpaired surrogate characters."
+            continue
         if isinstance(value, dict):
+            if any(_bad_text(key) for key in value):
+                return "keys must not contain NUL or unpaired surrogate characters."
             children = value.values()
         elif isinstance(value, list):
             children = value
         else:
             continue
-        if depth > limit:
-            return True
+        if depth > max_depth:
+            return f"nested deeper than {max_depth} levels."
         stack.extend((child, depth + 1) for child in children)
-    return False
+    return None
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, bounded: body size, nesting depth, no NaN/Infinity."""
+    """DRF's JSON parser, bounded: body size, nesting depth, no NaN/Infinity, no NUL or
+    unpaired surrogates (PostgreSQL cannot store them and responses cannot encode them)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         parser_context = parser_context or {}
@@ -161,10 +193,9 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
-        if _depth_exceeds(data, settings.JSON_MAX_DEPTH):
-            raise exceptions.ParseError(
-                f"JSON parse error - nested deeper than {settings.JSON_MAX_DEPTH} levels."
-            )
+        problem = _structure_error(data, settings.JSON_MAX_DEPTH)
+        if problem:
+            raise exceptions.ParseError(f"JSON parse error - {problem}")
         return data
 
 

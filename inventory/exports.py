@@ -1,12 +1,10 @@
 """Streamed CSV of the product list: rows leave as they are read, never held in memory."""
 
-import csv
-import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
 
+from config.exports import csv_download
 from inventory.selectors import utc_today
 
 # (header, value expression) in the list's field order; stock value included.
@@ -32,38 +30,6 @@ PRODUCT_COLUMNS = [
     ("updated_at", "updated_at"),
 ]
 CHUNK_SIZE = 2000
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Echo:
-    """A file-like object whose write() hands the line back instead of storing it."""
-
-    def write(self, value):
-        return value
-
-
-def safe_cell(value) -> str:
-    """A cell a spreadsheet will not execute: text starting with = + - @ gets an apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    elif hasattr(value, "isoformat"):
-        return value.isoformat()
-    text = str(value)
-    if isinstance(value, str) and text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
-
-
-def csv_lines(header: list[str], rows: Iterable[tuple]) -> Iterator[str]:
-    """Yield the header then one CSV line per row, one at a time."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow([safe_cell(value) for value in row])
 
 
 def product_rows(queryset: QuerySet) -> Iterator[tuple]:
@@ -72,11 +38,10 @@ def product_rows(queryset: QuerySet) -> Iterator[tuple]:
     return queryset.values_list(*fields).iterator(chunk_size=CHUNK_SIZE)
 
 
-def products_csv_response(queryset: QuerySet) -> StreamingHttpResponse:
+def products_csv_response(queryset: QuerySet):
     """A `products-YYYY-MM-DD.csv` download of the (filtered, ordered) product queryset."""
-    header = [header for header, _ in PRODUCT_COLUMNS]
-    response = StreamingHttpResponse(
-        csv_lines(header, product_rows(queryset)), content_type="text/csv; charset=utf-8"
+    return csv_download(
+        header=[header for header, _ in PRODUCT_COLUMNS],
+        rows=product_rows(queryset),
+        filename=f"products-{utc_today()}.csv",
     )
-    response["Content-Disposition"] = f'attachment; filename="products-{utc_today()}.csv"'
-    return response

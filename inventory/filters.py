@@ -3,10 +3,9 @@
 from django import forms
 from django_filters import rest_framework as filters
 
+from config.filters import IdFilter
 from inventory.models import Product
 from inventory.selectors import LOW_STOCK, OUT_OF_STOCK, STOCK_KEEPING, expired_condition
-
-MAX_ID = 2**63 - 1
 
 
 class StrictBooleanField(forms.Field):
@@ -24,15 +23,6 @@ class StrictBooleanField(forms.Field):
         if text in self.FALSE:
             return False
         raise forms.ValidationError("Must be true or false.", code="invalid")
-
-
-class IdFilter(filters.NumberFilter):
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
 
 
 class StrictBooleanFilter(filters.BooleanFilter):

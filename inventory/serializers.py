@@ -41,7 +41,9 @@ class ProductSerializer(serializers.ModelSerializer):
     category = OrganizationPrimaryKeyRelatedField(
         queryset=Category.objects.all(), allow_null=True, required=False
     )
-    category_name = serializers.CharField(source="category.name", read_only=True, default=None)
+    category_name = serializers.CharField(
+        source="category.name", read_only=True, default=None, allow_null=True
+    )
     supplier = OrganizationPrimaryKeyRelatedField(
         queryset=Supplier.objects.all(), allow_null=True, required=False
     )

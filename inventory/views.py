@@ -4,6 +4,7 @@ from rest_framework import mixins, permissions, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config.exports import CSVRenderer
 from inventory import selectors, services
 from inventory.exports import products_csv_response
 from inventory.filters import ProductFilter, VariationFilter
@@ -20,17 +21,6 @@ from users.tenancy import OrganizationScopedMixin
 
 CATALOGUE_PERMISSIONS = [permissions.IsAuthenticated, RolePermission]
 PRODUCT_ORDERING = ["name", "sku", "price", "quantity", "created_at", "updated_at"]
-
-
-class CSVRenderer(renderers.BaseRenderer):
-    """Lets clients ask for `Accept: text/csv`; the export streams its own body."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return renderers.JSONRenderer().render(data)  # errors only
 
 
 class CategoryViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):

@@ -1,7 +1,7 @@
 from django_filters import rest_framework as filters
 
+from config.filters import IdFilter
 from purchases.models import PurchaseOrder
-from stock.filters import IdFilter
 
 
 class PurchaseOrderFilter(filters.FilterSet):

@@ -37,7 +37,9 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     items = PurchaseOrderItemSerializer(many=True, allow_empty=False)
     total_cost = serializers.DecimalField(max_digits=30, decimal_places=2, read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = PurchaseOrder

@@ -1,6 +1,7 @@
 """Dashboard and sales figures, each computed by the database in one query (SQL aggregates)."""
 
 import datetime
+from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
@@ -28,61 +29,56 @@ def _int_sum(expression, **kwargs):
 
 
 def inventory_totals(*, organization_id: int, today: datetime.date | None = None) -> dict:
-    """The dashboard's totals over stock-keeping, non-archived products, in one query.
-
-    Also returns the figures of the products without a category (`uncategorized_*`).
-    """
+    """The dashboard's totals over stock-keeping, non-archived products, in one query."""
     today = today or utc_today()
     value = F("quantity") * F("price")
-    expired = Q(expiration_date__lte=today)
-    uncategorized = Q(category__isnull=True)
     return stock_keeping_products(organization_id=organization_id).aggregate(
         total_products=Count("id"),
         total_quantity=_int_sum("quantity"),
         total_inventory_value=_money_sum(value),
-        expired_stock_value=_money_sum(value, filter=expired),
+        expired_stock_value=_money_sum(value, filter=Q(expiration_date__lte=today)),
         low_stock_count=Count("id", filter=Q(quantity__lte=F("low_stock_threshold"))),
         out_of_stock_count=Count("id", filter=Q(quantity=0)),
-        uncategorized_product_count=Count("id", filter=uncategorized),
-        uncategorized_total_quantity=_int_sum("quantity", filter=uncategorized),
-        uncategorized_total_value=_money_sum(value, filter=uncategorized),
     )
 
 
-def category_figures(*, organization_id: int) -> QuerySet[Category]:
-    """Every category of the organization with its stock-keeping products' figures, by name."""
-    counted = Q(products__is_archived=False, products__has_variations=False)
+def category_figures(*, organization_id: int) -> QuerySet:
+    """Stock-keeping products' figures per category id (None: no category), grouped in SQL.
+
+    Grouping the organization's own products by `category_id` reads only its rows; joining
+    from categories would read every organization's products.
+    """
     return (
-        Category.objects.filter(organization_id=organization_id)
+        stock_keeping_products(organization_id=organization_id)
+        .values("category_id")
         .annotate(
-            product_count=Count("products", filter=counted),
-            total_quantity=_int_sum("products__quantity", filter=counted),
-            total_value=_money_sum(F("products__quantity") * F("products__price"), filter=counted),
+            product_count=Count("id"),
+            total_quantity=_int_sum("quantity"),
+            total_value=_money_sum(F("quantity") * F("price")),
         )
-        .order_by("name", "id")
+        .order_by()
     )
 
 
 def dashboard(*, organization_id: int, today: datetime.date | None = None) -> dict:
-    """The whole dashboard in two queries: totals, and the per-category breakdown.
+    """The whole dashboard in three queries: totals, figures per category, category names.
 
-    Products without a category are one more entry with `"id": None` (when there are any).
+    Every category is listed by name (empty ones with zeros); products without a category are
+    one more entry with `"id": None` (when there are any).
     """
     totals = inventory_totals(organization_id=organization_id, today=today)
-    categories = list(
-        category_figures(organization_id=organization_id).values(
-            "id", "name", "product_count", "total_quantity", "total_value"
-        )
-    )
-    uncategorized = {
-        "id": None,
-        "name": None,
-        "product_count": totals.pop("uncategorized_product_count"),
-        "total_quantity": totals.pop("uncategorized_total_quantity"),
-        "total_value": totals.pop("uncategorized_total_value"),
+    figures = {
+        row.pop("category_id"): row for row in category_figures(organization_id=organization_id)
     }
-    if uncategorized["product_count"]:
-        categories.append(uncategorized)
+    empty = {"product_count": 0, "total_quantity": 0, "total_value": Decimal("0.00")}
+    categories = [
+        {**category, **figures.get(category["id"], empty)}
+        for category in Category.objects.filter(organization_id=organization_id)
+        .order_by("name", "id")
+        .values("id", "name")
+    ]
+    if None in figures:
+        categories.append({"id": None, "name": None, **figures[None]})
     return {**totals, "categories": categories}
 
 

@@ -2,8 +2,6 @@
 
 from rest_framework import serializers
 
-from inventory.models import Product
-
 
 def _money():
     # No max_digits: a sum of many products may exceed any per-row column size.
@@ -57,37 +55,3 @@ class TopProductSerializer(serializers.Serializer):
     name = serializers.CharField(source="product__name", read_only=True)
     quantity_sold = serializers.IntegerField(read_only=True)
     revenue = _money()
-
-
-class LowStockProductSerializer(serializers.ModelSerializer):
-    """A product as `/api/products/` shows it (read-only here)."""
-
-    category_name = serializers.CharField(source="category.name", read_only=True, default=None)
-    is_low_stock = serializers.BooleanField(read_only=True)
-    is_expired = serializers.BooleanField(read_only=True)
-    stock_value = _money()
-
-    class Meta:
-        model = Product
-        fields = [
-            "id",
-            "sku",
-            "name",
-            "description",
-            "category",
-            "category_name",
-            "supplier",
-            "price",
-            "cost_price",
-            "quantity",
-            "low_stock_threshold",
-            "expiration_date",
-            "is_low_stock",
-            "is_expired",
-            "stock_value",
-            "parent",
-            "attributes",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields

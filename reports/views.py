@@ -6,11 +6,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory.models import Product
+from inventory.serializers import ProductSerializer
 from reports import selectors
 from reports.serializers import (
     DashboardSerializer,
     DateRangeSerializer,
-    LowStockProductSerializer,
     TopProductSerializer,
     TopProductsParamsSerializer,
     TotalSalesSerializer,
@@ -45,7 +45,7 @@ class DashboardLowStockView(OrganizationScopedMixin, _LowStockProducts):
     """Low-stock products, paginated, largest shortfall below the threshold first."""
 
     permission_classes = [HasRole]
-    serializer_class = LowStockProductSerializer
+    serializer_class = ProductSerializer
     queryset = Product.objects.none()
     filter_backends = []
 

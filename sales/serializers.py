@@ -42,7 +42,9 @@ class SalesOrderSerializer(serializers.ModelSerializer):
     customer_email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
     items = SalesOrderItemSerializer(many=True, allow_empty=False)
     total_amount = serializers.DecimalField(max_digits=30, decimal_places=2, read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = SalesOrder

@@ -1,69 +1,44 @@
-"""Streamed CSV export of the ledger: rows go out as they are read, never built in memory."""
+"""Streamed CSV of the stock ledger: rows go out as they are read, never built in memory."""
 
-import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
+from config.exports import csv_download
+from inventory.selectors import utc_today
 from stock.models import StockMovement
 
-HEADER = [
-    "id",
-    "created_at",
-    "product_id",
-    "sku",
-    "product_name",
-    "movement_type",
-    "quantity",
-    "delta",
-    "balance_after",
-    "source",
-    "reference",
-    "performed_by",
-    "note",
+# (header, value expression): the list's fields in its order, then the product's SKU and name
+# so that a spreadsheet reader need not look product ids up.
+MOVEMENT_COLUMNS = [
+    ("id", "id"),
+    ("product", "product_id"),
+    ("movement_type", "movement_type"),
+    ("quantity", "quantity"),
+    ("delta", "delta"),
+    ("balance_after", "balance_after"),
+    ("note", "note"),
+    ("source", "source"),
+    ("reference", "reference"),
+    ("performed_by", "performed_by__username"),
+    ("created_at", "created_at"),
+    ("product_sku", "product__sku"),
+    ("product_name", "product__name"),
 ]
-COLUMNS = [
-    "id",
-    "created_at",
-    "product_id",
-    "product__sku",
-    "product__name",
-    "movement_type",
-    "quantity",
-    "delta",
-    "balance_after",
-    "source",
-    "reference",
-    "performed_by__username",
-    "note",
-]
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CHUNK_SIZE = 2000
 
 
-class _Echo:
-    def write(self, value):
-        return value
+def movement_rows(queryset: QuerySet[StockMovement]) -> Iterator[tuple]:
+    """The export's rows, read from the database in chunks (a server-side cursor on Postgres)."""
+    return queryset.values_list(*(column for _, column in MOVEMENT_COLUMNS)).iterator(
+        chunk_size=CHUNK_SIZE
+    )
 
 
-def _cell(value):
-    """Text cells that a spreadsheet would run as a formula are quoted with a leading '."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-def movement_rows(queryset: QuerySet[StockMovement], *, chunk_size: int = 2000) -> Iterable:
-    """The export's rows, read from the database in chunks."""
-    return queryset.values_list(*COLUMNS).iterator(chunk_size=chunk_size)
-
-
-def csv_lines(rows: Iterable) -> Iterator[str]:
-    """A header line, then one CSV line per row."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow(HEADER)
-    for row in rows:
-        yield writer.writerow([_cell(value) for value in row])
+def movements_csv_response(queryset: QuerySet[StockMovement]):
+    """A `stock-movements-YYYY-MM-DD.csv` download of the (filtered, ordered) movements."""
+    return csv_download(
+        header=[header for header, _ in MOVEMENT_COLUMNS],
+        rows=movement_rows(queryset),
+        filename=f"stock-movements-{utc_today()}.csv",
+    )

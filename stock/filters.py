@@ -1,19 +1,8 @@
-from django import forms
 from django_filters import rest_framework as filters
 
+from config.filters import IdFilter
 from stock.models import StockMovement
 from stock.selectors import movements_between
-
-
-class IdFilter(filters.Filter):
-    """An integer id (a malformed or out-of-range value is a 400, not a 500)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
 
 
 class StockMovementFilter(filters.FilterSet):

@@ -36,7 +36,9 @@ class StockMovementSerializer(serializers.ModelSerializer):
         help_text="IN and OUT: > 0, the amount moved. ADJUST: >= 0, the counted quantity.",
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
-    performed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    performed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = StockMovement

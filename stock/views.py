@@ -1,27 +1,15 @@
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from inventory.selectors import utc_today
+from config.exports import CSVRenderer
 from stock import exports, selectors, services
 from stock.filters import StockMovementFilter
 from stock.serializers import StockMovementSerializer
 from users.permissions import RolePermission
 from users.tenancy import OrganizationScopedMixin
-
-
-class CSVRenderer(renderers.BaseRenderer):
-    """Lets `Accept: text/csv` through content negotiation; the body is streamed by the view."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return renderers.JSONRenderer().render(data)
 
 
 class StockMovementViewSet(
@@ -37,6 +25,7 @@ class StockMovementViewSet(
     serializer_class = StockMovementSerializer
     permission_classes = [permissions.IsAuthenticated, RolePermission]
     filterset_class = StockMovementFilter
+    search_fields = ["note", "reference", "product__sku", "product__name"]
     ordering_fields = ["created_at", "id", "quantity", "delta"]
     ordering = ["-created_at", "-id"]
 
@@ -55,7 +44,8 @@ class StockMovementViewSet(
         return Response(self.get_serializer(movement).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV file")}
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV file")},
+        filters=True,
     )
     @action(
         detail=False,
@@ -65,10 +55,4 @@ class StockMovementViewSet(
     )
     def export(self, request):
         """The same rows as the list, honouring its filters, streamed as CSV."""
-        queryset = self.filter_queryset(self.get_queryset())
-        response = StreamingHttpResponse(
-            exports.csv_lines(exports.movement_rows(queryset)), content_type="text/csv"
-        )
-        filename = f"stock-movements-{utc_today().isoformat()}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return exports.movements_csv_response(self.filter_queryset(self.get_queryset()))

@@ -285,6 +285,14 @@ def test_verify_answers_200_for_a_valid_token_and_401_otherwise(api_client, mana
 
 
 @pytest.mark.django_db
+def test_verify_answers_401_for_a_blacklisted_refresh_token(api_client, manager_user):
+    refresh = RefreshToken.for_user(manager_user)
+    refresh.blacklist()
+    response = api_client.post("/api/token/verify/", {"token": str(refresh)}, format="json")
+    assert response.status_code == 401
+
+
+@pytest.mark.django_db
 def test_an_expired_access_token_is_401(api_client, manager_user):
     from datetime import timedelta
 

@@ -5,7 +5,7 @@ import io
 import pytest
 from django.http import StreamingHttpResponse
 
-from inventory.exports import safe_cell
+from config.exports import csv_cell
 from inventory.selectors import utc_today
 from tests.factories import CategoryFactory, ProductFactory
 
@@ -120,8 +120,8 @@ def test_formula_injection_is_neutralised(admin_client, organization):
     [("=1+1", "'=1+1"), ("-x", "'-x"), ("@a", "'@a"), ("+1", "'+1"), ("ok", "ok"),
      (None, ""), (True, "true"), ({"b": "2", "a": "1"}, '{"a": "1", "b": "2"}')],
 )  # fmt: skip
-def test_safe_cell(value, cell):
-    assert safe_cell(value) == cell
+def test_csv_cell(value, cell):
+    assert csv_cell(value) == cell
 
 
 def test_roles(sales_client, api_client, products):

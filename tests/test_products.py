@@ -510,7 +510,10 @@ def test_ordering_ties_break_on_id(admin_client, organization):
         p["id"]
         for p in results(admin_client.get(URL, {"ordering": "-price", "page_size": 2, "page": 2}))
     ]
-    assert first + second == [p.pk for p in made[:4]]
+    # Ties break on the id, in the direction of the ordering (so its index serves it).
+    assert first + second == [p.pk for p in reversed(made)][:4]
+    ascending = results(admin_client.get(URL, {"ordering": "price", "page_size": 4}))
+    assert [p["id"] for p in ascending] == [p.pk for p in made[:4]]
 
 
 @pytest.mark.parametrize(

@@ -274,10 +274,13 @@ class TestExport:
         assert response["Content-Disposition"].startswith('attachment; filename="stock-movements-')
         rows = self.read(response)
         header, data = rows[0], rows[1:]
-        assert header[:4] == ["id", "created_at", "product_id", "sku"]
+        listed = admin_client.get(URL, {"product": widget.pk}).json()["results"]
+        # The list's columns in its order, then the product's SKU and name for spreadsheets.
+        assert header == [*listed[0].keys(), "product_sku", "product_name"]
         assert [row[header.index("delta")] for row in data] == ["-3", "10"]
         assert data[0][header.index("note")] == "'=HYPERLINK(1)"
-        assert data[0][header.index("sku")] == "WID-1"
+        assert data[0][header.index("product_sku")] == "WID-1"
+        assert data[0][header.index("created_at")] == listed[0]["created_at"]
 
     def test_accept_csv_and_other_organizations_rows(self, other_admin_client, widget):
         response = other_admin_client.get(f"{URL}export/", HTTP_ACCEPT="text/csv")

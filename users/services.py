@@ -3,7 +3,7 @@
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
 from config.errors import Conflict
@@ -15,6 +15,19 @@ def _validate_new_password(*, password: str, user: User) -> None:
         validate_password(password, user=user)
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
+
+
+def _save_new_user(user: User) -> None:
+    """Insert the user; a username taken meanwhile by a concurrent request is a 400."""
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        if User.objects.filter(username__iexact=user.username).exists():
+            raise ValidationError(
+                {"username": ["A user with that username already exists."]}
+            ) from exc
+        raise
 
 
 def set_role(*, user: User, role: str) -> None:
@@ -33,7 +46,7 @@ def register_user(*, username: str, email: str, password: str, organization_name
         )
         user.organization = organization
         user.set_password(password)
-        user.save()
+        _save_new_user(user)
         set_role(user=user, role=Role.ADMIN)
     return user
 
@@ -61,7 +74,7 @@ def create_user(
     _validate_new_password(password=password, user=user)
     with transaction.atomic():
         user.set_password(password)
-        user.save()
+        _save_new_user(user)
         set_role(user=user, role=role)
     return user
 

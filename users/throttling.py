@@ -20,7 +20,8 @@ def client_address(request) -> str:
 
 
 def _key(username: str, address: str) -> str:
-    digest = hashlib.sha256(f"{username.strip().lower()}|{address}".encode()).hexdigest()
+    pair = f"{username.strip().lower()}|{address}"
+    digest = hashlib.sha256(pair.encode("utf-8", "surrogatepass")).hexdigest()
     return f"login-failures:{digest}"
 
 

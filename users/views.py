@@ -8,9 +8,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenVerifySerializer
 from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.views import TokenObtainPairView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenVerifyView
 
 from users import selectors, services
 from users.models import Role, User
@@ -110,6 +111,20 @@ class ThrottledTokenObtainPairView(TokenObtainPairView):
         if response.status_code == status.HTTP_200_OK:
             clear_login_failures(username=username, address=address)
         return response
+
+
+class VerifySerializer(TokenVerifySerializer):
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except serializers.ValidationError as exc:  # e.g. "Token is blacklisted"
+            raise InvalidToken(exc.detail) from exc
+
+
+class VerifyTokenView(TokenVerifyView):
+    """200 for a valid token; 401 for any other, blacklisted ones included."""
+
+    serializer_class = VerifySerializer
 
 
 class LogoutView(APIView):

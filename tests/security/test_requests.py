@@ -1,6 +1,7 @@
 """Hostile or broken input gets a clear 4xx and changes nothing; no input produces a 500."""
 
 import pytest
+from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
 from users.models import Organization, User
@@ -125,3 +126,121 @@ def test_throttle_rates_come_from_the_environment(monkeypatch):
     finally:
         monkeypatch.undo()
         importlib.reload(settings_module)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"username": "\\ud800", "password": "x"}',
+        b'{"username": "nul\\u0000", "password": "x"}',
+        b'{"username": "a", "password": "b", "\\udfff": 1}',
+        b'{"username": "a", "password": "b", "extra": {"k\\u0000": "v"}}',
+    ],
+    ids=["lone-surrogate", "nul", "surrogate-key", "nul-in-nested-key"],
+)
+@pytest.mark.parametrize("path", ["/api/login/", "/api/token/", "/api/register/"])
+def test_text_no_database_or_response_can_carry_is_400(api_client, path, body):
+    response = api_client.post(path, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "detail" in response.json()
+
+
+@pytest.mark.django_db
+def test_a_lone_surrogate_for_a_choice_is_400_not_500(admin_client):
+    body = (
+        b'{"username": "x1", "email": "x1@example.com", "password": "pw-long-enough-1", '
+        b'"role": "\\ud800"}'
+    )
+    response = admin_client.post("/api/users/", body, content_type="application/json")
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_forged_forwarded_for_header_does_not_reset_the_login_count(api_client, manager_user):
+    for n in range(5):
+        api_client.post(
+            "/api/login/",
+            {"username": "mike", "password": "wrong"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"9.9.9.{n}",
+        )
+    response = api_client.post(
+        "/api/login/",
+        {"username": "mike", "password": "wrong"},
+        format="json",
+        HTTP_X_FORWARDED_FOR="8.8.8.8",
+    )
+    assert response.status_code == 429
+
+
+@pytest.mark.django_db
+def test_a_refused_search_term_is_keyed_by_the_parameter(admin_client):
+    response = admin_client.get("/api/users/", {"search": "a\x00b"})
+    assert response.status_code == 400
+    assert response.json() == {"search": ["Null characters are not allowed."]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    ["/api/users/me", "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"],
+    ids=["append-slash-redirect", "static-file"],
+)
+def test_redirects_and_static_files_carry_the_security_headers(api_client, path):
+    response = api_client.get(path)
+    assert response.status_code in (200, 301)
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_an_export_error_asked_for_as_csv_is_labelled_json(admin_client):
+    response = admin_client.get("/api/products/export/", {"min_price": "x"}, HTTP_ACCEPT="text/csv")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "min_price" in response.json()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/api/register/", "/api/users/"])
+def test_concurrent_signups_for_one_username_give_one_201_and_400s(path, organization):
+    import threading
+
+    from django.db import connection
+
+    from tests.conftest import client_for
+    from tests.factories import UserFactory
+    from users.models import Role
+
+    admin = UserFactory(organization=organization, role=Role.ADMIN)
+    barrier = threading.Barrier(8)
+    statuses = []
+
+    def sign_up():
+        try:
+            client = client_for(admin) if path == "/api/users/" else APIClient()
+            barrier.wait(timeout=10)
+            response = client.post(
+                path,
+                {
+                    "username": "raceuser",
+                    "email": "race@example.com",
+                    "password": "a-long-race-passphrase",
+                    "role": "sales",
+                },
+                format="json",
+            )
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_up) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(statuses) == [201] + [400] * 7
+    assert User.objects.filter(username="raceuser").count() == 1
