@@ -187,3 +187,22 @@ def test_admin_lists_users_and_organizations(client, organization):
     assert client.get("/admin/users/user/?q=user").status_code == 200
     assert client.get("/admin/users/organization/?q=Corner").status_code == 200
     assert client.get(f"/admin/users/user/{staff.pk}/change/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_schema_describes_responses_and_inputs_as_the_api_behaves(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = schema["components"]["schemas"]
+    product = components["Product"]
+
+    # Always present in responses, so required there; optional on input.
+    assert {"sku", "category", "cost_price", "quantity"} <= set(product["required"])
+    assert "sku" not in components["ProductRequest"].get("required", [])
+    # Nullable where the API answers null.
+    assert product["properties"]["category_name"]["nullable"] is True
+    assert components["StockMovement"]["properties"]["performed_by"]["nullable"] is True
+    # Money is never negative; ids in list filters are positive integers.
+    assert not product["properties"]["price"]["pattern"].startswith("^-")
+    params = schema["paths"]["/api/products/"]["get"]["parameters"]
+    category = next(p for p in params if p["name"] == "category")
+    assert category["schema"] == {"type": "integer", "minimum": 1}
