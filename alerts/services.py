@@ -16,8 +16,8 @@ from alerts.selectors import (
     crossings_to_notify,
     stock_report,
 )
-from inventory.models import Product
 from inventory.selectors import low_stock_products, utc_today
+from stock.services import lock_products
 from users.models import Organization
 
 
@@ -45,12 +45,7 @@ def update_stock_alerts(*, organization_id: int, product_ids: list[int]) -> bool
     ids = sorted({int(pk) for pk in product_ids})
     now = timezone.now()
     with transaction.atomic():
-        list(
-            Product.objects.select_for_update(of=("self",))
-            .filter(organization_id=organization_id, pk__in=ids)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        lock_products(ids)
         low = low_stock_products(organization_id=organization_id).filter(pk__in=ids)
         StockAlert.objects.filter(
             organization_id=organization_id, product_id__in=ids, closed_at__isnull=True

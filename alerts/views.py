@@ -1,4 +1,4 @@
-from rest_framework import viewsets
+from rest_framework import permissions, viewsets
 
 from alerts.models import AlertLog
 from alerts.serializers import AlertLogSerializer
@@ -9,11 +9,7 @@ from users.tenancy import OrganizationScopedMixin
 class AlertLogViewSet(OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
     """The organization's sent alert emails, newest first."""
 
-    queryset = AlertLog.objects.all()
+    queryset = AlertLog.objects.order_by("-created_at", "-id")
     serializer_class = AlertLogSerializer
-    permission_classes = [RolePermission]
+    permission_classes = [permissions.IsAuthenticated, RolePermission]
     filter_backends = []
-    ordering = ["-created_at", "-id"]
-
-    def get_queryset(self):
-        return super().get_queryset().order_by("-created_at", "-id")

@@ -40,7 +40,7 @@ def purchase_orders_with_totals() -> QuerySet[PurchaseOrder]:
         .values("total")
     )
     return (
-        PurchaseOrder.objects.select_related("supplier", "created_by")
+        PurchaseOrder.objects.select_related("created_by")
         .annotate(
             total_cost=Coalesce(
                 Subquery(total, output_field=MONEY), Value(Decimal("0.00")), output_field=MONEY

@@ -6,9 +6,11 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
+from config.dates import within_utc_dates
 from inventory.models import Category
 from inventory.selectors import (
-    low_stock_products,
+    LOW_STOCK,
+    STOCK_KEEPING,
     stock_keeping_products,
     utc_today,
     with_stock_figures,
@@ -82,10 +84,11 @@ def dashboard(*, organization_id: int, today: datetime.date | None = None) -> di
     return {**totals, "categories": categories}
 
 
-def low_stock_list(*, organization_id: int, today: datetime.date | None = None):
-    """Low-stock products with their stock figures, most urgent (largest shortfall) first."""
+def low_stock_list(products: QuerySet, *, today: datetime.date | None = None):
+    """The low-stock ones among (an organization's) products, with their stock figures,
+    most urgent (largest shortfall below the threshold) first."""
     return (
-        with_stock_figures(low_stock_products(organization_id=organization_id), today=today)
+        with_stock_figures(products.filter(STOCK_KEEPING, LOW_STOCK), today=today)
         .select_related("category")
         .annotate(shortfall=F("low_stock_threshold") - F("quantity"))
         .order_by("-shortfall", "id")
@@ -106,15 +109,9 @@ def _fulfilled_lines(
     lines = SalesOrderItem.objects.filter(
         order__organization_id=organization_id, order__status=SalesOrder.Status.FULFILLED
     )
-    if date_from is not None:
-        start = datetime.datetime.combine(date_from, datetime.time.min, tzinfo=datetime.UTC)
-        lines = lines.filter(order__fulfilled_at__gte=start)
-    if date_to is not None and date_to < datetime.date.max:
-        end = datetime.datetime.combine(
-            date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=datetime.UTC
-        )
-        lines = lines.filter(order__fulfilled_at__lt=end)
-    return lines
+    return within_utc_dates(
+        lines, field="order__fulfilled_at", date_from=date_from, date_to=date_to
+    )
 
 
 def total_sales(

@@ -24,33 +24,30 @@ def _query_params(request) -> dict:
     return {key: value for key, value in request.query_params.items() if value != ""}
 
 
-class DashboardView(APIView):
+class DashboardView(OrganizationScopedMixin, APIView):
     """Stock totals and the per-category breakdown, summed by the database."""
 
     permission_classes = [HasRole]
 
     @extend_schema(responses=DashboardSerializer)
     def get(self, request):
-        figures = selectors.dashboard(organization_id=request.user.organization_id)
+        figures = selectors.dashboard(organization_id=self.organization_id)
         return Response(DashboardSerializer(figures).data)
 
 
-class _LowStockProducts(generics.ListAPIView):
-    def get_queryset(self):
-        organization_id = getattr(self.request.user, "organization_id", None)
-        return selectors.low_stock_list(organization_id=organization_id)
-
-
-class DashboardLowStockView(OrganizationScopedMixin, _LowStockProducts):
+class DashboardLowStockView(OrganizationScopedMixin, generics.ListAPIView):
     """Low-stock products, paginated, largest shortfall below the threshold first."""
 
     permission_classes = [HasRole]
     serializer_class = ProductSerializer
-    queryset = Product.objects.none()
+    queryset = Product.objects.all()
     filter_backends = []
 
+    def get_queryset(self):
+        return selectors.low_stock_list(super().get_queryset())
 
-class TotalSalesView(APIView):
+
+class TotalSalesView(OrganizationScopedMixin, APIView):
     """Fulfilled sales orders whose fulfilment date (UTC) is within the dates, inclusive."""
 
     permission_classes = [HasRole]
@@ -60,12 +57,12 @@ class TotalSalesView(APIView):
         params = DateRangeSerializer(data=_query_params(request))
         params.is_valid(raise_exception=True)
         figures = selectors.total_sales(
-            organization_id=request.user.organization_id, **params.validated_data
+            organization_id=self.organization_id, **params.validated_data
         )
         return Response(TotalSalesSerializer(figures).data)
 
 
-class TopProductsView(APIView):
+class TopProductsView(OrganizationScopedMixin, APIView):
     """Best sellers by quantity from fulfilled sales orders: a plain list of at most `limit`."""
 
     permission_classes = [HasRole]
@@ -76,7 +73,5 @@ class TopProductsView(APIView):
     def get(self, request):
         params = TopProductsParamsSerializer(data=_query_params(request))
         params.is_valid(raise_exception=True)
-        rows = selectors.top_products(
-            organization_id=request.user.organization_id, **params.validated_data
-        )
+        rows = selectors.top_products(organization_id=self.organization_id, **params.validated_data)
         return Response(TopProductSerializer(rows, many=True).data)

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from django.db.models import F, Max, Min, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
+from config.dates import within_utc_dates
 from inventory.models import Product
 from stock.models import StockMovement
 
 
 def movements_with_details() -> QuerySet[StockMovement]:
     """Movements with what their representation needs, in a constant number of queries."""
-    return StockMovement.objects.select_related("product", "performed_by")
+    return StockMovement.objects.select_related("performed_by")
 
 
 def movements_between(
@@ -22,15 +23,7 @@ def movements_between(
     date_to: datetime.date | None = None,
 ) -> QuerySet[StockMovement]:
     """Movements created on UTC dates date_from..date_to, both inclusive (index-friendly range)."""
-    if date_from is not None:
-        start = datetime.datetime.combine(date_from, datetime.time.min, tzinfo=datetime.UTC)
-        queryset = queryset.filter(created_at__gte=start)
-    if date_to is not None and date_to < datetime.date.max:
-        end = datetime.datetime.combine(
-            date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=datetime.UTC
-        )
-        queryset = queryset.filter(created_at__lt=end)
-    return queryset
+    return within_utc_dates(queryset, field="created_at", date_from=date_from, date_to=date_to)
 
 
 def ledger_mismatches(

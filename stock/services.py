@@ -98,7 +98,11 @@ def lock_products(product_ids: Iterable[int]) -> dict[int, Product]:
 
 
 def ensure_stock_keeping(*, product: Product, field: str = "product") -> None:
-    """Only a product without variations holds stock (and can be ordered or moved)."""
+    """Only a live product without variations holds stock (and can be ordered or moved)."""
+    if product.is_archived:
+        raise InvalidStockChange(
+            f"Product {product.sku} is archived: its stock cannot move.", field=field
+        )
     if product.has_variations:
         raise NotStockKeeping(product, field=field)
 

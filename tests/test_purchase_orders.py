@@ -399,3 +399,19 @@ class TestList:
 
         order = PurchaseOrder.objects.create(organization=organization, number=1, supplier=supplier)
         assert purchase_orders_with_totals().get(pk=order.pk).total_cost == Decimal("0.00")
+
+
+@pytest.mark.django_db
+def test_receiving_a_product_archived_since_ordering_is_400_and_changes_nothing(
+    create, admin_client, products
+):
+    order = create().json()
+    assert admin_client.delete(f"/api/products/{products[1].pk}/").status_code == 204
+    assert Product.objects.get(pk=products[1].pk).is_archived  # it has history: archived
+
+    response = admin_client.patch(f"{URL}{order['id']}/", {"status": "received"}, format="json")
+
+    assert response.status_code == 400
+    assert "archived" in str(response.json())
+    assert stock_of(*products) == [1, 0]
+    assert PurchaseOrder.objects.get(pk=order["id"]).status == "draft"

@@ -128,6 +128,7 @@ def test_admin_adds_a_teammate_who_can_log_in_with_that_role(admin_client, api_c
         ({"password": None}, "password"),
         ({"username": "ALICE"}, "username"),
         ({"email": "nope"}, "email"),
+        ({"email": "x" * 250 + "@example.com"}, "email"),
     ],
 )
 def test_adding_a_user_with_bad_input_is_400(admin_client, admin_user, overrides, field):

@@ -23,7 +23,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(UserSerializer):
-    email = serializers.EmailField(required=False, allow_blank=False)
+    email = serializers.EmailField(required=False, allow_blank=False, max_length=254)
 
 
 def _username_taken(username: str) -> bool:
@@ -44,7 +44,7 @@ class UsernameField(serializers.RegexField):
 
 class RegisterSerializer(serializers.Serializer):
     username = UsernameField()
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)
     password = serializers.CharField(
         write_only=True, max_length=128, style={"input_type": "password"}
     )
@@ -76,7 +76,7 @@ class UserAdminSerializer(UserSerializer):
     """Org admins manage their teammates: role and password are writable."""
 
     username = UsernameField()
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)
     role = serializers.ChoiceField(choices=Role.choices)
     password = serializers.CharField(
         write_only=True, required=False, max_length=128, style={"input_type": "password"}

@@ -97,33 +97,54 @@ def _ensure_other_admin(user: User) -> None:
         raise Conflict("The organization's last admin cannot be removed or demoted.")
 
 
+def _lock_user(pk: int) -> User:
+    """The user's row, locked, with its role read after the lock (not from a stale cache)."""
+    return User.objects.select_for_update(no_key=True).get(pk=pk)
+
+
+def update_profile(*, user: User, **fields) -> User:
+    """A user edits their own contact details (email, names); nothing else changes."""
+    with transaction.atomic():
+        locked = _lock_user(user.pk)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        if fields:
+            locked.save(update_fields=list(fields))
+    return locked
+
+
 def update_user(*, user: User, role: str | None = None, password: str | None = None, **fields):
     """Change a user's details, role or password; the last admin stays an admin."""
     with transaction.atomic():
         _lock_organization(user.organization_id)
-        leaves_admin = user.role == Role.ADMIN and (
+        locked = _lock_user(user.pk)
+        leaves_admin = locked.role == Role.ADMIN and (
             (role is not None and role != Role.ADMIN) or fields.get("is_active") is False
         )
         if leaves_admin:
-            _ensure_other_admin(user)
+            _ensure_other_admin(locked)
         for name, value in fields.items():
-            setattr(user, name, value)
+            setattr(locked, name, value)
+        changed = list(fields)
         if password is not None:
-            _validate_new_password(password=password, user=user)
-            user.set_password(password)
-        user.save()
+            _validate_new_password(password=password, user=locked)
+            locked.set_password(password)
+            changed.append("password")
+        if changed:
+            locked.save(update_fields=changed)
         if role is not None:
-            set_role(user=user, role=role)
+            set_role(user=locked, role=role)
         if password is not None:
             # A new password ends the sessions that the old one opened.
-            Token.objects.filter(user=user).delete()
-    return user
+            Token.objects.filter(user=locked).delete()
+    return locked
 
 
 def delete_user(*, user: User) -> None:
     """Remove a user from the organization; the last admin cannot be removed."""
     with transaction.atomic():
         _lock_organization(user.organization_id)
-        if user.role == Role.ADMIN:
-            _ensure_other_admin(user)
-        user.delete()
+        locked = _lock_user(user.pk)
+        if locked.role == Role.ADMIN:
+            _ensure_other_admin(locked)
+        locked.delete()

@@ -19,6 +19,11 @@ class OrganizationScopedMixin:
             # e.g. a superuser made with createsuperuser: it owns no tenant data.
             self.permission_denied(request, message="You do not belong to an organization.")
 
+    @property
+    def organization_id(self) -> int:
+        """The caller's organization, for views that aggregate rather than list a queryset."""
+        return self.request.user.organization_id
+
     def get_queryset(self):
         queryset = super().get_queryset()
         if getattr(self, "swagger_fake_view", False):

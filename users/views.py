@@ -159,6 +159,12 @@ class MeView(generics.RetrieveUpdateAPIView):
     def get_object(self):
         return _fresh(self.request.user)
 
+    def update(self, request, *args, **kwargs):
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.update_profile(user=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(_fresh(user)).data)
+
 
 class UserFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(choices=Role.choices, field_name="groups__name")
