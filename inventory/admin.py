@@ -1,12 +1,19 @@
-from django import forms
+import json
+
 from django.contrib import admin, messages
 
+from config.admin import (
+    OrganizationAdminForm,
+    OrganizationAdminMixin,
+    OrganizationInlineFormSet,
+    OrganizationInlineMixin,
+)
 from inventory import services
 from inventory.models import Category, Product
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(OrganizationAdminMixin, admin.ModelAdmin):
     list_display = ["name", "organization", "created_at", "updated_at"]
     list_filter = ["organization"]
     list_select_related = ["organization"]
@@ -15,8 +22,8 @@ class CategoryAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
 
 
-class ProductAdminForm(forms.ModelForm):
-    """Category and supplier must belong to the product's organization."""
+class ProductAdminForm(OrganizationAdminForm):
+    """Category and supplier must belong to the product's organization (OrganizationAdminForm)."""
 
     class Meta:
         model = Product
@@ -33,20 +40,30 @@ class ProductAdminForm(forms.ModelForm):
             "expiration_date",
         ]
 
+
+class VariationFormSet(OrganizationInlineFormSet):
+    """No two live variations of a product have the same attributes."""
+
     def clean(self):
-        cleaned = super().clean()
-        organization = cleaned.get("organization") or getattr(self.instance, "organization", None)
-        for field in ("category", "supplier"):
-            related = cleaned.get(field)
-            if related is not None and related.organization_id != getattr(organization, "pk", None):
-                self.add_error(field, "Must belong to the product's organization.")
-        return cleaned
+        super().clean()
+        kept = [
+            (form, json.dumps(form.cleaned_data.get("attributes"), sort_keys=True))
+            for form in self.forms
+            if hasattr(form, "cleaned_data") and "attributes" in form.cleaned_data
+        ]
+        for form in self.changed_forms():
+            key = json.dumps(form.cleaned_data.get("attributes"), sort_keys=True)
+            if "attributes" in form.cleaned_data and any(
+                other is not form and other_key == key for other, other_key in kept
+            ):
+                form.add_error("attributes", "Another variation has these attributes.")
 
 
-class VariationInline(admin.TabularInline):
+class VariationInline(OrganizationInlineMixin, admin.TabularInline):
     """A product's variations; their stock changes only through the ledger."""
 
     model = Product
+    formset = VariationFormSet
     fk_name = "parent"
     fields = ["sku", "name", "attributes", "price", "quantity", "low_stock_threshold"]
     readonly_fields = ["sku", "quantity"]
@@ -73,7 +90,7 @@ def delete_or_archive(modeladmin, request, queryset):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
     form = ProductAdminForm
     list_display = [
         "sku",
@@ -105,14 +122,23 @@ class ProductAdmin(admin.ModelAdmin):
     actions = [delete_or_archive]
     show_full_result_count = False  # no COUNT(*) over a million products per page
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.parent_id is not None:
+            fields = [*fields, "category", "supplier"]  # a variation's are its parent's
+        return fields
+
     def has_delete_permission(self, request, obj=None):
         return False  # products with history are archived: use the action or the API
 
     def save_model(self, request, obj, form, change):
-        """Write only the edited columns: `quantity` belongs to the ledger (no lost updates)."""
+        """An edit goes through the catalogue's rules: only the edited columns are written
+        (`quantity` belongs to the ledger: no lost updates), and a parent's category and
+        supplier pass to its variations."""
         if change:
             if form.changed_data:
-                obj.save(update_fields=_columns(form.changed_data))
+                changes = {field: getattr(obj, field) for field in form.changed_data}
+                services.update_product(product=obj, user=request.user, **changes)
         else:
             obj.save()
 

@@ -1,11 +1,28 @@
 from django.contrib import admin
 
+from config.admin import OrganizationInlineFormSet
+from config.errors import DomainError
 from stock.models import StockMovement
+from stock.services import ensure_stock_keeping
+
+
+class StockLineFormSet(OrganizationInlineFormSet):
+    """Order lines: a product of the order's organization that keeps stock (live, no
+    variations), as the API requires; receiving or fulfilling the order moves its stock."""
+
+    def clean_line(self, form) -> None:
+        product = form.cleaned_data.get("product")
+        if product is None:
+            return
+        try:
+            ensure_stock_keeping(product=product)
+        except DomainError as error:
+            form.add_error("product", str(error.message))
 
 
 @admin.register(StockMovement)
 class StockMovementAdmin(admin.ModelAdmin):
-    """The ledger is read-only in the admin too: no add, change or delete."""
+    """The ledger is read-only in the admin too: no add, change or delete (nor bulk delete)."""
 
     list_display = [
         "id",
@@ -25,6 +42,7 @@ class StockMovementAdmin(admin.ModelAdmin):
     search_fields = ["product__sku", "product__name", "reference", "note"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    actions = None
 
     def has_add_permission(self, request):
         return False

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from config.admin import OrganizationAdminMixin
 from suppliers.models import Supplier
 
 
 @admin.register(Supplier)
-class SupplierAdmin(admin.ModelAdmin):
+class SupplierAdmin(OrganizationAdminMixin, admin.ModelAdmin):
     list_display = ["name", "organization", "contact_email", "phone_number", "created_at"]
     list_filter = ["organization"]
     list_select_related = ["organization"]

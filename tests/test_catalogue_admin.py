@@ -51,7 +51,7 @@ def test_product_page_shows_variations_inline_with_stock_read_only(staff_client,
     assert 'name="variations-0-quantity"' not in html
 
 
-def test_admin_edit_does_not_write_quantity(staff_client, catalogue):
+def test_admin_edit_does_not_write_quantity(staff_client, catalogue, rf):
     """An edit saved from a page loaded before a stock movement does not undo the movement."""
     from django.contrib.admin.sites import site
 
@@ -65,7 +65,9 @@ def test_admin_edit_does_not_write_quantity(staff_client, catalogue):
     class Form:
         changed_data = ["name"]
 
-    site._registry[Product].save_model(None, stale, Form(), change=True)
+    request = rf.post("/")
+    request.user = UserFactory(is_staff=True, is_superuser=True, organization=None)
+    site._registry[Product].save_model(request, stale, Form(), change=True)
     variation.refresh_from_db()
     assert (variation.name, variation.quantity) == ("Renamed", 14)
 

@@ -7,6 +7,7 @@ from users.models import Organization, User
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["id", "name", "created_at"]
+    list_filter = ["created_at"]
     search_fields = ["name"]
     date_hierarchy = "created_at"
 
