@@ -206,3 +206,14 @@ def test_schema_describes_responses_and_inputs_as_the_api_behaves(api_client):
     params = schema["paths"]["/api/products/"]["get"]["parameters"]
     category = next(p for p in params if p["name"] == "category")
     assert category["schema"] == {"type": "integer", "minimum": 1}
+
+
+@pytest.mark.django_db
+def test_admin_cannot_move_a_user_to_another_organization(client, admin_user, other_organization):
+    from tests.factories import UserFactory
+
+    staff = UserFactory(organization=None, is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    page = client.get(f"/admin/users/user/{admin_user.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="organization"' not in page.content.decode()

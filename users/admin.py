@@ -27,3 +27,11 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.add_fieldsets,
         ("Organization", {"fields": ["organization"]}),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.organization_id is not None:
+            # A member stays in their organization: moving them could leave it without an
+            # admin, and their stock movements and orders stay behind.
+            fields.append("organization")
+        return fields
