@@ -41,11 +41,6 @@ def expired_condition(today: datetime.date | None = None) -> Q:
     )
 
 
-def catalogue_products() -> QuerySet[Product]:
-    """Every product the catalogue shows: archived ones are gone from lists and exports."""
-    return Product.objects.filter(is_archived=False)
-
-
 def stock_keeping_products(*, organization_id: int) -> QuerySet[Product]:
     """Products that hold stock: not archived, and not a product whose variations keep it."""
     return Product.objects.filter(
@@ -108,11 +103,6 @@ def categories_with_product_count(queryset: QuerySet[Category]) -> QuerySet[Cate
     return queryset.annotate(
         product_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
     )
-
-
-def has_live_variations(product_id: int) -> bool:
-    """Whether the product still has non-archived variations."""
-    return Product.objects.filter(parent_id=product_id, is_archived=False).exists()
 
 
 def live_variations_exist():
