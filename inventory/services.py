@@ -2,18 +2,32 @@
 
 Quantities are never written here: opening stock and stock edits go through `stock.services`,
 which appends the ledger movement in the same transaction.
+
+Concurrency: an edit re-reads and locks what it writes inside its transaction (never trusting
+the instance the view read), products always in ONE id-ordered `lock_products` call, as the
+ledger locks them, so catalogue edits and stock changes never deadlock. Django creates
+PostgreSQL foreign keys DEFERRABLE INITIALLY DEFERRED, i.e. checked at COMMIT, where a
+violation could only be a 500; the writes that make or break a reference therefore check them
+at the statement (`_foreign_keys_checked_at_once`), where the service answers 400 or 409.
 """
 
 import secrets
+from collections import deque
+from collections.abc import Iterable
+from contextlib import contextmanager
+from functools import partial
 
-from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import ProtectedError, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError
 from inventory.models import Category, Product
 from inventory.selectors import live_variations_exist
 from stock import services as stock_services
+from stock.signals import stock_changed
+from suppliers.models import Supplier
 
 # Fields a client may change on a product; `quantity` goes through the ledger instead.
 PRODUCT_FIELDS = (
@@ -38,6 +52,48 @@ VARIATION_FIELDS = (
 SKU_MAX_LENGTH = Product._meta.get_field("sku").max_length
 
 
+@contextmanager
+def _foreign_keys_checked_at_once():
+    """Check foreign keys at each statement (in a savepoint), not at COMMIT.
+
+    The check then takes its FOR KEY SHARE lock on the referenced row at once, so a concurrent
+    delete of that row waits for this transaction, or this statement fails with an
+    IntegrityError that the caller answers; a delete sees the rows committed before it.
+    """
+    on_postgres = connection.vendor == "postgresql"
+    with transaction.atomic():
+        if on_postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        yield
+        if on_postgres:  # Django's foreign keys are all INITIALLY DEFERRED
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def _lock_in_id_order(products: QuerySet[Product]) -> None:
+    """Lock the products (FOR NO KEY UPDATE) in id order, as the ledger does; the ids stream
+    through a server-side cursor, so a million rows take no more memory than ten."""
+    rows = products.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True)
+    deque(rows.iterator(chunk_size=2000), maxlen=0)
+
+
+def _tell_alerts(*, organization_id: int, product_ids: Iterable[int]) -> None:
+    """After commit, have the alerts re-evaluate products whose low-stock state may have changed
+    without a stock movement (created, threshold edited, variations added or removed)."""
+    ids = sorted({pk for pk in product_ids if pk is not None})
+    if ids:
+        transaction.on_commit(
+            partial(
+                stock_changed.send,
+                sender=Product,
+                organization_id=organization_id,
+                product_ids=ids,
+            ),
+            robust=True,  # a failing listener must not fail a committed edit
+        )
+
+
 # --- Categories -----------------------------------------------------------------------------
 
 
@@ -49,10 +105,10 @@ def _category_name_taken(*, organization_id: int, name: str, exclude_pk=None) ->
     )
 
 
-def _save_category(category: Category) -> Category:
+def _save_category(category: Category, *, update_fields=None) -> Category:
     try:
         with transaction.atomic():
-            category.save()
+            category.save(update_fields=update_fields)
     except IntegrityError:
         if _category_name_taken(
             organization_id=category.organization_id, name=category.name, exclude_pk=category.pk
@@ -69,9 +125,16 @@ def create_category(*, organization, name: str, description: str = "") -> Catego
 
 def update_category(*, category: Category, **changes) -> Category:
     """Rename or redescribe a category; names stay unique within the organization."""
-    for field, value in changes.items():
-        setattr(category, field, value)
-    return _save_category(category)
+    with transaction.atomic():
+        category = Category.objects.select_for_update(no_key=True).filter(pk=category.pk).first()
+        if category is None:
+            raise Http404("The category no longer exists.")
+        fields = [field for field, value in changes.items() if getattr(category, field) != value]
+        for field in fields:
+            setattr(category, field, changes[field])
+        if fields:
+            _save_category(category, update_fields=[*fields, "updated_at"])
+    return category
 
 
 def delete_category(*, category: Category) -> None:
@@ -81,9 +144,13 @@ def delete_category(*, category: Category) -> None:
         with transaction.atomic():
             if category.products.filter(is_archived=False).exists():
                 raise Conflict(message)
-            category.products.filter(is_archived=True).update(category=None)
-            category.delete()
-    except ProtectedError:  # a product was added meanwhile
+            archived = category.products.filter(is_archived=True)
+            _lock_in_id_order(archived)
+            archived.update(category=None, updated_at=timezone.now())
+            # A product created in the category meanwhile makes the DELETE fail here (409).
+            with _foreign_keys_checked_at_once():
+                category.delete()
+    except (ProtectedError, IntegrityError):
         raise Conflict(message) from None
 
 
@@ -100,6 +167,15 @@ def _sku_taken(*, organization_id: int, sku: str, exclude_pk=None) -> bool:
 
 def _sku_error() -> DomainError:
     return DomainError("A product with this SKU already exists.", field="sku")
+
+
+def _missing_reference(product: Product) -> DomainError | None:
+    """The category or supplier the product refers to, if it was deleted meanwhile."""
+    for field, model in (("category", Category), ("supplier", Supplier)):
+        pk = getattr(product, f"{field}_id")
+        if pk is not None and not model.objects.filter(pk=pk).exists():
+            return DomainError(f'Invalid pk "{pk}" - object does not exist.', field=field)
+    return None
 
 
 def _assign_generated_sku(product: Product, *, base: str) -> None:
@@ -122,11 +198,13 @@ def _insert_product(product: Product, *, sku: str | None, generated_base) -> Pro
     product.sku = sku or f"~{secrets.token_hex(16)}"
     product.quantity = 0
     try:
-        with transaction.atomic():
+        with _foreign_keys_checked_at_once():
             product.save(force_insert=True)
     except IntegrityError:
         if sku and _sku_taken(organization_id=product.organization_id, sku=sku):
             raise _sku_error() from None
+        if error := _missing_reference(product):
+            raise error from None
         raise
     if not sku:
         _assign_generated_sku(product, base=generated_base(product))
@@ -138,8 +216,34 @@ def create_product(*, organization, user, sku: str | None = None, quantity: int 
     with transaction.atomic():
         product = Product(organization=organization, **fields)
         _insert_product(product, sku=sku, generated_base=lambda p: f"SKU-{p.pk:06d}")
-        stock_services.record_initial_stock(product=product, quantity=quantity, user=user)
+        movement = stock_services.record_initial_stock(
+            product=product, quantity=quantity, user=user
+        )
+        if movement is None:  # no movement, so the ledger tells the alerts nothing
+            _tell_alerts(organization_id=product.organization_id, product_ids=[product.pk])
     return product
+
+
+def _lock_with_relatives(
+    product: Product, *, parent: bool = False, variations: bool = False
+) -> dict[int, Product]:
+    """Lock the product, and its parent or its variations when the edit writes or checks them,
+    in ONE id-ordered `lock_products` call: 404 if it was deleted or archived meanwhile.
+
+    A variation added after the variations were listed was added under the parent's lock,
+    before ours was granted: its id is the highest, so an UPDATE that locks it later keeps the
+    id order.
+    """
+    ids = [product.pk]
+    if parent and product.parent_id is not None:
+        ids.append(product.parent_id)
+    if variations:
+        ids += Product.objects.filter(parent_id=product.pk).values_list("pk", flat=True)
+    locked = stock_services.lock_products(ids)
+    current = locked.get(product.pk)
+    if current is None or current.is_archived:
+        raise Http404("The product no longer exists.")
+    return locked
 
 
 def _ensure_holds_no_stock(product: Product, quantity: int | None) -> None:
@@ -151,26 +255,34 @@ def _ensure_holds_no_stock(product: Product, quantity: int | None) -> None:
         )
 
 
+def _differs(product: Product, field: str, value) -> bool:
+    if field in ("category", "supplier"):  # compare ids: no query for the related row
+        return getattr(product, f"{field}_id") != getattr(value, "pk", None)
+    return getattr(product, field) != value
+
+
 def _save_fields(product: Product, changes: dict, allowed: tuple[str, ...]) -> list[str]:
-    """Write the changed catalogue fields only: never `quantity`, which the ledger owns."""
-    fields = [field for field in allowed if field in changes]
+    """Write the changed catalogue fields of a locked product only: never `quantity`, which the
+    ledger owns. Returns the fields that changed."""
+    fields = [
+        field for field in allowed if field in changes and _differs(product, field, changes[field])
+    ]
     for field in fields:
         setattr(product, field, changes[field])
-    if "sku" in changes and changes["sku"] and changes["sku"] != product.sku:
+    if changes.get("sku") and changes["sku"] != product.sku:
         product.sku = changes["sku"]
         fields.append("sku")
     if fields:
-        product.updated_at = timezone.now()
-        update_fields = [("category_id" if f == "category" else f) for f in fields]
-        update_fields = [("supplier_id" if f == "supplier" else f) for f in update_fields]
         try:
-            with transaction.atomic():
-                product.save(update_fields=[*update_fields, "updated_at"])
+            with _foreign_keys_checked_at_once():
+                product.save(update_fields=[*fields, "updated_at"])
         except IntegrityError:
             if "sku" in fields and _sku_taken(
                 organization_id=product.organization_id, sku=product.sku, exclude_pk=product.pk
             ):
                 raise _sku_error() from None
+            if error := _missing_reference(product):
+                raise error from None
             raise
     return fields
 
@@ -178,11 +290,13 @@ def _save_fields(product: Product, changes: dict, allowed: tuple[str, ...]) -> l
 def update_product(*, product: Product, user, quantity: int | None = None, **changes) -> Product:
     """Edit a product; a changed quantity is one ADJUST movement (`product_edit`)."""
     with transaction.atomic():
-        product = stock_services.lock_products([product.pk])[product.pk]
+        # A new category or supplier is written to the variations too.
+        variations = bool({"category", "supplier"} & changes.keys())
+        product = _lock_with_relatives(product, variations=variations)[product.pk]
         _ensure_holds_no_stock(product, quantity)
         if product.parent_id is not None:
             for field in ("category", "supplier"):
-                if field in changes and changes[field] != getattr(product, field):
+                if field in changes and _differs(product, field, changes[field]):
                     raise DomainError(
                         f"A variation's {field} is its parent's; change the parent.", field=field
                     )
@@ -190,33 +304,43 @@ def update_product(*, product: Product, user, quantity: int | None = None, **cha
         if product.has_variations and {"category", "supplier"} & set(fields):
             # A variation's category and supplier are its parent's.
             product.variations.update(
-                category=product.category, supplier=product.supplier, updated_at=timezone.now()
+                category_id=product.category_id,
+                supplier_id=product.supplier_id,
+                updated_at=timezone.now(),
             )
+        movement = None
         if quantity is not None:
-            stock_services.set_stock_level(product=product, quantity=quantity, user=user)
+            movement = stock_services.set_stock_level(product=product, quantity=quantity, user=user)
+        if "low_stock_threshold" in fields and movement is None:
+            _tell_alerts(organization_id=product.organization_id, product_ids=[product.pk])
     return product
 
 
 def _remove_or_archive(product: Product) -> None:
-    """Remove a product without history; archive one with history (movements, order lines)."""
+    """Remove a product without history; archive one with history (movements, order lines),
+    including history committed by a concurrent request after Django looked for it."""
     try:
-        with transaction.atomic():
+        with _foreign_keys_checked_at_once():
             product.delete()
-    except ProtectedError:
+    except (ProtectedError, IntegrityError):
         Product.objects.filter(pk=product.pk).update(is_archived=True, updated_at=timezone.now())
 
 
 def delete_product(*, product: Product) -> None:
     """A product with stock history is archived, one without is removed; variations go with it."""
     with transaction.atomic():
-        product = stock_services.lock_products([product.pk])[product.pk]
-        for variation in product.variations.filter(is_archived=False).order_by("pk"):
+        locked = _lock_with_relatives(product, parent=True, variations=True)
+        product = locked[product.pk]
+        variations = [p for p in locked.values() if p.parent_id == product.pk and not p.is_archived]
+        for variation in variations:
             _remove_or_archive(variation)
         _remove_or_archive(product)
         if product.parent_id is not None:
             Product.objects.filter(pk=product.parent_id).update(
-                has_variations=live_variations_exist()
+                has_variations=live_variations_exist(), updated_at=timezone.now()
             )
+        # Archived ones close their alerts; a parent left without variations keeps stock again.
+        _tell_alerts(organization_id=product.organization_id, product_ids=locked)
 
 
 # --- Variations -----------------------------------------------------------------------------
@@ -227,9 +351,20 @@ def _variation_sku_base(parent: Product, attributes: dict) -> str:
     return f"{parent.sku}-{suffix}"[:SKU_MAX_LENGTH] if suffix else f"{parent.sku}-V"
 
 
-def _ensure_unique_attributes(*, parent: Product, attributes: dict, exclude_pk=None) -> None:
-    siblings = parent.variations.filter(is_archived=False).exclude(pk=exclude_pk)
-    if any(sibling == attributes for sibling in siblings.values_list("attributes", flat=True)):
+def _canonical(attributes: dict) -> dict:
+    """Attributes stored with their names in order, so that equal ones compare equal in SQL on
+    every database (PostgreSQL's jsonb orders them anyway)."""
+    return dict(sorted(attributes.items()))
+
+
+def _ensure_unique_attributes(*, parent_id: int, attributes: dict, exclude_pk=None) -> None:
+    """Checked under the parent's lock, which every writer of its variations takes."""
+    taken = (
+        Product.objects.filter(parent_id=parent_id, is_archived=False, attributes=attributes)
+        .exclude(pk=exclude_pk)
+        .exists()
+    )
+    if taken:
         raise DomainError(
             "The product already has a variation with these attributes.", field="attributes"
         )
@@ -248,7 +383,9 @@ def add_variation(
 ) -> Product:
     """A variation is a stock-keeping product of its own; its parent must hold no stock."""
     with transaction.atomic():
-        parent = stock_services.lock_products([parent.pk])[parent.pk]
+        parent = stock_services.lock_products([parent.pk]).get(parent.pk)
+        if parent is None or parent.is_archived:
+            raise Http404("The product no longer exists.")
         if parent.parent_id is not None:
             raise DomainError("A variation cannot have variations of its own.")
         if parent.quantity:
@@ -256,11 +393,11 @@ def add_variation(
                 f"Product {parent.sku} still holds {parent.quantity} in stock; "
                 "bring its stock to zero before adding variations."
             )
-        _ensure_unique_attributes(parent=parent, attributes=attributes)
+        _ensure_unique_attributes(parent_id=parent.pk, attributes=_canonical(attributes))
         variation = Product(
             organization_id=parent.organization_id,
             parent=parent,
-            attributes=attributes,
+            attributes=_canonical(attributes),
             name=name or " ".join([parent.name, *map(str, attributes.values())])[:255],
             price=parent.price if price is None else price,
             category_id=parent.category_id,
@@ -274,7 +411,16 @@ def add_variation(
             Product.objects.filter(pk=parent.pk).update(
                 has_variations=True, updated_at=timezone.now()
             )
-        stock_services.record_initial_stock(product=variation, quantity=quantity, user=user)
+        movement = stock_services.record_initial_stock(
+            product=variation, quantity=quantity, user=user
+        )
+        _tell_alerts(
+            organization_id=parent.organization_id,
+            product_ids=[
+                variation.pk if movement is None else None,
+                None if parent.has_variations else parent.pk,  # it keeps no stock any more
+            ],
+        )
     return variation
 
 
@@ -283,14 +429,22 @@ def update_variation(
 ) -> Product:
     """Edit a variation; a changed quantity is one ADJUST movement (`product_edit`)."""
     with transaction.atomic():
-        variation = stock_services.lock_products([variation.pk])[variation.pk]
+        # New attributes are checked against the siblings' under the parent's lock.
+        parent = "attributes" in changes
+        variation = _lock_with_relatives(variation, parent=parent)[variation.pk]
         if "attributes" in changes:
+            changes["attributes"] = _canonical(changes["attributes"])
             _ensure_unique_attributes(
-                parent=variation.parent,
+                parent_id=variation.parent_id,
                 attributes=changes["attributes"],
                 exclude_pk=variation.pk,
             )
-        _save_fields(variation, changes, VARIATION_FIELDS)
+        fields = _save_fields(variation, changes, VARIATION_FIELDS)
+        movement = None
         if quantity is not None:
-            stock_services.set_stock_level(product=variation, quantity=quantity, user=user)
+            movement = stock_services.set_stock_level(
+                product=variation, quantity=quantity, user=user
+            )
+        if "low_stock_threshold" in fields and movement is None:
+            _tell_alerts(organization_id=variation.organization_id, product_ids=[variation.pk])
     return variation

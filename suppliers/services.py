@@ -1,16 +1,20 @@
 """Rules about suppliers."""
 
-from django.db import IntegrityError, transaction
+from collections import deque
+
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
+from django.http import Http404
+from django.utils import timezone
 
 from config.errors import Conflict, DomainError
 from suppliers.models import Supplier
 
 
-def _save_supplier(supplier: Supplier) -> Supplier:
+def _save_supplier(supplier: Supplier, *, update_fields=None) -> Supplier:
     try:
         with transaction.atomic():
-            supplier.save()
+            supplier.save(update_fields=update_fields)
     except IntegrityError:
         taken = (
             Supplier.objects.filter(organization_id=supplier.organization_id, name=supplier.name)
@@ -29,16 +33,53 @@ def create_supplier(*, organization, **fields) -> Supplier:
 
 
 def update_supplier(*, supplier: Supplier, **changes) -> Supplier:
-    """Edit a supplier; its name stays unique within the organization."""
-    for field, value in changes.items():
-        setattr(supplier, field, value)
-    return _save_supplier(supplier)
+    """Edit a supplier; its name stays unique within the organization.
+
+    The row is re-read under its lock and only the changed fields are written, so concurrent
+    edits of other fields are kept; the caller's instance is refreshed to the saved row.
+    """
+    with transaction.atomic():
+        current = Supplier.objects.select_for_update(no_key=True).filter(pk=supplier.pk).first()
+        if current is None:
+            raise Http404("The supplier no longer exists.")
+        fields = [field for field, value in changes.items() if getattr(current, field) != value]
+        for field in fields:
+            setattr(current, field, changes[field])
+        if fields:
+            _save_supplier(current, update_fields=[*fields, "updated_at"])
+    for field in Supplier._meta.concrete_fields:
+        setattr(supplier, field.attname, getattr(current, field.attname))
+    return current
 
 
 def delete_supplier(*, supplier: Supplier) -> None:
-    """Products lose the link to a deleted supplier; one that orders refer to stays (409)."""
+    """Products lose the link to a deleted supplier; one that orders refer to stays (409).
+
+    Its products are locked in id order first, as the ledger locks them. Foreign keys are
+    checked at the DELETE rather than at COMMIT (Django makes them deferred), so an order or a
+    product that a concurrent request linked to the supplier meanwhile is a 409, never a 500.
+    """
+    message = "Purchase orders refer to this supplier; it cannot be deleted."
     try:
         with transaction.atomic():
+            _check_foreign_keys(immediately=True)
+            # Its products, locked in id order as the ledger locks them (streamed, not listed).
+            products = supplier.products.select_for_update(no_key=True).order_by("pk")
+            deque(products.values_list("pk", flat=True).iterator(chunk_size=2000), maxlen=0)
+            supplier.products.update(supplier=None, updated_at=timezone.now())
             supplier.delete()
+            _check_foreign_keys(immediately=False)
     except ProtectedError:
-        raise Conflict("Purchase orders refer to this supplier; it cannot be deleted.") from None
+        raise Conflict(message) from None
+    except IntegrityError:
+        if supplier.purchase_orders.exists():
+            raise Conflict(message) from None
+        raise Conflict("A product was linked to this supplier meanwhile; try again.") from None
+
+
+def _check_foreign_keys(*, immediately: bool) -> None:
+    """PostgreSQL: check Django's (INITIALLY DEFERRED) foreign keys at each statement or, as
+    by default, at COMMIT; a rolled-back savepoint restores the mode it started with."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS ALL {'IMMEDIATE' if immediately else 'DEFERRED'}")

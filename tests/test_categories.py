@@ -1,5 +1,7 @@
 import pytest
+from django.http import Http404
 
+from inventory import services
 from inventory.models import Category
 from tests.factories import CategoryFactory, ProductFactory
 
@@ -60,6 +62,25 @@ def test_invalid_names_are_400(admin_client, payload):
     response = admin_client.post(URL, payload)
     assert response.status_code == 400
     assert "name" in response.json()
+    assert not Category.objects.exists()
+
+
+def test_an_edit_keeps_what_was_saved_since_the_category_was_read(category):
+    """The service re-reads the row under its lock: a stale copy never writes old values back."""
+    stale = Category.objects.get(pk=category.pk)
+    services.update_category(category=Category.objects.get(pk=category.pk), name="Beverages")
+
+    services.update_category(category=stale, description="Hot ones too")
+
+    category.refresh_from_db()
+    assert (category.name, category.description) == ("Beverages", "Hot ones too")
+
+
+def test_editing_a_category_deleted_meanwhile_is_404(admin_client, category):
+    stale = Category.objects.get(pk=category.pk)
+    assert admin_client.delete(f"{URL}{category.pk}/").status_code == 204
+    with pytest.raises(Http404):
+        services.update_category(category=stale, name="Gone")
     assert not Category.objects.exists()
 
 

@@ -1,8 +1,13 @@
 import datetime
 from decimal import Decimal
+from functools import partial
 
 import pytest
+from django.core import mail
+from django.http import Http404
 
+from alerts.models import StockAlert
+from inventory import services
 from inventory.models import Product
 from inventory.selectors import utc_today
 from stock.models import StockMovement
@@ -388,6 +393,82 @@ def test_delete_with_order_lines_archives(admin_client, organization, admin_user
     assert admin_client.delete(f"{URL}{product.pk}/").status_code == 204
     product.refresh_from_db()
     assert product.is_archived
+
+
+def test_editing_or_deleting_a_product_deleted_meanwhile_is_404(admin_client, organization):
+    product = ProductFactory(organization=organization)
+    stale = Product.objects.get(pk=product.pk)
+    assert admin_client.delete(f"{URL}{product.pk}/").status_code == 204
+
+    with pytest.raises(Http404):
+        services.update_product(product=stale, user=None, name="Gone")
+    with pytest.raises(Http404):
+        services.delete_product(product=stale)
+
+
+# --- low-stock alerts of catalogue edits ----------------------------------------------------
+
+
+@pytest.fixture
+def eager_celery():
+    """Run tasks in-process even when REDIS_URL points Celery at a real broker."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks, eager_celery):
+    """Run what a request leaves for after its commit (the alerts' task), as a real commit."""
+    return partial(django_capture_on_commit_callbacks, execute=True)
+
+
+def went_low_emails():
+    return [m for m in mail.outbox if "just went low" in m.subject]
+
+
+def test_a_threshold_edit_that_makes_a_product_low_notifies_once(
+    manager_client, manager_user, stocked, organization, committed
+):
+    tea = stocked(quantity=3, organization=organization, sku="TEA", low_stock_threshold=2)
+
+    with committed():
+        response = manager_client.patch(f"{URL}{tea.pk}/", {"low_stock_threshold": 10})
+    assert response.json()["is_low_stock"] is True
+    (email,) = went_low_emails()
+    assert email.to == [manager_user.email]
+    assert "TEA |" in email.body
+
+    with committed():  # still low after a stock-in: no second "went low"
+        response = manager_client.post(
+            "/api/stock/movements/", {"product": tea.pk, "movement_type": "IN", "quantity": 2}
+        )
+    assert response.status_code == 201
+    assert len(went_low_emails()) == 1
+
+    with committed():  # lowered below the stock: recovered, its alert closes
+        manager_client.patch(f"{URL}{tea.pk}/", {"low_stock_threshold": 4})
+    assert StockAlert.objects.get(product=tea).closed_at is not None
+    with committed():  # and the next crossing notifies again
+        manager_client.patch(f"{URL}{tea.pk}/", {"low_stock_threshold": 5})
+    assert len(went_low_emails()) == 2
+
+
+def test_creating_a_product_at_or_below_its_threshold_notifies(
+    manager_client, manager_user, committed
+):
+    with committed():
+        manager_client.post(URL, {"sku": "NEW", "name": "New", "price": "1", "quantity": 9})
+        manager_client.post(
+            URL, {"sku": "LOW", "name": "Low", "price": "1", "low_stock_threshold": 3}
+        )
+    (email,) = went_low_emails()
+    assert "LOW |" in email.body
+    assert "NEW |" not in email.body
+    assert list(StockAlert.objects.values_list("product__sku", flat=True)) == ["LOW"]
 
 
 # --- roles and tenancy ----------------------------------------------------------------------

@@ -1,6 +1,8 @@
 import pytest
+from django.http import Http404
 
 from purchases.models import PurchaseOrder
+from suppliers import services
 from suppliers.models import Supplier
 from tests.factories import ProductFactory, SupplierFactory
 
@@ -70,6 +72,27 @@ def test_put_and_patch(admin_client, supplier):
     response = admin_client.patch(f"{URL}{supplier.pk}/", {"phone_number": "555"})
     assert response.json()["phone_number"] == "555"
     assert response.json()["name"] == "Acme Ltd"
+
+
+def test_an_edit_keeps_what_was_saved_since_the_supplier_was_read(supplier):
+    """The service re-reads the row under its lock: a stale copy never writes old values back,
+    and the caller's copy shows the row as saved."""
+    stale = Supplier.objects.get(pk=supplier.pk)
+    services.update_supplier(supplier=Supplier.objects.get(pk=supplier.pk), name="Acme Ltd")
+
+    services.update_supplier(supplier=stale, phone_number="555 0100")
+
+    supplier.refresh_from_db()
+    assert (supplier.name, supplier.phone_number) == ("Acme Ltd", "555 0100")
+    assert (stale.name, stale.phone_number) == ("Acme Ltd", "555 0100")
+
+
+def test_editing_a_supplier_deleted_meanwhile_is_404(admin_client, supplier):
+    stale = Supplier.objects.get(pk=supplier.pk)
+    assert admin_client.delete(f"{URL}{supplier.pk}/").status_code == 204
+    with pytest.raises(Http404):
+        services.update_supplier(supplier=stale, name="Gone")
+    assert not Supplier.objects.exists()
 
 
 def test_search_on_name_and_email(admin_client, organization, supplier):

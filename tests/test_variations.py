@@ -1,5 +1,10 @@
-import pytest
+from functools import partial
 
+import pytest
+from django.core import mail
+
+from alerts import services as alert_services
+from alerts.models import StockAlert
 from inventory.models import Product
 from stock.models import StockMovement
 from stock.services import NotStockKeeping, record_movement
@@ -107,6 +112,27 @@ def test_duplicate_attributes_are_400(admin_client, shirt):
     response = add(admin_client, shirt, attributes={"size": "L"})
     assert response.status_code == 400
     assert "attributes" in response.json()
+
+
+def test_attributes_in_another_order_are_the_same_attributes(admin_client, shirt):
+    assert add(admin_client, shirt, attributes={"colour": "Red", "size": "L"}).status_code == 201
+    response = add(admin_client, shirt, attributes={"size": "L", "colour": "Red"})
+    assert response.status_code == 400
+    assert "attributes" in response.json()
+
+
+def test_editing_a_variation_to_a_siblings_attributes_is_400(admin_client, shirt):
+    add(admin_client, shirt, attributes={"colour": "Red", "size": "L"})
+    small = add(admin_client, shirt, attributes={"size": "S"}).json()["id"]
+    response = admin_client.patch(
+        f"/api/variations/{small}/", {"attributes": {"size": "L", "colour": "Red"}}
+    )
+    assert response.status_code == 400
+    assert "attributes" in response.json()
+    assert Product.objects.get(pk=small).attributes == {"size": "S"}
+    # its own attributes, unchanged, are not a duplicate
+    response = admin_client.patch(f"/api/variations/{small}/", {"attributes": {"size": "S"}})
+    assert response.status_code == 200
 
 
 def test_adding_a_variation_to_a_product_holding_stock_is_400(admin_client, stocked, organization):
@@ -221,6 +247,45 @@ def test_variation_keeps_its_parents_category_and_supplier(admin_client, shirt, 
     assert response.status_code == 200
     body = admin_client.get(f"/api/variations/{variation_id}/").json()
     assert (body["category"], body["category_name"]) == (new_category.pk, "Sale")
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run what a request leaves for after its commit (the alerts' task), in-process."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield partial(django_capture_on_commit_callbacks, execute=True)
+    app.conf.task_always_eager = previous
+
+
+def test_a_threshold_edit_that_makes_a_variation_low_notifies(
+    manager_client, manager_user, admin_client, shirt, committed
+):
+    variation_id = add(admin_client, shirt, attributes={"size": "S"}, quantity=3).json()["id"]
+
+    with committed():
+        response = manager_client.patch(
+            f"/api/variations/{variation_id}/", {"low_stock_threshold": 3}
+        )
+    assert response.json()["is_low_stock"] is True
+    (email,) = mail.outbox
+    assert "just went low" in email.subject
+    assert "TEE-S |" in email.body
+    assert StockAlert.objects.get().product_id == variation_id
+
+
+def test_a_product_that_gets_variations_is_no_longer_low_itself(
+    admin_client, manager_user, organization, stocked, committed
+):
+    mug = stocked(quantity=0, organization=organization, sku="MUG", low_stock_threshold=2)
+    alert_services.update_stock_alerts(organization_id=organization.pk, product_ids=[mug.pk])
+
+    with committed():
+        add(admin_client, mug, attributes={"colour": "Blue"}, quantity=5)
+
+    assert StockAlert.objects.get(product=mug).closed_at is not None
 
 
 def test_put_and_post_are_not_offered_on_variations(admin_client, shirt):
