@@ -2,7 +2,7 @@
 
 import logging
 
-from alerts import tasks
+from alerts import services, tasks
 
 logger = logging.getLogger(__name__)
 
@@ -22,3 +22,14 @@ def enqueue_stock_alert_update(sender, *, organization_id, product_ids, **kwargs
             organization_id,
             product_ids,
         )
+
+
+def record_known_low_product(sender, *, product, **kwargs):
+    """A product created at or below its threshold is low from the start: open its alert as
+    already notified (it has not crossed "from above"; the daily digest lists it).
+
+    Runs inside the creating transaction, so the alert exists before any later stock change
+    is evaluated: a sale right after creation cannot be mistaken for the crossing, nor the
+    creation for one.
+    """
+    services.open_known_low_alert(product=product)

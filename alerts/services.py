@@ -67,6 +67,28 @@ def update_stock_alerts(*, organization_id: int, product_ids: list[int]) -> bool
         return crossings_to_notify(organization_id=organization_id).exists()
 
 
+def open_known_low_alert(*, product) -> None:
+    """A new product that is already low gets an open alert marked notified (no email)."""
+    is_low = (
+        not product.has_variations
+        and not product.is_archived
+        and product.quantity <= product.low_stock_threshold
+    )
+    if is_low:
+        StockAlert.objects.bulk_create(
+            [
+                StockAlert(
+                    organization_id=product.organization_id,
+                    product_id=product.pk,
+                    quantity=product.quantity,
+                    low_stock_threshold=product.low_stock_threshold,
+                    notified_at=timezone.now(),
+                )
+            ],
+            ignore_conflicts=True,
+        )
+
+
 def close_recovered_stock_alerts(*, organization_id: int) -> int:
     """Close the open alerts of products that are no longer low (e.g. a threshold edit)."""
     low = low_stock_products(organization_id=organization_id)

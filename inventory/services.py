@@ -25,6 +25,7 @@ from django.utils import timezone
 from config.errors import Conflict, DomainError
 from inventory.models import Category, Product
 from inventory.selectors import live_variations_exist
+from inventory.signals import product_created
 from stock import services as stock_services
 from stock.signals import stock_changed
 from suppliers.models import Supplier
@@ -80,7 +81,7 @@ def _lock_in_id_order(products: QuerySet[Product]) -> None:
 
 def _tell_alerts(*, organization_id: int, product_ids: Iterable[int]) -> None:
     """After commit, have the alerts re-evaluate products whose low-stock state may have changed
-    without a stock movement (created, threshold edited, variations added or removed)."""
+    without a stock movement (threshold edited, variations added or removed)."""
     ids = sorted({pk for pk in product_ids if pk is not None})
     if ids:
         transaction.on_commit(
@@ -216,11 +217,8 @@ def create_product(*, organization, user, sku: str | None = None, quantity: int 
     with transaction.atomic():
         product = Product(organization=organization, **fields)
         _insert_product(product, sku=sku, generated_base=lambda p: f"SKU-{p.pk:06d}")
-        movement = stock_services.record_initial_stock(
-            product=product, quantity=quantity, user=user
-        )
-        if movement is None:  # no movement, so the ledger tells the alerts nothing
-            _tell_alerts(organization_id=product.organization_id, product_ids=[product.pk])
+        stock_services.record_initial_stock(product=product, quantity=quantity, user=user)
+        product_created.send(sender=Product, product=product)
     return product
 
 
@@ -411,16 +409,10 @@ def add_variation(
             Product.objects.filter(pk=parent.pk).update(
                 has_variations=True, updated_at=timezone.now()
             )
-        movement = stock_services.record_initial_stock(
-            product=variation, quantity=quantity, user=user
-        )
-        _tell_alerts(
-            organization_id=parent.organization_id,
-            product_ids=[
-                variation.pk if movement is None else None,
-                None if parent.has_variations else parent.pk,  # it keeps no stock any more
-            ],
-        )
+        stock_services.record_initial_stock(product=variation, quantity=quantity, user=user)
+        product_created.send(sender=Product, product=variation)
+        if not parent.has_variations:  # it keeps no stock any more: its alert closes
+            _tell_alerts(organization_id=parent.organization_id, product_ids=[parent.pk])
     return variation
 
 

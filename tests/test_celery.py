@@ -13,7 +13,7 @@ from alerts import tasks
 from alerts.models import AlertLog, StockAlert
 from config.celery import app
 from inventory.selectors import utc_today
-from stock.services import record_initial_stock
+from stock.services import record_initial_stock, record_movement
 from tests.factories import OrganizationFactory, ProductFactory, UserFactory
 from users.models import Role
 
@@ -83,9 +83,10 @@ def test_alert_tasks_run_on_a_real_worker_over_redis():
     rival = OrganizationFactory(name="Rival Shop")
     UserFactory(organization=rival, role=Role.ADMIN, email="oscar@rival.example")
 
-    # Committed stock that lands below the threshold: a crossing, queued on Redis at commit.
+    # Committed stock that falls below the threshold: a crossing, queued on Redis at commit.
     tea = ProductFactory(organization=shop, sku="TEA-1", low_stock_threshold=5)
-    record_initial_stock(product=tea, quantity=2, user=manager)
+    record_initial_stock(product=tea, quantity=8, user=manager)
+    record_movement(product=tea, movement_type="OUT", quantity=6, user=manager)  # 8 -> 2
     ProductFactory(organization=shop, sku="YOG-1", expiration_date=utc_today())
     record_initial_stock(
         product=ProductFactory(organization=shop, sku="FINE", low_stock_threshold=1),

@@ -457,18 +457,32 @@ def test_a_threshold_edit_that_makes_a_product_low_notifies_once(
     assert len(went_low_emails()) == 2
 
 
-def test_creating_a_product_at_or_below_its_threshold_notifies(
+def test_a_product_created_low_is_known_low_but_has_not_crossed(
     manager_client, manager_user, committed
 ):
+    """Low from the start is not a crossing "from above": no email now (the daily digest
+    lists it), and a later stock-in that leaves it low does not send "went low" either."""
     with committed():
         manager_client.post(URL, {"sku": "NEW", "name": "New", "price": "1", "quantity": 9})
-        manager_client.post(
+        created = manager_client.post(
             URL, {"sku": "LOW", "name": "Low", "price": "1", "low_stock_threshold": 3}
+        ).json()
+        manager_client.post(
+            URL,
+            {"sku": "LOW2", "name": "Low 2", "price": "1", "quantity": 2, "low_stock_threshold": 3},
         )
-    (email,) = went_low_emails()
-    assert "LOW |" in email.body
-    assert "NEW |" not in email.body
-    assert list(StockAlert.objects.values_list("product__sku", flat=True)) == ["LOW"]
+    assert went_low_emails() == []
+    alerts = StockAlert.objects.order_by("product__sku")
+    assert [(a.product.sku, a.notified_at is not None) for a in alerts] == [
+        ("LOW", True),
+        ("LOW2", True),
+    ]
+    with committed():
+        manager_client.post(
+            "/api/stock/movements/",
+            {"product": created["id"], "movement_type": "IN", "quantity": 1},
+        )
+    assert went_low_emails() == []
 
 
 # --- roles and tenancy ----------------------------------------------------------------------
