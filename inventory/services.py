@@ -8,20 +8,20 @@ the instance the view read), products always in ONE id-ordered `lock_products` c
 ledger locks them, so catalogue edits and stock changes never deadlock. Django creates
 PostgreSQL foreign keys DEFERRABLE INITIALLY DEFERRED, i.e. checked at COMMIT, where a
 violation could only be a 500; the writes that make or break a reference therefore check them
-at the statement (`_foreign_keys_checked_at_once`), where the service answers 400 or 409.
+at the statement (`config.db.foreign_keys_checked_at_once`), where the service answers 400 or 409.
 """
 
 import secrets
 from collections import deque
 from collections.abc import Iterable
-from contextlib import contextmanager
 from functools import partial
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from config.db import foreign_keys_checked_at_once
 from config.errors import Conflict, DomainError
 from inventory.models import Category, Product
 from inventory.selectors import live_variations_exist
@@ -51,25 +51,6 @@ VARIATION_FIELDS = (
     "attributes",
 )
 SKU_MAX_LENGTH = Product._meta.get_field("sku").max_length
-
-
-@contextmanager
-def _foreign_keys_checked_at_once():
-    """Check foreign keys at each statement (in a savepoint), not at COMMIT.
-
-    The check then takes its FOR KEY SHARE lock on the referenced row at once, so a concurrent
-    delete of that row waits for this transaction, or this statement fails with an
-    IntegrityError that the caller answers; a delete sees the rows committed before it.
-    """
-    on_postgres = connection.vendor == "postgresql"
-    with transaction.atomic():
-        if on_postgres:
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        yield
-        if on_postgres:  # Django's foreign keys are all INITIALLY DEFERRED
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _lock_in_id_order(products: QuerySet[Product]) -> None:
@@ -149,7 +130,7 @@ def delete_category(*, category: Category) -> None:
             _lock_in_id_order(archived)
             archived.update(category=None, updated_at=timezone.now())
             # A product created in the category meanwhile makes the DELETE fail here (409).
-            with _foreign_keys_checked_at_once():
+            with foreign_keys_checked_at_once():
                 category.delete()
     except (ProtectedError, IntegrityError):
         raise Conflict(message) from None
@@ -199,7 +180,7 @@ def _insert_product(product: Product, *, sku: str | None, generated_base) -> Pro
     product.sku = sku or f"~{secrets.token_hex(16)}"
     product.quantity = 0
     try:
-        with _foreign_keys_checked_at_once():
+        with foreign_keys_checked_at_once():
             product.save(force_insert=True)
     except IntegrityError:
         if sku and _sku_taken(organization_id=product.organization_id, sku=sku):
@@ -272,7 +253,7 @@ def _save_fields(product: Product, changes: dict, allowed: tuple[str, ...]) -> l
         fields.append("sku")
     if fields:
         try:
-            with _foreign_keys_checked_at_once():
+            with foreign_keys_checked_at_once():
                 product.save(update_fields=[*fields, "updated_at"])
         except IntegrityError:
             if "sku" in fields and _sku_taken(
@@ -318,7 +299,7 @@ def _remove_or_archive(product: Product) -> None:
     """Remove a product without history; archive one with history (movements, order lines),
     including history committed by a concurrent request after Django looked for it."""
     try:
-        with _foreign_keys_checked_at_once():
+        with foreign_keys_checked_at_once():
             product.delete()
     except (ProtectedError, IntegrityError):
         Product.objects.filter(pk=product.pk).update(is_archived=True, updated_at=timezone.now())

@@ -4,12 +4,14 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from config.db import references_checked
 from config.errors import Conflict
 from purchases.models import PurchaseOrder, PurchaseOrderItem
 from stock.models import StockMovement
 from stock.services import StockLine, add_to_stock, ensure_stock_keeping
 from users.models import Organization
 
+GONE = "A product or supplier this order refers to was deleted meanwhile."
 Status = PurchaseOrder.Status
 
 
@@ -74,7 +76,7 @@ def create_purchase_order(
     notes: str = "",
 ) -> PurchaseOrder:
     """Number the order PO-nnnnn and store its lines; created as received, it adds stock too."""
-    with transaction.atomic():
+    with references_checked(message=GONE, field="items"):
         order = PurchaseOrder.objects.create(
             organization=organization,
             number=next_purchase_order_number(organization_id=organization.pk),
@@ -95,7 +97,7 @@ def update_purchase_order(*, order: PurchaseOrder, user, changes: dict) -> Purch
     changes = dict(changes)
     status = changes.pop("status", None)
     items = changes.pop("items", None)
-    with transaction.atomic():
+    with references_checked(message=GONE, field="items"):
         order = lock_purchase_order(order.pk)
         if (items is not None or "supplier" in changes) and order.status != Status.DRAFT:
             raise Conflict(

@@ -4,12 +4,14 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from config.db import references_checked
 from config.errors import Conflict
 from sales.models import SalesOrder, SalesOrderItem
 from stock.models import StockMovement
 from stock.services import StockLine, ensure_stock_keeping, take_out_of_stock
 from users.models import Organization
 
+GONE = "A product this order refers to was deleted meanwhile."
 Status = SalesOrder.Status
 
 
@@ -78,7 +80,7 @@ def create_sales_order(
 ) -> SalesOrder:
     """Number the order SO-nnnnn and store its lines; created as fulfilled, it takes the stock
     too, or nothing is stored at all."""
-    with transaction.atomic():
+    with references_checked(message=GONE, field="items"):
         order = SalesOrder.objects.create(
             organization=organization,
             number=next_sales_order_number(organization_id=organization.pk),
@@ -98,7 +100,7 @@ def update_sales_order(*, order: SalesOrder, user, changes: dict) -> SalesOrder:
     changes = dict(changes)
     status = changes.pop("status", None)
     items = changes.pop("items", None)
-    with transaction.atomic():
+    with references_checked(message=GONE, field="items"):
         order = lock_sales_order(order.pk)
         if (items is not None or changes) and order.status != Status.PENDING:
             raise Conflict(f"A {order.status} sales order cannot be edited.")

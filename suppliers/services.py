@@ -2,11 +2,12 @@
 
 from collections import deque
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.http import Http404
 from django.utils import timezone
 
+from config.db import foreign_keys_checked_at_once
 from config.errors import Conflict, DomainError
 from suppliers.models import Supplier
 
@@ -61,25 +62,15 @@ def delete_supplier(*, supplier: Supplier) -> None:
     """
     message = "Purchase orders refer to this supplier; it cannot be deleted."
     try:
-        with transaction.atomic():
-            _check_foreign_keys(immediately=True)
+        with foreign_keys_checked_at_once():
             # Its products, locked in id order as the ledger locks them (streamed, not listed).
             products = supplier.products.select_for_update(no_key=True).order_by("pk")
             deque(products.values_list("pk", flat=True).iterator(chunk_size=2000), maxlen=0)
             supplier.products.update(supplier=None, updated_at=timezone.now())
             supplier.delete()
-            _check_foreign_keys(immediately=False)
     except ProtectedError:
         raise Conflict(message) from None
     except IntegrityError:
         if supplier.purchase_orders.exists():
             raise Conflict(message) from None
         raise Conflict("A product was linked to this supplier meanwhile; try again.") from None
-
-
-def _check_foreign_keys(*, immediately: bool) -> None:
-    """PostgreSQL: check Django's (INITIALLY DEFERRED) foreign keys at each statement or, as
-    by default, at COMMIT; a rolled-back savepoint restores the mode it started with."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET CONSTRAINTS ALL {'IMMEDIATE' if immediately else 'DEFERRED'}")
