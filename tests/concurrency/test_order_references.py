@@ -48,5 +48,7 @@ def test_a_sales_order_for_a_product_deleted_meanwhile_is_400(admin_user, organi
 
     ((status, body),) = answers
     assert status == 400, body
-    assert "deleted" in str(body)
+    # Normally the line was inserted while the delete held the row ("deleted meanwhile"); on a
+    # very slow machine the delete may commit first ("does not exist"): a 400 either way.
+    assert "deleted meanwhile" in str(body) or "does not exist" in str(body)
     assert not SalesOrder.objects.exists()
