@@ -1,8 +1,7 @@
-from django.contrib import admin, messages
-from django.db import transaction
+from django.contrib import admin
 
 from config.admin import OrganizationAdminMixin, OrganizationInlineMixin
-from config.errors import Conflict
+from config.orders import OrderAdminMixin, OrderLineInlineMixin
 from purchases import services
 from purchases.models import PurchaseOrder, PurchaseOrderItem
 from stock.admin import StockLineFormSet
@@ -11,50 +10,16 @@ DRAFT = PurchaseOrder.Status.DRAFT
 CLOSED = (PurchaseOrder.Status.RECEIVED, PurchaseOrder.Status.CANCELLED)
 
 
-def _in_transaction() -> bool:
-    return transaction.get_connection().in_atomic_block  # the admin's change and delete views
-
-
-class PurchaseOrderItemInline(OrganizationInlineMixin, admin.TabularInline):
+class PurchaseOrderItemInline(OrderLineInlineMixin, OrganizationInlineMixin, admin.TabularInline):
     """The lines, editable while the order is a draft (as in the API)."""
 
     model = PurchaseOrderItem
     formset = StockLineFormSet
-    extra = 0
-    raw_id_fields = ["product"]
-
-    def _editable(self, obj):
-        return obj is not None and obj.status == DRAFT
-
-    def has_add_permission(self, request, obj=None):
-        return self._editable(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return self._editable(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._editable(obj) and super().has_delete_permission(request, obj)
-
-
-@admin.action(description="Delete selected draft orders (others are kept)", permissions=["delete"])
-def delete_drafts(modeladmin, request, queryset):
-    deleted = 0
-    for order in queryset.filter(status=DRAFT).order_by("pk"):
-        with transaction.atomic():
-            try:
-                services.delete_purchase_order(order=order)
-            except Conflict:  # submitted meanwhile
-                continue
-            modeladmin.log_deletions(request, [order])
-        deleted += 1
-    kept = queryset.count()
-    modeladmin.message_user(
-        request, f"{deleted} draft order(s) deleted, {kept} other(s) kept.", messages.SUCCESS
-    )
+    open_status = DRAFT
 
 
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(OrganizationAdminMixin, admin.ModelAdmin):
+class PurchaseOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdmin):
     """Orders with their lines. Status moves go through the API, which keeps stock right;
     supplier and lines change only while draft, notes and date until received or cancelled."""
 
@@ -81,7 +46,8 @@ class PurchaseOrderAdmin(OrganizationAdminMixin, admin.ModelAdmin):
         "updated_at",
     ]
     inlines = [PurchaseOrderItemInline]
-    actions = [delete_drafts]
+    open_status = DRAFT
+    delete_order = staticmethod(services.delete_purchase_order)
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
@@ -90,30 +56,3 @@ class PurchaseOrderAdmin(OrganizationAdminMixin, admin.ModelAdmin):
         if obj is not None and obj.status in CLOSED:
             fields = [*fields, "expected_date", "notes"]
         return fields
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # it would delete received orders too
-        return actions
-
-    def get_object(self, request, object_id, from_field=None):
-        """A saved or deleted order is locked first, as the API's status moves lock it: the
-        order cannot be received between the admin's checks and its writes."""
-        order = super().get_object(request, object_id, from_field)
-        if order is not None and request.method == "POST" and _in_transaction():
-            order = services.lock_purchase_order(order.pk)
-        return order
-
-    def has_add_permission(self, request):
-        return False  # orders are numbered and created through the API
-
-    def has_delete_permission(self, request, obj=None):
-        editable = obj is None or obj.status == DRAFT
-        return editable and super().has_delete_permission(request, obj)
-
-    def delete_model(self, request, obj):
-        services.delete_purchase_order(order=obj)
-
-    @admin.display(ordering="number")
-    def reference(self, obj):
-        return obj.reference

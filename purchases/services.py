@@ -1,61 +1,35 @@
 """Purchase orders: numbering, editing and status moves; receiving adds stock once."""
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from config.db import references_checked
 from config.errors import Conflict
-from purchases.models import PurchaseOrder, PurchaseOrderItem
+from config.orders import lock_order, needs_move, next_order_number, stock_lines, write_lines
+from purchases.models import PurchaseOrder
 from stock.models import StockMovement
-from stock.services import StockLine, add_to_stock, ensure_stock_keeping
+from stock.services import add_to_stock
 from users.models import Organization
 
 GONE = "A product or supplier this order refers to was deleted meanwhile."
 Status = PurchaseOrder.Status
 
 
-def next_purchase_order_number(*, organization_id: int) -> int:
-    """The organization's next PO number; its row lock makes concurrent creators queue up."""
-    Organization.objects.select_for_update(no_key=True).only("pk").get(pk=organization_id)
-    last = PurchaseOrder.objects.filter(organization_id=organization_id).aggregate(m=Max("number"))
-    return (last["m"] or 0) + 1
-
-
 def lock_purchase_order(pk: int) -> PurchaseOrder:
-    """SELECT ... FOR NO KEY UPDATE the order: its status moves happen one at a time."""
-    return PurchaseOrder.objects.select_for_update(of=("self",), no_key=True).get(pk=pk)
-
-
-def _write_items(*, order: PurchaseOrder, items: list[dict]) -> None:
-    for item in items:
-        ensure_stock_keeping(product=item["product"], field="items")
-    PurchaseOrderItem.objects.bulk_create(
-        PurchaseOrderItem(
-            order=order,
-            product=item["product"],
-            quantity=item["quantity"],
-            unit_cost=item["unit_cost"],
-        )
-        for item in items
-    )
+    """The order, locked: its status moves happen one at a time."""
+    return lock_order(PurchaseOrder, pk)
 
 
 def _move_to(*, order: PurchaseOrder, status: str, user) -> None:
-    """Apply one status move of the TRANSITIONS table to a locked order."""
-    if status == order.status and status in (Status.DRAFT, Status.SUBMITTED):
+    """Apply one status move of the TRANSITIONS table to a locked order; receiving adds every
+    line to stock (one IN movement each)."""
+    if not needs_move(
+        order, status, unchanged=(Status.DRAFT, Status.SUBMITTED), noun="purchase order"
+    ):
         return
-    if status not in PurchaseOrder.TRANSITIONS[Status(order.status)]:
-        raise Conflict(f"A {order.status} purchase order cannot become {status}.")
     if status == Status.RECEIVED:
-        lines = [
-            StockLine(product_id=product_id, quantity=quantity)
-            for product_id, quantity in order.items.order_by("id").values_list(
-                "product_id", "quantity"
-            )
-        ]
         add_to_stock(
-            lines=lines,
+            lines=stock_lines(order),
             source=StockMovement.Source.PURCHASE_ORDER,
             reference=order.reference,
             user=user,
@@ -79,13 +53,13 @@ def create_purchase_order(
     with references_checked(message=GONE, field="items"):
         order = PurchaseOrder.objects.create(
             organization=organization,
-            number=next_purchase_order_number(organization_id=organization.pk),
+            number=next_order_number(PurchaseOrder, organization_id=organization.pk),
             supplier=supplier,
             expected_date=expected_date,
             notes=notes,
             created_by=user if getattr(user, "pk", None) else None,
         )
-        _write_items(order=order, items=items)
+        write_lines(order=order, items=items, price_field="unit_cost")
         if status != Status.DRAFT:
             _move_to(order=order, status=status, user=user)
     return order
@@ -114,7 +88,7 @@ def update_purchase_order(*, order: PurchaseOrder, user, changes: dict) -> Purch
             order.save(update_fields=[*changes.keys(), "updated_at"])
         if items is not None:
             order.items.all().delete()
-            _write_items(order=order, items=items)
+            write_lines(order=order, items=items, price_field="unit_cost")
         if status is not None:
             _move_to(order=order, status=status, user=user)
     return order

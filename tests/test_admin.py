@@ -537,7 +537,7 @@ def cancel(order, user):
 
 @pytest.mark.parametrize(
     ("order_key", "action", "close"),
-    [(PurchaseOrder, "delete_drafts", receive), (SalesOrder, "delete_pending", cancel)],
+    [(PurchaseOrder, "delete_open_orders", receive), (SalesOrder, "delete_open_orders", cancel)],
 )
 def test_bulk_delete_removes_only_open_orders(
     staff_client, shop, admin_user, order_key, action, close
