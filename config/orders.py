@@ -27,8 +27,8 @@ from rest_framework.response import Response
 
 from config.errors import Conflict
 from stock.services import ensure_stock_keeping
-from users.models import Organization
 from users.permissions import RolePermission
+from users.services import lock_organization
 from users.tenancy import OrganizationScopedMixin
 
 MONEY = DecimalField(max_digits=30, decimal_places=2)
@@ -40,7 +40,7 @@ MONEY = DecimalField(max_digits=30, decimal_places=2)
 def next_order_number(model: type[models.Model], *, organization_id: int) -> int:
     """The organization's next number for `model`: its row lock makes concurrent creators queue
     up, so numbers have neither gaps nor collisions (the unique constraint backs it up)."""
-    Organization.objects.select_for_update(no_key=True).only("pk").get(pk=organization_id)
+    lock_organization(organization_id)
     last = model.objects.filter(organization_id=organization_id).aggregate(m=Max("number"))
     return (last["m"] or 0) + 1
 

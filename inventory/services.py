@@ -12,12 +12,11 @@ at the statement (`config.db.foreign_keys_checked_at_once`), where the service a
 """
 
 import secrets
-from collections import deque
 from collections.abc import Iterable
 from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError, QuerySet
+from django.db.models import ProtectedError
 from django.http import Http404
 from django.utils import timezone
 
@@ -51,13 +50,6 @@ VARIATION_FIELDS = (
     "attributes",
 )
 SKU_MAX_LENGTH = Product._meta.get_field("sku").max_length
-
-
-def _lock_in_id_order(products: QuerySet[Product]) -> None:
-    """Lock the products (FOR NO KEY UPDATE) in id order, as the ledger does; the ids stream
-    through a server-side cursor, so a million rows take no more memory than ten."""
-    rows = products.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True)
-    deque(rows.iterator(chunk_size=2000), maxlen=0)
 
 
 def _tell_alerts(*, organization_id: int, product_ids: Iterable[int]) -> None:
@@ -127,7 +119,7 @@ def delete_category(*, category: Category) -> None:
             if category.products.filter(is_archived=False).exists():
                 raise Conflict(message)
             archived = category.products.filter(is_archived=True)
-            _lock_in_id_order(archived)
+            stock_services.lock_all_products(archived)
             archived.update(category=None, updated_at=timezone.now())
             # A product created in the category meanwhile makes the DELETE fail here (409).
             with foreign_keys_checked_at_once():

@@ -12,11 +12,13 @@ make "insert order lines in the client's order, then lock the products" deadlock
 transaction that already holds one of those products.
 """
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.errors import DomainError
@@ -95,6 +97,13 @@ def lock_products(product_ids: Iterable[int]) -> dict[int, Product]:
         .order_by("pk")
     )
     return {product.pk: product for product in products}
+
+
+def lock_all_products(products: QuerySet[Product]) -> None:
+    """Lock every product of the queryset as `lock_products` does (FOR NO KEY UPDATE, id
+    order), streaming the ids, so a million rows take no more memory than ten."""
+    rows = products.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True)
+    deque(rows.iterator(chunk_size=2000), maxlen=0)
 
 
 def ensure_stock_keeping(*, product: Product, field: str = "product") -> None:

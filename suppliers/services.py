@@ -1,7 +1,5 @@
 """Rules about suppliers."""
 
-from collections import deque
-
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.http import Http404
@@ -9,6 +7,7 @@ from django.utils import timezone
 
 from config.db import foreign_keys_checked_at_once
 from config.errors import Conflict, DomainError
+from stock.services import lock_all_products
 from suppliers.models import Supplier
 
 
@@ -63,9 +62,7 @@ def delete_supplier(*, supplier: Supplier) -> None:
     message = "Purchase orders refer to this supplier; it cannot be deleted."
     try:
         with foreign_keys_checked_at_once():
-            # Its products, locked in id order as the ledger locks them (streamed, not listed).
-            products = supplier.products.select_for_update(no_key=True).order_by("pk")
-            deque(products.values_list("pk", flat=True).iterator(chunk_size=2000), maxlen=0)
+            lock_all_products(supplier.products.all())  # as the ledger locks them
             supplier.products.update(supplier=None, updated_at=timezone.now())
             supplier.delete()
     except ProtectedError:

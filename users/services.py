@@ -79,10 +79,11 @@ def create_user(
     return user
 
 
-def _lock_organization(organization_id: int) -> None:
-    # Serialises role changes in one organization, so two admins demoting each other at
-    # once cannot leave it without an admin.
-    Organization.objects.select_for_update().filter(pk=organization_id).first()
+def lock_organization(organization_id: int) -> None:
+    """Lock the organization's row (FOR NO KEY UPDATE): whatever must happen one at a time in
+    an organization queues on it (role changes that could leave it without an admin; order
+    numbering)."""
+    Organization.objects.select_for_update(no_key=True).filter(pk=organization_id).first()
 
 
 def _ensure_other_admin(user: User) -> None:
@@ -116,7 +117,7 @@ def update_profile(*, user: User, **fields) -> User:
 def update_user(*, user: User, role: str | None = None, password: str | None = None, **fields):
     """Change a user's details, role or password; the last admin stays an admin."""
     with transaction.atomic():
-        _lock_organization(user.organization_id)
+        lock_organization(user.organization_id)
         locked = _lock_user(user.pk)
         leaves_admin = locked.role == Role.ADMIN and (
             (role is not None and role != Role.ADMIN) or fields.get("is_active") is False
@@ -143,7 +144,7 @@ def update_user(*, user: User, role: str | None = None, password: str | None = N
 def delete_user(*, user: User) -> None:
     """Remove a user from the organization; the last admin cannot be removed."""
     with transaction.atomic():
-        _lock_organization(user.organization_id)
+        lock_organization(user.organization_id)
         locked = _lock_user(user.pk)
         if locked.role == Role.ADMIN:
             _ensure_other_admin(locked)
