@@ -60,6 +60,15 @@ def needs_move(order, status: str, *, unchanged: tuple[str, ...], noun: str) -> 
     return True
 
 
+def delete_open_order(order, *, open_status: str, noun: str) -> None:
+    """Only an open order (a draft, a pending order) can be deleted; locked first."""
+    with transaction.atomic():
+        order = lock_order(type(order), order.pk)
+        if order.status != open_status:
+            raise Conflict(f"A {order.status} {noun} cannot be deleted.")
+        order.delete()
+
+
 def write_lines(*, order, items: list[dict], price_field: str, default_price=None) -> None:
     """Store the order's lines (stock-keeping products only); a line without a price takes
     `default_price(product)` when given."""

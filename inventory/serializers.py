@@ -19,12 +19,6 @@ class CategorySerializer(serializers.ModelSerializer):
         # Uniqueness (case-insensitive, per organization) is checked by the service and the DB.
         validators = []
 
-    def validate_name(self, value):
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("This field may not be blank.")
-        return value
-
 
 def _money(**kwargs):
     return serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, **kwargs)
@@ -86,12 +80,6 @@ class ProductSerializer(serializers.ModelSerializer):
 
     def validate_sku(self, value):
         return value.strip()
-
-    def validate_name(self, value):
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("This field may not be blank.")
-        return value
 
 
 class VariationSerializer(ProductSerializer):

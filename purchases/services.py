@@ -1,11 +1,17 @@
 """Purchase orders: numbering, editing and status moves; receiving adds stock once."""
 
-from django.db import transaction
 from django.utils import timezone
 
 from config.db import references_checked
 from config.errors import Conflict
-from config.orders import lock_order, needs_move, next_order_number, stock_lines, write_lines
+from config.orders import (
+    delete_open_order,
+    lock_order,
+    needs_move,
+    next_order_number,
+    stock_lines,
+    write_lines,
+)
 from purchases.models import PurchaseOrder
 from stock.models import StockMovement
 from stock.services import add_to_stock
@@ -96,8 +102,4 @@ def update_purchase_order(*, order: PurchaseOrder, user, changes: dict) -> Purch
 
 def delete_purchase_order(*, order: PurchaseOrder) -> None:
     """Only a draft can be deleted."""
-    with transaction.atomic():
-        order = lock_purchase_order(order.pk)
-        if order.status != Status.DRAFT:
-            raise Conflict(f"A {order.status} purchase order cannot be deleted.")
-        order.delete()
+    delete_open_order(order, open_status=Status.DRAFT, noun="purchase order")

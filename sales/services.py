@@ -1,11 +1,17 @@
 """Sales orders: numbering, editing and status moves; fulfilling takes every line or none."""
 
-from django.db import transaction
 from django.utils import timezone
 
 from config.db import references_checked
 from config.errors import Conflict
-from config.orders import lock_order, needs_move, next_order_number, stock_lines, write_lines
+from config.orders import (
+    delete_open_order,
+    lock_order,
+    needs_move,
+    next_order_number,
+    stock_lines,
+    write_lines,
+)
 from sales.models import SalesOrder
 from stock.models import StockMovement
 from stock.services import take_out_of_stock
@@ -95,8 +101,4 @@ def update_sales_order(*, order: SalesOrder, user, changes: dict) -> SalesOrder:
 
 def delete_sales_order(*, order: SalesOrder) -> None:
     """Only a pending order can be deleted."""
-    with transaction.atomic():
-        order = lock_sales_order(order.pk)
-        if order.status != Status.PENDING:
-            raise Conflict(f"A {order.status} sales order cannot be deleted.")
-        order.delete()
+    delete_open_order(order, open_status=Status.PENDING, noun="sales order")

@@ -18,9 +18,3 @@ class SupplierSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
         # Uniqueness per organization is checked by the service and the database.
         validators = []
-
-    def validate_name(self, value):
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("This field may not be blank.")
-        return value
