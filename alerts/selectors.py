@@ -4,10 +4,16 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from alerts.models import StockAlert
-from inventory.selectors import expired_products, low_stock_products, utc_today
+from inventory.selectors import (
+    expired_products,
+    low_stock_products,
+    most_urgent_expired,
+    most_urgent_low_stock,
+    utc_today,
+)
 from users.models import Organization, Role, User
 
 
@@ -66,14 +72,6 @@ class StockReport:
         return not (self.low_stock_count or self.expired_count)
 
 
-def _low_stock_rows(queryset: QuerySet, limit: int | None) -> list[dict]:
-    return list(
-        queryset.annotate(shortfall=F("low_stock_threshold") - F("quantity"))
-        .order_by("-shortfall", "id")
-        .values("id", "sku", "name", "quantity", "low_stock_threshold")[:limit]
-    )
-
-
 def stock_report(*, organization_id: int, today: datetime.date | None = None) -> StockReport:
     """Everything low or expired right now (most urgent first), in four queries."""
     today = today or utc_today()
@@ -81,9 +79,13 @@ def stock_report(*, organization_id: int, today: datetime.date | None = None) ->
     low = low_stock_products(organization_id=organization_id)
     expired = expired_products(organization_id=organization_id, today=today)
     return StockReport(
-        low_stock=_low_stock_rows(low, limit),
+        low_stock=list(
+            most_urgent_low_stock(low).values(
+                "id", "sku", "name", "quantity", "low_stock_threshold"
+            )[:limit]
+        ),
         expired=list(
-            expired.order_by("expiration_date", "id").values(
+            most_urgent_expired(expired, today=today).values(
                 "id", "sku", "name", "quantity", "expiration_date"
             )[:limit]
         ),

@@ -9,8 +9,8 @@ from django.db.models.functions import Coalesce
 from config.dates import within_utc_dates
 from inventory.models import Category
 from inventory.selectors import (
-    LOW_STOCK,
     STOCK_KEEPING,
+    most_urgent_low_stock,
     stock_keeping_products,
     utc_today,
     with_stock_figures,
@@ -87,12 +87,9 @@ def dashboard(*, organization_id: int, today: datetime.date | None = None) -> di
 def low_stock_list(products: QuerySet, *, today: datetime.date | None = None):
     """The low-stock ones among (an organization's) products, with their stock figures,
     most urgent (largest shortfall below the threshold) first."""
-    return (
-        with_stock_figures(products.filter(STOCK_KEEPING, LOW_STOCK), today=today)
-        .select_related("category")
-        .annotate(shortfall=F("low_stock_threshold") - F("quantity"))
-        .order_by("-shortfall", "id")
-    )
+    return with_stock_figures(
+        most_urgent_low_stock(products.filter(STOCK_KEEPING)), today=today
+    ).select_related("category")
 
 
 def _fulfilled_lines(
