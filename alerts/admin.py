@@ -20,8 +20,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AlertLog)
 class AlertLogAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "organization", "kind", "low_stock_count", "expired_count"]
-    list_filter = ["kind", "created_at", "organization"]
+    list_display = [
+        "created_at",
+        "organization",
+        "kind",
+        "subject",
+        "low_stock_count",
+        "expired_count",
+        "sent_at",
+    ]
+    list_filter = ["kind", "created_at", "sent_at", "organization"]
     search_fields = ["organization__name", "subject", "recipients"]
     list_select_related = ["organization"]
     readonly_fields = [f.name for f in AlertLog._meta.fields]

@@ -6,9 +6,7 @@ class AlertsConfig(AppConfig):
     name = "alerts"
 
     def ready(self):
-        from alerts.receivers import enqueue_stock_alert_update, record_known_low_product
-        from inventory.signals import product_created
-        from stock.signals import stock_changed
+        from alerts.receivers import deliver_after_commit
+        from stock.signals import low_stock_changed
 
-        stock_changed.connect(enqueue_stock_alert_update, dispatch_uid="alerts.stock_changed")
-        product_created.connect(record_known_low_product, dispatch_uid="alerts.product_created")
+        low_stock_changed.connect(deliver_after_commit, dispatch_uid="alerts.low_stock_changed")

@@ -1,35 +1,31 @@
-"""The alerts app hears about stock changes through the ledger's `stock_changed` hook."""
+"""The alerts app hears about low-stock changes through the ledger's `low_stock_changed` hook."""
 
 import logging
+import time
 
-from alerts import services, tasks
+from alerts import tasks
 
 logger = logging.getLogger(__name__)
 
+# After a failed publish, this process stops trying the broker for a few seconds: a request
+# must not wait on a broker that is down. The events wait in the outbox for the sweep.
+BROKER_RETRY_SECONDS = 5
+_broker_down_until = 0.0
 
-def enqueue_stock_alert_update(sender, *, organization_id, product_ids, **kwargs):
-    """Sent after the stock change committed: only enqueue the work, never fail the request.
 
-    If the broker is unreachable the change is still caught by the daily digest.
-    """
+def deliver_after_commit(sender, *, organization_ids, **kwargs):
+    """Sent after a commit that wrote outbox events: queue their delivery, never fail the
+    request. If the broker is unreachable, the periodic sweep delivers them later."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        return
     try:
-        tasks.update_stock_alerts.delay(
-            organization_id=organization_id, product_ids=list(product_ids)
-        )
+        tasks.deliver_stock_alerts.delay()
     except Exception:
+        if not tasks.deliver_stock_alerts.app.conf.task_always_eager:  # the broker failed
+            _broker_down_until = time.monotonic() + BROKER_RETRY_SECONDS
         logger.exception(
-            "Could not queue the low-stock check for organization %s, products %s",
-            organization_id,
-            product_ids,
+            "Could not queue the low-stock delivery for organization(s) %s; "
+            "the periodic sweep will deliver it",
+            organization_ids,
         )
-
-
-def record_known_low_product(sender, *, product, **kwargs):
-    """A product created at or below its threshold is low from the start: open its alert as
-    already notified (it has not crossed "from above"; the daily digest lists it).
-
-    Runs inside the creating transaction, so the alert exists before any later stock change
-    is evaluated: a sale right after creation cannot be mistaken for the crossing, nor the
-    creation for one.
-    """
-    services.open_known_low_alert(product=product)

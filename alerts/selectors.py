@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
-from alerts.models import StockAlert
+from alerts.models import AlertLog, StockAlert
 from inventory.selectors import (
     expired_products,
     low_stock_products,
@@ -94,23 +94,36 @@ def stock_report(*, organization_id: int, today: datetime.date | None = None) ->
     )
 
 
-def crossings_to_notify(*, organization_id: int) -> QuerySet[StockAlert]:
-    """Open alerts whose crossing has not been emailed yet."""
-    return StockAlert.objects.filter(
-        organization_id=organization_id, closed_at__isnull=True, notified_at__isnull=True
+def unnotified_crossings(*, organization_id: int) -> QuerySet[StockAlert]:
+    """Crossings that no email has notified yet (including those that recovered since)."""
+    return StockAlert.objects.filter(organization_id=organization_id, notified_at__isnull=True)
+
+
+def organizations_with_unnotified_crossings() -> list[int]:
+    return list(
+        StockAlert.objects.filter(notified_at__isnull=True)
+        .order_by("organization_id")
+        .values_list("organization_id", flat=True)
+        .distinct()
     )
 
 
 def crossing_report(alerts: list[StockAlert]) -> StockReport:
-    """The rows of an immediate low-stock email: the products that just crossed."""
+    """The rows of an immediate low-stock email: each crossing, as it was when it happened."""
     rows = [
         {
             "id": alert.product_id,
             "sku": alert.product.sku,
             "name": alert.product.name,
-            "quantity": alert.product.quantity,
-            "low_stock_threshold": alert.product.low_stock_threshold,
+            "quantity": alert.quantity,
+            "low_stock_threshold": alert.low_stock_threshold,
+            "opened_at": alert.opened_at,
         }
         for alert in alerts[: email_max_rows()]
     ]
     return StockReport(low_stock=rows, expired=[], low_stock_count=len(alerts), expired_count=0)
+
+
+def alert_logs_due(*, now) -> QuerySet[AlertLog]:
+    """Emails written but not sent (yet), whose next attempt is due."""
+    return AlertLog.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now).order_by("id")

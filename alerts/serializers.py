@@ -8,5 +8,13 @@ class AlertLogSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AlertLog
-        fields = ["id", "created_at", "recipients", "low_stock_count", "expired_count"]
+        fields = [
+            "id",
+            "kind",
+            "subject",
+            "created_at",
+            "recipients",
+            "low_stock_count",
+            "expired_count",
+        ]
         read_only_fields = fields

@@ -1,113 +1,133 @@
-"""The low-stock rules: open and close StockAlerts, send the alert emails, record each send."""
+"""The low-stock rules: crossings from the ledger's outbox, the daily digest, and their emails.
+
+Every email is first written down (an `AlertLog` with its recipients and text) in a short
+transaction, then sent with no transaction open and no row locked, then marked sent. So a
+hanging SMTP server slows no stock change, a failed send is retried by the periodic sweep with
+backoff, and a worker that dies mid-send can repeat only that one email (API.md).
+"""
 
 import datetime
+import logging
 
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from alerts.models import AlertLog, StockAlert
 from alerts.selectors import (
     StockReport,
+    alert_logs_due,
     alert_recipients,
     crossing_report,
-    crossings_to_notify,
+    organizations_with_unnotified_crossings,
     stock_report,
+    unnotified_crossings,
 )
-from inventory.selectors import low_stock_products, utc_today
-from stock.services import lock_products
+from core.db import one_at_a_time
+from inventory.selectors import utc_today
+from stock.models import LowStockEvent
 from users.models import Organization
 
+logger = logging.getLogger(__name__)
 
-def send_alert_email(
-    *, organization: Organization, recipients: list[str], subject: str, report: StockReport
-) -> None:
-    """Send one alert email (plain text and HTML); a failure raises, so the caller retries."""
+# A claimed send holds its email this long: a worker that died mid-send is retried after it.
+SEND_LEASE = datetime.timedelta(minutes=5)
+# Failed sends back off: 1, 2, 4, ... minutes, at most an hour apart.
+MAX_BACKOFF = datetime.timedelta(hours=1)
+
+
+def _write_email(
+    *,
+    organization: Organization,
+    kind: str,
+    recipients: list[str],
+    subject: str,
+    report: StockReport,
+    **fields,
+) -> AlertLog:
+    """Render the email and record it, unsent (the intent, written before any send)."""
     context = {"organization": organization, "report": report, "subject": subject}
-    message = EmailMultiAlternatives(
+    return AlertLog.objects.create(
+        organization=organization,
+        kind=kind,
+        recipients=recipients,
         subject=subject,
-        body=render_to_string("alerts/stock_alert.txt", context),
-        to=recipients,
+        body_text=render_to_string("alerts/stock_alert.txt", context),
+        body_html=render_to_string("alerts/stock_alert.html", context),
+        low_stock_count=report.low_stock_count,
+        expired_count=report.expired_count,
+        **fields,
     )
-    message.attach_alternative(render_to_string("alerts/stock_alert.html", context), "text/html")
-    message.send(fail_silently=False)
 
 
-def update_stock_alerts(*, organization_id: int, product_ids: list[int]) -> bool:
-    """A product low now gets one open alert; one that recovered has its alert closed.
+def send_alert(*, log_id: int) -> bool:
+    """Send one written email unless it is sent already or another worker is sending it.
 
-    The products are locked in id order (as the stock service locks them), so the state read
-    here is the committed one and concurrent updates for the same product serialise. Returns
-    whether crossings are waiting to be notified.
+    Returns whether it went out. A failure is logged and leaves it for a later attempt.
     """
-    ids = sorted({int(pk) for pk in product_ids})
     now = timezone.now()
-    with transaction.atomic():
-        lock_products(ids)
-        low = low_stock_products(organization_id=organization_id).filter(pk__in=ids)
-        StockAlert.objects.filter(
-            organization_id=organization_id, product_id__in=ids, closed_at__isnull=True
-        ).exclude(Exists(low.filter(pk=OuterRef("product_id")))).update(closed_at=now)
-        StockAlert.objects.bulk_create(
-            [
-                StockAlert(
-                    organization_id=organization_id,
-                    product_id=pk,
-                    quantity=quantity,
-                    low_stock_threshold=threshold,
-                )
-                for pk, quantity, threshold in low.values_list(
-                    "pk", "quantity", "low_stock_threshold"
-                )
-            ],
-            ignore_conflicts=True,  # "one open alert per product": an open one stays as it is
-        )
-        return crossings_to_notify(organization_id=organization_id).exists()
-
-
-def open_known_low_alert(*, product) -> None:
-    """A new product that is already low gets an open alert marked notified (no email)."""
-    is_low = (
-        not product.has_variations
-        and not product.is_archived
-        and product.quantity <= product.low_stock_threshold
+    claimed = (
+        alert_logs_due(now=now)
+        .filter(pk=log_id)
+        .update(next_attempt_at=now + SEND_LEASE, attempts=F("attempts") + 1)
     )
-    if is_low:
-        StockAlert.objects.bulk_create(
-            [
-                StockAlert(
-                    organization_id=product.organization_id,
-                    product_id=product.pk,
-                    quantity=product.quantity,
-                    low_stock_threshold=product.low_stock_threshold,
-                    notified_at=timezone.now(),
-                )
-            ],
-            ignore_conflicts=True,
-        )
+    if not claimed:
+        return False
+    log = AlertLog.objects.get(pk=log_id)
+    message = EmailMultiAlternatives(subject=log.subject, body=log.body_text, to=log.recipients)
+    message.attach_alternative(log.body_html, "text/html")
+    try:
+        message.send(fail_silently=False)
+    except Exception as exc:  # SMTP, network, a timeout: try again later
+        backoff = min(datetime.timedelta(minutes=2 ** (log.attempts - 1)), MAX_BACKOFF)
+        AlertLog.objects.filter(pk=log_id).update(next_attempt_at=timezone.now() + backoff)
+        logger.warning("Alert email %s not sent (%s); next attempt in %s", log_id, exc, backoff)
+        return False
+    AlertLog.objects.filter(pk=log_id).update(sent_at=timezone.now())
+    return True
 
 
-def close_recovered_stock_alerts(*, organization_id: int) -> int:
-    """Close the open alerts of products that are no longer low (e.g. a threshold edit)."""
-    low = low_stock_products(organization_id=organization_id)
-    return (
-        StockAlert.objects.filter(organization_id=organization_id, closed_at__isnull=True)
-        .exclude(Exists(low.filter(pk=OuterRef("product_id"))))
-        .update(closed_at=timezone.now())
-    )
+def record_crossings(*, batch_size: int = 1000) -> int:
+    """Turn the ledger's outbox into crossings: each "went low" opens one, each "recovered"
+    closes the open one; the events are deleted in the same transaction. One sweep at a time,
+    in event order, so a product's events are applied in the order they were committed.
+    Returns how many events were applied."""
+    applied = 0
+    while True:
+        with one_at_a_time("alerts.record_crossings"):
+            events = list(LowStockEvent.objects.order_by("id")[:batch_size])
+            for event in events:
+                if event.kind == LowStockEvent.Kind.WENT_LOW:
+                    StockAlert.objects.bulk_create(
+                        [
+                            StockAlert(
+                                organization_id=event.organization_id,
+                                product_id=event.product_id,
+                                quantity=event.quantity,
+                                low_stock_threshold=event.low_stock_threshold,
+                                opened_at=event.created_at,
+                            )
+                        ],
+                        ignore_conflicts=True,  # an alert open from before the outbox existed
+                    )
+                else:
+                    StockAlert.objects.filter(
+                        product_id=event.product_id, closed_at__isnull=True
+                    ).update(closed_at=event.created_at)
+            LowStockEvent.objects.filter(pk__in=[event.pk for event in events]).delete()
+        applied += len(events)
+        if len(events) < batch_size:
+            return applied
 
 
-def notify_low_stock_crossings(*, organization_id: int) -> AlertLog | None:
-    """Email the managers once about the products that just went low, then mark them notified.
-
-    The alerts are locked (SKIP LOCKED) while the email goes out, so two workers never send the
-    same crossing twice; if the send fails nothing is marked and the retry sends it.
-    """
+def notify_crossings(*, organization_id: int) -> AlertLog | None:
+    """Write one email to the managers listing the organization's crossings that no email
+    has notified yet, and mark them notified by it; the caller sends it after commit."""
     with transaction.atomic():
         alerts = list(
-            crossings_to_notify(organization_id=organization_id)
+            unnotified_crossings(organization_id=organization_id)
             .select_related("product", "organization")
             .select_for_update(of=("self",), skip_locked=True)
             .order_by("id")
@@ -116,60 +136,78 @@ def notify_low_stock_crossings(*, organization_id: int) -> AlertLog | None:
             return None
         recipients = alert_recipients(organization_id=organization_id)
         log = None
-        if recipients:  # nobody to tell: the crossing is dropped, the digest skips them too
+        if recipients:  # nobody to tell: the crossings are dropped, as the digest skips them
             organization = alerts[0].organization
             report = crossing_report(alerts)
-            subject = (
-                f"[Stockroom] {organization.name}: "
-                f"{report.low_stock_count} product(s) just went low on stock"
-            )
-            send_alert_email(
-                organization=organization, recipients=recipients, subject=subject, report=report
-            )
-            log = AlertLog.objects.create(
+            log = _write_email(
                 organization=organization,
-                kind=AlertLog.Kind.LOW_STOCK,
+                kind=AlertLog.Kind.CROSSING,
                 recipients=recipients,
-                subject=subject,
-                low_stock_count=report.low_stock_count,
-                expired_count=0,
+                subject=(
+                    f"[Stockroom] {organization.name}: "
+                    f"{report.low_stock_count} product(s) just went low on stock"
+                ),
+                report=report,
             )
         StockAlert.objects.filter(pk__in=[alert.pk for alert in alerts]).update(
-            notified_at=timezone.now()
+            notified_at=timezone.now(), log=log
         )
     return log
 
 
-def send_low_stock_digest(
-    *, organization_id: int, today: datetime.date | None = None
-) -> AlertLog | None:
-    """Email the managers (else the admins) everything low or expired now; log it once sent.
+def deliver_stock_alerts() -> int:
+    """The sweep: apply the outbox, write the emails owed for new crossings, and send every
+    email that is due (new ones, and failed ones whose backoff has passed). Returns how many
+    emails went out. Safe to run anywhere, any number of times at once."""
+    record_crossings()
+    for organization_id in organizations_with_unnotified_crossings():
+        notify_crossings(organization_id=organization_id)
+    sent = 0
+    for log_id in alert_logs_due(now=timezone.now()).values_list("pk", flat=True):
+        sent += send_alert(log_id=log_id)
+    return sent
 
-    Nothing is sent to an organization with nothing to report or nobody to receive it.
-    """
+
+def send_low_stock_digest(
+    *, organization_id: int, today: datetime.date | None = None, force: bool = False
+) -> AlertLog | None:
+    """Email the managers (else the admins) everything low or expired now, at most once per
+    organization and UTC day (`force`: once more). Returns the email, sent or waiting for a
+    retry; None when there is nothing to report, nobody to tell, or today's went already."""
     today = today or utc_today()
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
         return None
-    close_recovered_stock_alerts(organization_id=organization_id)
+    if (
+        not force
+        and AlertLog.objects.filter(
+            organization_id=organization_id,
+            kind=AlertLog.Kind.DIGEST,
+            digest_date=today,
+            forced=False,
+        ).exists()
+    ):
+        return None
     report = stock_report(organization_id=organization_id, today=today)
-    if report.is_empty:
-        return None
     recipients = alert_recipients(organization_id=organization_id)
-    if not recipients:
+    if report.is_empty or not recipients:
         return None
-    subject = (
-        f"[Stockroom] {organization.name}: {report.low_stock_count} low-stock and "
-        f"{report.expired_count} expired product(s) on {today.isoformat()}"
-    )
-    send_alert_email(
-        organization=organization, recipients=recipients, subject=subject, report=report
-    )
-    return AlertLog.objects.create(
-        organization=organization,
-        kind=AlertLog.Kind.DAILY_DIGEST,
-        recipients=recipients,
-        subject=subject,
-        low_stock_count=report.low_stock_count,
-        expired_count=report.expired_count,
-    )
+    try:
+        with transaction.atomic():
+            log = _write_email(
+                organization=organization,
+                kind=AlertLog.Kind.DIGEST,
+                recipients=recipients,
+                subject=(
+                    f"[Stockroom] {organization.name}: {report.low_stock_count} low-stock and "
+                    f"{report.expired_count} expired product(s) on {today.isoformat()}"
+                ),
+                report=report,
+                digest_date=today,
+                forced=force,
+            )
+    except IntegrityError:  # another run wrote today's digest meanwhile
+        return None
+    send_alert(log_id=log.pk)
+    log.refresh_from_db()
+    return log

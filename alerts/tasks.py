@@ -1,10 +1,11 @@
-"""Celery tasks: the daily digest (beat, 00:00 UTC) and the immediate low-stock crossings."""
+"""Celery tasks: the daily digest (beat, 00:00 UTC) and the delivery of crossings and emails
+(after every commit that wrote outbox events, and every minute on beat)."""
 
 import datetime
 import logging
-import smtplib
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from alerts import services
 from alerts.selectors import organizations_to_alert
@@ -12,19 +13,18 @@ from inventory.selectors import utc_today
 
 logger = logging.getLogger(__name__)
 
-# A send that fails for a network or SMTP reason is retried with exponential backoff
-# (1 s, 2 s, 4 s, ... capped at 30 minutes, jittered) for about a day before giving up.
-RETRY_OPTIONS = {
-    "autoretry_for": (smtplib.SMTPException, OSError),
+# The database being unreachable is retried with backoff; email failures are not errors of
+# the task: the email stays written and unsent, and the sweep tries it again with backoff.
+DATABASE_RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
     "retry_backoff": True,
-    "retry_backoff_max": 30 * 60,
+    "retry_backoff_max": 5 * 60,
     "retry_jitter": True,
-    "max_retries": 60,
-    "acks_late": True,
+    "max_retries": 20,
 }
 
 
-@shared_task(name="alerts.tasks.check_low_stock")
+@shared_task(name="alerts.tasks.check_low_stock", **DATABASE_RETRY)
 def check_low_stock(today: str | None = None) -> list[int]:
     """Queue one digest per organization that has something low or expired right now."""
     day = datetime.date.fromisoformat(today) if today else utc_today()
@@ -35,23 +35,15 @@ def check_low_stock(today: str | None = None) -> list[int]:
     return organization_ids
 
 
-@shared_task(name="alerts.tasks.send_low_stock_digest", **RETRY_OPTIONS)
+@shared_task(name="alerts.tasks.send_low_stock_digest", **DATABASE_RETRY)
 def send_low_stock_digest(organization_id: int, today: str | None = None) -> int | None:
-    """Send one organization's daily digest; retried with backoff until the send succeeds."""
+    """Write and send one organization's digest for the day (at most one per day)."""
     day = datetime.date.fromisoformat(today) if today else None
     log = services.send_low_stock_digest(organization_id=organization_id, today=day)
     return log.pk if log else None
 
 
-@shared_task(name="alerts.tasks.update_stock_alerts")
-def update_stock_alerts(organization_id: int, product_ids: list[int]) -> None:
-    """Open/close the products' StockAlerts after a stock change; notify new crossings."""
-    if services.update_stock_alerts(organization_id=organization_id, product_ids=product_ids):
-        notify_low_stock_crossings.delay(organization_id=organization_id)
-
-
-@shared_task(name="alerts.tasks.notify_low_stock_crossings", **RETRY_OPTIONS)
-def notify_low_stock_crossings(organization_id: int) -> int | None:
-    """Email the managers about products that just went low; retried until it is sent."""
-    log = services.notify_low_stock_crossings(organization_id=organization_id)
-    return log.pk if log else None
+@shared_task(name="alerts.tasks.deliver_stock_alerts", **DATABASE_RETRY)
+def deliver_stock_alerts() -> int:
+    """Apply the ledger's outbox, write the crossing emails owed, send every email due."""
+    return services.deliver_stock_alerts()

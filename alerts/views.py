@@ -9,7 +9,7 @@ from users.tenancy import OrganizationScopedMixin
 class AlertLogViewSet(OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
     """The organization's sent alert emails, newest first."""
 
-    queryset = AlertLog.objects.order_by("-created_at", "-id")
+    queryset = AlertLog.objects.filter(sent_at__isnull=False).order_by("-created_at", "-id")
     serializer_class = AlertLogSerializer
     permission_classes = [permissions.IsAuthenticated, RolePermission]
     filter_backends = []

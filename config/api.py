@@ -2,12 +2,14 @@
 
 import hashlib
 import json
+import logging
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
+from django.db import InterfaceError, OperationalError
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
@@ -15,6 +17,9 @@ from rest_framework import exceptions, filters, pagination, parsers, status
 from rest_framework.response import Response
 
 from config.errors import DomainError
+from core.middleware import DATABASE_UNAVAILABLE
+
+logger = logging.getLogger(__name__)
 
 
 def _ids_only(queryset: QuerySet) -> QuerySet:
@@ -200,12 +205,20 @@ class JSONParser(parsers.JSONParser):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus domain errors (400/409) and Django validation errors (400)."""
+    """DRF's handler, plus domain errors (400/409), Django validation errors (400) and an
+    unreachable database (503, so clients and load balancers retry instead of giving up)."""
     # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES, which names this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
     if isinstance(exc, DomainError):
         return Response(exc.as_data(), status=exc.status_code)
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.error("Database unavailable: %s", exc, exc_info=exc)
+        return Response(
+            {"detail": DATABASE_UNAVAILABLE},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             data = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}

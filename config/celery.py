@@ -7,6 +7,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import beat_init, celeryd_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -21,6 +22,13 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=0, hour=0),
         "options": {"expires": 12 * 60 * 60},
     },
+    # The alerts outbox: crossings committed while the broker or a worker was down, and emails
+    # whose send failed, go out within a minute of the next sweep (none lost, none twice).
+    "deliver-stock-alerts": {
+        "task": "alerts.tasks.deliver_stock_alerts",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # The stock ledger's nightly check that quantity == sum(delta) for every product.
     "reconcile-stock-ledger-nightly": {
         "task": "stock.tasks.reconcile_stock_ledger",
@@ -29,3 +37,12 @@ app.conf.beat_schedule = {
     },
 }
 app.autodiscover_tasks()
+
+
+@celeryd_init.connect
+@beat_init.connect
+def _refuse_insecure_secret_key(**kwargs):
+    """Workers and beat refuse a missing or placeholder SECRET_KEY as the web server does."""
+    from core.checks import refuse_insecure_secret_key
+
+    refuse_insecure_secret_key()

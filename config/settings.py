@@ -5,6 +5,7 @@ mode, so it refuses to start without SECRET_KEY; `make run` switches development
 """
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -51,14 +52,49 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set it in the environment (or .env), "
-            "or set DEBUG=true for local development."
-        )
-    SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
+# --- Secret key -----------------------------------------------------------------------------
+# It signs sessions, password-reset links and every JWT: a known key lets anyone sign a token
+# for any user. With DEBUG off, the server, the workers and manage.py's commands refuse to start
+# with a missing, short or placeholder key (config.startup); `manage.py help` still works.
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
+SECRET_KEY_PLACEHOLDERS = {
+    "change-me",
+    "changeme",
+    "change_me",
+    "secret",
+    "secret-key",
+    "secretkey",
+    "your-secret-key",
+    "django-secret-key",
+}
+SECRET_KEY_MIN_LENGTH = 50
+GENERATE_SECRET_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why `key` must not sign anything in production, or None when it may."""
+    if not key:
+        return "SECRET_KEY is not set"
+    if key.lower() in SECRET_KEY_PLACEHOLDERS or key.startswith("django-insecure-"):
+        return "SECRET_KEY is a placeholder that anyone can read"
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"SECRET_KEY is shorter than {SECRET_KEY_MIN_LENGTH} characters"
+    if len(set(key)) < 5:
+        return "SECRET_KEY has fewer than 5 different characters"
+    return None
+
+
+SECRET_KEY_ERROR = None
+if DEBUG:
+    SECRET_KEY = SECRET_KEY or "django-insecure-development-only-key-never-use-in-production"
+elif problem := secret_key_problem(SECRET_KEY):
+    SECRET_KEY_ERROR = (
+        f"{problem}. With DEBUG off, Stockroom refuses to start with it. Generate a key with "
+        f"`{GENERATE_SECRET_KEY}` and set SECRET_KEY in the environment (or .env); "
+        "for local development set DEBUG=true instead (`make run` does)."
+    )
+    # So that `manage.py help` and the like work with nothing set; nothing serves with it.
+    SECRET_KEY = SECRET_KEY or secrets.token_urlsafe(50)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -77,6 +113,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "users",
     "inventory",
     "suppliers",
@@ -91,7 +128,8 @@ MIDDLEWARE = [
     # Security headers first, so every response (redirects, static files, 413s) carries them.
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.middleware.RequestBodyLimitMiddleware",
+    "core.middleware.ApiErrorMiddleware",
+    "core.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -119,18 +157,25 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# When PostgreSQL is down, requests wait at most DATABASE_POOL_TIMEOUT (or the connect timeout)
+# and answer a JSON 503; pooled connections are checked before use, so the first requests
+# after a restart succeed (dead connections are replaced, not handed out).
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
-        "DATABASE_POOL", True
-    ):
-        # Django's built-in psycopg 3 pool (CONN_MAX_AGE must stay 0 with it).
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
-            "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20),
-            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
-        }
+    DATABASES = {
+        # Health checks: the pool checks each connection before handing it out.
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
+    }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3))
+        if env_bool("DATABASE_POOL", True):
+            # Django's built-in psycopg 3 pool (CONN_MAX_AGE must stay 0 with it).
+            options["pool"] = {
+                "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
+                "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20),
+                "timeout": env_int("DATABASE_POOL_TIMEOUT", 3),
+            }
 else:
     DATABASES = {
         "default": {
@@ -144,23 +189,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
 
 # --- Cache, Celery --------------------------------------------------------------------------
+# `migrate` makes the database cache's table whatever the configuration (core migration 0001).
+DATABASE_CACHE_TABLE = "stockroom_cache"
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
+    # Answers from this process's memory while Redis is unreachable (logged), never a 500.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "stockroom",
         }
     }
 else:
     # Shared by every process on the same database, so login throttling holds across workers.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "stockroom_cache",
-        }
-    }
+    CACHES = {"default": {"BACKEND": "core.cache.DatabaseCache", "LOCATION": DATABASE_CACHE_TABLE}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -172,6 +215,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that queues a task after its commit must not hang on a broker that is down: fail
+# fast, log, and let the periodic sweep of the alerts outbox catch up (nothing is lost).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY = False
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -266,7 +314,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 587 if EMAIL_HOST else 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", bool(EMAIL_HOST))
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# An SMTP server that never answers holds a worker at most this long (and never a lock).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Stockroom <stockroom@localhost>")
 # Low-stock emails list every low or expired product; a positive number caps each section.
 ALERT_EMAIL_MAX_ROWS = env_int("ALERT_EMAIL_MAX_ROWS", 0)

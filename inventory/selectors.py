@@ -27,6 +27,16 @@ LOW_STOCK = Q(has_variations=False, quantity__lte=F("low_stock_threshold"))
 OUT_OF_STOCK = Q(has_variations=False, quantity=0)
 
 
+def is_low_stock(product: Product) -> bool:
+    """LOW_STOCK for one product in memory (a live, stock-keeping product at or below its
+    threshold): the state whose changes the alerts hear about."""
+    return (
+        not product.is_archived
+        and not product.has_variations
+        and product.quantity <= product.low_stock_threshold
+    )
+
+
 def utc_today() -> datetime.date:
     """'Today' for expiry and date filters is the UTC date."""
     return timezone.now().astimezone(datetime.UTC).date()

@@ -12,8 +12,6 @@ at the statement (`config.db.foreign_keys_checked_at_once`), where the service a
 """
 
 import secrets
-from collections.abc import Iterable
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -24,9 +22,7 @@ from config.db import foreign_keys_checked_at_once
 from config.errors import Conflict, DomainError
 from inventory.models import Category, Product
 from inventory.selectors import live_variations_exist
-from inventory.signals import product_created
 from stock import services as stock_services
-from stock.signals import stock_changed
 from suppliers.models import Supplier
 
 # Fields a client may change on a product; `quantity` goes through the ledger instead.
@@ -50,22 +46,6 @@ VARIATION_FIELDS = (
     "attributes",
 )
 SKU_MAX_LENGTH = Product._meta.get_field("sku").max_length
-
-
-def _tell_alerts(*, organization_id: int, product_ids: Iterable[int]) -> None:
-    """After commit, have the alerts re-evaluate products whose low-stock state may have changed
-    without a stock movement (threshold edited, variations added or removed)."""
-    ids = sorted({pk for pk in product_ids if pk is not None})
-    if ids:
-        transaction.on_commit(
-            partial(
-                stock_changed.send,
-                sender=Product,
-                organization_id=organization_id,
-                product_ids=ids,
-            ),
-            robust=True,  # a failing listener must not fail a committed edit
-        )
 
 
 # --- Categories -----------------------------------------------------------------------------
@@ -191,7 +171,6 @@ def create_product(*, organization, user, sku: str | None = None, quantity: int 
         product = Product(organization=organization, **fields)
         _insert_product(product, sku=sku, generated_base=lambda p: f"SKU-{p.pk:06d}")
         stock_services.record_initial_stock(product=product, quantity=quantity, user=user)
-        product_created.send(sender=Product, product=product)
     return product
 
 
@@ -264,6 +243,7 @@ def update_product(*, product: Product, user, quantity: int | None = None, **cha
         # A new category or supplier is written to the variations too.
         variations = bool({"category", "supplier"} & changes.keys())
         product = _lock_with_relatives(product, variations=variations)[product.pk]
+        was_low = stock_services.low_stock_states([product])
         _ensure_holds_no_stock(product, quantity)
         if product.parent_id is not None:
             for field in ("category", "supplier"):
@@ -279,11 +259,10 @@ def update_product(*, product: Product, user, quantity: int | None = None, **cha
                 supplier_id=product.supplier_id,
                 updated_at=timezone.now(),
             )
-        movement = None
+        if "low_stock_threshold" in fields:
+            stock_services.recheck_low_stock(was_low=was_low)
         if quantity is not None:
-            movement = stock_services.set_stock_level(product=product, quantity=quantity, user=user)
-        if "low_stock_threshold" in fields and movement is None:
-            _tell_alerts(organization_id=product.organization_id, product_ids=[product.pk])
+            stock_services.set_stock_level(product=product, quantity=quantity, user=user)
     return product
 
 
@@ -301,6 +280,7 @@ def delete_product(*, product: Product) -> None:
     """A product with stock history is archived, one without is removed; variations go with it."""
     with transaction.atomic():
         locked = _lock_with_relatives(product, parent=True, variations=True)
+        was_low = stock_services.low_stock_states(locked.values())
         product = locked[product.pk]
         variations = [p for p in locked.values() if p.parent_id == product.pk and not p.is_archived]
         for variation in variations:
@@ -310,8 +290,8 @@ def delete_product(*, product: Product) -> None:
             Product.objects.filter(pk=product.parent_id).update(
                 has_variations=live_variations_exist(), updated_at=timezone.now()
             )
-        # Archived ones close their alerts; a parent left without variations keeps stock again.
-        _tell_alerts(organization_id=product.organization_id, product_ids=locked)
+        # Archived ones are no longer low; a parent left without variations keeps stock again.
+        stock_services.recheck_low_stock(was_low=was_low)
 
 
 # --- Variations -----------------------------------------------------------------------------
@@ -357,6 +337,7 @@ def add_variation(
         parent = stock_services.lock_products([parent.pk]).get(parent.pk)
         if parent is None or parent.is_archived:
             raise Http404("The product no longer exists.")
+        was_low = stock_services.low_stock_states([parent])
         if parent.parent_id is not None:
             raise DomainError("A variation cannot have variations of its own.")
         if parent.quantity:
@@ -383,9 +364,7 @@ def add_variation(
                 has_variations=True, updated_at=timezone.now()
             )
         stock_services.record_initial_stock(product=variation, quantity=quantity, user=user)
-        product_created.send(sender=Product, product=variation)
-        if not parent.has_variations:  # it keeps no stock any more: its alert closes
-            _tell_alerts(organization_id=parent.organization_id, product_ids=[parent.pk])
+        stock_services.recheck_low_stock(was_low=was_low)  # the parent keeps no stock any more
     return variation
 
 
@@ -397,6 +376,7 @@ def update_variation(
         # New attributes are checked against the siblings' under the parent's lock.
         parent = "attributes" in changes
         variation = _lock_with_relatives(variation, parent=parent)[variation.pk]
+        was_low = stock_services.low_stock_states([variation])
         if "attributes" in changes:
             changes["attributes"] = _canonical(changes["attributes"])
             _ensure_unique_attributes(
@@ -405,11 +385,8 @@ def update_variation(
                 exclude_pk=variation.pk,
             )
         fields = _save_fields(variation, changes, VARIATION_FIELDS)
-        movement = None
+        if "low_stock_threshold" in fields:
+            stock_services.recheck_low_stock(was_low=was_low)
         if quantity is not None:
-            movement = stock_services.set_stock_level(
-                product=variation, quantity=quantity, user=user
-            )
-        if "low_stock_threshold" in fields and movement is None:
-            _tell_alerts(organization_id=variation.organization_id, product_ids=[variation.pk])
+            stock_services.set_stock_level(product=variation, quantity=quantity, user=user)
     return variation

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from purchases.models import PurchaseOrder, PurchaseOrderItem
-from stock.serializers import StockKeepingProductField
+from stock.serializers import StockKeepingProductField, StockLineListSerializer
 from stock.services import MAX_QUANTITY
 from suppliers.models import Supplier
 from users.tenancy import OrganizationPrimaryKeyRelatedField
@@ -15,6 +15,7 @@ class PurchaseOrderItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PurchaseOrderItem
+        list_serializer_class = StockLineListSerializer
         fields = ["id", "product", "quantity", "unit_cost", "line_total"]
         read_only_fields = ["id"]
 

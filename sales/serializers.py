@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from sales.models import SalesOrder, SalesOrderItem
-from stock.serializers import StockKeepingProductField
+from stock.serializers import StockKeepingProductField, StockLineListSerializer
 from stock.services import MAX_QUANTITY
 
 
@@ -20,6 +20,7 @@ class SalesOrderItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SalesOrderItem
+        list_serializer_class = StockLineListSerializer
         fields = ["id", "product", "quantity", "unit_price", "line_total"]
         read_only_fields = ["id"]
 

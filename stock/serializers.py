@@ -5,11 +5,16 @@ from stock.models import StockMovement
 from stock.services import MAX_QUANTITY, NotStockKeeping
 from users.tenancy import OrganizationPrimaryKeyRelatedField
 
+# API.md: an order holds at most 1,000 lines (more is a 400).
+MAX_ORDER_LINES = 1000
+_PREFETCHED = "_stock_keeping_products"
+
 
 class StockKeepingProductField(OrganizationPrimaryKeyRelatedField):
     """A product of the caller's organization that holds stock: live and without variations.
 
-    Used wherever stock moves (movements, purchase and sales order lines).
+    Used wherever stock moves (movements, purchase and sales order lines). Inside a
+    `StockLineListSerializer` the products of every line are read in one query.
     """
 
     def __init__(self, **kwargs):
@@ -17,12 +22,32 @@ class StockKeepingProductField(OrganizationPrimaryKeyRelatedField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        product = super().to_internal_value(data)
+        prefetched = self.context.get(_PREFETCHED)
+        product = prefetched.get(data) if prefetched is not None and type(data) is int else None
+        if product is None:
+            product = super().to_internal_value(data)
         if product.is_archived:
             raise serializers.ValidationError("This product is archived.")
         if product.has_variations:
             raise serializers.ValidationError(NotStockKeeping(product).message)
         return product
+
+
+class StockLineListSerializer(serializers.ListSerializer):
+    """Order lines: at most MAX_ORDER_LINES, their products read in one query (not one per
+    line, which made a 10,000-line order take 16 s)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", MAX_ORDER_LINES)
+        super().__init__(*args, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) <= MAX_ORDER_LINES:
+            ids = {line.get("product") for line in data if isinstance(line, dict)} - {None}
+            ids = [pk for pk in ids if type(pk) is int and 0 < pk < 2**63]
+            field = self.child.fields["product"]
+            self.context[_PREFETCHED] = field.get_queryset().in_bulk(ids)
+        return super().to_internal_value(data)
 
 
 class StockMovementSerializer(serializers.ModelSerializer):

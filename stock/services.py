@@ -23,8 +23,9 @@ from django.utils import timezone
 
 from config.errors import DomainError
 from inventory.models import Product
-from stock.models import StockMovement
-from stock.signals import stock_changed
+from inventory.selectors import is_low_stock
+from stock.models import LowStockEvent, StockMovement
+from stock.signals import low_stock_changed
 
 Type = StockMovement.MovementType
 Source = StockMovement.Source
@@ -106,6 +107,48 @@ def lock_all_products(products: QuerySet[Product]) -> None:
     deque(rows.iterator(chunk_size=2000), maxlen=0)
 
 
+def low_stock_states(products: Iterable[Product]) -> dict[int, bool]:
+    """Whether each (locked) product is low right now, by id: the "before" of a change."""
+    return {product.pk: is_low_stock(product) for product in products}
+
+
+def record_low_stock_changes(*, was_low: dict[int, bool], products: Iterable[Product]) -> None:
+    """Append an outbox event for every product whose low-stock state differs from `was_low`
+    (products locked by the caller, in their state after the change); after commit, tell the
+    listeners there is something to deliver. A product not in `was_low` is new: created low,
+    it has not crossed its threshold "from above", so it records nothing."""
+    now = timezone.now()
+    events = [
+        LowStockEvent(
+            organization_id=product.organization_id,
+            product_id=product.pk,
+            kind=LowStockEvent.Kind.WENT_LOW if low else LowStockEvent.Kind.RECOVERED,
+            quantity=product.quantity,
+            low_stock_threshold=product.low_stock_threshold,
+            created_at=now,
+        )
+        for product in products
+        if product.pk in was_low and (low := is_low_stock(product)) != was_low[product.pk]
+    ]
+    if not events:
+        return
+    LowStockEvent.objects.bulk_create(events)
+    transaction.on_commit(
+        partial(
+            low_stock_changed.send,
+            sender=LowStockEvent,
+            organization_ids=sorted({event.organization_id for event in events}),
+        ),
+        robust=True,  # a failing listener must not fail a committed stock change
+    )
+
+
+def recheck_low_stock(*, was_low: dict[int, bool]) -> None:
+    """After a catalogue change to locked products (a threshold edit, variations added or
+    removed, archiving), record those whose low-stock state changed."""
+    record_low_stock_changes(was_low=was_low, products=Product.objects.filter(pk__in=was_low))
+
+
 def ensure_stock_keeping(*, product: Product, field: str = "product") -> None:
     """Only a live product without variations holds stock (and can be ordered or moved)."""
     if product.is_archived:
@@ -150,6 +193,8 @@ def _apply_changes(
         _validate(change, field)
     with transaction.atomic():
         products = lock_products(change.product_id for change in changes)
+        # A new product's opening stock is no crossing: it was never low "from above".
+        was_low = {} if source == Source.INITIAL else low_stock_states(products.values())
         shortages: list[Shortage] = []
         movements: list[StockMovement] = []
         for position, change in enumerate(changes):
@@ -201,16 +246,7 @@ def _apply_changes(
             product.updated_at = now
         Product.objects.bulk_update(changed, ["quantity", "updated_at"])
         created = StockMovement.objects.bulk_create(movements)
-        for organization_id in {product.organization_id for product in changed}:
-            transaction.on_commit(
-                partial(
-                    stock_changed.send,
-                    sender=StockMovement,
-                    organization_id=organization_id,
-                    product_ids=[p.pk for p in changed if p.organization_id == organization_id],
-                ),
-                robust=True,  # a failing listener must not fail a committed stock change
-            )
+        record_low_stock_changes(was_low=was_low, products=changed)
     return created
 
 

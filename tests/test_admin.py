@@ -89,7 +89,7 @@ def shop(stocked, organization, admin_user):
     )
     log = AlertLog.objects.create(
         organization=organization,
-        kind=AlertLog.Kind.LOW_STOCK,
+        kind=AlertLog.Kind.CROSSING,
         recipients=["alice@example.com"],
         subject="Low stock at Corner Shop",
         low_stock_count=1,

@@ -1,7 +1,8 @@
-"""Low-stock alerts: the daily digest, immediate crossings (deduplicated), history, retries."""
+"""Low-stock alerts: the daily digest, crossings from the ledger's outbox, history, retries."""
 
 import datetime
 import smtplib
+import socket
 import threading
 import time
 
@@ -9,13 +10,14 @@ import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
 
 from alerts import services, tasks
 from alerts.models import AlertLog, StockAlert
 from inventory.models import Product
 from inventory.selectors import utc_today
-from stock.models import StockMovement
+from stock.models import LowStockEvent, StockMovement
 from stock.services import record_movement
 from tests.factories import ProductFactory, UserFactory
 from users.models import Role
@@ -92,7 +94,8 @@ def test_daily_check_sends_one_email_per_organization_to_its_managers(
     assert "RIV-1 | Rival widget | 0 | 0" in rival.body
 
     corner_log = AlertLog.objects.get(organization=organization)
-    assert corner_log.kind == AlertLog.Kind.DAILY_DIGEST
+    assert corner_log.kind == AlertLog.Kind.DIGEST
+    assert corner_log.sent_at is not None
     assert sorted(corner_log.recipients) == sorted([manager_user.email, "night@example.com"])
     assert (corner_log.low_stock_count, corner_log.expired_count) == (1, 1)
     assert AlertLog.objects.get(organization=other_organization).recipients == [
@@ -100,12 +103,32 @@ def test_daily_check_sends_one_email_per_organization_to_its_managers(
     ]
 
 
-def test_the_digest_repeats_everything_still_low_every_day(shop, organization, eager_celery):
+def test_one_digest_per_organization_and_utc_day_however_often_the_check_runs(
+    shop, organization, eager_celery, capsys
+):
     tasks.check_low_stock.delay()
     tasks.check_low_stock.delay()
+    call_command("check_low_stock")
 
-    assert AlertLog.objects.filter(organization=organization).count() == 2
-    assert all("TEA-1" in m.body for m in mail.outbox if "Corner Shop" in m.subject)
+    assert AlertLog.objects.filter(organization=organization).count() == 1
+    assert len([m for m in mail.outbox if "Corner Shop" in m.subject]) == 1
+    assert "0 low-stock email(s) sent" in capsys.readouterr().out
+
+    # The next day it repeats everything still low; --force sends again the same day.
+    tomorrow = (utc_today() + datetime.timedelta(days=1)).isoformat()
+    tasks.check_low_stock.delay(today=tomorrow)
+    call_command("check_low_stock", "--force")
+    corner = [m for m in mail.outbox if "Corner Shop" in m.subject]
+    assert len(corner) == 3
+    assert all("TEA-1" in m.body for m in corner)
+
+
+def test_the_database_allows_one_unforced_digest_per_organization_and_day(organization):
+    fields = {"organization": organization, "kind": AlertLog.Kind.DIGEST, "subject": "s"}
+    AlertLog.objects.create(digest_date=utc_today(), **fields)
+    AlertLog.objects.create(digest_date=utc_today(), forced=True, **fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AlertLog.objects.create(digest_date=utc_today(), **fields)
 
 
 def test_nothing_is_sent_when_nothing_is_low_or_nobody_can_receive_it(
@@ -152,55 +175,48 @@ def test_management_command_runs_the_check_at_once(shop, organization, capsys):
 
     assert len(mail.outbox) == 2
     assert "2 low-stock email(s) sent" in capsys.readouterr().out
-    assert AlertLog.objects.filter(kind=AlertLog.Kind.DAILY_DIGEST).count() == 2
+    assert AlertLog.objects.filter(kind=AlertLog.Kind.DIGEST, sent_at__isnull=False).count() == 2
 
 
-def test_management_command_fails_loudly_and_logs_nothing_when_sending_fails(
-    shop, monkeypatch, capsys
+def refuse_to_send(self, fail_silently=False):
+    raise smtplib.SMTPServerDisconnected("mail server down")
+
+
+def test_a_failed_digest_fails_the_command_loudly_and_is_sent_once_by_a_later_sweep(
+    shop, organization, monkeypatch, capsys
 ):
-    def refuse(self, fail_silently=False):
-        raise smtplib.SMTPServerDisconnected("mail server down")
+    with monkeypatch.context() as patch:
+        patch.setattr(EmailMultiAlternatives, "send", refuse_to_send)
+        with pytest.raises(CommandError, match="Sending failed"):
+            call_command("check_low_stock")
+    assert "sending failed" in capsys.readouterr().err
+    assert mail.outbox == []
+    assert not AlertLog.objects.filter(sent_at__isnull=False).exists()  # listed nowhere yet
 
-    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
-
-    with pytest.raises(CommandError):
-        call_command("check_low_stock")
-    assert "mail server down" in capsys.readouterr().err
-    assert AlertLog.objects.count() == 0
-
-
-def test_a_failed_digest_send_is_retried_and_recorded_once(
-    shop, organization, monkeypatch, eager_celery
-):
-    real_send = EmailMultiAlternatives.send
-    attempts = []
-
-    def flaky(self, fail_silently=False):
-        attempts.append(self.subject)
-        if len(attempts) == 1:
-            raise smtplib.SMTPServerDisconnected("connection lost")
-        return real_send(self, fail_silently)
-
-    monkeypatch.setattr(EmailMultiAlternatives, "send", flaky)
-
-    # throw=False: let the eager run retry, as a worker would, instead of raising at once.
-    result = tasks.send_low_stock_digest.apply(
-        kwargs={"organization_id": organization.pk}, throw=False
-    )
-
-    assert result.successful()
-    assert len(attempts) == 2
-    assert len(mail.outbox) == 1
-    assert AlertLog.objects.filter(organization=organization).count() == 1
+    assert services.deliver_stock_alerts() == 0  # backing off: not due yet
+    AlertLog.objects.update(next_attempt_at=timezone.now())
+    assert services.deliver_stock_alerts() == 2
+    assert services.deliver_stock_alerts() == 0
+    call_command("check_low_stock")  # today's digests are written: none twice
+    assert len(mail.outbox) == 2
+    assert AlertLog.objects.filter(sent_at__isnull=False).count() == 2
 
 
-def test_digest_task_retries_with_backoff_on_network_and_smtp_errors():
-    for task in (tasks.send_low_stock_digest, tasks.notify_low_stock_crossings):
-        assert smtplib.SMTPException in task.autoretry_for
-        assert OSError in task.autoretry_for
-        assert task.retry_backoff is True
-        assert task.max_retries >= 10
-        assert task.acks_late is True
+def test_failed_sends_back_off_longer_each_time(organization, manager_user, stocked, monkeypatch):
+    stocked(0, organization=organization, low_stock_threshold=1)
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse_to_send)
+    log = services.send_low_stock_digest(organization_id=organization.pk)
+
+    delays = []
+    for _ in range(4):
+        log.refresh_from_db()
+        delays.append(log.next_attempt_at - timezone.now())
+        AlertLog.objects.filter(pk=log.pk).update(next_attempt_at=timezone.now())
+        services.send_alert(log_id=log.pk)
+    minutes = [round(delay.total_seconds() / 60) for delay in delays]
+    assert minutes == [1, 2, 4, 8]
+    log.refresh_from_db()
+    assert (log.attempts, log.sent_at) == (5, None)
 
 
 # --- Immediate crossings ---------------------------------------------------------------------
@@ -248,11 +264,12 @@ def test_a_crossing_notifies_once_until_the_product_recovers(
     assert len(mail.outbox) == 2
     assert StockAlert.objects.filter(product=tea).count() == 2
     assert StockAlert.objects.filter(product=tea, closed_at__isnull=True).count() == 1
-    logs = AlertLog.objects.filter(organization=organization, kind=AlertLog.Kind.LOW_STOCK)
+    logs = AlertLog.objects.filter(organization=organization, kind=AlertLog.Kind.CROSSING)
     assert [(log.low_stock_count, log.recipients) for log in logs] == [
         (1, [manager_user.email]),
         (1, [manager_user.email]),
     ]
+    assert not LowStockEvent.objects.exists()  # the outbox is drained
 
 
 def test_one_email_lists_every_product_that_crossed_in_one_change(
@@ -276,15 +293,35 @@ def test_one_email_lists_every_product_that_crossed_in_one_change(
     assert AlertLog.objects.get().low_stock_count == 2
 
 
-def test_updating_alerts_twice_opens_one_alert_and_notifies_once(
+def test_every_crossing_is_owed_one_notification_even_if_it_recovered_before_delivery(
     organization, manager_user, stocked
 ):
-    low = stocked(1, organization=organization, low_stock_threshold=3)
+    """The worker was stopped: one product crossed and recovered, another crossed twice."""
+    once = stocked(5, organization=organization, sku="ONCE", low_stock_threshold=2)
+    twice = stocked(5, organization=organization, sku="TWICE", low_stock_threshold=2)
+    record_movement(product=once, movement_type=OUT, quantity=4, user=manager_user)  # low
+    record_movement(product=once, movement_type=IN, quantity=9, user=manager_user)  # recovered
+    for _ in range(2):
+        record_movement(product=twice, movement_type=OUT, quantity=4, user=manager_user)  # low
+        record_movement(product=twice, movement_type=IN, quantity=4, user=manager_user)
 
-    assert services.update_stock_alerts(organization_id=organization.pk, product_ids=[low.pk])
-    assert services.update_stock_alerts(organization_id=organization.pk, product_ids=[low.pk])
-    assert services.notify_low_stock_crossings(organization_id=organization.pk) is not None
-    assert services.notify_low_stock_crossings(organization_id=organization.pk) is None
+    assert mail.outbox == []  # nothing delivered: no commit callbacks ran
+    services.deliver_stock_alerts()
+    services.deliver_stock_alerts()
+
+    (email,) = mail.outbox
+    rows = [line for line in email.body.splitlines() if line.startswith(("ONCE", "TWICE"))]
+    assert sorted(row.split(" |")[0] for row in rows) == ["ONCE", "TWICE", "TWICE"]
+    assert StockAlert.objects.filter(notified_at__isnull=True).count() == 0
+    assert StockAlert.objects.filter(closed_at__isnull=True).count() == 0
+
+
+def test_delivering_twice_notifies_once(organization, manager_user, stocked):
+    low = stocked(3, organization=organization, low_stock_threshold=2)
+    record_movement(product=low, movement_type=OUT, quantity=2, user=manager_user)
+
+    assert services.deliver_stock_alerts() == 1
+    assert services.deliver_stock_alerts() == 0
     assert StockAlert.objects.count() == 1
     assert len(mail.outbox) == 1
 
@@ -300,100 +337,239 @@ def test_the_database_allows_one_open_alert_per_product(organization, stocked):
         )
 
 
-def test_alerts_of_another_organizations_product_ids_are_ignored(
-    organization, other_organization, stocked
+def test_a_crossing_email_that_fails_is_sent_later_exactly_once(
+    organization, manager_user, stocked, monkeypatch
 ):
-    rival = stocked(0, organization=other_organization)
+    low = stocked(3, organization=organization, sku="LOST-NOT", low_stock_threshold=2)
+    record_movement(product=low, movement_type=OUT, quantity=3, user=manager_user)
+    with monkeypatch.context() as patch:
+        patch.setattr(EmailMultiAlternatives, "send", refuse_to_send)
+        assert services.deliver_stock_alerts() == 0
+    log = AlertLog.objects.get()
+    assert (log.sent_at, log.attempts) == (None, 1)
+    assert StockAlert.objects.get().log == log
 
-    assert not services.update_stock_alerts(organization_id=organization.pk, product_ids=[rival.pk])
-    assert not StockAlert.objects.exists()
+    AlertLog.objects.update(next_attempt_at=timezone.now())  # the backoff has passed
+    assert services.deliver_stock_alerts() == 1
+    assert services.deliver_stock_alerts() == 0
+    (email,) = mail.outbox
+    assert "LOST-NOT" in email.body
+    assert AlertLog.objects.get().sent_at is not None
 
 
-def test_a_failed_crossing_email_is_not_lost(
-    organization, manager_user, stocked, monkeypatch, eager_celery
+def test_a_worker_that_dies_mid_send_repeats_only_that_email(
+    organization, manager_user, stocked, monkeypatch
 ):
-    low = stocked(0, organization=organization, sku="LOST-NOT", low_stock_threshold=2)
-    services.update_stock_alerts(organization_id=organization.pk, product_ids=[low.pk])
-    real_send = EmailMultiAlternatives.send
+    """Killed after the mail server took the email, before recording it: after the lease,
+    that one email goes again, and the next crossing gets its own email, once."""
+    first = stocked(3, organization=organization, sku="FIRST", low_stock_threshold=2)
+    record_movement(product=first, movement_type=OUT, quantity=3, user=manager_user)
+    real_update = services.AlertLog.objects.filter
 
-    def refuse(self, fail_silently=False):
-        raise ConnectionRefusedError("smtp unreachable")
+    def die_after_sending(*args, **kwargs):
+        queryset = real_update(*args, **kwargs)
+        if mail.outbox and kwargs.keys() == {"pk"}:
+            raise SystemExit("worker killed")  # between the send and `sent_at`
+        return queryset
 
-    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
-    with pytest.raises(ConnectionRefusedError):  # the task retries on this (autoretry_for)
-        services.notify_low_stock_crossings(organization_id=organization.pk)
-    assert StockAlert.objects.get().notified_at is None
-    assert not AlertLog.objects.exists()
+    with monkeypatch.context() as patch:
+        patch.setattr(services.AlertLog.objects, "filter", die_after_sending)
+        with pytest.raises(SystemExit):
+            services.deliver_stock_alerts()
+    assert len(mail.outbox) == 1 and AlertLog.objects.get().sent_at is None
 
-    monkeypatch.setattr(EmailMultiAlternatives, "send", real_send)
-    tasks.notify_low_stock_crossings.apply(kwargs={"organization_id": organization.pk})
-    assert len(mail.outbox) == 1 and "LOST-NOT" in mail.outbox[0].body
-    assert StockAlert.objects.get().notified_at is not None
+    second = stocked(3, organization=organization, sku="SECOND", low_stock_threshold=2)
+    record_movement(product=second, movement_type=OUT, quantity=3, user=manager_user)
+    services.deliver_stock_alerts()  # the first is leased: only the second goes
+    assert [("FIRST" in m.body, "SECOND" in m.body) for m in mail.outbox] == [
+        (True, False),
+        (False, True),
+    ]
+    AlertLog.objects.filter(sent_at__isnull=True).update(next_attempt_at=timezone.now())
+    services.deliver_stock_alerts()  # the lease ran out: the first is repeated, once
+    assert [("FIRST" in m.body, "SECOND" in m.body) for m in mail.outbox][2:] == [(True, False)]
+    assert not AlertLog.objects.filter(sent_at__isnull=True).exists()
 
 
-def test_a_broker_outage_never_fails_the_stock_change(
-    organization, admin_user, stocked, monkeypatch, django_capture_on_commit_callbacks
+def test_a_broker_outage_never_fails_the_stock_change_and_loses_no_crossing(
+    organization, manager_user, stocked, monkeypatch, django_capture_on_commit_callbacks
 ):
-    product = stocked(5, organization=organization, low_stock_threshold=5)
+    from alerts import receivers
+
+    product = stocked(5, organization=organization, sku="KEPT", low_stock_threshold=4)
 
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("redis unreachable")
 
-    monkeypatch.setattr(tasks.update_stock_alerts, "delay", broker_down)
+    monkeypatch.setattr(tasks.deliver_stock_alerts, "delay", broker_down)
+    monkeypatch.setattr(receivers, "_broker_down_until", 0.0)
     with django_capture_on_commit_callbacks(execute=True):
-        record_movement(product=product, movement_type=OUT, quantity=1, user=admin_user)
+        record_movement(product=product, movement_type=OUT, quantity=1, user=manager_user)
 
     product.refresh_from_db()
     assert product.quantity == 4
+    assert mail.outbox == []
+    assert LowStockEvent.objects.count() == 1  # waiting in the outbox
+
+    services.deliver_stock_alerts()  # the periodic sweep, once Redis is back
+    services.deliver_stock_alerts()
+    assert len(mail.outbox) == 1 and "KEPT" in mail.outbox[0].body
 
 
-def test_the_digest_closes_alerts_of_products_that_recovered_without_a_movement(
-    organization, manager_user, stocked
+def test_a_database_outage_while_delivering_loses_nothing(
+    organization, manager_user, stocked, monkeypatch
 ):
-    product = stocked(2, organization=organization, low_stock_threshold=5)
-    services.update_stock_alerts(organization_id=organization.pk, product_ids=[product.pk])
-    Product.objects.filter(pk=product.pk).update(low_stock_threshold=1)  # a threshold edit
+    product = stocked(5, organization=organization, sku="DB-DOWN", low_stock_threshold=4)
+    record_movement(product=product, movement_type=OUT, quantity=1, user=manager_user)
 
-    services.send_low_stock_digest(organization_id=organization.pk)
+    def database_down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
 
-    assert StockAlert.objects.get().closed_at is not None
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "notify_crossings", database_down)
+        with pytest.raises(OperationalError):
+            services.deliver_stock_alerts()
+    assert mail.outbox == []
+    assert OperationalError in tasks.deliver_stock_alerts.autoretry_for
+
+    services.deliver_stock_alerts()
+    assert len(mail.outbox) == 1 and "DB-DOWN" in mail.outbox[0].body
+
+
+def test_threshold_edits_record_crossings_and_recoveries(organization, manager_user, stocked):
+    from inventory.services import update_product
+
+    product = stocked(5, organization=organization, sku="EDIT", low_stock_threshold=2)
+    update_product(product=product, user=manager_user, low_stock_threshold=9)  # went low
+    services.deliver_stock_alerts()
+    update_product(product=product, user=manager_user, low_stock_threshold=1)  # recovered
+    services.deliver_stock_alerts()
+
+    alert = StockAlert.objects.get()
+    assert (alert.quantity, alert.low_stock_threshold, alert.closed_at is not None) == (5, 9, True)
+    assert len(mail.outbox) == 1
+
+
+class _SilentSMTPServer:
+    """A mail server that accepts connections and never says a word."""
+
+    def __init__(self):
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.accepted = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.socket.accept()
+            except OSError:
+                return
+            self.accepted.append(client)
+
+    def close(self):
+        self.socket.close()
+        for client in self.accepted:
+            client.close()
+
+
+@pytest.fixture
+def silent_smtp(settings):
+    server = _SilentSMTPServer()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 1
+    yield server
+    server.close()
+
+
+def test_an_smtp_server_that_never_answers_times_out_and_the_email_waits(
+    organization, manager_user, stocked, silent_smtp
+):
+    product = stocked(5, organization=organization, sku="SILENT", low_stock_threshold=4)
+    record_movement(product=product, movement_type=OUT, quantity=1, user=manager_user)
+
+    started = time.monotonic()
+    assert services.deliver_stock_alerts() == 0
+    assert time.monotonic() - started < 5  # bounded by EMAIL_TIMEOUT, not a hung worker
+    assert silent_smtp.accepted
+    log = AlertLog.objects.get()
+    assert (log.sent_at, log.attempts) == (None, 1)
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_notifying_at_once_send_one_email(monkeypatch):
+def test_a_hanging_smtp_server_slows_no_stock_change(monkeypatch):
+    """While one worker waits on SMTP, the product it notifies about keeps moving: no lock
+    is held across a send."""
     from tests.factories import OrganizationFactory
 
     organization = OrganizationFactory()
-    UserFactory(organization=organization, role=Role.MANAGER)
+    manager = UserFactory(organization=organization, role=Role.MANAGER)
+    product = ProductFactory(organization=organization, low_stock_threshold=4)
+    record_movement(product=product, movement_type=IN, quantity=5, user=manager)
+    record_movement(product=product, movement_type=OUT, quantity=1, user=manager)  # low
+    sending, release = threading.Event(), threading.Event()
+
+    def hanging_send(self, fail_silently=False):
+        sending.set()
+        release.wait(timeout=20)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", hanging_send)
+    worker = threading.Thread(target=lambda: (services.deliver_stock_alerts(), connection.close()))
+    worker.start()
+    try:
+        assert sending.wait(timeout=10)
+        started = time.monotonic()
+        record_movement(product=product, movement_type=IN, quantity=5, user=manager)
+        record_movement(product=product, movement_type=OUT, quantity=6, user=manager)
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        worker.join(timeout=20)
+    assert elapsed < 2, f"stock changes waited {elapsed:.1f} s on the email"
+    product.refresh_from_db()
+    assert product.quantity == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_delivering_at_once_send_one_email(monkeypatch):
+    from tests.factories import OrganizationFactory
+
+    organization = OrganizationFactory()
+    manager = UserFactory(organization=organization, role=Role.MANAGER)
     product = ProductFactory(organization=organization, low_stock_threshold=3)
-    services.update_stock_alerts(organization_id=organization.pk, product_ids=[product.pk])
+    record_movement(product=product, movement_type=IN, quantity=4, user=manager)
+    record_movement(product=product, movement_type=OUT, quantity=2, user=manager)
     real_send = EmailMultiAlternatives.send
 
     def slow_send(self, fail_silently=False):
-        time.sleep(0.5)  # hold the lock while the other worker looks
+        time.sleep(0.5)  # while the other worker looks
         return real_send(self, fail_silently)
 
     monkeypatch.setattr(EmailMultiAlternatives, "send", slow_send)
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(4)
     results = []
 
     def worker():
         try:
             barrier.wait()
-            results.append(services.notify_low_stock_crossings(organization_id=organization.pk))
+            results.append(services.deliver_stock_alerts())
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
+    threads = [threading.Thread(target=worker) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=10)
+        thread.join(timeout=20)
 
     assert len(mail.outbox) == 1
-    assert sum(result is not None for result in results) == 1
+    assert sorted(results) == [0, 0, 0, 1]
     assert AlertLog.objects.count() == 1
+    assert StockAlert.objects.count() == 1
 
 
 # --- History: /api/alerts/ -------------------------------------------------------------------
@@ -402,8 +578,9 @@ def test_two_workers_notifying_at_once_send_one_email(monkeypatch):
 def _log(organization, **fields):
     return AlertLog.objects.create(
         organization=organization,
-        kind=fields.pop("kind", AlertLog.Kind.DAILY_DIGEST),
-        subject="s",
+        kind=fields.pop("kind", AlertLog.Kind.CROSSING),
+        subject=fields.pop("subject", "s"),
+        sent_at=fields.pop("sent_at", timezone.now()),
         **fields,
     )
 
@@ -411,8 +588,16 @@ def _log(organization, **fields):
 def test_alert_history_lists_sent_alerts_newest_first(
     admin_client, sales_client, organization, other_organization
 ):
-    first = _log(organization, recipients=["a@example.com"], low_stock_count=2, expired_count=1)
+    first = _log(
+        organization,
+        kind=AlertLog.Kind.DIGEST,
+        subject="[Stockroom] Corner Shop: 2 low-stock and 1 expired product(s)",
+        recipients=["a@example.com"],
+        low_stock_count=2,
+        expired_count=1,
+    )
     second = _log(organization, recipients=["b@example.com"], low_stock_count=1)
+    _log(organization, recipients=["c@example.com"], sent_at=None)  # written, not sent yet
     _log(other_organization, recipients=["rival@example.com"], low_stock_count=9)
 
     response = sales_client.get("/api/alerts/")
@@ -422,7 +607,17 @@ def test_alert_history_lists_sent_alerts_newest_first(
     assert body["count"] == 2
     assert [row["id"] for row in body["results"]] == [second.pk, first.pk]
     row = body["results"][1]
-    assert set(row) == {"id", "created_at", "recipients", "low_stock_count", "expired_count"}
+    assert set(row) == {
+        "id",
+        "kind",
+        "subject",
+        "created_at",
+        "recipients",
+        "low_stock_count",
+        "expired_count",
+    }
+    assert (row["kind"], body["results"][0]["kind"]) == ("digest", "crossing")
+    assert row["subject"] == "[Stockroom] Corner Shop: 2 low-stock and 1 expired product(s)"
     assert row["recipients"] == ["a@example.com"]
     assert (row["low_stock_count"], row["expired_count"]) == (2, 1)
     assert row["created_at"].endswith("Z")

@@ -107,12 +107,12 @@ def test_alert_tasks_run_on_a_real_worker_over_redis():
         for log in AlertLog.objects.order_by("id")
     }  # fmt: skip
     assert len(logs) == AlertLog.objects.count() == 3
-    digest = logs[(shop.pk, AlertLog.Kind.DAILY_DIGEST)]
+    digest = logs[(shop.pk, AlertLog.Kind.DIGEST)]
     assert digest.recipients == ["mike@corner.example"]
     assert (digest.low_stock_count, digest.expired_count) == (2, 1)  # TEA-1, YOG-1 (0 <= 0)
-    crossing = logs[(shop.pk, AlertLog.Kind.LOW_STOCK)]
+    crossing = logs[(shop.pk, AlertLog.Kind.CROSSING)]
     assert (crossing.recipients, crossing.low_stock_count) == (["mike@corner.example"], 1)
-    rival_digest = logs[(rival.pk, AlertLog.Kind.DAILY_DIGEST)]
+    rival_digest = logs[(rival.pk, AlertLog.Kind.DIGEST)]
     assert rival_digest.recipients == ["oscar@rival.example"]
 
     assert len(mail.outbox) == 3

@@ -26,9 +26,10 @@ SETUP = (
 
 
 def test_refuses_to_start_without_secret_key_when_debug_is_off():
-    result = run_python(SETUP + "print('started')", DEBUG="false")
+    result = run_python("import config.wsgi; print('started')", DEBUG="false")
     assert result.returncode != 0
-    assert "SECRET_KEY" in result.stderr
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "secrets.token_urlsafe(50)" in result.stderr  # how to make one
     assert "started" not in result.stdout
 
 
@@ -82,7 +83,7 @@ def test_embedded_default_is_sqlite_eager_celery_and_console_email():
     assert engine == "django.db.backends.sqlite3"
     assert eager == "True"
     assert email == "django.core.mail.backends.console.EmailBackend"
-    assert cache == "django.core.cache.backends.db.DatabaseCache"
+    assert cache == "core.cache.DatabaseCache"
 
 
 def test_postgres_and_redis_from_the_environment():
@@ -104,7 +105,7 @@ def test_postgres_and_redis_from_the_environment():
         "0",
         "redis://cache.internal:6379/0",
         "False",
-        "django.core.cache.backends.redis.RedisCache",
+        "core.cache.ResilientRedisCache",
     ]
 
 
@@ -125,22 +126,25 @@ def test_email_backend_follows_the_environment():
 def test_health_reports_the_database(api_client):
     response = api_client.get("/api/health/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
 
 
 @pytest.mark.django_db
 def test_health_is_503_when_the_database_is_unreachable(api_client, monkeypatch):
-    from django.db import connection
+    from config import views
 
-    def broken_cursor(*args, **kwargs):
-        raise OperationalError("connection refused")
+    class Unreachable:
+        pool = None
+
+        def cursor(self):
+            raise OperationalError("connection refused")
 
     with monkeypatch.context() as patch:
-        patch.setattr(connection, "cursor", broken_cursor)
+        patch.setattr(views, "connection", Unreachable())
         response = api_client.get("/api/health/")
 
     assert response.status_code == 503
-    assert response.json()["database"] != "ok"
+    assert response.json()["database"] == "unavailable"
 
 
 @pytest.mark.django_db

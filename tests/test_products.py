@@ -472,11 +472,7 @@ def test_a_product_created_low_is_known_low_but_has_not_crossed(
             {"sku": "LOW2", "name": "Low 2", "price": "1", "quantity": 2, "low_stock_threshold": 3},
         )
     assert went_low_emails() == []
-    alerts = StockAlert.objects.order_by("product__sku")
-    assert [(a.product.sku, a.notified_at is not None) for a in alerts] == [
-        ("LOW", True),
-        ("LOW2", True),
-    ]
+    assert not StockAlert.objects.exists()  # no crossing to owe
     with committed():
         manager_client.post(
             "/api/stock/movements/",

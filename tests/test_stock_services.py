@@ -7,9 +7,9 @@ from django.db import DatabaseError
 
 from inventory.models import Product
 from stock import services
-from stock.models import StockMovement
+from stock.models import LowStockEvent, StockMovement
 from stock.selectors import ledger_mismatches
-from stock.signals import stock_changed
+from stock.signals import low_stock_changed
 from stock.tasks import reconcile_stock_ledger
 from tests.factories import ProductFactory
 
@@ -142,27 +142,42 @@ class TestRecordMovement:
             admin_user,
         )
 
-    def test_stock_changed_is_sent_after_commit_with_the_products(
-        self, two, django_capture_on_commit_callbacks
+    def test_a_change_of_low_stock_state_is_written_to_the_outbox_and_heard_after_commit(
+        self, stocked, organization, django_capture_on_commit_callbacks
     ):
-        a, b = two
+        low_soon = stocked(quantity=5, organization=organization, low_stock_threshold=2)
+        untouched = stocked(quantity=9, organization=organization, low_stock_threshold=2)
         heard = []
 
-        def listener(sender, organization_id, product_ids, **kwargs):
-            heard.append((organization_id, sorted(product_ids)))
+        def listener(sender, organization_ids, **kwargs):
+            heard.append(organization_ids)
 
-        stock_changed.connect(listener)
+        low_stock_changed.connect(listener)
         try:
             with django_capture_on_commit_callbacks(execute=False) as callbacks:
-                services.add_to_stock(
-                    lines=[Line(a.pk, 1), Line(b.pk, 1)], source="manual", reference=None, user=None
+                services.take_out_of_stock(
+                    lines=[Line(low_soon.pk, 3), Line(untouched.pk, 1)],
+                    source="manual",
+                    reference=None,
+                    user=None,
                 )
-            assert heard == []  # nothing before the commit
+            # Written in the stock change's own transaction, before anyone heard of it.
+            event = LowStockEvent.objects.get()
+            assert (event.product_id, event.kind, event.quantity) == (low_soon.pk, "went_low", 2)
+            assert heard == []
             for callback in callbacks:
                 callback()
         finally:
-            stock_changed.disconnect(listener)
-        assert heard == [(a.organization_id, sorted([a.pk, b.pk]))]
+            low_stock_changed.disconnect(listener)
+        assert heard == [[organization.pk]]
+
+        LowStockEvent.objects.all().delete()  # (the alerts may have consumed it already)
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            services.add_to_stock(
+                lines=[Line(untouched.pk, 1)], source="manual", reference=None, user=None
+            )
+        assert callbacks == []  # no state changed: nothing written, nobody told
+        assert not LowStockEvent.objects.exists()
 
 
 @pytest.mark.django_db

@@ -3,7 +3,6 @@ from functools import partial
 import pytest
 from django.core import mail
 
-from alerts import services as alert_services
 from alerts.models import StockAlert
 from inventory.models import Product
 from stock.models import StockMovement
@@ -279,8 +278,10 @@ def test_a_threshold_edit_that_makes_a_variation_low_notifies(
 def test_a_product_that_gets_variations_is_no_longer_low_itself(
     admin_client, manager_user, organization, stocked, committed
 ):
-    mug = stocked(quantity=0, organization=organization, sku="MUG", low_stock_threshold=2)
-    alert_services.update_stock_alerts(organization_id=organization.pk, product_ids=[mug.pk])
+    mug = stocked(quantity=3, organization=organization, sku="MUG", low_stock_threshold=2)
+    with committed():  # 3 -> 0: went low
+        record_movement(product=mug, movement_type="OUT", quantity=3, user=manager_user)
+    assert StockAlert.objects.get(product=mug).closed_at is None
 
     with committed():
         add(admin_client, mug, attributes={"colour": "Blue"}, quantity=5)

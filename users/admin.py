@@ -1,7 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 
 from users.models import Organization, User
+from users.services import end_sessions
+
+
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """A password set in the admin ends the user's sessions, as one set through the API."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            end_sessions(user=user)
+        return user
 
 
 @admin.register(Organization)
@@ -14,6 +26,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    change_password_form = PasswordChangeForm
     list_display = ["username", "email", "organization", "is_active", "is_staff", "last_login"]
     list_filter = ["is_active", "is_staff", "groups", "organization"]
     list_select_related = ["organization"]

@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from config.errors import Conflict
@@ -79,6 +80,20 @@ def create_user(
     return user
 
 
+def end_sessions(*, user: User) -> None:
+    """A new password ends what the old one opened: the DRF token is deleted and every refresh
+    token of the user is blacklisted (access JWTs run out within their short lifetime)."""
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+    Token.objects.filter(user=user).delete()
+    outstanding = OutstandingToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    )
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+
+
 def lock_organization(organization_id: int) -> None:
     """Lock the organization's row (FOR NO KEY UPDATE): whatever must happen one at a time in
     an organization queues on it (role changes that could leave it without an admin; order
@@ -136,8 +151,7 @@ def update_user(*, user: User, role: str | None = None, password: str | None = N
         if role is not None:
             set_role(user=locked, role=role)
         if password is not None:
-            # A new password ends the sessions that the old one opened.
-            Token.objects.filter(user=locked).delete()
+            end_sessions(user=locked)
     return locked
 
 

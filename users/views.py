@@ -9,9 +9,14 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.serializers import TokenVerifySerializer
-from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenVerifyView
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer, TokenVerifySerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
+from rest_framework_simplejwt.views import (
+    TokenObtainPairView,
+    TokenRefreshView,
+    TokenVerifyView,
+)
 
 from users import selectors, services
 from users.models import Role, User
@@ -28,12 +33,7 @@ from users.serializers import (
     UserSerializer,
 )
 from users.tenancy import OrganizationScopedMixin
-from users.throttling import (
-    clear_login_failures,
-    client_address,
-    ensure_login_allowed,
-    record_login_failure,
-)
+from users.throttling import clear_login_failures, client_address, start_login_attempt
 
 
 def _fresh(user: User) -> User:
@@ -76,12 +76,11 @@ class LoginView(APIView):
         serializer.is_valid(raise_exception=True)
         username = serializer.validated_data["username"]
         address = client_address(request)
-        ensure_login_allowed(username=username, address=address)
+        start_login_attempt(username=username, address=address)
         user = authenticate(
             request, username=username, password=serializer.validated_data["password"]
         )
         if user is None:
-            record_login_failure(username=username, address=address)
             raise AuthenticationFailed("Invalid username or password.")
         clear_login_failures(username=username, address=address)
         refresh = RefreshToken.for_user(user)
@@ -102,27 +101,47 @@ class ThrottledTokenObtainPairView(TokenObtainPairView):
     def post(self, request, *args, **kwargs):
         username = str(request.data.get("username", "")) if hasattr(request.data, "get") else ""
         address = client_address(request)
-        ensure_login_allowed(username=username, address=address)
-        try:
-            response = super().post(request, *args, **kwargs)
-        except AuthenticationFailed:
-            record_login_failure(username=username, address=address)
-            raise
+        start_login_attempt(username=username, address=address)
+        response = super().post(request, *args, **kwargs)
         if response.status_code == status.HTTP_200_OK:
             clear_login_failures(username=username, address=address)
         return response
 
 
+def _ensure_active_account(token) -> None:
+    """A token of a deleted or deactivated user is refused (401), as every endpoint refuses it."""
+    user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
+    user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
+    if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
+        raise AuthenticationFailed(
+            "No active account found for the given token.", code="no_active_account"
+        )
+
+
+class RefreshSerializer(TokenRefreshSerializer):
+    def validate(self, attrs):
+        _ensure_active_account(RefreshToken(attrs["refresh"]))
+        return super().validate(attrs)
+
+
+class RefreshTokenView(TokenRefreshView):
+    """A new access token (and refresh token, rotated); 401 for a deleted or inactive user."""
+
+    serializer_class = RefreshSerializer
+
+
 class VerifySerializer(TokenVerifySerializer):
     def validate(self, attrs):
         try:
-            return super().validate(attrs)
+            data = super().validate(attrs)
         except serializers.ValidationError as exc:  # e.g. "Token is blacklisted"
             raise InvalidToken(exc.detail) from exc
+        _ensure_active_account(UntypedToken(attrs["token"]))
+        return data
 
 
 class VerifyTokenView(TokenVerifyView):
-    """200 for a valid token; 401 for any other, blacklisted ones included."""
+    """200 for a valid token of an active user; 401 for any other, blacklisted ones included."""
 
     serializer_class = VerifySerializer
 

@@ -1,0 +1,168 @@
+"""Cache backends that keep the API answering, and one atomic counter for throttles.
+
+Throttle counters and cached list counts live in the shared cache: Redis when `REDIS_URL` is
+set, else the database cache table (made by `migrate`). Redis going away must not turn every
+request into a 500 (the rate throttles and the login counter read the cache on every call):
+`ResilientRedisCache` then answers from this process's memory, logs it, and tries Redis again
+a few seconds later. While it is down, counters are per process (see the README).
+"""
+
+import logging
+import threading
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from django.db import connections, router, transaction
+
+logger = logging.getLogger(__name__)
+
+# Process-local backends (local memory) count under this lock.
+_local_lock = threading.Lock()
+
+
+def _count_locally(cache, key: str, window: int) -> tuple[int, float]:
+    """Read-modify-write of a (count, window end) pair; the caller makes it atomic."""
+    now = time.time()
+    count, ends = cache.get(key) or (0, now + window)
+    if ends <= now:
+        count, ends = 0, now + window
+    count += 1
+    cache.set(key, (count, ends), timeout=max(1, int(ends - now) + 1))
+    return count, ends
+
+
+def count_in_window(cache, key: str, *, window: int) -> tuple[int, float]:
+    """Count one more event under `key` atomically; the window starts with the first event and
+    later ones do not extend it (deleting `key` and `f"{key}:ends"` resets it). Returns (events
+    in the window so far, the window's end as a Unix time). Concurrent callers each get a
+    different count (no read-then-write race)."""
+    if hasattr(cache, "count_in_window"):
+        return cache.count_in_window(key, window=window)
+    with _local_lock:
+        return _count_locally(cache, key, window)
+
+
+class DatabaseCache(DjangoDatabaseCache):
+    """Django's database cache, with an atomic `count_in_window` (the row is locked)."""
+
+    def count_in_window(self, key: str, *, window: int) -> tuple[int, float]:
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        with transaction.atomic(using=db):
+            if connection.vendor == "postgresql":
+                # Queue concurrent counters on one row: first make sure it exists.
+                self.add(key, (0, time.time() + window), timeout=window + 1)
+                table = connection.ops.quote_name(self._table)
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT cache_key FROM {table} WHERE cache_key = %s FOR UPDATE",
+                        [self.make_and_validate_key(key)],
+                    )
+            # SQLite runs one writing transaction at a time (IMMEDIATE mode).
+            return _count_locally(self, key, window)
+
+
+class ResilientRedisCache(RedisCache):
+    """Django's Redis cache that answers from local memory while Redis is unreachable.
+
+    Connections time out after half a second; after a failure this process stays on its
+    local-memory cache for `RETRY_SECONDS`, then tries Redis again.
+    """
+
+    RETRY_SECONDS = 5
+
+    def __init__(self, server, params):
+        options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+        options.update(params.get("OPTIONS", {}))
+        super().__init__(server, {**params, "OPTIONS": options})
+        self._fallback = LocMemCache(f"redis-fallback-{id(self)}", {})
+        self._down_until = 0.0
+
+    @property
+    def is_down(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def _call(self, name: str, *args, **kwargs):
+        import redis
+
+        if not self.is_down:
+            try:
+                return getattr(super(), name)(*args, **kwargs)
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                self._down_until = time.monotonic() + self.RETRY_SECONDS
+                logger.warning(
+                    "Redis cache unreachable (%s): counting in this process's memory for %d s",
+                    exc,
+                    self.RETRY_SECONDS,
+                )
+        return getattr(self._fallback, name)(*args, **kwargs)
+
+    def ping(self) -> bool:
+        """Whether Redis answers right now (for the health check); never raises."""
+        import redis
+
+        try:
+            return bool(self._cache.get_client(write=True).ping())
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            return False
+
+    def count_in_window(self, key: str, *, window: int) -> tuple[int, float]:
+        import redis
+
+        if not self.is_down:
+            try:
+                return self._count_in_redis(key, window)
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                self._down_until = time.monotonic() + self.RETRY_SECONDS
+                logger.warning("Redis cache unreachable (%s): counting in this process", exc)
+        with _local_lock:
+            return _count_locally(self._fallback, key, window)
+
+    def _count_in_redis(self, key: str, window: int) -> tuple[int, float]:
+        """SET NX with the expiry, then INCR, in one MULTI: the count keeps its first expiry."""
+        ends_key = self.make_and_validate_key(f"{key}:ends")
+        key = self.make_and_validate_key(key)
+        client = self._cache.get_client(key, write=True)
+        pipeline = client.pipeline(transaction=True)
+        pipeline.set(ends_key, time.time() + window, ex=window, nx=True)
+        pipeline.set(key, 0, ex=window, nx=True)
+        pipeline.incr(key)
+        pipeline.get(ends_key)
+        _, _, count, ends = pipeline.execute()
+        return int(count), float(ends) if ends is not None else time.time() + window
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("add", key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._call("get", key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set", key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("touch", key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._call("delete", key, version)
+
+    def get_many(self, keys, version=None):
+        return self._call("get_many", keys, version)
+
+    def has_key(self, key, version=None):
+        return self._call("has_key", key, version)
+
+    def incr(self, key, delta=1, version=None):
+        return self._call("incr", key, delta, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set_many", data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self._call("delete_many", keys, version)
+
+    def clear(self):
+        return self._call("clear")

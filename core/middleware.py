@@ -1,0 +1,88 @@
+"""Request and response guards that hold for every view (DRF's or not)."""
+
+import io
+import logging
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+DATABASE_UNAVAILABLE = "The database is unavailable; try again in a few seconds."
+
+
+def database_unavailable_response(request) -> HttpResponse:
+    """503 with `Retry-After`: JSON under /api/, plain text elsewhere (the admin)."""
+    if request.path.startswith(API_PREFIX):
+        response = JsonResponse({"detail": DATABASE_UNAVAILABLE}, status=503)
+    else:
+        response = HttpResponse(DATABASE_UNAVAILABLE, status=503, content_type="text/plain")
+    response["Retry-After"] = "5"
+    return response
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse bodies over REQUEST_BODY_MAX_BYTES with 413 before anything reads them.
+
+    DRF parsers read the request stream directly, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+    alone does not protect JSON endpoints. A chunked body (no Content-Length) is read here,
+    up to one byte past the limit, and handed on as if it had come with its length: without
+    that, Django and DRF would read it as empty.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.REQUEST_BODY_MAX_BYTES
+        raw_length = request.META.get("CONTENT_LENGTH") or ""
+        chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        stream = request.environ.get("wsgi.input")
+        if not raw_length and chunked and stream is not None:
+            body = stream.read(limit + 1)
+            if len(body) > limit:
+                return self._too_large(limit)
+            request.META["CONTENT_LENGTH"] = str(len(body))
+            request._stream = io.BytesIO(body)
+            return self.get_response(request)
+        try:
+            length = int(raw_length or "0")
+        except ValueError:
+            return JsonResponse({"detail": "Malformed Content-Length header."}, status=400)
+        if length > limit:
+            return self._too_large(limit)
+        return self.get_response(request)
+
+    @staticmethod
+    def _too_large(limit: int) -> JsonResponse:
+        return JsonResponse(
+            {"detail": f"Request body is larger than the {limit} byte limit."}, status=413
+        )
+
+
+class ApiErrorMiddleware:
+    """Under /api/ every answer is JSON: Django's HTML 404 and 500 pages become
+    `{"detail": ...}` (Django still logs the 500 first). A database that cannot be reached is
+    a 503 for every view, never a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith(API_PREFIX)
+            and response.status_code in (404, 500)
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            detail = "Not found." if response.status_code == 404 else "Internal server error."
+            return JsonResponse({"detail": detail}, status=response.status_code)
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, OperationalError | InterfaceError):
+            logger.error("Database unavailable: %s", exception, exc_info=exception)
+            return database_unavailable_response(request)
+        return None
