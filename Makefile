@@ -21,7 +21,6 @@ venv: $(BIN)/.installed
 
 migrate: venv
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
-	$(DEV_ENV) $(BIN)/python manage.py createcachetable
 
 run: migrate
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)

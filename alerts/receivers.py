@@ -21,11 +21,14 @@ def deliver_after_commit(sender, *, organization_ids, **kwargs):
         return
     try:
         tasks.deliver_stock_alerts.delay()
-    except Exception:
-        if not tasks.deliver_stock_alerts.app.conf.task_always_eager:  # the broker failed
-            _broker_down_until = time.monotonic() + BROKER_RETRY_SECONDS
-        logger.exception(
-            "Could not queue the low-stock delivery for organization(s) %s; "
+    except Exception as exc:
+        if tasks.deliver_stock_alerts.app.conf.task_always_eager:  # the delivery itself failed
+            logger.exception("Delivering low-stock alerts failed; the next sweep retries")
+            return
+        _broker_down_until = time.monotonic() + BROKER_RETRY_SECONDS
+        logger.warning(
+            "Could not queue the low-stock delivery for organization(s) %s (%s); "
             "the periodic sweep will deliver it",
             organization_ids,
+            exc,
         )

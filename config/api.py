@@ -213,7 +213,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(exc.as_data(), status=exc.status_code)
     if isinstance(exc, OperationalError | InterfaceError):
-        logger.error("Database unavailable: %s", exc, exc_info=exc)
+        logger.error("Database unavailable, answered 503: %s", exc)
         return Response(
             {"detail": DATABASE_UNAVAILABLE},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,

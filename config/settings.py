@@ -175,6 +175,10 @@ if DATABASE_URL:
                 "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
                 "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20),
                 "timeout": env_int("DATABASE_POOL_TIMEOUT", 3),
+                # The pool retries a failed connection with backoff (1, 2, 4 ... s); giving up
+                # after 5 s makes the next request start afresh, so once PostgreSQL is back the
+                # first requests get a connection within about two seconds.
+                "reconnect_timeout": 5,
             }
 else:
     DATABASES = {

@@ -83,6 +83,6 @@ class ApiErrorMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, OperationalError | InterfaceError):
-            logger.error("Database unavailable: %s", exception, exc_info=exception)
+            logger.error("Database unavailable, answered 503: %s", exception)
             return database_unavailable_response(request)
         return None
