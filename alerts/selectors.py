@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from alerts.models import AlertLog, StockAlert
 from inventory.selectors import (
@@ -80,14 +80,16 @@ def stock_report(*, organization_id: int, today: datetime.date | None = None) ->
     expired = expired_products(organization_id=organization_id, today=today)
     return StockReport(
         low_stock=list(
-            most_urgent_low_stock(low).values(
-                "id", "sku", "name", "quantity", "low_stock_threshold"
+            most_urgent_low_stock(low)
+            .annotate(available=F("quantity"), supplier_name=F("supplier__name"))
+            .values(
+                "id", "sku", "name", "quantity", "available", "low_stock_threshold", "supplier_name"
             )[:limit]
         ),
         expired=list(
-            most_urgent_expired(expired, today=today).values(
-                "id", "sku", "name", "quantity", "expiration_date"
-            )[:limit]
+            most_urgent_expired(expired, today=today)
+            .annotate(supplier_name=F("supplier__name"))
+            .values("id", "sku", "name", "quantity", "expiration_date", "supplier_name")[:limit]
         ),
         low_stock_count=low.count(),
         expired_count=expired.count(),
@@ -116,7 +118,9 @@ def crossing_report(alerts: list[StockAlert]) -> StockReport:
             "sku": alert.product.sku,
             "name": alert.product.name,
             "quantity": alert.quantity,
+            "available": alert.quantity,
             "low_stock_threshold": alert.low_stock_threshold,
+            "supplier_name": alert.product.supplier.name if alert.product.supplier else None,
             "opened_at": alert.opened_at,
         }
         for alert in alerts[: email_max_rows()]

@@ -128,7 +128,7 @@ def notify_crossings(*, organization_id: int) -> AlertLog | None:
     with transaction.atomic():
         alerts = list(
             unnotified_crossings(organization_id=organization_id)
-            .select_related("product", "organization")
+            .select_related("product__supplier", "organization")
             .select_for_update(of=("self",), skip_locked=True)
             .order_by("id")
         )

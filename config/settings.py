@@ -98,6 +98,9 @@ elif problem := secret_key_problem(SECRET_KEY):
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Browser front ends on other origins (django-cors-headers): none unless listed, API only.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/api/.*$"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -110,6 +113,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "rest_framework_simplejwt.token_blacklist",
+    "corsheaders",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -128,6 +132,8 @@ MIDDLEWARE = [
     # Security headers first, so every response (redirects, static files, 413s) carries them.
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Before anything that answers (413s included): a preflight needs no credentials.
+    "corsheaders.middleware.CorsMiddleware",
     "core.middleware.ApiErrorMiddleware",
     "core.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -233,6 +239,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# A DRF token expires this many days after it was issued (then 401, and it is deleted).
+AUTH_TOKEN_DAYS = env_int("AUTH_TOKEN_DAYS", 30)
+# A password-reset link is valid this many seconds (Django's token generator).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
+# Optional: a front end's page for the reset email's link, e.g.
+# https://shop.example.com/reset-password?uid={uid}&token={token}
+PASSWORD_RESET_URL = os.environ.get("PASSWORD_RESET_URL", "").strip()
+
 LOGIN_THROTTLE_FAILURES = env_int("LOGIN_THROTTLE_FAILURES", 5)
 LOGIN_THROTTLE_WINDOW_SECONDS = env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60)
 
@@ -240,7 +254,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # JWT first: its WWW-Authenticate header makes missing credentials a 401.
         "rest_framework_simplejwt.authentication.JWTAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "users.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -285,7 +299,17 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Stockroom API",
-    "DESCRIPTION": "Multi-tenant inventory and sales backend.",
+    "DESCRIPTION": (
+        "Multi-tenant inventory and sales backend. The reference with examples is "
+        "`docs/api.md` in the repository.\n\n"
+        "**Authenticate**: `POST /api/login/` with your `username` and `password` answers an "
+        "`access` JWT (15 minutes), a `refresh` token and a DRF `token`. Requests send "
+        "`Authorization: Bearer <access>` or `Authorization: Token <token>`. Here, click "
+        "**Authorize**: paste the `access` value under *jwtAuth* (the page adds `Bearer `), or "
+        "`Token <token>` under *tokenAuth*. `POST /api/token/refresh/` with the `refresh` token "
+        "gives a new `access`.\n\n"
+        'Errors: a 400 is `{"field": ["message"]}`, every other error `{"detail": ...}`.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
@@ -295,6 +319,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.require_response_fields",
         "config.schema.non_negative_money",
+        "config.schema.valid_examples",
+        "config.schema.document_error_responses",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

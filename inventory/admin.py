@@ -8,6 +8,7 @@ from config.admin import (
     OrganizationInlineFormSet,
     OrganizationInlineMixin,
 )
+from config.errors import Conflict
 from inventory import services
 from inventory.models import Category, Product
 
@@ -30,6 +31,7 @@ class ProductAdminForm(OrganizationAdminForm):
         fields = [
             "organization",
             "sku",
+            "barcode",
             "name",
             "description",
             "category",
@@ -84,9 +86,18 @@ class VariationInline(OrganizationInlineMixin, admin.TabularInline):
 
 @admin.action(description="Delete selected products (archive those with stock history)")
 def delete_or_archive(modeladmin, request, queryset):
+    """Through the catalogue's rule: a product still holding stock is kept, and named."""
+    done, kept = 0, []
     for product in queryset.filter(is_archived=False).order_by("pk"):
-        services.delete_product(product=product)
-    modeladmin.message_user(request, "Products deleted or archived.", messages.SUCCESS)
+        try:
+            services.delete_product(product=product)
+        except Conflict as refusal:
+            kept.append(str(refusal.message))
+            continue
+        done += 1
+    modeladmin.message_user(request, f"{done} product(s) deleted or archived.", messages.SUCCESS)
+    for message in kept:
+        modeladmin.message_user(request, message, messages.WARNING)
 
 
 @admin.register(Product)
@@ -107,7 +118,7 @@ class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["is_archived", "has_variations", "expiration_date", "organization"]
     list_select_related = ["organization", "category", "supplier"]
-    search_fields = ["sku", "name", "description"]
+    search_fields = ["sku", "barcode", "name", "description"]
     autocomplete_fields = ["organization", "category", "supplier"]
     readonly_fields = [
         "parent",

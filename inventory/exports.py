@@ -4,44 +4,47 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
-from config.exports import csv_download
+from config.exports import Column, csv_download
 from inventory.selectors import utc_today
 
-# (header, value expression) in the list's field order; stock value included.
+# The list's fields in its order (stock value included), names beside their ids.
 PRODUCT_COLUMNS = [
-    ("id", "id"),
-    ("sku", "sku"),
-    ("name", "name"),
-    ("description", "description"),
-    ("category", "category_id"),
-    ("category_name", "category__name"),
-    ("supplier", "supplier_id"),
-    ("price", "price"),
-    ("cost_price", "cost_price"),
-    ("quantity", "quantity"),
-    ("low_stock_threshold", "low_stock_threshold"),
-    ("expiration_date", "expiration_date"),
-    ("is_low_stock", "is_low_stock"),
-    ("is_expired", "is_expired"),
-    ("stock_value", "stock_value"),
-    ("parent", "parent_id"),
-    ("attributes", "attributes"),
-    ("created_at", "created_at"),
-    ("updated_at", "updated_at"),
+    Column("id", "id"),
+    Column("sku", "sku"),
+    Column("barcode", "barcode"),
+    Column("name", "name"),
+    Column("description", "description"),
+    Column("category", "category_id"),
+    Column("category_name", "category__name"),
+    Column("supplier", "supplier_id"),
+    Column("supplier_name", "supplier__name"),
+    Column("price", "price", places=2),
+    Column("cost_price", "cost_price", places=2, cost=True),
+    Column("quantity", "quantity"),
+    Column("low_stock_threshold", "low_stock_threshold"),
+    Column("expiration_date", "expiration_date"),
+    Column("is_low_stock", "is_low_stock"),
+    Column("is_expired", "is_expired"),
+    Column("stock_value", "stock_value", places=2),
+    Column("parent", "parent_id"),
+    Column("attributes", "attributes"),
+    Column("created_at", "created_at"),
+    Column("updated_at", "updated_at"),
 ]
 CHUNK_SIZE = 2000
 
 
 def product_rows(queryset: QuerySet) -> Iterator[tuple]:
     """The export's rows, read from the database in chunks (a server-side cursor on Postgres)."""
-    fields = [expression for _, expression in PRODUCT_COLUMNS]
+    fields = [column.expression for column in PRODUCT_COLUMNS]
     return queryset.values_list(*fields).iterator(chunk_size=CHUNK_SIZE)
 
 
-def products_csv_response(queryset: QuerySet):
+def products_csv_response(queryset: QuerySet, *, hide_costs: bool = False):
     """A `products-YYYY-MM-DD.csv` download of the (filtered, ordered) product queryset."""
     return csv_download(
-        header=[header for header, _ in PRODUCT_COLUMNS],
+        columns=PRODUCT_COLUMNS,
         rows=product_rows(queryset),
         filename=f"products-{utc_today()}.csv",
+        hide_costs=hide_costs,
     )

@@ -1,6 +1,7 @@
 """List parameters of the catalogue: a malformed value is a 400, never ignored, never a 500."""
 
 from django import forms
+from django.db.models.functions import Lower
 from django_filters import rest_framework as filters
 
 from config.filters import IdFilter
@@ -41,9 +42,32 @@ class PriceFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class ExactCodeFilter(filters.CharFilter):
+    """`?sku=` / `?barcode=`: an exact, case-insensitive match (a scanner's lookup), served by
+    the (organization, LOWER(code)) unique index."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        return qs.alias(**{f"{self.field_name}_lower": Lower(self.field_name)}).filter(
+            **{f"{self.field_name}_lower": value.strip().lower()}
+        )
+
+
 class ProductFilter(filters.FilterSet):
     """`low_stock`, `expired` and `in_stock` ask about stock: they select stock-keeping products
     (a product whose variations keep its stock is answered through its variations)."""
+
+    sku = ExactCodeFilter(field_name="sku")
+    barcode = ExactCodeFilter(field_name="barcode")
+    archived = StrictBooleanFilter(
+        method="filter_archived",
+        help_text="true: the archived products instead of the live ones (admin and manager).",
+    )
 
     category = IdFilter(field_name="category_id")
     supplier = IdFilter(field_name="supplier_id")
@@ -63,6 +87,9 @@ class ProductFilter(filters.FilterSet):
     def _split(queryset, condition, value):
         stock_keeping = queryset.filter(STOCK_KEEPING)
         return stock_keeping.filter(condition) if value else stock_keeping.exclude(condition)
+
+    def filter_archived(self, queryset, name, value):
+        return queryset  # chosen by the view, which checks the caller's role
 
     def filter_low_stock(self, queryset, name, value):
         return self._split(queryset, LOW_STOCK, value)

@@ -42,6 +42,8 @@ class Product(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="variations"
     )
     sku = models.CharField(max_length=64)
+    # EAN/UPC or any code printed on the item: a scanner's exact lookup.
+    barcode = models.CharField(max_length=64, null=True, blank=True)
     name = models.CharField(max_length=255)
     description = models.TextField(blank=True)
     category = models.ForeignKey(
@@ -63,14 +65,24 @@ class Product(models.Model):
     # True while the product has variations: it then keeps no stock of its own.
     has_variations = models.BooleanField(default=False)
     is_archived = models.BooleanField(default=False)
+    # When it was archived: a parent's variations archived with it come back with it.
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "id"]
+        permissions = [("view_costs", "Can see cost figures (costs, margins)")]
         constraints = [
+            # `MILK-1L` and `milk-1l` cannot coexist (the index also serves `?sku=`).
             models.UniqueConstraint(
-                fields=["organization", "sku"], name="inventory_product_sku_unique_per_org"
+                "organization", Lower("sku"), name="inventory_product_sku_ci_unique_per_org"
+            ),
+            models.UniqueConstraint(
+                "organization",
+                Lower("barcode"),
+                condition=Q(barcode__isnull=False),
+                name="inventory_product_barcode_ci_unique_per_org",
             ),
             models.CheckConstraint(
                 condition=Q(quantity__gte=0), name="inventory_product_quantity_gte_0"

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.serializers import CostFieldsMixin
 from inventory.models import Category, Product
 from suppliers.models import Supplier
 from users.tenancy import OrganizationPrimaryKeyRelatedField
@@ -28,10 +29,15 @@ def _count(**kwargs):
     return serializers.IntegerField(min_value=0, max_value=MAX_INT, **kwargs)
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
     """A product (or variation) as the list, the detail and the export show it."""
 
+    cost_fields = ("cost_price",)
+
     sku = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    barcode = serializers.CharField(
+        max_length=64, required=False, allow_null=True, allow_blank=True, default=None
+    )
     category = OrganizationPrimaryKeyRelatedField(
         queryset=Category.objects.all(), allow_null=True, required=False
     )
@@ -56,6 +62,7 @@ class ProductSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "sku",
+            "barcode",
             "name",
             "description",
             "category",
@@ -80,6 +87,9 @@ class ProductSerializer(serializers.ModelSerializer):
 
     def validate_sku(self, value):
         return value.strip()
+
+    def validate_barcode(self, value):
+        return (value or "").strip() or None
 
 
 class VariationSerializer(ProductSerializer):

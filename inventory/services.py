@@ -27,6 +27,7 @@ from suppliers.models import Supplier
 
 # Fields a client may change on a product; `quantity` goes through the ledger instead.
 PRODUCT_FIELDS = (
+    "barcode",
     "name",
     "description",
     "category",
@@ -37,6 +38,7 @@ PRODUCT_FIELDS = (
     "expiration_date",
 )
 VARIATION_FIELDS = (
+    "barcode",
     "name",
     "description",
     "price",
@@ -111,16 +113,35 @@ def delete_category(*, category: Category) -> None:
 # --- Products -------------------------------------------------------------------------------
 
 
-def _sku_taken(*, organization_id: int, sku: str, exclude_pk=None) -> bool:
+def _taken_by(product: Product, field: str) -> Product | None:
+    """Another product of the organization with the same SKU or barcode, whatever the case
+    (archived ones keep theirs)."""
+    value = getattr(product, field)
+    if not value:
+        return None
     return (
-        Product.objects.filter(organization_id=organization_id, sku=sku)
-        .exclude(pk=exclude_pk)
-        .exists()
+        Product.objects.filter(
+            organization_id=product.organization_id, **{f"{field}__iexact": value}
+        )
+        .exclude(pk=product.pk)
+        .first()
     )
 
 
-def _sku_error() -> DomainError:
-    return DomainError("A product with this SKU already exists.", field="sku")
+def _uniqueness_error(product: Product) -> DomainError | None:
+    """The 400 for a SKU or barcode that another product holds, if that is what failed."""
+    for field, noun in (("sku", "SKU"), ("barcode", "barcode")):
+        other = _taken_by(product, field)
+        if other is None:
+            continue
+        message = f"A product with this {noun} already exists ({other.sku})."
+        if other.is_archived:
+            message = (
+                f"An archived product has this {noun} ({other.sku}, id {other.pk}): restore it "
+                f"with POST /api/products/{other.pk}/restore/, or choose another {noun}."
+            )
+        return DomainError(message, field=field)
+    return None
 
 
 def _missing_reference(product: Product) -> DomainError | None:
@@ -155,9 +176,7 @@ def _insert_product(product: Product, *, sku: str | None, generated_base) -> Pro
         with foreign_keys_checked_at_once():
             product.save(force_insert=True)
     except IntegrityError:
-        if sku and _sku_taken(organization_id=product.organization_id, sku=sku):
-            raise _sku_error() from None
-        if error := _missing_reference(product):
+        if error := _uniqueness_error(product) or _missing_reference(product):
             raise error from None
         raise
     if not sku:
@@ -227,11 +246,7 @@ def _save_fields(product: Product, changes: dict, allowed: tuple[str, ...]) -> l
             with foreign_keys_checked_at_once():
                 product.save(update_fields=[*fields, "updated_at"])
         except IntegrityError:
-            if "sku" in fields and _sku_taken(
-                organization_id=product.organization_id, sku=product.sku, exclude_pk=product.pk
-            ):
-                raise _sku_error() from None
-            if error := _missing_reference(product):
+            if error := _uniqueness_error(product) or _missing_reference(product):
                 raise error from None
             raise
     return fields
@@ -266,32 +281,76 @@ def update_product(*, product: Product, user, quantity: int | None = None, **cha
     return product
 
 
-def _remove_or_archive(product: Product) -> None:
+def _remove_or_archive(product: Product, *, now) -> None:
     """Remove a product without history; archive one with history (movements, order lines),
     including history committed by a concurrent request after Django looked for it."""
     try:
         with foreign_keys_checked_at_once():
             product.delete()
     except (ProtectedError, IntegrityError):
-        Product.objects.filter(pk=product.pk).update(is_archived=True, updated_at=timezone.now())
+        Product.objects.filter(pk=product.pk).update(
+            is_archived=True, archived_at=now, updated_at=now
+        )
 
 
 def delete_product(*, product: Product) -> None:
-    """A product with stock history is archived, one without is removed; variations go with it."""
+    """A product with stock history is archived, one without is removed; variations go with it.
+    One that still holds stock is a 409: the ledger must say where the stock went."""
     with transaction.atomic():
         locked = _lock_with_relatives(product, parent=True, variations=True)
         was_low = stock_services.low_stock_states(locked.values())
         product = locked[product.pk]
         variations = [p for p in locked.values() if p.parent_id == product.pk and not p.is_archived]
+        for held in [product, *variations]:
+            if held.quantity:
+                raise Conflict(
+                    f"Product {held.sku} still holds {held.quantity} in stock; write it off with "
+                    "a stock movement first, so that the ledger says where it went."
+                )
+        now = timezone.now()
         for variation in variations:
-            _remove_or_archive(variation)
-        _remove_or_archive(product)
+            _remove_or_archive(variation, now=now)
+        _remove_or_archive(product, now=now)
         if product.parent_id is not None:
             Product.objects.filter(pk=product.parent_id).update(
                 has_variations=live_variations_exist(), updated_at=timezone.now()
             )
         # Archived ones are no longer low; a parent left without variations keeps stock again.
         stock_services.recheck_low_stock(was_low=was_low)
+
+
+def restore_product(*, product: Product) -> Product:
+    """Bring an archived product back, with the variations that were archived with it."""
+    with transaction.atomic():
+        ids = [product.pk]
+        if product.parent_id is not None:
+            ids.append(product.parent_id)
+        ids += Product.objects.filter(parent_id=product.pk).values_list("pk", flat=True)
+        locked = stock_services.lock_products(ids)
+        current = locked.get(product.pk)
+        if current is None or not current.is_archived:
+            raise Http404("No archived product matches the given query.")
+        parent = locked.get(current.parent_id)
+        if parent is not None and parent.is_archived:
+            raise Conflict(f"Its product {parent.sku} is archived: restore that one.")
+        if parent is not None and parent.quantity:
+            raise Conflict(
+                f"Its product {parent.sku} holds {parent.quantity} in stock now; a product with "
+                "variations holds none itself."
+            )
+        now = timezone.now()
+        together = [
+            p.pk
+            for p in locked.values()
+            if p.parent_id == current.pk and p.is_archived and p.archived_at == current.archived_at
+        ]
+        Product.objects.filter(pk__in=[current.pk, *together]).update(
+            is_archived=False, archived_at=None, updated_at=now
+        )
+        for pk in (current.pk, current.parent_id):
+            if pk is not None:
+                Product.objects.filter(pk=pk).update(has_variations=live_variations_exist())
+    return current
 
 
 # --- Variations -----------------------------------------------------------------------------

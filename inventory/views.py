@@ -1,13 +1,16 @@
+from django import forms
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, renderers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from config.exports import CSVRenderer
 from inventory import selectors, services
 from inventory.exports import products_csv_response
-from inventory.filters import ProductFilter, VariationFilter
+from inventory.filters import ProductFilter, StrictBooleanField, VariationFilter
 from inventory.models import Category, Product
 from inventory.serializers import (
     AlertsQuerySerializer,
@@ -20,6 +23,14 @@ from users.permissions import RolePermission
 from users.tenancy import OrganizationScopedMixin
 
 CATALOGUE_PERMISSIONS = [permissions.IsAuthenticated, RolePermission]
+
+
+class RestorePermission(RolePermission):
+    """Restoring an archived product is the admin's, like deleting one."""
+
+    perms_map = {**RolePermission.perms_map, "POST": ["%(app_label)s.delete_%(model_name)s"]}
+
+
 PRODUCT_ORDERING = ["name", "sku", "price", "quantity", "created_at", "updated_at"]
 
 
@@ -63,16 +74,30 @@ class CategoryViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
 
 
 class ProductQueryMixin(OrganizationScopedMixin):
-    """The organization's live (non-archived) products with their stock figures, in one query."""
+    """The organization's live products with their stock figures, in one query; with
+    `?archived=true` (admin and manager) the archived ones instead."""
 
-    queryset = Product.objects.filter(is_archived=False).select_related("category")
+    queryset = Product.objects.select_related("category")
     permission_classes = CATALOGUE_PERMISSIONS
-    search_fields = ["name", "sku", "description"]
+    search_fields = ["name", "sku", "description", "barcode"]
     ordering_fields = PRODUCT_ORDERING
     ordering = ["name"]
 
+    def wants_archived(self) -> bool:
+        raw = self.request.query_params.get("archived", "")
+        try:
+            archived = bool(StrictBooleanField().to_python(raw))
+        except forms.ValidationError as exc:
+            raise ValidationError({"archived": exc.messages}) from exc
+        if archived and not self.request.user.has_perm("inventory.change_product"):
+            self.permission_denied(
+                self.request, message="Only admins and managers see archived products."
+            )
+        return archived
+
     def get_queryset(self):
-        return selectors.with_stock_figures(super().get_queryset())
+        archived = self.action in ("list", "export") and self.wants_archived()
+        return selectors.with_stock_figures(super().get_queryset().filter(is_archived=archived))
 
     def _fresh(self, product):
         return self.get_queryset().get(pk=product.pk)
@@ -110,6 +135,15 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.delete_product(product=instance)
 
+    @extend_schema(request=None, responses={200: ProductSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[RestorePermission])
+    def restore(self, request, pk=None):
+        """Bring an archived product back (admin); 404 for a live one."""
+        archived = super(ProductQueryMixin, self).get_queryset().filter(is_archived=True)
+        product = get_object_or_404(archived, pk=pk)
+        services.restore_product(product=product)
+        return Response(self.get_serializer(self._fresh(product)).data)
+
     @extend_schema(
         parameters=[AlertsQuerySerializer],
         responses=AlertsSerializer,
@@ -125,8 +159,8 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
         low_stock = selectors.most_urgent_low_stock(products)
         expired = selectors.most_urgent_expired(products)
         data = {
-            "low_stock": ProductSerializer(low_stock[:limit], many=True).data,
-            "expired": ProductSerializer(expired[:limit], many=True).data,
+            "low_stock": self.get_serializer(low_stock[:limit], many=True).data,
+            "expired": self.get_serializer(expired[:limit], many=True).data,
             "low_stock_count": low_stock.order_by().count(),
             "expired_count": expired.order_by().count(),
         }
@@ -148,7 +182,10 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
     )
     def export(self, request):
         """The product list as a streamed CSV download, honouring the list's filters."""
-        return products_csv_response(self.filter_queryset(self.get_queryset()))
+        return products_csv_response(
+            self.filter_queryset(self.get_queryset()),
+            hide_costs=self.get_serializer_context()["hide_costs"],
+        )
 
     @extend_schema(
         methods=["GET"],

@@ -9,6 +9,8 @@ from users.tenancy import OrganizationPrimaryKeyRelatedField
 
 class PurchaseOrderItemSerializer(serializers.ModelSerializer):
     product = StockKeepingProductField()
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     line_total = serializers.DecimalField(max_digits=30, decimal_places=2, read_only=True)
@@ -16,7 +18,7 @@ class PurchaseOrderItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = PurchaseOrderItem
         list_serializer_class = StockLineListSerializer
-        fields = ["id", "product", "quantity", "unit_cost", "line_total"]
+        fields = ["id", "product", "sku", "product_name", "quantity", "unit_cost", "line_total"]
         read_only_fields = ["id"]
 
     def validate(self, attrs):

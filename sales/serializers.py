@@ -7,6 +7,8 @@ from stock.services import MAX_QUANTITY
 
 class SalesOrderItemSerializer(serializers.ModelSerializer):
     product = StockKeepingProductField()
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     unit_price = serializers.DecimalField(
         max_digits=12,
@@ -21,7 +23,7 @@ class SalesOrderItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = SalesOrderItem
         list_serializer_class = StockLineListSerializer
-        fields = ["id", "product", "quantity", "unit_price", "line_total"]
+        fields = ["id", "product", "sku", "product_name", "quantity", "unit_price", "line_total"]
         read_only_fields = ["id"]
 
     def validate(self, attrs):

@@ -1,7 +1,11 @@
+from rest_framework import permissions
+
 from config.orders import OrderViewSet
 from sales import selectors, services
 from sales.filters import SalesOrderFilter
+from sales.permissions import OWN_PRICE, SalesRepLimits, sets_own_prices
 from sales.serializers import SalesOrderSerializer
+from users.permissions import RolePermission, is_sales_rep
 
 
 class SalesOrderViewSet(OrderViewSet):
@@ -12,6 +16,11 @@ class SalesOrderViewSet(OrderViewSet):
     filterset_class = SalesOrderFilter
     search_fields = ["customer_name", "customer_email"]
     ordering_fields = ["created_at", "fulfilled_at", "number", "status"]
+    permission_classes = [permissions.IsAuthenticated, RolePermission, SalesRepLimits]
     create_order = staticmethod(services.create_sales_order)
     update_order = staticmethod(services.update_sales_order)
     delete_order = staticmethod(services.delete_sales_order)
+
+    def check_changes(self, request, changes: dict) -> None:
+        if is_sales_rep(request) and sets_own_prices(changes.get("items") or []):
+            self.permission_denied(request, message=OWN_PRICE)

@@ -13,7 +13,7 @@ from stock.models import StockMovement
 
 def movements_with_details() -> QuerySet[StockMovement]:
     """Movements with what their representation needs, in a constant number of queries."""
-    return StockMovement.objects.select_related("performed_by")
+    return StockMovement.objects.select_related("performed_by", "product")
 
 
 def movements_between(

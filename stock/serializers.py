@@ -54,6 +54,8 @@ class StockMovementSerializer(serializers.ModelSerializer):
     """A ledger line; on input only product, movement_type, quantity and note."""
 
     product = StockKeepingProductField()
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
     movement_type = serializers.ChoiceField(choices=StockMovement.MovementType.choices)
     quantity = serializers.IntegerField(
         min_value=0,
@@ -70,6 +72,8 @@ class StockMovementSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "product",
+            "sku",
+            "product_name",
             "movement_type",
             "quantity",
             "delta",

@@ -51,21 +51,26 @@ class Shortage:
     available: int
 
     def __str__(self):
-        return (
-            f"Line {self.line + 1} ({self.sku}): {self.requested} requested, "
-            f"{self.available} available."
-        )
+        return f"Line {self.line + 1} ({self.sku}): {self.numbers()}"
+
+    def figures(self) -> str:
+        return f"{self.sku}: {self.numbers()}"
+
+    def numbers(self) -> str:
+        return f"{self.requested} requested, {self.available} available."
 
 
 class InsufficientStock(DomainError):
-    """Taking the lines out would drive stock below zero; nothing was changed (400)."""
+    """Taking the lines out would drive stock below zero; nothing was changed (400). An
+    order's shortages name their lines; a single movement's only the product."""
 
-    def __init__(self, shortages: list[Shortage], *, field: str | None = None):
+    def __init__(self, shortages: list[Shortage], *, field: str | None = None, lines=True):
         self.shortages = shortages
-        super().__init__("Insufficient stock: " + " ".join(str(s) for s in shortages), field=field)
+        self.messages = [str(s) if lines else s.figures() for s in shortages]
+        super().__init__("Insufficient stock: " + " ".join(self.messages), field=field)
 
     def as_data(self):
-        return {self.field or "non_field_errors": [str(s) for s in self.shortages]}
+        return {self.field or "non_field_errors": self.messages}
 
 
 class NotStockKeeping(DomainError):
@@ -187,6 +192,7 @@ def _apply_changes(
     user,
     note: str = "",
     field: str | None = None,
+    lines: bool = True,
 ) -> list[StockMovement]:
     """Apply all changes or none, appending one movement each, in one transaction."""
     for change in changes:
@@ -239,7 +245,7 @@ def _apply_changes(
                 )
             )
         if shortages:
-            raise InsufficientStock(shortages, field=field)
+            raise InsufficientStock(shortages, field=field, lines=lines)
         now = timezone.now()
         changed = list(products.values())
         for product in changed:
@@ -268,6 +274,7 @@ def record_movement(
         user=user,
         note=note,
         field="quantity" if movement_type == Type.OUT else None,
+        lines=False,
     )
     product.quantity = movement.balance_after
     return movement

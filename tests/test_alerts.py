@@ -19,7 +19,7 @@ from inventory.models import Product
 from inventory.selectors import utc_today
 from stock.models import LowStockEvent, StockMovement
 from stock.services import record_movement
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import ProductFactory, SupplierFactory, UserFactory
 from users.models import Role
 
 IN, OUT = StockMovement.MovementType.IN, StockMovement.MovementType.OUT
@@ -49,7 +49,8 @@ def shop(organization, other_organization, admin_user, manager_user, stocked):
     )
     products = {
         "tea": stocked(2, organization=organization, sku="TEA-1", name="Green tea",
-                       low_stock_threshold=5),
+                       low_stock_threshold=5,
+                       supplier=SupplierFactory(organization=organization, name="Leaf & Co")),
         "yoghurt": stocked(8, organization=organization, sku="YOG-1", name="Yoghurt",
                            expiration_date=yesterday),
         "fine": stocked(50, organization=organization, sku="FINE", low_stock_threshold=5),
@@ -80,18 +81,22 @@ def test_daily_check_sends_one_email_per_organization_to_its_managers(
     assert sorted(corner.to) == sorted([manager_user.email, "night@example.com"])
     assert "Corner Shop" in corner.subject
     assert "1 low-stock and 1 expired" in corner.subject
-    assert "TEA-1 | Green tea | 2 | 5" in corner.body
-    assert f"YOG-1 | Yoghurt | 8 | {shop['yesterday'].isoformat()}" in corner.body
+    # SKU, name, quantity, available, threshold, supplier
+    assert "TEA-1 | Green tea | 2 | 2 | 5 | Leaf & Co" in corner.body
+    assert f"YOG-1 | Yoghurt | 8 | {shop['yesterday'].isoformat()} | -" in corner.body
     for absent in ("FINE", "ARCH", "PARENT", "RIV-1"):
         assert absent not in corner.body
     html, mimetype = corner.alternatives[0]
     assert mimetype == "text/html"
-    assert "<td>TEA-1</td><td>Green tea</td><td>2</td><td>5</td>" in html
+    assert (
+        "<td>TEA-1</td><td>Green tea</td><td>2</td><td>2</td><td>5</td><td>Leaf &amp; Co</td>"
+        in html
+    )
     assert f"<td>{shop['yesterday'].isoformat()}</td>" in html
     # An organization without managers: its admins.
     rival = _emails_to("boss@rival.example")[0]
     assert rival.to == ["boss@rival.example"]
-    assert "RIV-1 | Rival widget | 0 | 0" in rival.body
+    assert "RIV-1 | Rival widget | 0 | 0 | 0 | -" in rival.body
 
     corner_log = AlertLog.objects.get(organization=organization)
     assert corner_log.kind == AlertLog.Kind.DIGEST
@@ -247,7 +252,7 @@ def test_a_crossing_notifies_once_until_the_product_recovers(
     assert mail.outbox[0].to == [manager_user.email]
     assert "just went low" in mail.outbox[0].subject
     assert "TEA-9 |" in mail.outbox[0].body
-    assert "| 5 | 5" in mail.outbox[0].body
+    assert "| 5 | 5 | 5 | -" in mail.outbox[0].body
     alert = StockAlert.objects.get()
     assert alert.closed_at is None and alert.notified_at is not None
     assert (alert.quantity, alert.low_stock_threshold) == (5, 5)

@@ -122,12 +122,20 @@ def test_admin_refuses_another_organizations_category(staff_client, catalogue, o
 
 
 def test_delete_action_archives_products_with_history(staff_client, catalogue):
+    from stock.services import record_movement
+
     parent = catalogue["parent"]
-    response = staff_client.post(
-        "/admin/inventory/product/",
-        {"action": "delete_or_archive", "_selected_action": [parent.pk]},
-        secure=True,
-    )
+    action = {"action": "delete_or_archive", "_selected_action": [parent.pk]}
+
+    kept = staff_client.post("/admin/inventory/product/", action, secure=True, follow=True)
+    assert "HAMMER-L still holds 4 in stock" in kept.content.decode()  # kept, and named
+    parent.refresh_from_db()
+    assert not parent.is_archived
+
+    record_movement(
+        product=catalogue["variation"], movement_type="OUT", quantity=4, user=None
+    )  # written off: the ledger says where it went
+    response = staff_client.post("/admin/inventory/product/", action, secure=True)
     assert response.status_code == 302
     parent.refresh_from_db()
     catalogue["variation"].refresh_from_db()

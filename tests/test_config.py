@@ -221,3 +221,80 @@ def test_admin_cannot_move_a_user_to_another_organization(client, admin_user, ot
     page = client.get(f"/admin/users/user/{admin_user.pk}/change/")
     assert page.status_code == 200
     assert 'name="organization"' not in page.content.decode()
+
+
+def _schema(api_client):
+    return api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+
+@pytest.mark.django_db
+def test_every_money_cost_and_date_field_has_a_valid_example(api_client):
+    import datetime
+    import re
+
+    schema = _schema(api_client)
+    checked = 0
+    for component in schema["components"]["schemas"].values():
+        for prop in (component.get("properties") or {}).values():
+            if prop.get("format") == "decimal":
+                assert re.fullmatch(prop.get("pattern", r"\d+\.\d\d"), prop["example"]), prop
+            elif prop.get("format") == "date":
+                datetime.date.fromisoformat(prop["example"])
+            elif prop.get("format") == "date-time":
+                datetime.datetime.fromisoformat(prop["example"])
+            else:
+                continue
+            checked += 1
+    assert checked >= 40
+    price = schema["components"]["schemas"]["Product"]["properties"]["price"]
+    assert price["example"] == "19.90"
+
+
+@pytest.mark.django_db
+def test_every_operation_documents_its_error_responses(api_client):
+    schema = _schema(api_client)
+    operations = schema["paths"]["/api/products/{id}/"]
+    assert {"401", "403", "404", "409", "429"} <= set(operations["delete"]["responses"])
+    assert {"400", "401", "403", "404", "409", "413", "429"} <= set(
+        operations["patch"]["responses"]
+    )
+    assert {"400", "401", "429"} <= set(schema["paths"]["/api/login/"]["post"]["responses"])
+    assert "403" not in schema["paths"]["/api/register/"]["post"]["responses"]
+    error = operations["get"]["responses"]["404"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/ErrorDetail"}
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            if path not in ("/api/schema/", "/api/docs/", "/api/health/"):
+                assert "429" in operation["responses"], (method, path)
+
+
+@pytest.mark.django_db
+def test_the_docs_page_says_how_to_authenticate(api_client):
+    description = _schema(api_client)["info"]["description"]
+    assert "Authorize" in description
+    assert "Bearer <access>" in description and "Token <token>" in description
+
+
+@pytest.mark.django_db
+def test_cors_allows_only_the_configured_origins_and_preflights_need_no_credentials(
+    api_client, settings
+):
+    settings.CORS_ALLOWED_ORIGINS = ["https://pos.example.com"]
+    preflight = api_client.options(
+        "/api/products/",
+        HTTP_ORIGIN="https://pos.example.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization",
+    )
+    stranger = api_client.get("/api/health/", HTTP_ORIGIN="https://evil.example.com")
+
+    assert preflight.status_code == 200
+    assert preflight["Access-Control-Allow-Origin"] == "https://pos.example.com"
+    assert "authorization" in preflight["Access-Control-Allow-Headers"]
+    assert "Access-Control-Allow-Origin" not in stranger
+
+
+def test_no_origin_is_allowed_by_default():
+    from django.conf import settings
+
+    assert settings.CORS_ALLOWED_ORIGINS == [] or os.environ.get("CORS_ALLOWED_ORIGINS")

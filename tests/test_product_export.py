@@ -13,11 +13,13 @@ URL = "/api/products/export/"
 HEADER = [
     "id",
     "sku",
+    "barcode",
     "name",
     "description",
     "category",
     "category_name",
     "supplier",
+    "supplier_name",
     "price",
     "cost_price",
     "quantity",
@@ -34,10 +36,12 @@ HEADER = [
 
 
 def read(response):
+    """The file as a spreadsheet opens it: UTF-8 with a byte-order mark, then CSV."""
     assert response.status_code == 200
     assert isinstance(response, StreamingHttpResponse)
-    text = b"".join(response.streaming_content).decode()
-    return list(csv.DictReader(io.StringIO(text)))
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
 
 
 @pytest.fixture
@@ -67,9 +71,44 @@ def test_export_streams_csv_with_the_lists_columns(admin_client, products):
     assert (milk["price"], milk["quantity"], milk["stock_value"]) == ("1.25", "3", "3.75")
     assert (milk["is_low_stock"], milk["is_expired"]) == ("true", "true")
     assert milk["cost_price"] == "" and milk["parent"] == ""
-    # every column of the list is in the export
+    # every column of the list is in the export, and the supplier's name beside its id
     listed = admin_client.get("/api/products/").json()["results"][0]
-    assert set(listed) == set(HEADER)
+    assert set(listed) == set(HEADER) - {"supplier_name"}
+
+
+def test_decimals_come_out_as_in_the_json_and_names_beside_ids(admin_client, organization, stocked):
+    from tests.factories import SupplierFactory
+
+    supplier = SupplierFactory(organization=organization, name="Fromagerie Dupré")
+    stocked(
+        quantity=12, organization=organization, sku="CAFE", name="Café crème", price="2.99",
+        cost_price="1.10", supplier=supplier,
+        category=CategoryFactory(organization=organization, name="Boissons chaudes"),
+    )  # fmt: skip
+
+    (row,) = read(admin_client.get(URL))
+    listed = admin_client.get("/api/products/").json()["results"][0]
+
+    assert (row["stock_value"], row["price"], row["cost_price"]) == ("35.88", "2.99", "1.10")
+    assert row["stock_value"] == listed["stock_value"]
+    assert (row["name"], row["category_name"], row["supplier_name"]) == (
+        "Café crème",
+        "Boissons chaudes",
+        "Fromagerie Dupré",
+    )
+    assert row["supplier"] == str(supplier.pk)
+
+
+def test_cost_figures_are_empty_for_the_sales_role(sales_client, manager_client, products):
+    from inventory.models import Product
+
+    Product.objects.filter(sku="MILK").update(cost_price="0.80")
+
+    by_sales = {r["sku"]: r for r in read(sales_client.get(URL))}
+    by_manager = {r["sku"]: r for r in read(manager_client.get(URL))}
+
+    assert by_sales["MILK"]["cost_price"] == ""
+    assert by_manager["MILK"]["cost_price"] == "0.80"
 
 
 def test_export_accepts_text_csv(admin_client, products):

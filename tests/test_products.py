@@ -19,6 +19,7 @@ MAX_QUERIES = 12  # auth, permissions and throttle (a cache table on SQLite), th
 FIELDS = {
     "id",
     "sku",
+    "barcode",
     "name",
     "description",
     "category",
@@ -369,13 +370,29 @@ def test_delete_without_history_removes(admin_client, organization):
     assert not Product.objects.filter(pk=product.pk).exists()
 
 
+def test_delete_of_a_product_holding_stock_is_409_naming_the_quantity(admin_client, product):
+    response = admin_client.delete(f"{URL}{product.pk}/")
+
+    assert response.status_code == 409
+    assert "still holds 5 in stock" in response.json()["detail"]
+    product.refresh_from_db()
+    assert not product.is_archived
+    assert admin_client.get("/api/dashboard/").json()["total_quantity"] == 5
+
+
+def write_off(client, product, quantity):
+    body = {"product": product.pk, "movement_type": "OUT", "quantity": quantity}
+    assert client.post("/api/stock/movements/", body).status_code == 201
+
+
 def test_delete_with_history_archives(admin_client, product):
+    write_off(admin_client, product, 5)  # the ledger says where the stock went
     response = admin_client.delete(f"{URL}{product.pk}/")
     assert response.status_code == 204
     product.refresh_from_db()
     assert product.is_archived
     assert product.sku == "COLA"
-    assert StockMovement.objects.filter(product=product).count() == 1
+    assert StockMovement.objects.filter(product=product).count() == 2
     assert admin_client.get(URL).json()["count"] == 0
     assert admin_client.get(f"{URL}{product.pk}/").status_code == 404
     assert admin_client.delete(f"{URL}{product.pk}/").status_code == 404

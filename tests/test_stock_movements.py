@@ -190,6 +190,8 @@ class TestList:
         assert set(results[0]) == {
             "id",
             "product",
+            "sku",
+            "product_name",
             "movement_type",
             "quantity",
             "delta",
@@ -263,7 +265,9 @@ class TestList:
 @pytest.mark.django_db
 class TestExport:
     def read(self, response):
-        return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        raw = b"".join(response.streaming_content)
+        assert raw.startswith("\ufeff".encode())  # the byte-order mark, for Excel
+        return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
 
     def test_streams_the_filtered_rows_as_csv(self, admin_client, widget, stocked, organization):
         stocked(quantity=2, organization=organization)
@@ -275,11 +279,11 @@ class TestExport:
         rows = self.read(response)
         header, data = rows[0], rows[1:]
         listed = admin_client.get(URL, {"product": widget.pk}).json()["results"]
-        # The list's columns in its order, then the product's SKU and name for spreadsheets.
-        assert header == [*listed[0].keys(), "product_sku", "product_name"]
+        # The list's columns in its order (the product's SKU and name beside its id).
+        assert header == [*listed[0].keys()]
         assert [row[header.index("delta")] for row in data] == ["-3", "10"]
         assert data[0][header.index("note")] == "'=HYPERLINK(1)"
-        assert data[0][header.index("product_sku")] == "WID-1"
+        assert data[0][header.index("sku")] == "WID-1"
         assert data[0][header.index("created_at")] == listed[0]["created_at"]
 
     def test_accept_csv_and_other_organizations_rows(self, other_admin_client, widget):

@@ -303,8 +303,15 @@ def test_delete_variation_without_history_clears_has_variations(admin_client, sh
     assert not shirt.has_variations
 
 
+def write_off(client, product_id, quantity):
+    body = {"product": product_id, "movement_type": "OUT", "quantity": quantity}
+    assert client.post("/api/stock/movements/", body).status_code == 201
+
+
 def test_delete_variation_with_history_archives_it(admin_client, shirt):
     variation_id = add(admin_client, shirt, attributes={"size": "S"}, quantity=1).json()["id"]
+    assert admin_client.delete(f"/api/variations/{variation_id}/").status_code == 409  # stock
+    write_off(admin_client, variation_id, 1)
     assert admin_client.delete(f"/api/variations/{variation_id}/").status_code == 204
     assert Product.objects.get(pk=variation_id).is_archived
     shirt.refresh_from_db()
@@ -315,6 +322,10 @@ def test_delete_variation_with_history_archives_it(admin_client, shirt):
 def test_delete_parent_takes_its_variations(admin_client, shirt):
     kept = add(admin_client, shirt, attributes={"size": "S"}, quantity=1).json()["id"]
     removed = add(admin_client, shirt, attributes={"size": "M"}).json()["id"]
+    refused = admin_client.delete(f"/api/products/{shirt.pk}/")
+    assert refused.status_code == 409  # a variation still holds stock: it is named
+    assert "still holds 1 in stock" in refused.json()["detail"]
+    write_off(admin_client, kept, 1)
     assert admin_client.delete(f"/api/products/{shirt.pk}/").status_code == 204
     assert not Product.objects.filter(pk=removed).exists()
     assert Product.objects.get(pk=kept).is_archived

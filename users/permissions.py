@@ -38,5 +38,13 @@ class HasRole(permissions.BasePermission):
         return user.is_superuser or user.role in self.roles
 
 
-class IsOrganizationAdmin(HasRole):
-    roles = (Role.ADMIN,)
+def role_of(request) -> str | None:
+    """The caller's role, read once per request."""
+    if not hasattr(request, "_stockroom_role"):
+        user = request.user
+        request._stockroom_role = user.role if user and user.is_authenticated else None
+    return request._stockroom_role
+
+
+def is_sales_rep(request) -> bool:
+    return role_of(request) == Role.SALES

@@ -56,12 +56,21 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+# Permissions of a model beyond view/add/change/delete, per role ("app_label.codename").
+ROLE_EXTRA_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.ADMIN: ("inventory.view_costs",),
+    Role.MANAGER: ("inventory.view_costs",),
+    Role.SALES: (),  # reports without cost figures (API.md)
+}
+
+
 def role_permission_codenames(role: str) -> set[tuple[str, str]]:
     """(app_label, codename) pairs the role should hold."""
     pairs = set()
     for label, actions in ROLE_PERMISSIONS[role].items():
         app_label, model_name = label.split(".")
         pairs.update((app_label, f"{action}_{model_name}") for action in actions)
+    pairs.update(tuple(name.split(".")) for name in ROLE_EXTRA_PERMISSIONS[role])
     return pairs
 
 

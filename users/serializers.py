@@ -22,8 +22,43 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "username"]
 
 
+PASSWORD_ENDPOINT = "/api/users/me/password/"
+
+
 class MeSerializer(UserSerializer):
     email = serializers.EmailField(required=False, allow_blank=False, max_length=254)
+
+    def validate(self, attrs):
+        # Never silently ignored: the caller would believe the password changed.
+        if isinstance(self.initial_data, dict) and "password" in self.initial_data:
+            raise serializers.ValidationError(
+                {
+                    "password": [
+                        f"A password is changed with POST {PASSWORD_ENDPOINT} "
+                        "(old_password, new_password)."
+                    ]
+                }
+            )
+        return attrs
+
+
+def _password_field(**kwargs):
+    return serializers.CharField(max_length=128, style={"input_type": "password"}, **kwargs)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = _password_field(write_only=True)
+    new_password = _password_field(write_only=True)
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = _password_field(write_only=True)
 
 
 def _username_taken(username: str) -> bool:

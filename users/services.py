@@ -2,12 +2,15 @@
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework.authtoken.models import Token
 
-from config.errors import Conflict
+from config.errors import Conflict, DomainError
 from users.models import Organization, Role, User
 
 
@@ -92,6 +95,67 @@ def end_sessions(*, user: User) -> None:
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
+
+
+def issue_token(*, user: User) -> Token:
+    """The user's DRF token, a new one when the old one has expired (AUTH_TOKEN_DAYS)."""
+    from users.authentication import token_expired
+
+    token, created = Token.objects.get_or_create(user=user)
+    if not created and token_expired(token):
+        token.delete()
+        token = Token.objects.create(user=user)
+    return token
+
+
+def _set_new_password(*, user: User, password: str, field: str) -> None:
+    """Django's validators, then the new password, then every session of the old one ends."""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise DomainError({field: exc.messages}) from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    end_sessions(user=user)
+
+
+def change_password(*, user: User, old_password: str, new_password: str) -> None:
+    """A user changes their own password: the old one must be right; every session ends."""
+    with transaction.atomic():
+        locked = _lock_user(user.pk)
+        if not locked.check_password(old_password):
+            raise DomainError("The old password is wrong.", field="old_password")
+        _set_new_password(user=locked, password=new_password, field="new_password")
+
+
+def request_password_reset(*, email: str) -> None:
+    """Email a one-time reset token to every active user with this address (none: nothing,
+    and the caller cannot tell the difference)."""
+    from users import tasks
+
+    for user_id in User.objects.filter(email__iexact=email, is_active=True).values_list(
+        "pk", flat=True
+    ):
+        tasks.send_password_reset_email.delay(user_id=user_id)
+
+
+def reset_token_for(user: User) -> tuple[str, str]:
+    """(uid, token): Django's own generator; valid PASSWORD_RESET_TIMEOUT seconds, and only
+    until the password (or the last login) changes."""
+    return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
+
+
+def confirm_password_reset(*, uid: str, token: str, new_password: str) -> None:
+    """Set the new password if the token is the user's and still valid; sessions end."""
+    try:
+        pk = int(urlsafe_base64_decode(uid).decode())
+    except (ValueError, UnicodeDecodeError, OverflowError):
+        pk = None
+    with transaction.atomic():
+        user = User.objects.select_for_update(no_key=True).filter(pk=pk, is_active=True).first()
+        if user is None or not default_token_generator.check_token(user, token):
+            raise DomainError("The reset link is invalid or has been used.", field="token")
+        _set_new_password(user=user, password=new_password, field="new_password")
 
 
 def lock_organization(organization_id: int) -> None:

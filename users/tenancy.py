@@ -2,6 +2,14 @@
 
 from rest_framework import serializers
 
+# Cost figures (cost price, average and unit costs, margins) need this permission: the
+# `sales` role lacks it, so they answer null (API.md, Conventions).
+COST_PERMISSION = "inventory.view_costs"
+
+
+def sees_costs(user) -> bool:
+    return user is not None and user.has_perm(COST_PERMISSION)
+
 
 class OrganizationScopedMixin:
     """Scope a view's queryset to the caller's organization and set it on create.
@@ -32,6 +40,11 @@ class OrganizationScopedMixin:
         if organization_id is None:
             return queryset.none()
         return queryset.filter(**{f"{self.organization_field}_id": organization_id})
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["hide_costs"] = not sees_costs(self.request.user)
+        return context
 
     def perform_create(self, serializer):
         serializer.save(organization=self.request.user.organization)

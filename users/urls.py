@@ -17,5 +17,12 @@ urlpatterns = [
     path("token/verify/", views.VerifyTokenView.as_view(), name="token_verify"),
     # Before the router, so "me" is not taken for a user id.
     path("users/me/", views.MeView.as_view(), name="user-me"),
+    path("users/me/password/", views.MePasswordView.as_view(), name="user-me-password"),
+    path("password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "password-reset/confirm/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
     *router.urls,
 ]

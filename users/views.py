@@ -27,6 +27,9 @@ from users.serializers import (
     LoginSerializer,
     LogoutSerializer,
     MeSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
     PermissionSerializer,
     RegisterSerializer,
     UserAdminSerializer,
@@ -84,7 +87,7 @@ class LoginView(APIView):
             raise AuthenticationFailed("Invalid username or password.")
         clear_login_failures(username=username, address=address)
         refresh = RefreshToken.for_user(user)
-        token, _ = Token.objects.get_or_create(user=user)
+        token = services.issue_token(user=user)
         return Response(
             {
                 "access": str(refresh.access_token),
@@ -183,6 +186,45 @@ class MeView(generics.RetrieveUpdateAPIView):
         serializer.is_valid(raise_exception=True)
         user = services.update_profile(user=request.user, **serializer.validated_data)
         return Response(self.get_serializer(_fresh(user)).data)
+
+
+class MePasswordView(APIView):
+    """Change the caller's password; every session of the old one ends (log in again)."""
+
+    @extend_schema(request=PasswordChangeSerializer, responses={204: None})
+    def post(self, request):
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.change_password(user=request.user, **serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(APIView):
+    """Email a reset token to the address's account, if there is one: 202 either way."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=PasswordResetSerializer, responses={202: None})
+    def post(self, request):
+        serializer = PasswordResetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.request_password_reset(email=serializer.validated_data["email"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    """Set a new password with the emailed uid and token; every session ends."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None})
+    def post(self, request):
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.confirm_password_reset(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UserFilter(django_filters.FilterSet):
