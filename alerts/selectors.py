@@ -7,12 +7,12 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef, QuerySet
 
 from alerts.models import AlertLog, StockAlert
+from core.dates import utc_today
 from inventory.selectors import (
     expired_products,
     low_stock_products,
     most_urgent_expired,
     most_urgent_low_stock,
-    utc_today,
 )
 from users.models import Organization, Role, User
 

@@ -25,8 +25,8 @@ from alerts.selectors import (
     stock_report,
     unnotified_crossings,
 )
+from core.dates import utc_today
 from core.db import one_at_a_time
-from inventory.selectors import utc_today
 from stock.models import LowStockEvent
 from users.models import Organization
 

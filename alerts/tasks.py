@@ -9,7 +9,7 @@ from django.db import InterfaceError, OperationalError
 
 from alerts import services
 from alerts.selectors import organizations_to_alert
-from inventory.selectors import utc_today
+from core.dates import utc_today
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@ from rest_framework import permissions, viewsets
 
 from alerts.models import AlertLog
 from alerts.serializers import AlertLogSerializer
-from users.permissions import RolePermission
-from users.tenancy import OrganizationScopedMixin
+from core.permissions import RolePermission
+from core.tenancy import OrganizationScopedMixin
 
 
 class AlertLogViewSet(OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):

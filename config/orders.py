@@ -25,11 +25,11 @@ from django.db.models.functions import Coalesce
 from rest_framework import permissions, status, viewsets
 from rest_framework.response import Response
 
-from config.errors import Conflict
+from core.errors import Conflict
+from core.permissions import RolePermission
+from core.tenancy import OrganizationScopedMixin
 from stock.services import ensure_stock_keeping
-from users.permissions import RolePermission
 from users.services import lock_organization
-from users.tenancy import OrganizationScopedMixin
 
 MONEY = DecimalField(max_digits=30, decimal_places=2)
 

@@ -258,15 +258,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "config.api.SearchFilter",
-        "config.api.OrderingFilter",
+        "core.api.SearchFilter",
+        "core.api.OrderingFilter",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "config.api.JSONParser",
+        "core.api.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -278,7 +278,7 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("THROTTLE_ANON", "100/minute"),
         "user": os.environ.get("THROTTLE_USER", "2000/minute"),
     },
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     # Proxies in front of the server whose X-Forwarded-For is trusted for the client address
     # (throttling). 0: the connecting address, so a client cannot pick its own.
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
@@ -317,10 +317,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.schema.require_response_fields",
-        "config.schema.non_negative_money",
-        "config.schema.valid_examples",
-        "config.schema.document_error_responses",
+        "core.schema.require_response_fields",
+        "core.schema.non_negative_money",
+        "core.schema.valid_examples",
+        "core.schema.document_error_responses",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -2,13 +2,13 @@ import json
 
 from django.contrib import admin, messages
 
-from config.admin import (
+from core.admin import (
     OrganizationAdminForm,
     OrganizationAdminMixin,
     OrganizationInlineFormSet,
     OrganizationInlineMixin,
 )
-from config.errors import Conflict
+from core.errors import Conflict
 from inventory import services
 from inventory.models import Category, Product
 

@@ -4,7 +4,7 @@ from django import forms
 from django.db.models.functions import Lower
 from django_filters import rest_framework as filters
 
-from config.filters import IdFilter
+from core.filters import IdFilter
 from inventory.models import Product
 from inventory.selectors import LOW_STOCK, OUT_OF_STOCK, STOCK_KEEPING, expired_condition
 

@@ -99,7 +99,7 @@ class Product(models.Model):
         ]
         indexes = [
             # The list's orderings, over live (non-archived) products, the only ones listed:
-            # a deep page's ids come from an index-only scan (config.api.PageNumberPagination).
+            # a deep page's ids come from an index-only scan (core.api.PageNumberPagination).
             *(
                 models.Index(
                     fields=["organization", field, "id"],

@@ -5,7 +5,6 @@ import datetime
 from django.db.models import (
     BooleanField,
     Count,
-    DecimalField,
     Exists,
     ExpressionWrapper,
     F,
@@ -17,8 +16,9 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
+from core.dates import utc_today
+from core.fields import MONEY_TOTAL
 from inventory.models import Category, Product
 
 # The conditions behind the flags, so that filters, flags and alerts can never disagree.
@@ -35,11 +35,6 @@ def is_low_stock(product: Product) -> bool:
         and not product.has_variations
         and product.quantity <= product.low_stock_threshold
     )
-
-
-def utc_today() -> datetime.date:
-    """'Today' for expiry and date filters is the UTC date."""
-    return timezone.now().astimezone(datetime.UTC).date()
 
 
 def expired_condition(today: datetime.date | None = None) -> Q:
@@ -81,9 +76,7 @@ def with_stock_figures(queryset: QuerySet[Product], *, today: datetime.date | No
     return queryset.annotate(
         is_low_stock=ExpressionWrapper(LOW_STOCK, output_field=BooleanField()),
         is_expired=ExpressionWrapper(expired_condition(today), output_field=BooleanField()),
-        stock_value=ExpressionWrapper(
-            F("quantity") * F("price"), output_field=DecimalField(max_digits=24, decimal_places=2)
-        ),
+        stock_value=ExpressionWrapper(F("quantity") * F("price"), output_field=MONEY_TOTAL),
     )
 
 

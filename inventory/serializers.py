@@ -1,12 +1,11 @@
 from rest_framework import serializers
 
+from core.fields import money_input, money_output, quantity_input
 from core.serializers import CostFieldsMixin
+from core.tenancy import OrganizationPrimaryKeyRelatedField
 from inventory.models import Category, Product
 from suppliers.models import Supplier
-from users.tenancy import OrganizationPrimaryKeyRelatedField
 
-# Bounds of the database columns, so no input can overflow them (a 400, never a 500).
-MAX_INT = 2_147_483_647
 MAX_ATTRIBUTES = 20
 
 
@@ -19,14 +18,6 @@ class CategorySerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
         # Uniqueness (case-insensitive, per organization) is checked by the service and the DB.
         validators = []
-
-
-def _money(**kwargs):
-    return serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, **kwargs)
-
-
-def _count(**kwargs):
-    return serializers.IntegerField(min_value=0, max_value=MAX_INT, **kwargs)
 
 
 class ProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
@@ -47,13 +38,13 @@ class ProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
     supplier = OrganizationPrimaryKeyRelatedField(
         queryset=Supplier.objects.all(), allow_null=True, required=False
     )
-    price = _money()
-    cost_price = _money(required=False, allow_null=True)
-    quantity = _count(required=False)
-    low_stock_threshold = _count(required=False)
+    price = money_input()
+    cost_price = money_input(required=False, allow_null=True)
+    quantity = quantity_input(required=False)
+    low_stock_threshold = quantity_input(required=False)
     is_low_stock = serializers.BooleanField(read_only=True)
     is_expired = serializers.BooleanField(read_only=True)
-    stock_value = serializers.DecimalField(max_digits=24, decimal_places=2, read_only=True)
+    stock_value = money_output()
     parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     attributes = serializers.DictField(child=serializers.CharField(), read_only=True)
 
@@ -97,7 +88,7 @@ class VariationSerializer(ProductSerializer):
     parent's."""
 
     name = serializers.CharField(max_length=255, required=False)
-    price = _money(required=False)
+    price = money_input(required=False)
     category = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     supplier = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     attributes = serializers.DictField(

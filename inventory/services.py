@@ -8,18 +8,17 @@ the instance the view read), products always in ONE id-ordered `lock_products` c
 ledger locks them, so catalogue edits and stock changes never deadlock. Django creates
 PostgreSQL foreign keys DEFERRABLE INITIALLY DEFERRED, i.e. checked at COMMIT, where a
 violation could only be a 500; the writes that make or break a reference therefore check them
-at the statement (`config.db.foreign_keys_checked_at_once`), where the service answers 400 or 409.
+at the statement (`core.db.foreign_keys_checked_at_once`), where the service answers 400 or 409.
 """
 
 import secrets
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
-from django.http import Http404
 from django.utils import timezone
 
-from config.db import foreign_keys_checked_at_once
-from config.errors import Conflict, DomainError
+from core.db import foreign_keys_checked_at_once
+from core.errors import BrokenRule, Conflict, NotFound
 from inventory.models import Category, Product
 from inventory.selectors import live_variations_exist
 from stock import services as stock_services
@@ -69,7 +68,7 @@ def _save_category(category: Category, *, update_fields=None) -> Category:
         if _category_name_taken(
             organization_id=category.organization_id, name=category.name, exclude_pk=category.pk
         ):
-            raise DomainError("A category with this name already exists.", field="name") from None
+            raise BrokenRule("A category with this name already exists.", field="name") from None
         raise
     return category
 
@@ -84,7 +83,7 @@ def update_category(*, category: Category, **changes) -> Category:
     with transaction.atomic():
         category = Category.objects.select_for_update(no_key=True).filter(pk=category.pk).first()
         if category is None:
-            raise Http404("The category no longer exists.")
+            raise NotFound("The category no longer exists.")
         fields = [field for field, value in changes.items() if getattr(category, field) != value]
         for field in fields:
             setattr(category, field, changes[field])
@@ -128,7 +127,7 @@ def _taken_by(product: Product, field: str) -> Product | None:
     )
 
 
-def _uniqueness_error(product: Product) -> DomainError | None:
+def _uniqueness_error(product: Product) -> BrokenRule | None:
     """The 400 for a SKU or barcode that another product holds, if that is what failed."""
     for field, noun in (("sku", "SKU"), ("barcode", "barcode")):
         other = _taken_by(product, field)
@@ -140,16 +139,16 @@ def _uniqueness_error(product: Product) -> DomainError | None:
                 f"An archived product has this {noun} ({other.sku}, id {other.pk}): restore it "
                 f"with POST /api/products/{other.pk}/restore/, or choose another {noun}."
             )
-        return DomainError(message, field=field)
+        return BrokenRule(message, field=field)
     return None
 
 
-def _missing_reference(product: Product) -> DomainError | None:
+def _missing_reference(product: Product) -> BrokenRule | None:
     """The category or supplier the product refers to, if it was deleted meanwhile."""
     for field, model in (("category", Category), ("supplier", Supplier)):
         pk = getattr(product, f"{field}_id")
         if pk is not None and not model.objects.filter(pk=pk).exists():
-            return DomainError(f'Invalid pk "{pk}" - object does not exist.', field=field)
+            return BrokenRule(f'Invalid pk "{pk}" - object does not exist.', field=field)
     return None
 
 
@@ -165,7 +164,7 @@ def _assign_generated_sku(product: Product, *, base: str) -> None:
             continue
         product.sku = candidate
         return
-    raise DomainError("Could not generate a unique SKU; please give one.", field="sku")
+    raise BrokenRule("Could not generate a unique SKU; please give one.", field="sku")
 
 
 def _insert_product(product: Product, *, sku: str | None, generated_base) -> Product:
@@ -211,13 +210,13 @@ def _lock_with_relatives(
     locked = stock_services.lock_products(ids)
     current = locked.get(product.pk)
     if current is None or current.is_archived:
-        raise Http404("The product no longer exists.")
+        raise NotFound("The product no longer exists.")
     return locked
 
 
 def _ensure_holds_no_stock(product: Product, quantity: int | None) -> None:
     if quantity and product.has_variations:
-        raise DomainError(
+        raise BrokenRule(
             f"Product {product.sku} has variations and holds no stock itself; "
             "set the quantity of its variations.",
             field="quantity",
@@ -263,7 +262,7 @@ def update_product(*, product: Product, user, quantity: int | None = None, **cha
         if product.parent_id is not None:
             for field in ("category", "supplier"):
                 if field in changes and _differs(product, field, changes[field]):
-                    raise DomainError(
+                    raise BrokenRule(
                         f"A variation's {field} is its parent's; change the parent.", field=field
                     )
         fields = _save_fields(product, changes, PRODUCT_FIELDS)
@@ -329,7 +328,7 @@ def restore_product(*, product: Product) -> Product:
         locked = stock_services.lock_products(ids)
         current = locked.get(product.pk)
         if current is None or not current.is_archived:
-            raise Http404("No archived product matches the given query.")
+            raise NotFound("No archived product matches the given query.")
         parent = locked.get(current.parent_id)
         if parent is not None and parent.is_archived:
             raise Conflict(f"Its product {parent.sku} is archived: restore that one.")
@@ -375,7 +374,7 @@ def _ensure_unique_attributes(*, parent_id: int, attributes: dict, exclude_pk=No
         .exists()
     )
     if taken:
-        raise DomainError(
+        raise BrokenRule(
             "The product already has a variation with these attributes.", field="attributes"
         )
 
@@ -395,12 +394,12 @@ def add_variation(
     with transaction.atomic():
         parent = stock_services.lock_products([parent.pk]).get(parent.pk)
         if parent is None or parent.is_archived:
-            raise Http404("The product no longer exists.")
+            raise NotFound("The product no longer exists.")
         was_low = stock_services.low_stock_states([parent])
         if parent.parent_id is not None:
-            raise DomainError("A variation cannot have variations of its own.")
+            raise BrokenRule("A variation cannot have variations of its own.")
         if parent.quantity:
-            raise DomainError(
+            raise BrokenRule(
                 f"Product {parent.sku} still holds {parent.quantity} in stock; "
                 "bring its stock to zero before adding variations."
             )

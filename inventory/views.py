@@ -7,7 +7,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from config.exports import CSVRenderer
+from core.exports import CSVRenderer
+from core.permissions import RolePermission
+from core.tenancy import OrganizationScopedMixin
 from inventory import selectors, services
 from inventory.exports import products_csv_response
 from inventory.filters import ProductFilter, StrictBooleanField, VariationFilter
@@ -19,8 +21,6 @@ from inventory.serializers import (
     ProductSerializer,
     VariationSerializer,
 )
-from users.permissions import RolePermission
-from users.tenancy import OrganizationScopedMixin
 
 CATALOGUE_PERMISSIONS = [permissions.IsAuthenticated, RolePermission]
 

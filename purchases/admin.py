@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from config.admin import OrganizationAdminMixin, OrganizationInlineMixin
 from config.orders import OrderAdminMixin, OrderLineInlineMixin
+from core.admin import OrganizationAdminMixin, OrganizationInlineMixin
 from purchases import services
 from purchases.models import PurchaseOrder, PurchaseOrderItem
 from stock.admin import StockLineFormSet

@@ -1,6 +1,6 @@
 from django_filters import rest_framework as filters
 
-from config.filters import IdFilter
+from core.filters import IdFilter
 from purchases.models import PurchaseOrder
 
 

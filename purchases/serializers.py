@@ -1,10 +1,10 @@
 from rest_framework import serializers
 
+from core.fields import MAX_QUANTITY
+from core.tenancy import OrganizationPrimaryKeyRelatedField
 from purchases.models import PurchaseOrder, PurchaseOrderItem
 from stock.serializers import StockKeepingProductField, StockLineListSerializer
-from stock.services import MAX_QUANTITY
 from suppliers.models import Supplier
-from users.tenancy import OrganizationPrimaryKeyRelatedField
 
 
 class PurchaseOrderItemSerializer(serializers.ModelSerializer):

@@ -3,27 +3,28 @@
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from config.dates import within_utc_dates
+from core.dates import utc_today, within_utc_dates
+from core.fields import MONEY_TOTAL
 from inventory.models import Category
 from inventory.selectors import (
     STOCK_KEEPING,
     most_urgent_low_stock,
     stock_keeping_products,
-    utc_today,
     with_stock_figures,
 )
 from sales.models import SalesOrder, SalesOrderItem
 
-MONEY = DecimalField(max_digits=24, decimal_places=2)
-ZERO_MONEY = Value(0, output_field=MONEY)
+ZERO_MONEY = Value(0, output_field=MONEY_TOTAL)
 ZERO = Value(0, output_field=IntegerField())
 
 
 def _money_sum(expression, **kwargs):
-    return Coalesce(Sum(expression, output_field=MONEY, **kwargs), ZERO_MONEY, output_field=MONEY)
+    return Coalesce(
+        Sum(expression, output_field=MONEY_TOTAL, **kwargs), ZERO_MONEY, output_field=MONEY_TOTAL
+    )
 
 
 def _int_sum(expression, **kwargs):

@@ -2,10 +2,7 @@
 
 from rest_framework import serializers
 
-
-def _money():
-    # No max_digits: a sum of many products may exceed any per-row column size.
-    return serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True)
+from core.fields import money_output
 
 
 class DateRangeSerializer(serializers.Serializer):
@@ -30,14 +27,14 @@ class CategoryFiguresSerializer(serializers.Serializer):
     name = serializers.CharField(allow_null=True, read_only=True)
     product_count = serializers.IntegerField(read_only=True)
     total_quantity = serializers.IntegerField(read_only=True)
-    total_value = _money()
+    total_value = money_output()
 
 
 class DashboardSerializer(serializers.Serializer):
     total_products = serializers.IntegerField(read_only=True)
     total_quantity = serializers.IntegerField(read_only=True)
-    total_inventory_value = _money()
-    expired_stock_value = _money()
+    total_inventory_value = money_output()
+    expired_stock_value = money_output()
     low_stock_count = serializers.IntegerField(read_only=True)
     out_of_stock_count = serializers.IntegerField(read_only=True)
     categories = CategoryFiguresSerializer(many=True, read_only=True)
@@ -46,7 +43,7 @@ class DashboardSerializer(serializers.Serializer):
 class TotalSalesSerializer(serializers.Serializer):
     order_count = serializers.IntegerField(read_only=True)
     total_quantity = serializers.IntegerField(read_only=True)
-    total_revenue = _money()
+    total_revenue = money_output()
 
 
 class TopProductSerializer(serializers.Serializer):
@@ -54,4 +51,4 @@ class TopProductSerializer(serializers.Serializer):
     sku = serializers.CharField(source="product__sku", read_only=True)
     name = serializers.CharField(source="product__name", read_only=True)
     quantity_sold = serializers.IntegerField(read_only=True)
-    revenue = _money()
+    revenue = money_output()

@@ -5,6 +5,7 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.tenancy import OrganizationScopedMixin
 from inventory.models import Product
 from inventory.serializers import ProductSerializer
 from reports import selectors
@@ -16,7 +17,6 @@ from reports.serializers import (
     TotalSalesSerializer,
 )
 from users.permissions import HasRole
-from users.tenancy import OrganizationScopedMixin
 
 
 def _query_params(request) -> dict:

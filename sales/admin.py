@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from config.admin import OrganizationAdminMixin, OrganizationInlineMixin
 from config.orders import OrderAdminMixin, OrderLineInlineMixin
+from core.admin import OrganizationAdminMixin, OrganizationInlineMixin
 from sales import services
 from sales.models import SalesOrder, SalesOrderItem
 from stock.admin import StockLineFormSet

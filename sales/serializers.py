@@ -1,8 +1,8 @@
 from rest_framework import serializers
 
+from core.fields import MAX_QUANTITY
 from sales.models import SalesOrder, SalesOrderItem
 from stock.serializers import StockKeepingProductField, StockLineListSerializer
-from stock.services import MAX_QUANTITY
 
 
 class SalesOrderItemSerializer(serializers.ModelSerializer):

@@ -2,8 +2,6 @@
 
 from django.utils import timezone
 
-from config.db import references_checked
-from config.errors import Conflict
 from config.orders import (
     delete_open_order,
     lock_order,
@@ -12,6 +10,8 @@ from config.orders import (
     stock_lines,
     write_lines,
 )
+from core.db import references_checked
+from core.errors import Conflict
 from sales.models import SalesOrder
 from stock.models import StockMovement
 from stock.services import take_out_of_stock

@@ -1,11 +1,12 @@
 from rest_framework import permissions
 
 from config.orders import OrderViewSet
+from core.permissions import RolePermission
 from sales import selectors, services
 from sales.filters import SalesOrderFilter
 from sales.permissions import OWN_PRICE, SalesRepLimits, sets_own_prices
 from sales.serializers import SalesOrderSerializer
-from users.permissions import RolePermission, is_sales_rep
+from users.permissions import is_sales_rep
 
 
 class SalesOrderViewSet(OrderViewSet):

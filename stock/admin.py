@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from config.admin import OrganizationInlineFormSet
-from config.errors import DomainError
+from core.admin import OrganizationInlineFormSet
+from core.errors import DomainError
 from stock.models import StockMovement
 from stock.services import ensure_stock_keeping
 

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
-from config.exports import Column, csv_download
-from inventory.selectors import utc_today
+from core.dates import utc_today
+from core.exports import Column, csv_download
 from stock.models import StockMovement
 
 # The list's fields in its order, the product's SKU and name beside its id.

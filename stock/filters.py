@@ -1,6 +1,6 @@
 from django_filters import rest_framework as filters
 
-from config.filters import IdFilter
+from core.filters import IdFilter
 from stock.models import StockMovement
 from stock.selectors import movements_between
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from django.db.models import F, Max, Min, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from config.dates import within_utc_dates
+from core.dates import within_utc_dates
 from inventory.models import Product
 from stock.models import StockMovement
 

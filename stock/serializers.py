@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
+from core.fields import MAX_QUANTITY
+from core.tenancy import OrganizationPrimaryKeyRelatedField
 from inventory.models import Product
 from stock.models import StockMovement
-from stock.services import MAX_QUANTITY, NotStockKeeping
-from users.tenancy import OrganizationPrimaryKeyRelatedField
+from stock.services import NotStockKeeping
 
 # API.md: an order holds at most 1,000 lines (more is a 400).
 MAX_ORDER_LINES = 1000

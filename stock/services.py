@@ -21,7 +21,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from config.errors import DomainError
+from core.errors import BrokenRule
+from core.fields import MAX_QUANTITY
 from inventory.models import Product
 from inventory.selectors import is_low_stock
 from stock.models import LowStockEvent, StockMovement
@@ -29,9 +30,6 @@ from stock.signals import low_stock_changed
 
 Type = StockMovement.MovementType
 Source = StockMovement.Source
-
-# Quantities are PostgreSQL `integer` columns: a balance beyond this cannot be stored.
-MAX_QUANTITY = 2_147_483_647
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ class Shortage:
         return f"{self.requested} requested, {self.available} available."
 
 
-class InsufficientStock(DomainError):
+class InsufficientStock(BrokenRule):
     """Taking the lines out would drive stock below zero; nothing was changed (400). An
     order's shortages name their lines; a single movement's only the product."""
 
@@ -73,7 +71,7 @@ class InsufficientStock(DomainError):
         return {self.field or "non_field_errors": self.messages}
 
 
-class NotStockKeeping(DomainError):
+class NotStockKeeping(BrokenRule):
     """The product has variations: its stock is kept by them (400)."""
 
     def __init__(self, product: Product, *, field: str = "product"):
@@ -90,7 +88,7 @@ class NotStockKeeping(DomainError):
         )
 
 
-class InvalidStockChange(DomainError):
+class InvalidStockChange(BrokenRule):
     """A quantity that the ledger cannot record (negative, zero for IN/OUT, or too large)."""
 
 

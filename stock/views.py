@@ -4,12 +4,12 @@ from rest_framework import mixins, permissions, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.exports import CSVRenderer
+from core.exports import CSVRenderer
+from core.permissions import RolePermission
+from core.tenancy import OrganizationScopedMixin
 from stock import exports, selectors, services
 from stock.filters import StockMovementFilter
 from stock.serializers import StockMovementSerializer
-from users.permissions import RolePermission
-from users.tenancy import OrganizationScopedMixin
 
 
 class StockMovementViewSet(

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from config.admin import OrganizationAdminMixin
+from core.admin import OrganizationAdminMixin
 from suppliers.models import Supplier
 
 

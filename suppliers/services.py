@@ -2,11 +2,10 @@
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
-from django.http import Http404
 from django.utils import timezone
 
-from config.db import foreign_keys_checked_at_once
-from config.errors import Conflict, DomainError
+from core.db import foreign_keys_checked_at_once
+from core.errors import BrokenRule, Conflict, NotFound
 from stock.services import lock_all_products
 from suppliers.models import Supplier
 
@@ -22,7 +21,7 @@ def _save_supplier(supplier: Supplier, *, update_fields=None) -> Supplier:
             .exists()
         )
         if taken:
-            raise DomainError("A supplier with this name already exists.", field="name") from None
+            raise BrokenRule("A supplier with this name already exists.", field="name") from None
         raise
     return supplier
 
@@ -41,7 +40,7 @@ def update_supplier(*, supplier: Supplier, **changes) -> Supplier:
     with transaction.atomic():
         current = Supplier.objects.select_for_update(no_key=True).filter(pk=supplier.pk).first()
         if current is None:
-            raise Http404("The supplier no longer exists.")
+            raise NotFound("The supplier no longer exists.")
         fields = [field for field, value in changes.items() if getattr(current, field) != value]
         for field in fields:
             setattr(current, field, changes[field])

@@ -1,11 +1,11 @@
 from rest_framework import permissions, status, viewsets
 from rest_framework.response import Response
 
+from core.permissions import RolePermission
+from core.tenancy import OrganizationScopedMixin
 from suppliers import services
 from suppliers.models import Supplier
 from suppliers.serializers import SupplierSerializer
-from users.permissions import RolePermission
-from users.tenancy import OrganizationScopedMixin
 
 
 class SupplierViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):

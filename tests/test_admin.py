@@ -24,7 +24,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from alerts.models import AlertLog, StockAlert
-from config.admin import OrganizationAdminForm
+from core.admin import OrganizationAdminForm
 from inventory.models import Category, Product
 from purchases import services as purchase_services
 from purchases.models import PurchaseOrder, PurchaseOrderItem

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from alerts import services, tasks
 from alerts.models import AlertLog, StockAlert
+from core.dates import utc_today
 from inventory.models import Product
-from inventory.selectors import utc_today
 from stock.models import LowStockEvent, StockMovement
 from stock.services import record_movement
 from tests.factories import ProductFactory, SupplierFactory, UserFactory

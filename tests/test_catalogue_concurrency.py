@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from config.errors import DomainError
+from core.errors import BrokenRule
 from inventory import services
 from inventory.models import Product
 from stock.services import NotStockKeeping, record_movement
@@ -60,7 +60,7 @@ def test_concurrent_same_sku_one_wins_the_rest_are_400():
     )
     assert sum(isinstance(o, Product) for o in outcomes) == 1
     errors = [o for o in outcomes if not isinstance(o, Product)]
-    assert all(isinstance(e, DomainError) and e.field == "sku" for e in errors), errors
+    assert all(isinstance(e, BrokenRule) and e.field == "sku" for e in errors), errors
     product = Product.objects.get(organization=organization)
     assert product.quantity == 3 and product.movements.count() == 1
 
@@ -81,5 +81,5 @@ def test_variation_and_stock_on_the_parent_never_both_happen():
             assert isinstance(outcomes[1], NotStockKeeping)
             assert (parent.has_variations, parent.quantity) == (True, 0)
         else:
-            assert isinstance(outcomes[0], DomainError)
+            assert isinstance(outcomes[0], BrokenRule)
             assert (parent.has_variations, parent.quantity) == (False, 1)

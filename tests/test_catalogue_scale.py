@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from config.api import LargeListPaginator
+from core.api import LargeListPaginator
 from inventory.models import Product
 from tests.factories import CategoryFactory, SupplierFactory
 
@@ -257,7 +257,7 @@ def test_a_deep_page_of_every_ordering_is_read_from_an_organization_first_index(
         f"Index Only Scan{' Backward' if direction else ''} using inv_product_live_{ordering}"
         in plan
     ), plan
-    # Descending orders end with `id` ascending (config.api.OrderingFilter): ties on the field
+    # Descending orders end with `id` ascending (core.api.OrderingFilter): ties on the field
     # are put in order by an incremental sort of each (tiny) group, never a sort of the list.
     assert not re.search(r"(?<!Incremental )Sort  ", plan), plan
 

@@ -1,6 +1,6 @@
 import pytest
-from django.http import Http404
 
+from core.errors import NotFound
 from inventory import services
 from inventory.models import Category
 from tests.factories import CategoryFactory, ProductFactory
@@ -79,7 +79,7 @@ def test_an_edit_keeps_what_was_saved_since_the_category_was_read(category):
 def test_editing_a_category_deleted_meanwhile_is_404(admin_client, category):
     stale = Category.objects.get(pk=category.pk)
     assert admin_client.delete(f"{URL}{category.pk}/").status_code == 204
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.update_category(category=stale, name="Gone")
     assert not Category.objects.exists()
 

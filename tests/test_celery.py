@@ -12,7 +12,7 @@ from django.core import mail
 from alerts import tasks
 from alerts.models import AlertLog, StockAlert
 from config.celery import app
-from inventory.selectors import utc_today
+from core.dates import utc_today
 from stock.services import record_initial_stock, record_movement
 from tests.factories import OrganizationFactory, ProductFactory, UserFactory
 from users.models import Role

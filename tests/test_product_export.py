@@ -5,8 +5,8 @@ import io
 import pytest
 from django.http import StreamingHttpResponse
 
-from config.exports import csv_cell
-from inventory.selectors import utc_today
+from core.dates import utc_today
+from core.exports import csv_cell
 from tests.factories import CategoryFactory, ProductFactory
 
 URL = "/api/products/export/"

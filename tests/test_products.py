@@ -4,12 +4,12 @@ from functools import partial
 
 import pytest
 from django.core import mail
-from django.http import Http404
 
 from alerts.models import StockAlert
+from core.dates import utc_today
+from core.errors import NotFound
 from inventory import services
 from inventory.models import Product
-from inventory.selectors import utc_today
 from stock.models import StockMovement
 from stock.services import record_movement
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory
@@ -417,9 +417,9 @@ def test_editing_or_deleting_a_product_deleted_meanwhile_is_404(admin_client, or
     stale = Product.objects.get(pk=product.pk)
     assert admin_client.delete(f"{URL}{product.pk}/").status_code == 204
 
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.update_product(product=stale, user=None, name="Gone")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.delete_product(product=stale)
 
 

@@ -1,6 +1,6 @@
 import pytest
-from django.http import Http404
 
+from core.errors import NotFound
 from purchases.models import PurchaseOrder
 from suppliers import services
 from suppliers.models import Supplier
@@ -90,7 +90,7 @@ def test_an_edit_keeps_what_was_saved_since_the_supplier_was_read(supplier):
 def test_editing_a_supplier_deleted_meanwhile_is_404(admin_client, supplier):
     stale = Supplier.objects.get(pk=supplier.pk)
     assert admin_client.delete(f"{URL}{supplier.pk}/").status_code == 204
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.update_supplier(supplier=stale, name="Gone")
     assert not Supplier.objects.exists()
 

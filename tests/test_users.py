@@ -312,7 +312,7 @@ def test_page_size_defaults_to_20_and_is_capped_at_500():
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
 
-    from config.api import PageNumberPagination
+    from core.api import PageNumberPagination
 
     def size(query):
         return PageNumberPagination().get_page_size(Request(APIRequestFactory().get("/" + query)))

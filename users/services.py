@@ -10,15 +10,16 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework.authtoken.models import Token
 
-from config.errors import Conflict, DomainError
+from core.errors import BrokenRule, Conflict
 from users.models import Organization, Role, User
 
 
-def _validate_new_password(*, password: str, user: User) -> None:
+def _validate_new_password(*, password: str, user: User, field: str = "password") -> None:
+    """Django's password validators; their refusal is a BrokenRule on `field`."""
     try:
         validate_password(password, user=user)
     except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
+        raise BrokenRule({field: exc.messages}) from exc
 
 
 def _save_new_user(user: User) -> None:
@@ -28,9 +29,7 @@ def _save_new_user(user: User) -> None:
             user.save()
     except IntegrityError as exc:
         if User.objects.filter(username__iexact=user.username).exists():
-            raise ValidationError(
-                {"username": ["A user with that username already exists."]}
-            ) from exc
+            raise BrokenRule("A user with that username already exists.", field="username") from exc
         raise
 
 
@@ -110,10 +109,7 @@ def issue_token(*, user: User) -> Token:
 
 def _set_new_password(*, user: User, password: str, field: str) -> None:
     """Django's validators, then the new password, then every session of the old one ends."""
-    try:
-        validate_password(password, user=user)
-    except ValidationError as exc:
-        raise DomainError({field: exc.messages}) from exc
+    _validate_new_password(password=password, user=user, field=field)
     user.set_password(password)
     user.save(update_fields=["password"])
     end_sessions(user=user)
@@ -124,7 +120,7 @@ def change_password(*, user: User, old_password: str, new_password: str) -> None
     with transaction.atomic():
         locked = _lock_user(user.pk)
         if not locked.check_password(old_password):
-            raise DomainError("The old password is wrong.", field="old_password")
+            raise BrokenRule("The old password is wrong.", field="old_password")
         _set_new_password(user=locked, password=new_password, field="new_password")
 
 
@@ -154,7 +150,7 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str) -> None:
     with transaction.atomic():
         user = User.objects.select_for_update(no_key=True).filter(pk=pk, is_active=True).first()
         if user is None or not default_token_generator.check_token(user, token):
-            raise DomainError("The reset link is invalid or has been used.", field="token")
+            raise BrokenRule("The reset link is invalid or has been used.", field="token")
         _set_new_password(user=user, password=new_password, field="new_password")
 
 

@@ -18,9 +18,10 @@ from rest_framework_simplejwt.views import (
     TokenVerifyView,
 )
 
+from core.permissions import RolePermission
+from core.tenancy import OrganizationScopedMixin
 from users import selectors, services
 from users.models import Role, User
-from users.permissions import RolePermission
 from users.serializers import (
     GroupSerializer,
     LoginResponseSerializer,
@@ -35,7 +36,6 @@ from users.serializers import (
     UserAdminSerializer,
     UserSerializer,
 )
-from users.tenancy import OrganizationScopedMixin
 from users.throttling import clear_login_failures, client_address, start_login_attempt
 
 

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from alerts import services
 from alerts.selectors import organizations_to_alert
-from inventory.selectors import utc_today
+from core.dates import utc_today
 
 
 class Command(BaseCommand):

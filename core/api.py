@@ -1,4 +1,5 @@
-"""Shared API machinery: pagination, ordering, the JSON parser and the error mapping."""
+"""The API base every app shares: pagination, search and ordering, the bounded JSON parser, and
+the one exception handler that turns domain errors into status codes."""
 
 import hashlib
 import json
@@ -7,7 +8,6 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet, FullResultSet
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError
 from django.db.models import QuerySet
@@ -16,7 +16,7 @@ from django.utils.functional import cached_property
 from rest_framework import exceptions, filters, pagination, parsers, status
 from rest_framework.response import Response
 
-from config.errors import DomainError
+from core.errors import BrokenRule, Conflict, DomainError, LoginRefused, NotFound, TooManyAttempts
 from core.middleware import DATABASE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
@@ -204,14 +204,34 @@ class JSONParser(parsers.JSONParser):
         return data
 
 
+# The one place where a domain error becomes a status code (DESIGN rule 10).
+STATUS_OF = (
+    (BrokenRule, status.HTTP_400_BAD_REQUEST),
+    (Conflict, status.HTTP_409_CONFLICT),
+    (NotFound, status.HTTP_404_NOT_FOUND),
+    (LoginRefused, status.HTTP_401_UNAUTHORIZED),
+    (TooManyAttempts, status.HTTP_429_TOO_MANY_REQUESTS),
+)
+
+
+def _domain_error_response(exc: DomainError) -> Response:
+    code = next(code for kind, code in STATUS_OF if isinstance(exc, kind))
+    headers = {}
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(exc.wait)
+    if isinstance(exc, LoginRefused):
+        headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return Response(exc.as_data(), status=code, headers=headers)
+
+
 def exception_handler(exc, context):
-    """DRF's handler, plus domain errors (400/409), Django validation errors (400) and an
-    unreachable database (503, so clients and load balancers retry instead of giving up)."""
+    """DRF's handler, plus the domain errors (400/409/404/401/429) and an unreachable
+    database (503, so clients and load balancers retry instead of giving up)."""
     # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES, which names this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
     if isinstance(exc, DomainError):
-        return Response(exc.as_data(), status=exc.status_code)
+        return _domain_error_response(exc)
     if isinstance(exc, OperationalError | InterfaceError):
         logger.error("Database unavailable, answered 503: %s", exc)
         return Response(
@@ -219,10 +239,4 @@ def exception_handler(exc, context):
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )
-    if isinstance(exc, DjangoValidationError):
-        if hasattr(exc, "error_dict"):
-            data = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
-        else:
-            data = {"non_field_errors": [str(m) for m in exc.messages]}
-        return Response(data, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)

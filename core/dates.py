@@ -3,6 +3,12 @@
 import datetime
 
 from django.db.models import QuerySet
+from django.utils import timezone
+
+
+def utc_today() -> datetime.date:
+    """'Today' for expiry and date filters is the UTC date."""
+    return timezone.now().astimezone(datetime.UTC).date()
 
 
 def within_utc_dates(

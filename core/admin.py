@@ -1,4 +1,4 @@
-"""Tenancy in the Django admin: the admin's counterpart of `users.tenancy` for the API.
+"""Tenancy in the Django admin: the admin's counterpart of `core.tenancy` for the API.
 
 An organization-owned object never moves to another organization (its stock history, order
 lines and references would stay behind), and everything it references (category, supplier,
@@ -12,16 +12,20 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 
-from users.models import Organization
+from core.tenancy import ORGANIZATION_MODEL
 
 
 def is_organization_owned(model) -> bool:
-    """The model has an `organization` foreign key: its rows belong to one organization."""
+    """The model has an `organization` foreign key to the tenant: its rows belong to one
+    organization (recognised by the tenant model's label, so core imports no app)."""
     try:
         field = model._meta.get_field("organization")
     except FieldDoesNotExist:
         return False
-    return isinstance(field, models.ForeignKey) and field.related_model is Organization
+    return (
+        isinstance(field, models.ForeignKey)
+        and field.related_model._meta.label == ORGANIZATION_MODEL
+    )
 
 
 def check_same_organization(form: forms.BaseForm, organization_id, *, owner: str) -> None:
