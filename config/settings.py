@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "inventory",
     "suppliers",
     "stock",
+    "orders",
     "purchases",
     "sales",
     "alerts",

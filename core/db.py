@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, QuerySet
 
-from core.errors import BrokenRule
+from core.errors import BrokenRule, NotFound
 
 
 def lock_in_id_order(queryset: QuerySet, ids: Iterable[int] | None = None) -> dict[int, Model]:
@@ -42,6 +42,32 @@ def lock_all_in_id_order(queryset: QuerySet) -> None:
 def lock_row(queryset: QuerySet, pk: int) -> Model | None:
     """One row, locked (FOR NO KEY UPDATE), re-read after the lock; None when it is gone."""
     return queryset.select_for_update(of=("self",), no_key=True).filter(pk=pk).first()
+
+
+def _save(row: Model, *, update_fields: list[str]) -> None:
+    row.save(update_fields=update_fields)
+
+
+def update_under_lock(instance: Model, changes: dict, *, gone: str, save=_save) -> Model:
+    """Edit a row without lost updates: re-read it under its lock, write only the fields whose
+    value changes (and `updated_at`, where the model has one), so a concurrent edit of other
+    fields is kept. `save(row, update_fields=...)` writes it (e.g. turning a uniqueness
+    violation into a BrokenRule); NotFound(gone) when the row was deleted meanwhile. The
+    caller's instance is refreshed to the saved row, which is returned."""
+    model = type(instance)
+    with transaction.atomic():
+        row = lock_row(model.objects, instance.pk)
+        if row is None:
+            raise NotFound(gone)
+        fields = [field for field, value in changes.items() if getattr(row, field) != value]
+        for field in fields:
+            setattr(row, field, changes[field])
+        if fields:
+            stamped = any(f.name == "updated_at" for f in model._meta.concrete_fields)
+            save(row, update_fields=[*fields, "updated_at"] if stamped else fields)
+    for field in model._meta.concrete_fields:
+        setattr(instance, field.attname, getattr(row, field.attname))
+    return row
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 import json
 
 from django.contrib import admin, messages
+from django.db import transaction
 
 from core.admin import (
     OrganizationAdminForm,
@@ -11,6 +12,7 @@ from core.admin import (
 from core.errors import Conflict
 from inventory import services
 from inventory.models import Category, Product
+from stock import services as stock_services
 
 
 @admin.register(Category)
@@ -90,7 +92,8 @@ def delete_or_archive(modeladmin, request, queryset):
     done, kept = 0, []
     for product in queryset.filter(is_archived=False).order_by("pk"):
         try:
-            services.delete_product(product=product)
+            with transaction.atomic(), stock_services.low_stock_watch(products=[product]):
+                services.delete_product(product=product)
         except Conflict as refusal:
             kept.append(str(refusal.message))
             continue
@@ -143,21 +146,25 @@ class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
         return False  # products with history are archived: use the action or the API
 
     def save_model(self, request, obj, form, change):
-        """An edit goes through the catalogue's rules: only the edited columns are written
-        (`quantity` belongs to the ledger: no lost updates), and a parent's category and
-        supplier pass to its variations."""
-        if change:
-            if form.changed_data:
-                changes = {field: getattr(obj, field) for field in form.changed_data}
-                services.update_product(product=obj, user=request.user, **changes)
-        else:
-            obj.save()
+        """Through the catalogue's services, as the API: a new product is created by them (a
+        generated SKU, no stock); an edit writes only the edited columns (`quantity` belongs
+        to the ledger), a parent's category and supplier pass to its variations, and a
+        threshold edit that makes it low is a crossing the ledger records."""
+        if not change:
+            fields = {name: form.cleaned_data[name] for name in form.changed_data}
+            fields["organization"] = obj.organization
+            created = services.create_product(**fields)
+            for field in Product._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(created, field.attname))
+            obj._state.adding = False
+        elif form.changed_data:
+            changes = {field: getattr(obj, field) for field in form.changed_data}
+            with transaction.atomic(), stock_services.low_stock_watch(products=[obj]):
+                services.update_product(product=obj, **changes)
 
     def save_formset(self, request, form, formset, change):
         formset.save(commit=False)  # no adds, no deletes: only edits of existing variations
-        for instance, changed in formset.changed_objects:
-            instance.save(update_fields=_columns(changed))
-
-
-def _columns(changed: list[str]) -> list[str]:
-    return [*changed, "updated_at"]
+        for variation, changed in formset.changed_objects:
+            changes = {field: getattr(variation, field) for field in changed}
+            with transaction.atomic(), stock_services.low_stock_watch(products=[variation]):
+                services.update_variation(variation=variation, **changes)

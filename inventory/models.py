@@ -2,6 +2,17 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
+# The business predicates of a product, each stated once: the indexes below, the selectors,
+# the filters, the reports and the alerts all use these (InvenTree's IN_STOCK_FILTER habit).
+_LIVE_WITHOUT_VARIATIONS = {"is_archived": False, "has_variations": False}
+_AT_OR_BELOW_THRESHOLD = {"quantity__lte": F("low_stock_threshold")}
+# Holds stock: live, and not a product whose variations keep its stock.
+STOCK_KEEPING = Q(**_LIVE_WITHOUT_VARIATIONS)
+# Low stock: at or below the threshold (a product with variations is low through them).
+LOW_STOCK = Q(has_variations=False, **_AT_OR_BELOW_THRESHOLD)
+LIVE_LOW_STOCK = Q(**_LIVE_WITHOUT_VARIATIONS, **_AT_OR_BELOW_THRESHOLD)
+OUT_OF_STOCK = Q(has_variations=False, quantity=0)
+
 
 class Category(models.Model):
     organization = models.ForeignKey(
@@ -125,11 +136,7 @@ class Product(models.Model):
             ),
             models.Index(
                 fields=["organization", "id"],
-                condition=Q(
-                    quantity__lte=F("low_stock_threshold"),
-                    is_archived=False,
-                    has_variations=False,
-                ),
+                condition=LIVE_LOW_STOCK,
                 name="inventory_product_low_stock",
             ),
             # The alerts' "largest shortfall first" reads the top of this index, no sort.
@@ -137,11 +144,7 @@ class Product(models.Model):
                 F("organization"),
                 (F("low_stock_threshold") - F("quantity")).desc(),
                 F("id"),
-                condition=Q(
-                    quantity__lte=F("low_stock_threshold"),
-                    is_archived=False,
-                    has_variations=False,
-                ),
+                condition=LIVE_LOW_STOCK,
                 name="inventory_product_shortfall",
             ),
         ]

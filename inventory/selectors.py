@@ -19,12 +19,9 @@ from django.db.models.functions import Coalesce
 
 from core.dates import utc_today
 from core.fields import MONEY_TOTAL
-from inventory.models import Category, Product
+from inventory.models import LOW_STOCK, OUT_OF_STOCK, STOCK_KEEPING, Category, Product
 
-# The conditions behind the flags, so that filters, flags and alerts can never disagree.
-STOCK_KEEPING = Q(is_archived=False, has_variations=False)
-LOW_STOCK = Q(has_variations=False, quantity__lte=F("low_stock_threshold"))
-OUT_OF_STOCK = Q(has_variations=False, quantity=0)
+__all__ = ["LOW_STOCK", "OUT_OF_STOCK", "STOCK_KEEPING"]  # the predicates, for every reader
 
 
 def is_low_stock(product: Product) -> bool:
@@ -48,23 +45,17 @@ def expired_condition(today: datetime.date | None = None) -> Q:
 
 def stock_keeping_products(*, organization_id: int) -> QuerySet[Product]:
     """Products that hold stock: not archived, and not a product whose variations keep it."""
-    return Product.objects.filter(
-        organization_id=organization_id, is_archived=False, has_variations=False
-    )
+    return Product.objects.filter(STOCK_KEEPING, organization_id=organization_id)
 
 
 def low_stock_products(*, organization_id: int) -> QuerySet[Product]:
     """Low stock means quantity <= low_stock_threshold (stock-keeping products only)."""
-    return stock_keeping_products(organization_id=organization_id).filter(
-        quantity__lte=F("low_stock_threshold")
-    )
+    return stock_keeping_products(organization_id=organization_id).filter(LOW_STOCK)
 
 
 def expired_products(*, organization_id: int, today: datetime.date | None = None):
     """Expired means expiration_date <= today (UTC)."""
-    return stock_keeping_products(organization_id=organization_id).filter(
-        expiration_date__lte=today or utc_today()
-    )
+    return stock_keeping_products(organization_id=organization_id).filter(expired_condition(today))
 
 
 def with_stock_figures(queryset: QuerySet[Product], *, today: datetime.date | None = None):

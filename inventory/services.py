@@ -1,10 +1,11 @@
 """Rules of the catalogue: categories, products and their variations.
 
-Quantities are never written here: opening stock and stock edits go through `stock.services`,
-which appends the ledger movement in the same transaction.
+The catalogue knows no stock: quantities are written only by `stock.services`. Where one
+request needs both (a product created with an opening quantity, a quantity edit, a variation
+added), the API view calls this service and then stock's, in one transaction.
 
 Concurrency: an edit re-reads and locks what it writes inside its transaction (never trusting
-the instance the view read), products always in ONE id-ordered `lock_products` call, as the
+the instance the view read), products always in ONE id-ordered `lock_in_id_order` call, as the
 ledger locks them, so catalogue edits and stock changes never deadlock. Django creates
 PostgreSQL foreign keys DEFERRABLE INITIALLY DEFERRED, i.e. checked at COMMIT, where a
 violation could only be a 500; the writes that make or break a reference therefore check them
@@ -17,11 +18,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from core.db import foreign_keys_checked_at_once
+from core.db import (
+    foreign_keys_checked_at_once,
+    lock_all_in_id_order,
+    lock_in_id_order,
+    update_under_lock,
+)
 from core.errors import BrokenRule, Conflict, NotFound
 from inventory.models import Category, Product
 from inventory.selectors import live_variations_exist
-from stock import services as stock_services
 from suppliers.models import Supplier
 
 # Fields a client may change on a product; `quantity` goes through the ledger instead.
@@ -78,18 +83,15 @@ def create_category(*, organization, name: str, description: str = "") -> Catego
     return _save_category(Category(organization=organization, name=name, description=description))
 
 
-def update_category(*, category: Category, **changes) -> Category:
+def update_category(*, category: Category, name=None, description=None) -> Category:
     """Rename or redescribe a category; names stay unique within the organization."""
-    with transaction.atomic():
-        category = Category.objects.select_for_update(no_key=True).filter(pk=category.pk).first()
-        if category is None:
-            raise NotFound("The category no longer exists.")
-        fields = [field for field, value in changes.items() if getattr(category, field) != value]
-        for field in fields:
-            setattr(category, field, changes[field])
-        if fields:
-            _save_category(category, update_fields=[*fields, "updated_at"])
-    return category
+    changes = {"name": name, "description": description}
+    return update_under_lock(
+        category,
+        {field: value for field, value in changes.items() if value is not None},
+        save=_save_category,
+        gone="The category no longer exists.",
+    )
 
 
 def delete_category(*, category: Category) -> None:
@@ -100,7 +102,7 @@ def delete_category(*, category: Category) -> None:
             if category.products.filter(is_archived=False).exists():
                 raise Conflict(message)
             archived = category.products.filter(is_archived=True)
-            stock_services.lock_all_products(archived)
+            lock_all_in_id_order(archived)  # as the ledger locks products
             archived.update(category=None, updated_at=timezone.now())
             # A product created in the category meanwhile makes the DELETE fail here (409).
             with foreign_keys_checked_at_once():
@@ -183,20 +185,18 @@ def _insert_product(product: Product, *, sku: str | None, generated_base) -> Pro
     return product
 
 
-def create_product(*, organization, user, sku: str | None = None, quantity: int = 0, **fields):
-    """A new product; a non-zero opening quantity is one IN movement (`initial`), all at once."""
-    with transaction.atomic():
-        product = Product(organization=organization, **fields)
-        _insert_product(product, sku=sku, generated_base=lambda p: f"SKU-{p.pk:06d}")
-        stock_services.record_initial_stock(product=product, quantity=quantity, user=user)
-    return product
+def create_product(*, organization, sku: str | None = None, **fields) -> Product:
+    """A new product, with no stock (its opening stock is the ledger's); a SKU is generated
+    when none is given."""
+    product = Product(organization=organization, **fields)
+    return _insert_product(product, sku=sku, generated_base=lambda p: f"SKU-{p.pk:06d}")
 
 
 def _lock_with_relatives(
     product: Product, *, parent: bool = False, variations: bool = False
 ) -> dict[int, Product]:
     """Lock the product, and its parent or its variations when the edit writes or checks them,
-    in ONE id-ordered `lock_products` call: 404 if it was deleted or archived meanwhile.
+    in ONE id-ordered `lock_in_id_order` call: 404 if it was deleted or archived meanwhile.
 
     A variation added after the variations were listed was added under the parent's lock,
     before ours was granted: its id is the highest, so an UPDATE that locks it later keeps the
@@ -207,20 +207,11 @@ def _lock_with_relatives(
         ids.append(product.parent_id)
     if variations:
         ids += Product.objects.filter(parent_id=product.pk).values_list("pk", flat=True)
-    locked = stock_services.lock_products(ids)
+    locked = lock_in_id_order(Product.objects, ids)
     current = locked.get(product.pk)
     if current is None or current.is_archived:
         raise NotFound("The product no longer exists.")
     return locked
-
-
-def _ensure_holds_no_stock(product: Product, quantity: int | None) -> None:
-    if quantity and product.has_variations:
-        raise BrokenRule(
-            f"Product {product.sku} has variations and holds no stock itself; "
-            "set the quantity of its variations.",
-            field="quantity",
-        )
 
 
 def _differs(product: Product, field: str, value) -> bool:
@@ -251,14 +242,12 @@ def _save_fields(product: Product, changes: dict, allowed: tuple[str, ...]) -> l
     return fields
 
 
-def update_product(*, product: Product, user, quantity: int | None = None, **changes) -> Product:
-    """Edit a product; a changed quantity is one ADJUST movement (`product_edit`)."""
+def update_product(*, product: Product, **changes) -> Product:
+    """Edit a product's catalogue fields (its quantity is the ledger's); a parent's new
+    category or supplier is its variations' too."""
     with transaction.atomic():
-        # A new category or supplier is written to the variations too.
         variations = bool({"category", "supplier"} & changes.keys())
         product = _lock_with_relatives(product, variations=variations)[product.pk]
-        was_low = stock_services.low_stock_states([product])
-        _ensure_holds_no_stock(product, quantity)
         if product.parent_id is not None:
             for field in ("category", "supplier"):
                 if field in changes and _differs(product, field, changes[field]):
@@ -273,10 +262,6 @@ def update_product(*, product: Product, user, quantity: int | None = None, **cha
                 supplier_id=product.supplier_id,
                 updated_at=timezone.now(),
             )
-        if "low_stock_threshold" in fields:
-            stock_services.recheck_low_stock(was_low=was_low)
-        if quantity is not None:
-            stock_services.set_stock_level(product=product, quantity=quantity, user=user)
     return product
 
 
@@ -297,7 +282,6 @@ def delete_product(*, product: Product) -> None:
     One that still holds stock is a 409: the ledger must say where the stock went."""
     with transaction.atomic():
         locked = _lock_with_relatives(product, parent=True, variations=True)
-        was_low = stock_services.low_stock_states(locked.values())
         product = locked[product.pk]
         variations = [p for p in locked.values() if p.parent_id == product.pk and not p.is_archived]
         for held in [product, *variations]:
@@ -314,8 +298,6 @@ def delete_product(*, product: Product) -> None:
             Product.objects.filter(pk=product.parent_id).update(
                 has_variations=live_variations_exist(), updated_at=timezone.now()
             )
-        # Archived ones are no longer low; a parent left without variations keeps stock again.
-        stock_services.recheck_low_stock(was_low=was_low)
 
 
 def restore_product(*, product: Product) -> Product:
@@ -325,7 +307,7 @@ def restore_product(*, product: Product) -> Product:
         if product.parent_id is not None:
             ids.append(product.parent_id)
         ids += Product.objects.filter(parent_id=product.pk).values_list("pk", flat=True)
-        locked = stock_services.lock_products(ids)
+        locked = lock_in_id_order(Product.objects, ids)
         current = locked.get(product.pk)
         if current is None or not current.is_archived:
             raise NotFound("No archived product matches the given query.")
@@ -382,20 +364,18 @@ def _ensure_unique_attributes(*, parent_id: int, attributes: dict, exclude_pk=No
 def add_variation(
     *,
     parent: Product,
-    user,
     attributes: dict,
     sku: str | None = None,
     name: str | None = None,
     price=None,
-    quantity: int = 0,
     **fields,
 ) -> Product:
-    """A variation is a stock-keeping product of its own; its parent must hold no stock."""
+    """A variation is a stock-keeping product of its own (with no stock yet); its parent must
+    hold no stock."""
     with transaction.atomic():
-        parent = stock_services.lock_products([parent.pk]).get(parent.pk)
+        parent = lock_in_id_order(Product.objects, [parent.pk]).get(parent.pk)
         if parent is None or parent.is_archived:
             raise NotFound("The product no longer exists.")
-        was_low = stock_services.low_stock_states([parent])
         if parent.parent_id is not None:
             raise BrokenRule("A variation cannot have variations of its own.")
         if parent.quantity:
@@ -421,20 +401,15 @@ def add_variation(
             Product.objects.filter(pk=parent.pk).update(
                 has_variations=True, updated_at=timezone.now()
             )
-        stock_services.record_initial_stock(product=variation, quantity=quantity, user=user)
-        stock_services.recheck_low_stock(was_low=was_low)  # the parent keeps no stock any more
     return variation
 
 
-def update_variation(
-    *, variation: Product, user, quantity: int | None = None, **changes
-) -> Product:
-    """Edit a variation; a changed quantity is one ADJUST movement (`product_edit`)."""
+def update_variation(*, variation: Product, **changes) -> Product:
+    """Edit a variation's catalogue fields (its quantity is the ledger's)."""
     with transaction.atomic():
         # New attributes are checked against the siblings' under the parent's lock.
         parent = "attributes" in changes
         variation = _lock_with_relatives(variation, parent=parent)[variation.pk]
-        was_low = stock_services.low_stock_states([variation])
         if "attributes" in changes:
             changes["attributes"] = _canonical(changes["attributes"])
             _ensure_unique_attributes(
@@ -442,9 +417,5 @@ def update_variation(
                 attributes=changes["attributes"],
                 exclude_pk=variation.pk,
             )
-        fields = _save_fields(variation, changes, VARIATION_FIELDS)
-        if "low_stock_threshold" in fields:
-            stock_services.recheck_low_stock(was_low=was_low)
-        if quantity is not None:
-            stock_services.set_stock_level(product=variation, quantity=quantity, user=user)
+        _save_fields(variation, changes, VARIATION_FIELDS)
     return variation

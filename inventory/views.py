@@ -1,4 +1,7 @@
+from functools import partial
+
 from django import forms
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -21,6 +24,7 @@ from inventory.serializers import (
     ProductSerializer,
     VariationSerializer,
 )
+from stock import services as stock_services
 
 CATALOGUE_PERMISSIONS = [permissions.IsAuthenticated, RolePermission]
 
@@ -102,6 +106,23 @@ class ProductQueryMixin(OrganizationScopedMixin):
     def _fresh(self, product):
         return self.get_queryset().get(pk=product.pk)
 
+    # The catalogue knows no stock: where one request changes both, the view calls the
+    # catalogue's service and then stock's, in one transaction (DESIGN.md, dependencies).
+
+    def edit_with_stock(self, product, edit, *, quantity: int | None = None) -> None:
+        """A catalogue edit (its low-stock consequences recorded by the ledger), then the
+        quantity, an ADJUST movement when it changed."""
+        with transaction.atomic():
+            with stock_services.low_stock_watch(products=[product]):
+                edit()
+            if quantity is not None:
+                stock_services.set_stock_level(
+                    product=product, quantity=quantity, user=self.request.user
+                )
+
+    def perform_destroy(self, instance):
+        self.edit_with_stock(instance, partial(services.delete_product, product=instance))
+
 
 class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
     """Products and variations: every stock-keeping unit of the catalogue."""
@@ -117,9 +138,13 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        product = services.create_product(
-            organization=request.user.organization, user=request.user, **serializer.validated_data
-        )
+        fields = dict(serializer.validated_data)
+        quantity = fields.pop("quantity", 0)
+        with transaction.atomic():
+            product = services.create_product(organization=request.user.organization, **fields)
+            stock_services.record_initial_stock(
+                product=product, quantity=quantity, user=request.user
+            )
         data = self.get_serializer(self._fresh(product)).data
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -129,11 +154,11 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
             product, data=request.data, partial=kwargs.pop("partial", False)
         )
         serializer.is_valid(raise_exception=True)
-        services.update_product(product=product, user=request.user, **serializer.validated_data)
+        fields = dict(serializer.validated_data)
+        quantity = fields.pop("quantity", None)
+        edit = partial(services.update_product, product=product, **fields)
+        self.edit_with_stock(product, edit, quantity=quantity)
         return Response(self.get_serializer(self._fresh(product)).data)
-
-    def perform_destroy(self, instance):
-        services.delete_product(product=instance)
 
     @extend_schema(request=None, responses={200: ProductSerializer})
     @action(detail=True, methods=["post"], permission_classes=[RestorePermission])
@@ -205,9 +230,14 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        variation = services.add_variation(
-            parent=parent, user=request.user, **serializer.validated_data
-        )
+        fields = dict(serializer.validated_data)
+        quantity = fields.pop("quantity", 0)
+        with transaction.atomic():
+            with stock_services.low_stock_watch(products=[parent]):  # it keeps no stock now
+                variation = services.add_variation(parent=parent, **fields)
+            stock_services.record_initial_stock(
+                product=variation, quantity=quantity, user=request.user
+            )
         data = self.get_serializer(self._fresh(variation)).data
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -233,10 +263,8 @@ class VariationViewSet(
         variation = self.get_object()
         serializer = self.get_serializer(variation, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.update_variation(
-            variation=variation, user=request.user, **serializer.validated_data
-        )
+        fields = dict(serializer.validated_data)
+        quantity = fields.pop("quantity", None)
+        edit = partial(services.update_variation, variation=variation, **fields)
+        self.edit_with_stock(variation, edit, quantity=quantity)
         return Response(self.get_serializer(self._fresh(variation)).data)
-
-    def perform_destroy(self, instance):
-        services.delete_product(product=instance)

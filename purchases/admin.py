@@ -1,10 +1,8 @@
 from django.contrib import admin
 
-from config.orders import OrderAdminMixin, OrderLineInlineMixin
 from core.admin import OrganizationAdminMixin, OrganizationInlineMixin
-from purchases import services
+from orders.admin import OrderAdminMixin, OrderLineInlineMixin
 from purchases.models import PurchaseOrder, PurchaseOrderItem
-from stock.admin import StockLineFormSet
 
 DRAFT = PurchaseOrder.Status.DRAFT
 CLOSED = (PurchaseOrder.Status.RECEIVED, PurchaseOrder.Status.CANCELLED)
@@ -14,8 +12,6 @@ class PurchaseOrderItemInline(OrderLineInlineMixin, OrganizationInlineMixin, adm
     """The lines, editable while the order is a draft (as in the API)."""
 
     model = PurchaseOrderItem
-    formset = StockLineFormSet
-    open_status = DRAFT
 
 
 @admin.register(PurchaseOrder)
@@ -46,8 +42,6 @@ class PurchaseOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdm
         "updated_at",
     ]
     inlines = [PurchaseOrderItemInline]
-    open_status = DRAFT
-    delete_order = staticmethod(services.delete_purchase_order)
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)

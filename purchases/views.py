@@ -1,4 +1,4 @@
-from config.orders import OrderViewSet
+from orders.views import OrderViewSet
 from purchases import selectors, services
 from purchases.filters import PurchaseOrderFilter
 from purchases.serializers import PurchaseOrderSerializer
@@ -12,6 +12,15 @@ class PurchaseOrderViewSet(OrderViewSet):
     filterset_class = PurchaseOrderFilter
     search_fields = ["notes", "supplier__name"]
     ordering_fields = ["created_at", "expected_date", "received_at", "number", "status"]
-    create_order = staticmethod(services.create_purchase_order)
-    update_order = staticmethod(services.update_purchase_order)
-    delete_order = staticmethod(services.delete_purchase_order)
+
+    def create_order(self, data):
+        request = self.request
+        return services.create_purchase_order(
+            organization=request.user.organization, user=request.user, **data
+        )
+
+    def update_order(self, order, changes):
+        return services.update_purchase_order(order=order, user=self.request.user, changes=changes)
+
+    def delete_order(self, order):
+        services.delete_purchase_order(order=order)

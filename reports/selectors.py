@@ -3,14 +3,17 @@
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
+from django.db.models import Count, F, IntegerField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from core.dates import utc_today, within_utc_dates
 from core.fields import MONEY_TOTAL
 from inventory.models import Category
 from inventory.selectors import (
+    LOW_STOCK,
+    OUT_OF_STOCK,
     STOCK_KEEPING,
+    expired_condition,
     most_urgent_low_stock,
     stock_keeping_products,
     with_stock_figures,
@@ -39,9 +42,9 @@ def inventory_totals(*, organization_id: int, today: datetime.date | None = None
         total_products=Count("id"),
         total_quantity=_int_sum("quantity"),
         total_inventory_value=_money_sum(value),
-        expired_stock_value=_money_sum(value, filter=Q(expiration_date__lte=today)),
-        low_stock_count=Count("id", filter=Q(quantity__lte=F("low_stock_threshold"))),
-        out_of_stock_count=Count("id", filter=Q(quantity=0)),
+        expired_stock_value=_money_sum(value, filter=expired_condition(today)),
+        low_stock_count=Count("id", filter=LOW_STOCK),
+        out_of_stock_count=Count("id", filter=OUT_OF_STOCK),
     )
 
 

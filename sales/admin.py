@@ -1,10 +1,8 @@
 from django.contrib import admin
 
-from config.orders import OrderAdminMixin, OrderLineInlineMixin
 from core.admin import OrganizationAdminMixin, OrganizationInlineMixin
-from sales import services
+from orders.admin import OrderAdminMixin, OrderLineInlineMixin
 from sales.models import SalesOrder, SalesOrderItem
-from stock.admin import StockLineFormSet
 
 PENDING = SalesOrder.Status.PENDING
 
@@ -13,8 +11,6 @@ class SalesOrderItemInline(OrderLineInlineMixin, OrganizationInlineMixin, admin.
     """The lines, editable while the order is pending (as in the API)."""
 
     model = SalesOrderItem
-    formset = StockLineFormSet
-    open_status = PENDING
 
 
 @admin.register(SalesOrder)
@@ -37,8 +33,6 @@ class SalesOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdmin)
         "updated_at",
     ]
     inlines = [SalesOrderItemInline]
-    open_status = PENDING
-    delete_order = staticmethod(services.delete_sales_order)
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)

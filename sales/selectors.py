@@ -2,10 +2,10 @@
 
 from django.db.models import QuerySet
 
-from config.orders import orders_with_totals
+from orders.selectors import orders_with_totals
 from sales.models import SalesOrder
 
 
 def sales_orders_with_totals() -> QuerySet[SalesOrder]:
     """Orders with `total_amount` and their lines with `line_total` (quantity * unit_price)."""
-    return orders_with_totals(SalesOrder, price_field="unit_price", total="total_amount")
+    return orders_with_totals(SalesOrder, total="total_amount")

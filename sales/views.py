@@ -1,7 +1,7 @@
 from rest_framework import permissions
 
-from config.orders import OrderViewSet
 from core.permissions import RolePermission
+from orders.views import OrderViewSet
 from sales import selectors, services
 from sales.filters import SalesOrderFilter
 from sales.permissions import OWN_PRICE, SalesRepLimits, sets_own_prices
@@ -18,9 +18,18 @@ class SalesOrderViewSet(OrderViewSet):
     search_fields = ["customer_name", "customer_email"]
     ordering_fields = ["created_at", "fulfilled_at", "number", "status"]
     permission_classes = [permissions.IsAuthenticated, RolePermission, SalesRepLimits]
-    create_order = staticmethod(services.create_sales_order)
-    update_order = staticmethod(services.update_sales_order)
-    delete_order = staticmethod(services.delete_sales_order)
+
+    def create_order(self, data):
+        request = self.request
+        return services.create_sales_order(
+            organization=request.user.organization, user=request.user, **data
+        )
+
+    def update_order(self, order, changes):
+        return services.update_sales_order(order=order, user=self.request.user, changes=changes)
+
+    def delete_order(self, order):
+        services.delete_sales_order(order=order)
 
     def check_changes(self, request, changes: dict) -> None:
         if is_sales_rep(request) and sets_own_prices(changes.get("items") or []):

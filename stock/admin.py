@@ -1,23 +1,6 @@
 from django.contrib import admin
 
-from core.admin import OrganizationInlineFormSet
-from core.errors import DomainError
 from stock.models import StockMovement
-from stock.services import ensure_stock_keeping
-
-
-class StockLineFormSet(OrganizationInlineFormSet):
-    """Order lines: a product of the order's organization that keeps stock (live, no
-    variations), as the API requires; receiving or fulfilling the order moves its stock."""
-
-    def clean_line(self, form) -> None:
-        product = form.cleaned_data.get("product")
-        if product is None:
-            return
-        try:
-            ensure_stock_keeping(product=product)
-        except DomainError as error:
-            form.add_error("product", str(error.message))
 
 
 @admin.register(StockMovement)

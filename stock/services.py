@@ -12,15 +12,15 @@ make "insert order lines in the client's order, then lock the products" deadlock
 transaction that already holds one of those products.
 """
 
-from collections import deque
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.db import lock_in_id_order
 from core.errors import BrokenRule
 from core.fields import MAX_QUANTITY
 from inventory.models import Product
@@ -93,21 +93,9 @@ class InvalidStockChange(BrokenRule):
 
 
 def lock_products(product_ids: Iterable[int]) -> dict[int, Product]:
-    """Lock the products (FOR NO KEY UPDATE) in id order, so that lockers never deadlock."""
-    ids = sorted(set(product_ids))
-    products = (
-        Product.objects.select_for_update(of=("self",), no_key=True)
-        .filter(pk__in=ids)
-        .order_by("pk")
-    )
-    return {product.pk: product for product in products}
-
-
-def lock_all_products(products: QuerySet[Product]) -> None:
-    """Lock every product of the queryset as `lock_products` does (FOR NO KEY UPDATE, id
-    order), streaming the ids, so a million rows take no more memory than ten."""
-    rows = products.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True)
-    deque(rows.iterator(chunk_size=2000), maxlen=0)
+    """Lock the products in id order (core.db.lock_in_id_order): the first lock of every stock
+    change, so lockers never deadlock."""
+    return lock_in_id_order(Product.objects, product_ids)
 
 
 def low_stock_states(products: Iterable[Product]) -> dict[int, bool]:
@@ -146,9 +134,18 @@ def record_low_stock_changes(*, was_low: dict[int, bool], products: Iterable[Pro
     )
 
 
-def recheck_low_stock(*, was_low: dict[int, bool]) -> None:
-    """After a catalogue change to locked products (a threshold edit, variations added or
-    removed, archiving), record those whose low-stock state changed."""
+@contextmanager
+def low_stock_watch(*, products: Iterable[Product]):
+    """Around a catalogue change to these products (a threshold edit, variations added or
+    removed, archiving, restoring): lock them with their parents and variations (id order, as
+    every stock change locks them), then record in the outbox every product whose low-stock
+    state the change flipped. Use it inside the change's transaction."""
+    ids = set()
+    for product in products:
+        ids |= {product.pk, product.parent_id} - {None}
+    ids |= set(Product.objects.filter(parent_id__in=ids).values_list("pk", flat=True))
+    was_low = low_stock_states(lock_products(ids).values())
+    yield
     record_low_stock_changes(was_low=was_low, products=Product.objects.filter(pk__in=was_low))
 
 
@@ -324,9 +321,12 @@ def record_initial_stock(*, product: Product, quantity: int, user) -> StockMovem
 def set_stock_level(
     *, product: Product, quantity: int, user, source: str = Source.PRODUCT_EDIT, note: str = ""
 ) -> StockMovement | None:
-    """Set the quantity on hand (a product edit): one ADJUST movement, none if unchanged."""
+    """Set the quantity on hand (a product edit): one ADJUST movement, none if unchanged. A
+    product with variations holds no stock itself (400 on `quantity`)."""
     with transaction.atomic():
         current = lock_products([product.pk]).get(product.pk)
+        if current is not None and quantity and current.has_variations:
+            raise NotStockKeeping(current, field="quantity")
         if current is not None and current.quantity == quantity:
             product.quantity = quantity
             return None

@@ -4,9 +4,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from core.db import foreign_keys_checked_at_once
-from core.errors import BrokenRule, Conflict, NotFound
-from stock.services import lock_all_products
+from core.db import foreign_keys_checked_at_once, lock_all_in_id_order, update_under_lock
+from core.errors import BrokenRule, Conflict
 from suppliers.models import Supplier
 
 
@@ -32,23 +31,10 @@ def create_supplier(*, organization, **fields) -> Supplier:
 
 
 def update_supplier(*, supplier: Supplier, **changes) -> Supplier:
-    """Edit a supplier; its name stays unique within the organization.
-
-    The row is re-read under its lock and only the changed fields are written, so concurrent
-    edits of other fields are kept; the caller's instance is refreshed to the saved row.
-    """
-    with transaction.atomic():
-        current = Supplier.objects.select_for_update(no_key=True).filter(pk=supplier.pk).first()
-        if current is None:
-            raise NotFound("The supplier no longer exists.")
-        fields = [field for field, value in changes.items() if getattr(current, field) != value]
-        for field in fields:
-            setattr(current, field, changes[field])
-        if fields:
-            _save_supplier(current, update_fields=[*fields, "updated_at"])
-    for field in Supplier._meta.concrete_fields:
-        setattr(supplier, field.attname, getattr(current, field.attname))
-    return current
+    """Edit a supplier; its name stays unique within the organization."""
+    return update_under_lock(
+        supplier, changes, save=_save_supplier, gone="The supplier no longer exists."
+    )
 
 
 def delete_supplier(*, supplier: Supplier) -> None:
@@ -61,7 +47,7 @@ def delete_supplier(*, supplier: Supplier) -> None:
     message = "Purchase orders refer to this supplier; it cannot be deleted."
     try:
         with foreign_keys_checked_at_once():
-            lock_all_products(supplier.products.all())  # as the ledger locks them
+            lock_all_in_id_order(supplier.products.all())  # as the ledger locks products
             supplier.products.update(supplier=None, updated_at=timezone.now())
             supplier.delete()
     except ProtectedError:

@@ -441,13 +441,14 @@ def test_a_database_outage_while_delivering_loses_nothing(
     assert len(mail.outbox) == 1 and "DB-DOWN" in mail.outbox[0].body
 
 
-def test_threshold_edits_record_crossings_and_recoveries(organization, manager_user, stocked):
-    from inventory.services import update_product
-
+def test_threshold_edits_record_crossings_and_recoveries(
+    organization, manager_user, manager_client, stocked
+):
     product = stocked(5, organization=organization, sku="EDIT", low_stock_threshold=2)
-    update_product(product=product, user=manager_user, low_stock_threshold=9)  # went low
+    url = f"/api/products/{product.pk}/"
+    assert manager_client.patch(url, {"low_stock_threshold": 9}).status_code == 200  # went low
     services.deliver_stock_alerts()
-    update_product(product=product, user=manager_user, low_stock_threshold=1)  # recovered
+    assert manager_client.patch(url, {"low_stock_threshold": 1}).status_code == 200  # recovered
     services.deliver_stock_alerts()
 
     alert = StockAlert.objects.get()

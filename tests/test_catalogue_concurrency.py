@@ -3,12 +3,12 @@
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from core.errors import BrokenRule
 from inventory import services
 from inventory.models import Product
-from stock.services import NotStockKeeping, record_movement
+from stock.services import NotStockKeeping, record_initial_stock, record_movement
 from tests.factories import OrganizationFactory, ProductFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -36,12 +36,20 @@ def run_together(count, work):
     return outcomes
 
 
+def create_with_stock(*, quantity, **fields):
+    """What the API's create does: the catalogue's service, then the ledger's, one transaction."""
+    with transaction.atomic():
+        product = services.create_product(**fields)
+        record_initial_stock(product=product, quantity=quantity, user=None)
+    return product
+
+
 def test_concurrent_creates_without_sku_get_unique_skus():
     organization = OrganizationFactory()
     outcomes = run_together(
         12,
-        lambda i: services.create_product(
-            organization=organization, user=None, name=f"P{i}", price="1.00", quantity=i
+        lambda i: create_with_stock(
+            organization=organization, name=f"P{i}", price="1.00", quantity=i
         ),
     )
     assert all(isinstance(o, Product) for o in outcomes), outcomes
@@ -54,8 +62,8 @@ def test_concurrent_same_sku_one_wins_the_rest_are_400():
     organization = OrganizationFactory()
     outcomes = run_together(
         8,
-        lambda i: services.create_product(
-            organization=organization, user=None, sku="SAME", name="P", price="1", quantity=3
+        lambda i: create_with_stock(
+            organization=organization, sku="SAME", name="P", price="1", quantity=3
         ),
     )
     assert sum(isinstance(o, Product) for o in outcomes) == 1
@@ -72,7 +80,7 @@ def test_variation_and_stock_on_the_parent_never_both_happen():
 
         def work(i, parent=parent):
             if i == 0:
-                return services.add_variation(parent=parent, user=None, attributes={"s": "L"})
+                return services.add_variation(parent=parent, attributes={"s": "L"})
             return record_movement(product=parent, movement_type="IN", quantity=1, user=None)
 
         outcomes = run_together(2, work)

@@ -418,7 +418,7 @@ def test_editing_or_deleting_a_product_deleted_meanwhile_is_404(admin_client, or
     assert admin_client.delete(f"{URL}{product.pk}/").status_code == 204
 
     with pytest.raises(NotFound):
-        services.update_product(product=stale, user=None, name="Gone")
+        services.update_product(product=stale, name="Gone")
     with pytest.raises(NotFound):
         services.delete_product(product=stale)
 

@@ -1,5 +1,8 @@
 """Rules about organizations, their users and roles."""
 
+from dataclasses import dataclass
+
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
@@ -9,9 +12,13 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework.authtoken.models import Token
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
 
-from core.errors import BrokenRule, Conflict
+from core.db import lock_row, update_under_lock
+from core.errors import BrokenRule, Conflict, LoginRefused, NotFound
 from users.models import Organization, Role, User
+from users.throttling import clear_login_failures, start_login_attempt
 
 
 def _validate_new_password(*, password: str, user: User, field: str = "password") -> None:
@@ -96,6 +103,50 @@ def end_sessions(*, user: User) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Session:
+    """What a login hands out: a JWT pair and the DRF token."""
+
+    user: User
+    access: str
+    refresh: str
+    token: str
+
+
+def log_in(*, username: str, password: str, address: str, request=None) -> Session:
+    """Check the credentials, throttled per username and client address (the attempt is
+    counted before the check); a success clears the count."""
+    start_login_attempt(username=username, address=address)
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        raise LoginRefused("Invalid username or password.")
+    clear_login_failures(username=username, address=address)
+    refresh = RefreshToken.for_user(user)
+    return Session(
+        user=user,
+        access=str(refresh.access_token),
+        refresh=str(refresh),
+        token=issue_token(user=user).key,
+    )
+
+
+def log_out(*, user: User, refresh: str | None = None) -> None:
+    """Delete the user's DRF token and blacklist their refresh token, when one is given (an
+    access JWT stays valid until it expires)."""
+    token = None
+    if refresh:
+        try:
+            token = RefreshToken(refresh)
+        except TokenError as exc:
+            raise BrokenRule(str(exc), field="refresh") from exc
+        if str(token.get("user_id")) != str(user.pk):
+            raise BrokenRule("Token is invalid", field="refresh")
+    with transaction.atomic():
+        Token.objects.filter(user=user).delete()
+        if token is not None:
+            token.blacklist()
+
+
 def issue_token(*, user: User) -> Token:
     """The user's DRF token, a new one when the old one has expired (AUTH_TOKEN_DAYS)."""
     from users.authentication import token_expired
@@ -175,18 +226,15 @@ def _ensure_other_admin(user: User) -> None:
 
 def _lock_user(pk: int) -> User:
     """The user's row, locked, with its role read after the lock (not from a stale cache)."""
-    return User.objects.select_for_update(no_key=True).get(pk=pk)
+    user = lock_row(User.objects, pk)
+    if user is None:
+        raise NotFound("The user no longer exists.")
+    return user
 
 
 def update_profile(*, user: User, **fields) -> User:
     """A user edits their own contact details (email, names); nothing else changes."""
-    with transaction.atomic():
-        locked = _lock_user(user.pk)
-        for name, value in fields.items():
-            setattr(locked, name, value)
-        if fields:
-            locked.save(update_fields=list(fields))
-    return locked
+    return update_under_lock(user, fields, gone="The user no longer exists.")
 
 
 def update_user(*, user: User, role: str | None = None, password: str | None = None, **fields):

@@ -15,10 +15,10 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
 
 from core.cache import count_in_window
+from core.errors import TooManyAttempts
 
 
 def client_address(request) -> str:
@@ -44,9 +44,12 @@ def start_login_attempt(*, username: str, address: str) -> None:
         cache, _key(username, address), window=settings.LOGIN_THROTTLE_WINDOW_SECONDS
     )
     if count > settings.LOGIN_THROTTLE_FAILURES:
-        raise Throttled(
-            wait=max(1, math.ceil(ends - time.time())),
-            detail="Too many failed login attempts. Try again later.",
+        wait = max(1, math.ceil(ends - time.time()))
+        unit = "second" if wait == 1 else "seconds"
+        raise TooManyAttempts(
+            "Too many failed login attempts. Try again later. "
+            f"Expected available in {wait} {unit}.",
+            wait=wait,
         )
 
 

@@ -1,14 +1,11 @@
-from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
 from django_filters import rest_framework as django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, permissions, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer, TokenVerifySerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
@@ -77,23 +74,15 @@ class LoginView(APIView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        username = serializer.validated_data["username"]
-        address = client_address(request)
-        start_login_attempt(username=username, address=address)
-        user = authenticate(
-            request, username=username, password=serializer.validated_data["password"]
+        session = services.log_in(
+            **serializer.validated_data, address=client_address(request), request=request
         )
-        if user is None:
-            raise AuthenticationFailed("Invalid username or password.")
-        clear_login_failures(username=username, address=address)
-        refresh = RefreshToken.for_user(user)
-        token = services.issue_token(user=user)
         return Response(
             {
-                "access": str(refresh.access_token),
-                "refresh": str(refresh),
-                "token": token.key,
-                "user": UserSerializer(_fresh(user)).data,
+                "access": session.access,
+                "refresh": session.refresh,
+                "token": session.token,
+                "user": UserSerializer(_fresh(session.user)).data,
             }
         )
 
@@ -156,19 +145,7 @@ class LogoutView(APIView):
     def post(self, request):
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        raw_refresh = serializer.validated_data.get("refresh")
-        refresh = None
-        if raw_refresh:
-            try:
-                refresh = RefreshToken(raw_refresh)
-            except TokenError as exc:
-                raise serializers.ValidationError({"refresh": [str(exc)]}) from exc
-            if str(refresh.get("user_id")) != str(request.user.pk):
-                raise serializers.ValidationError({"refresh": ["Token is invalid"]})
-        with transaction.atomic():
-            Token.objects.filter(user=request.user).delete()
-            if refresh is not None:
-                refresh.blacklist()
+        services.log_out(user=request.user, refresh=serializer.validated_data.get("refresh"))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

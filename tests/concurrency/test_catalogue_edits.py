@@ -123,7 +123,7 @@ def test_deleting_a_variation_while_its_parent_changes_category_never_deadlocks(
     parent = ProductFactory(
         organization=organization, category=CategoryFactory(organization=organization)
     )
-    variation = services.add_variation(parent=parent, user=None, attributes={"size": "S"})
+    variation = services.add_variation(parent=parent, attributes={"size": "S"})
     sale = CategoryFactory(organization=organization, name="Sale")
     deleter, editor = client_for(admin_user), client_for(admin_user)
     # Each request stops once it has written its first row, until the other has too.
@@ -182,8 +182,8 @@ def test_two_variations_edited_to_the_same_attributes_at_once_one_is_refused(
     monkeypatch, organization, manager_user
 ):
     parent = ProductFactory(organization=organization, sku="TEE")
-    small = services.add_variation(parent=parent, user=None, attributes={"size": "S"})
-    medium = services.add_variation(parent=parent, user=None, attributes={"size": "M"})
+    small = services.add_variation(parent=parent, attributes={"size": "S"})
+    medium = services.add_variation(parent=parent, attributes={"size": "M"})
     clients = [client_for(manager_user), client_for(manager_user)]
     # Each request stops once it has saved, until the other has too.
     meet(monkeypatch, (services, "_save_fields"))
@@ -208,7 +208,7 @@ def test_adding_and_editing_to_the_same_attributes_at_once_one_is_refused(
     monkeypatch, organization, manager_user
 ):
     parent = ProductFactory(organization=organization, sku="TEE")
-    small = services.add_variation(parent=parent, user=None, attributes={"size": "S"})
+    small = services.add_variation(parent=parent, attributes={"size": "S"})
     adder, editor = client_for(manager_user), client_for(manager_user)
     meet(monkeypatch, (services, "_insert_product"), (services, "_save_fields"))
 

@@ -1,0 +1,31 @@
+"""Gapless, collision-free document numbers per organization (`PO-00012`, `SO-00003`, ...)."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from core.models import Counter
+
+
+def next_number(*, organization_id: int, kind: str) -> int:
+    """The organization's next number for `kind`; call it inside the creating transaction.
+
+    The UPDATE locks the counter row until that transaction ends: concurrent creators of the
+    same kind queue on it, and a rolled-back creation leaves no gap.
+    """
+    counter = Counter.objects.filter(organization_id=organization_id, kind=kind)
+    if not counter.update(last_number=F("last_number") + 1):
+        try:
+            with transaction.atomic():
+                Counter.objects.create(organization_id=organization_id, kind=kind, last_number=1)
+            return 1
+        except IntegrityError:  # a concurrent first creation made it: queue on it
+            counter.update(last_number=F("last_number") + 1)
+    return counter.values_list("last_number", flat=True).get()
+
+
+def give_back(*, organization_id: int, kind: str, number: int) -> None:
+    """A deleted document hands its number back when it was the last one given, so the next
+    document takes it (no gap at the end); a number in the middle stays a gap."""
+    Counter.objects.filter(organization_id=organization_id, kind=kind, last_number=number).update(
+        last_number=F("last_number") - 1
+    )

@@ -1,0 +1,95 @@
+"""The admin base of every order: lines editable while open, status moves and creation through
+the API (which keeps stock right), deletion through the app's service."""
+
+from django.contrib import admin, messages
+from django.db import transaction
+
+from core.admin import OrganizationInlineFormSet
+from core.errors import Conflict, DomainError
+from orders import services
+from stock.services import ensure_stock_keeping
+
+
+class OrderLineFormSet(OrganizationInlineFormSet):
+    """Lines: a product of the order's organization that keeps stock (live, no variations), as
+    the API requires."""
+
+    def clean_line(self, form) -> None:
+        product = form.cleaned_data.get("product")
+        if product is None:
+            return
+        try:
+            ensure_stock_keeping(product=product)
+        except DomainError as error:
+            form.add_error("product", str(error.message))
+
+
+class OrderLineInlineMixin:
+    """Lines editable only while the order is open (as in the API)."""
+
+    formset = OrderLineFormSet
+    extra = 0
+    raw_id_fields = ["product"]
+
+    def _editable(self, obj):
+        return obj is not None and obj.status == obj.OPEN_STATUS
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.action(description="Delete selected open orders (others are kept)", permissions=["delete"])
+def delete_open_orders(modeladmin, request, queryset):
+    """Delete the selected orders that are still open, through the service; keep the rest."""
+    deleted = 0
+    for order in queryset.filter(status=modeladmin.model.OPEN_STATUS).order_by("pk"):
+        with transaction.atomic():
+            try:
+                services.delete_open_order(order)
+            except Conflict:  # moved on meanwhile
+                continue
+            modeladmin.log_deletions(request, [order])
+        deleted += 1
+    kept = queryset.count()
+    modeladmin.message_user(
+        request, f"{deleted} open order(s) deleted, {kept} other(s) kept.", messages.SUCCESS
+    )
+
+
+class OrderAdminMixin:
+    """Orders are numbered and created through the API; saved or deleted orders are locked
+    first, as the API's status moves lock them; only open orders can be deleted."""
+
+    actions = [delete_open_orders]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would delete closed orders too
+        return actions
+
+    def get_object(self, request, object_id, from_field=None):
+        order = super().get_object(request, object_id, from_field)
+        in_transaction = transaction.get_connection().in_atomic_block  # change and delete views
+        if order is not None and request.method == "POST" and in_transaction:
+            order = services.lock_order(order)
+        return order
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        editable = obj is None or obj.status == obj.OPEN_STATUS
+        return editable and super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        services.delete_open_order(obj)
+
+    @admin.display(ordering="number")
+    def reference(self, obj):
+        return obj.reference

@@ -1,0 +1,71 @@
+"""Abstract orders: a numbered document of an organization with a status table and lines.
+
+Each concrete order says, as class attributes, its statuses (`Status`), the moves between them
+(`TRANSITIONS`, checked under the order's row lock), the status in which it is still open
+(`OPEN_STATUS`: lines editable, deletable), the statuses that may be sent again without effect
+(`RESENDABLE`), its reference prefix and its noun; each line says which field is its price.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Order(models.Model):
+    Status: type[models.TextChoices]
+    TRANSITIONS: dict[str, set[str]]
+    OPEN_STATUS: str
+    RESENDABLE: tuple[str, ...]
+    REFERENCE_PREFIX: str
+    NOUN: str
+
+    organization = models.ForeignKey(
+        "users.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    number = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "number"], name="%(app_label)s_order_number_unique_per_org"
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"{self.REFERENCE_PREFIX}-{self.number:05d}"
+
+
+class OrderLine(models.Model):
+    """A line: a product and a quantity (> 0), and a price in the field `PRICE_FIELD`."""
+
+    PRICE_FIELD: str
+
+    product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="%(app_label)s_item_quantity_gt_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product} × {self.quantity}"

@@ -1,0 +1,131 @@
+"""The mechanics every order follows, the same way for purchases and sales: numbering, the
+status table checked under the order's row lock, lines, creation and editing in one
+transaction. Each order app keeps its own rules (what a move does to stock, what may be
+edited when) in its services and passes them in."""
+
+from collections.abc import Callable
+
+from django.db import transaction
+
+from core.db import lock_row, references_checked
+from core.errors import Conflict
+from core.numbering import give_back, next_number
+from orders.models import Order
+from stock.services import StockLine, ensure_stock_keeping
+
+# A move: (order, status, user) -> None, applied to a locked order (e.g. receiving adds stock).
+Move = Callable[..., None]
+
+
+def lock_order(order: Order) -> Order:
+    """SELECT ... FOR NO KEY UPDATE the order: its status moves happen one at a time."""
+    return lock_row(type(order).objects, order.pk)
+
+
+def needs_move(order: Order, status: str) -> bool:
+    """Whether `status` is a move to make: False when the order already has it and may be sent
+    it again without effect (`RESENDABLE`); a move its TRANSITIONS table lacks is a 409."""
+    if status == order.status and status in order.RESENDABLE:
+        return False
+    if status not in order.TRANSITIONS[order.status]:
+        raise Conflict(f"A {order.status} {order.NOUN} cannot become {status}.")
+    return True
+
+
+def write_lines(*, order: Order, items: list[dict], default_price=None) -> None:
+    """Store the order's lines (stock-keeping products only) in one INSERT; a line without a
+    price takes `default_price(product)` when given."""
+    line_model = order.items.model
+    price_field = line_model.PRICE_FIELD
+    lines = []
+    for item in items:
+        ensure_stock_keeping(product=item["product"], field="items")
+        price = item.get(price_field)
+        if price is None and default_price is not None:
+            price = default_price(item["product"])
+        lines.append(
+            line_model(
+                order=order,
+                product=item["product"],
+                quantity=item["quantity"],
+                **{price_field: price},
+            )
+        )
+    line_model.objects.bulk_create(lines)
+
+
+def stock_lines(order: Order) -> list[StockLine]:
+    """The order's lines as the ledger takes them, in line order."""
+    rows = order.items.order_by("id").values_list("product_id", "quantity")
+    return [StockLine(product_id=product_id, quantity=quantity) for product_id, quantity in rows]
+
+
+def create_order(
+    model: type[Order],
+    *,
+    organization,
+    user,
+    items: list[dict],
+    status: str,
+    move: Move,
+    gone: str,
+    default_price=None,
+    **fields,
+) -> Order:
+    """Number the order, store it and its lines, then move it to `status` if that is not its
+    open status: all in one transaction, or nothing is stored (`gone`: the 400's message when
+    something it refers to was deleted meanwhile)."""
+    with references_checked(message=gone, field="items"):
+        order = model.objects.create(
+            organization=organization,
+            number=next_number(organization_id=organization.pk, kind=model.REFERENCE_PREFIX),
+            created_by=user if getattr(user, "pk", None) else None,
+            **fields,
+        )
+        write_lines(order=order, items=items, default_price=default_price)
+        if status != model.OPEN_STATUS:
+            move(order=order, status=status, user=user)
+    return order
+
+
+def update_order(
+    order: Order,
+    *,
+    user,
+    changes: dict,
+    check_edit: Callable[[Order, bool, dict], None],
+    move: Move,
+    gone: str,
+    default_price=None,
+) -> Order:
+    """Edit a locked order (`check_edit(order, items_changed, fields)` refuses what its status
+    forbids), replace its lines if given, then apply a status move: one transaction."""
+    changes = dict(changes)
+    status = changes.pop("status", None)
+    items = changes.pop("items", None)
+    with references_checked(message=gone, field="items"):
+        order = lock_order(order)
+        check_edit(order, items is not None, changes)
+        for field, value in changes.items():
+            setattr(order, field, value)
+        if changes:
+            order.save(update_fields=[*changes, "updated_at"])
+        if items is not None:
+            order.items.all().delete()
+            write_lines(order=order, items=items, default_price=default_price)
+        if status is not None:
+            move(order=order, status=status, user=user)
+    return order
+
+
+def delete_open_order(order: Order) -> None:
+    """Only an open order (a draft, a pending order) can be deleted; locked first. The newest
+    one hands its number to the next order."""
+    with transaction.atomic():
+        order = lock_order(order)
+        if order.status != order.OPEN_STATUS:
+            raise Conflict(f"A {order.status} {order.NOUN} cannot be deleted.")
+        order.delete()
+        give_back(
+            organization_id=order.organization_id, kind=order.REFERENCE_PREFIX, number=order.number
+        )
