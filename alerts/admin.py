@@ -1,21 +1,11 @@
 from django.contrib import admin
 
 from alerts.models import AlertLog, StockAlert
+from core.admin import ReadOnlyAdminMixin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Written by the alerts' services only: no add, change or delete (nor bulk delete)."""
-
-    actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Written by the alerts' services only."""
 
 
 @admin.register(AlertLog)

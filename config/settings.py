@@ -174,6 +174,8 @@ if DATABASE_URL:
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, whose pool replaces every dead connection at once after a restart.
+        DATABASES["default"]["ENGINE"] = "core.postgresql"
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3))
         if env_bool("DATABASE_POOL", True):
@@ -182,9 +184,8 @@ if DATABASE_URL:
                 "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
                 "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20),
                 "timeout": env_int("DATABASE_POOL_TIMEOUT", 3),
-                # The pool retries a failed connection with backoff (1, 2, 4 ... s); giving up
-                # after 5 s makes the next request start afresh, so once PostgreSQL is back the
-                # first requests get a connection within about two seconds.
+                # A failed connection is retried with backoff for at most 5 s; a request that
+                # finds no connection starts the pool afresh (core.db.recover_from_outage).
                 "reconnect_timeout": 5,
             }
 else:
@@ -384,7 +385,8 @@ SESSION_COOKIE_HTTPONLY = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(name)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -20,8 +20,8 @@ HEALTH_FIELDS = {
 
 def database_status() -> str:
     """ "ok" when PostgreSQL (or SQLite) answers a query, else "unavailable"."""
+    pool = getattr(connection, "pool", None)
     try:
-        pool = getattr(connection, "pool", None)
         if pool is not None:
             pool.open()
             with pool.connection(timeout=DATABASE_CHECK_SECONDS) as conn:
@@ -31,6 +31,8 @@ def database_status() -> str:
                 cursor.execute("SELECT 1")
                 cursor.fetchone()
     except Exception:  # psycopg_pool.PoolTimeout, OperationalError, ...: all mean "not now"
+        if pool is not None:
+            connection.close_pool()  # start afresh: connect at once when it is back
         return "unavailable"
     return "ok"
 

@@ -128,3 +128,19 @@ class OrganizationInlineMixin:
                 f"{type(self).__name__}.formset must subclass OrganizationInlineFormSet."
             )
         return formset
+
+
+class ReadOnlyAdminMixin:
+    """For what only services write (the ledger, alert history): no add, change or delete in
+    the admin, nor bulk delete."""
+
+    actions = None
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

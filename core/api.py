@@ -16,6 +16,7 @@ from django.utils.functional import cached_property
 from rest_framework import exceptions, filters, pagination, parsers, status
 from rest_framework.response import Response
 
+from core.db import recover_from_outage
 from core.errors import BrokenRule, Conflict, DomainError, LoginRefused, NotFound, TooManyAttempts
 from core.middleware import DATABASE_UNAVAILABLE
 
@@ -234,6 +235,7 @@ def exception_handler(exc, context):
         return _domain_error_response(exc)
     if isinstance(exc, OperationalError | InterfaceError):
         logger.error("Database unavailable, answered 503: %s", exc)
+        recover_from_outage(exc)
         return Response(
             {"detail": DATABASE_UNAVAILABLE},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,

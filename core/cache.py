@@ -23,9 +23,14 @@ logger = logging.getLogger(__name__)
 _local_lock = threading.Lock()
 
 
+def clock() -> float:
+    """The time counting windows are measured in (a Unix time; tests move it)."""
+    return time.time()
+
+
 def _count_locally(cache, key: str, window: int) -> tuple[int, float]:
     """Read-modify-write of a (count, window end) pair; the caller makes it atomic."""
-    now = time.time()
+    now = clock()
     count, ends = cache.get(key) or (0, now + window)
     if ends <= now:
         count, ends = 0, now + window
@@ -54,7 +59,7 @@ class DatabaseCache(DjangoDatabaseCache):
         with transaction.atomic(using=db):
             if connection.vendor == "postgresql":
                 # Queue concurrent counters on one row: first make sure it exists.
-                self.add(key, (0, time.time() + window), timeout=window + 1)
+                self.add(key, (0, clock() + window), timeout=window + 1)
                 table = connection.ops.quote_name(self._table)
                 with connection.cursor() as cursor:
                     cursor.execute(
@@ -122,17 +127,24 @@ class ResilientRedisCache(RedisCache):
             return _count_locally(self._fallback, key, window)
 
     def _count_in_redis(self, key: str, window: int) -> tuple[int, float]:
-        """SET NX with the expiry, then INCR, in one MULTI: the count keeps its first expiry."""
+        """SET NX with the expiry, then INCR, in one MULTI: the count keeps its first expiry.
+        A window whose end has passed starts again (Redis's expiry only tidies up)."""
         ends_key = self.make_and_validate_key(f"{key}:ends")
         key = self.make_and_validate_key(key)
         client = self._cache.get_client(key, write=True)
-        pipeline = client.pipeline(transaction=True)
-        pipeline.set(ends_key, time.time() + window, ex=window, nx=True)
-        pipeline.set(key, 0, ex=window, nx=True)
-        pipeline.incr(key)
-        pipeline.get(ends_key)
-        _, _, count, ends = pipeline.execute()
-        return int(count), float(ends) if ends is not None else time.time() + window
+        for _ in range(2):
+            started = clock()
+            pipeline = client.pipeline(transaction=True)
+            pipeline.set(ends_key, started + window, ex=window + 1, nx=True)
+            pipeline.set(key, 0, ex=window + 1, nx=True)
+            pipeline.incr(key)
+            pipeline.get(ends_key)
+            _, _, count, ends = pipeline.execute()
+            ends = float(ends) if ends is not None else started + window
+            if ends > started:
+                break
+            client.delete(key, ends_key)
+        return int(count), ends
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         return self._call("add", key, value, timeout, version)

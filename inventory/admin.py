@@ -1,5 +1,6 @@
 import json
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 
@@ -26,7 +27,10 @@ class CategoryAdmin(OrganizationAdminMixin, admin.ModelAdmin):
 
 
 class ProductAdminForm(OrganizationAdminForm):
-    """Category and supplier must belong to the product's organization (OrganizationAdminForm)."""
+    """Category and supplier must belong to the product's organization (OrganizationAdminForm).
+    A new product's SKU may be left empty: the catalogue generates one, as in the API."""
+
+    sku = forms.CharField(max_length=64, required=False, help_text="Empty: generated.")
 
     class Meta:
         model = Product
@@ -153,6 +157,7 @@ class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
         if not change:
             fields = {name: form.cleaned_data[name] for name in form.changed_data}
             fields["organization"] = obj.organization
+            fields["sku"] = fields.get("sku") or None
             created = services.create_product(**fields)
             for field in Product._meta.concrete_fields:
                 setattr(obj, field.attname, getattr(created, field.attname))

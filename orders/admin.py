@@ -67,6 +67,8 @@ class OrderAdminMixin:
     first, as the API's status moves lock them; only open orders can be deleted."""
 
     actions = [delete_open_orders]
+    # What the API alone writes; the subclass adds its own timestamps.
+    readonly_fields = ["organization", "number", "status", "created_by", "created_at", "updated_at"]
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -41,6 +41,11 @@ class Order(models.Model):
                 fields=["organization", "number"], name="%(app_label)s_order_number_unique_per_org"
             ),
         ]
+        indexes = [
+            # The list: newest first, and by status.
+            models.Index(fields=["organization", "-created_at", "-id"], name="%(class)s_recent"),
+            models.Index(fields=["organization", "status", "-created_at"], name="%(class)s_status"),
+        ]
 
     def __str__(self):
         return self.reference

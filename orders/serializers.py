@@ -7,8 +7,9 @@ from stock.serializers import StockKeepingProductField, StockLineListSerializer
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
-    """A line: a stock-keeping product of the caller's organization (with its SKU and name),
-    a quantity > 0, the price field the subclass declares, and the line total."""
+    # A line: a stock-keeping product of the caller's organization (with its SKU and name), a
+    # quantity > 0, the price field the subclass declares, and the line total. (Comments, not a
+    # docstring: the schema would show it as every line component's description.)
 
     # A PATCH is partial down to its lines, but every line it sends must have these.
     required_on_write: tuple[str, ...] = ("product", "quantity")
@@ -23,6 +24,10 @@ class OrderLineSerializer(serializers.ModelSerializer):
         list_serializer_class = StockLineListSerializer
         read_only_fields = ["id"]
 
+    def get_field_names(self, declared_fields, info):
+        price = self.Meta.model.PRICE_FIELD
+        return ["id", "product", "sku", "product_name", "quantity", price, "line_total"]
+
     def validate(self, attrs):
         missing = [name for name in self.required_on_write if name not in attrs]
         if missing:
@@ -33,7 +38,27 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 
 class OrderSerializer(serializers.ModelSerializer):
+    # An order: its reference, its status (any of its model's, default the open one), its
+    # lines as `items` (at least one, written nested) and their total, who created it; the
+    # subclass names its line serializer and total, and adds its own fields.
+
+    line_serializer: type[OrderLineSerializer]
+    total_field: str
+
     reference = serializers.CharField(read_only=True)
     created_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+
+    def __init_subclass__(cls, **kwargs):
+        """Declare the fields every order has, from what the subclass names."""
+        super().__init_subclass__(**kwargs)
+        model = cls.Meta.model
+        cls._declared_fields = {
+            **cls._declared_fields,
+            "status": serializers.ChoiceField(
+                choices=model.Status.choices, default=model.OPEN_STATUS
+            ),
+            "items": cls.line_serializer(many=True, allow_empty=False),
+            cls.total_field: money_output(),
+        }

@@ -4,6 +4,7 @@ transaction. Each order app keeps its own rules (what a move does to stock, what
 edited when) in its services and passes them in."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -13,8 +14,20 @@ from core.numbering import give_back, next_number
 from orders.models import Order
 from stock.services import StockLine, ensure_stock_keeping
 
-# A move: (order, status, user) -> None, applied to a locked order (e.g. receiving adds stock).
-Move = Callable[..., None]
+
+@dataclass(frozen=True)
+class Rules:
+    """What one kind of order does its own way: its model; what reaching a status does to the
+    locked order (`effects[status](order, user)`: receiving adds stock, fulfilling takes it;
+    it returns the fields it set); what its status lets be edited (`check_edit(order,
+    items_changed, fields)` raises a Conflict); the 400's message when something it refers to
+    was deleted meanwhile; and the price a line takes when it names none."""
+
+    model: type[Order]
+    effects: dict[str, Callable[[Order, object], list[str]]]
+    check_edit: Callable[[Order, bool, dict], None]
+    gone: str
+    default_price: Callable | None = None
 
 
 def lock_order(order: Order) -> Order:
@@ -30,6 +43,16 @@ def needs_move(order: Order, status: str) -> bool:
     if status not in order.TRANSITIONS[order.status]:
         raise Conflict(f"A {order.status} {order.NOUN} cannot become {status}.")
     return True
+
+
+def move(rules: Rules, *, order: Order, status: str, user) -> None:
+    """Move a locked order to `status` by its TRANSITIONS table, with that status's effect."""
+    if not needs_move(order, status):
+        return
+    effect = rules.effects.get(status)
+    changed = effect(order, user) if effect else []
+    order.status = status
+    order.save(update_fields=["status", *changed, "updated_at"])
 
 
 def write_lines(*, order: Order, items: list[dict], default_price=None) -> None:
@@ -60,61 +83,41 @@ def stock_lines(order: Order) -> list[StockLine]:
     return [StockLine(product_id=product_id, quantity=quantity) for product_id, quantity in rows]
 
 
-def create_order(
-    model: type[Order],
-    *,
-    organization,
-    user,
-    items: list[dict],
-    status: str,
-    move: Move,
-    gone: str,
-    default_price=None,
-    **fields,
-) -> Order:
+def create_order(rules: Rules, *, organization, user, items: list[dict], status: str, **fields):
     """Number the order, store it and its lines, then move it to `status` if that is not its
-    open status: all in one transaction, or nothing is stored (`gone`: the 400's message when
-    something it refers to was deleted meanwhile)."""
-    with references_checked(message=gone, field="items"):
+    open status: all in one transaction, or nothing is stored."""
+    model = rules.model
+    with references_checked(message=rules.gone, field="items"):
         order = model.objects.create(
             organization=organization,
             number=next_number(organization_id=organization.pk, kind=model.REFERENCE_PREFIX),
             created_by=user if getattr(user, "pk", None) else None,
             **fields,
         )
-        write_lines(order=order, items=items, default_price=default_price)
+        write_lines(order=order, items=items, default_price=rules.default_price)
         if status != model.OPEN_STATUS:
-            move(order=order, status=status, user=user)
+            move(rules, order=order, status=status, user=user)
     return order
 
 
-def update_order(
-    order: Order,
-    *,
-    user,
-    changes: dict,
-    check_edit: Callable[[Order, bool, dict], None],
-    move: Move,
-    gone: str,
-    default_price=None,
-) -> Order:
-    """Edit a locked order (`check_edit(order, items_changed, fields)` refuses what its status
-    forbids), replace its lines if given, then apply a status move: one transaction."""
+def update_order(rules: Rules, *, order: Order, user, changes: dict) -> Order:
+    """Edit a locked order as its status allows, replace its lines if given, then apply a
+    status move given in the changes: one transaction."""
     changes = dict(changes)
     status = changes.pop("status", None)
     items = changes.pop("items", None)
-    with references_checked(message=gone, field="items"):
+    with references_checked(message=rules.gone, field="items"):
         order = lock_order(order)
-        check_edit(order, items is not None, changes)
+        rules.check_edit(order, items is not None, changes)
         for field, value in changes.items():
             setattr(order, field, value)
         if changes:
             order.save(update_fields=[*changes, "updated_at"])
         if items is not None:
             order.items.all().delete()
-            write_lines(order=order, items=items, default_price=default_price)
+            write_lines(order=order, items=items, default_price=rules.default_price)
         if status is not None:
-            move(order=order, status=status, user=user)
+            move(rules, order=order, status=status, user=user)
     return order
 
 

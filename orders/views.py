@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from core.permissions import RolePermission
 from core.tenancy import OrganizationScopedMixin
+from orders import services
 
 
 class OrderViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
@@ -13,13 +14,12 @@ class OrderViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     ordering = ["-created_at", "-id"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    def create_order(self, data: dict):
+    def create_order(self, user, data: dict):
+        """Create through the app's service (e.g. `create_sales_order`)."""
         raise NotImplementedError
 
-    def update_order(self, order, changes: dict):
-        raise NotImplementedError
-
-    def delete_order(self, order) -> None:
+    def update_order(self, order, user, changes: dict):
+        """Edit and move through the app's service (e.g. `update_sales_order`)."""
         raise NotImplementedError
 
     def check_changes(self, request, changes: dict) -> None:
@@ -32,14 +32,15 @@ class OrderViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         self.check_changes(request, serializer.validated_data)
-        return self._answer(self.create_order(serializer.validated_data), status.HTTP_201_CREATED)
+        order = self.create_order(request.user, serializer.validated_data)
+        return self._answer(order, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         order = self.get_object()
         serializer = self.get_serializer(order, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         self.check_changes(request, serializer.validated_data)
-        return self._answer(self.update_order(order, serializer.validated_data))
+        return self._answer(self.update_order(order, request.user, serializer.validated_data))
 
     def perform_destroy(self, instance):
-        self.delete_order(instance)
+        services.delete_open_order(instance)

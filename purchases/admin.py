@@ -32,15 +32,7 @@ class PurchaseOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdm
     search_fields = ["number", "supplier__name", "notes"]
     date_hierarchy = "created_at"
     raw_id_fields = ["supplier"]
-    readonly_fields = [
-        "organization",
-        "number",
-        "status",
-        "created_by",
-        "received_at",
-        "created_at",
-        "updated_at",
-    ]
+    readonly_fields = [*OrderAdminMixin.readonly_fields, "received_at"]
     inlines = [PurchaseOrderItemInline]
 
     def get_readonly_fields(self, request, obj=None):

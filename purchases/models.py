@@ -35,11 +35,7 @@ class PurchaseOrder(Order):
     received_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(Order.Meta):
-        indexes = [
-            models.Index(fields=["organization", "-created_at", "-id"]),
-            models.Index(fields=["organization", "status", "-created_at"]),
-            models.Index(fields=["organization", "supplier"]),
-        ]
+        indexes = [*Order.Meta.indexes, models.Index(fields=["organization", "supplier"])]
 
 
 class PurchaseOrderItem(OrderLine):

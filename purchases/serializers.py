@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.fields import money_input, money_output
+from core.fields import money_input
 from core.tenancy import OrganizationPrimaryKeyRelatedField
 from orders.serializers import OrderLineSerializer, OrderSerializer
 from purchases.models import PurchaseOrder, PurchaseOrderItem
@@ -14,17 +14,14 @@ class PurchaseOrderItemSerializer(OrderLineSerializer):
 
     class Meta(OrderLineSerializer.Meta):
         model = PurchaseOrderItem
-        fields = ["id", "product", "sku", "product_name", "quantity", "unit_cost", "line_total"]
 
 
 class PurchaseOrderSerializer(OrderSerializer):
+    line_serializer = PurchaseOrderItemSerializer
+    total_field = "total_cost"
+
     supplier = OrganizationPrimaryKeyRelatedField(queryset=Supplier.objects.all())
-    status = serializers.ChoiceField(
-        choices=PurchaseOrder.Status.choices, default=PurchaseOrder.OPEN_STATUS
-    )
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
-    items = PurchaseOrderItemSerializer(many=True, allow_empty=False)
-    total_cost = money_output()
 
     class Meta:
         model = PurchaseOrder

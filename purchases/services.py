@@ -12,21 +12,16 @@ GONE = "A product or supplier this order refers to was deleted meanwhile."
 Status = PurchaseOrder.Status
 
 
-def _move_to(*, order: PurchaseOrder, status: str, user) -> None:
-    """Apply one move of the TRANSITIONS table to a locked order; receiving adds every line
-    to stock (one IN movement each)."""
-    if not orders.needs_move(order, status):
-        return
-    if status == Status.RECEIVED:
-        add_to_stock(
-            lines=orders.stock_lines(order),
-            source=StockMovement.Source.PURCHASE_ORDER,
-            reference=order.reference,
-            user=user,
-        )
-        order.received_at = timezone.now()
-    order.status = status
-    order.save(update_fields=["status", "received_at", "updated_at"])
+def _receive(order: PurchaseOrder, user) -> list[str]:
+    """Receiving adds every line to stock, one IN movement each, all in one transaction."""
+    add_to_stock(
+        lines=orders.stock_lines(order),
+        source=StockMovement.Source.PURCHASE_ORDER,
+        reference=order.reference,
+        user=user,
+    )
+    order.received_at = timezone.now()
+    return ["received_at"]
 
 
 def _check_edit(order: PurchaseOrder, items_changed: bool, fields: dict) -> None:
@@ -42,6 +37,11 @@ def _check_edit(order: PurchaseOrder, items_changed: bool, fields: dict) -> None
         raise Conflict(f"A {order.status} purchase order cannot be edited.")
 
 
+RULES = orders.Rules(
+    model=PurchaseOrder, effects={Status.RECEIVED: _receive}, check_edit=_check_edit, gone=GONE
+)
+
+
 def create_purchase_order(
     *,
     organization,
@@ -53,27 +53,12 @@ def create_purchase_order(
     notes: str = "",
 ) -> PurchaseOrder:
     """Number the order PO-nnnnn and store its lines; created as received, it adds stock too."""
+    order = {"supplier": supplier, "expected_date": expected_date, "notes": notes}
     return orders.create_order(
-        PurchaseOrder,
-        organization=organization,
-        user=user,
-        items=items,
-        status=status,
-        move=_move_to,
-        gone=GONE,
-        supplier=supplier,
-        expected_date=expected_date,
-        notes=notes,
+        RULES, organization=organization, user=user, items=items, status=status, **order
     )
 
 
 def update_purchase_order(*, order: PurchaseOrder, user, changes: dict) -> PurchaseOrder:
     """Edit the order as its status allows, then move it to a status given in the changes."""
-    return orders.update_order(
-        order, user=user, changes=changes, check_edit=_check_edit, move=_move_to, gone=GONE
-    )
-
-
-def delete_purchase_order(*, order: PurchaseOrder) -> None:
-    """Only a draft can be deleted."""
-    orders.delete_open_order(order)
+    return orders.update_order(RULES, order=order, user=user, changes=changes)

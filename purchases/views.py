@@ -13,14 +13,8 @@ class PurchaseOrderViewSet(OrderViewSet):
     search_fields = ["notes", "supplier__name"]
     ordering_fields = ["created_at", "expected_date", "received_at", "number", "status"]
 
-    def create_order(self, data):
-        request = self.request
-        return services.create_purchase_order(
-            organization=request.user.organization, user=request.user, **data
-        )
+    def create_order(self, user, data):
+        return services.create_purchase_order(organization=user.organization, user=user, **data)
 
-    def update_order(self, order, changes):
-        return services.update_purchase_order(order=order, user=self.request.user, changes=changes)
-
-    def delete_order(self, order):
-        services.delete_purchase_order(order=order)
+    def update_order(self, order, user, changes):
+        return services.update_purchase_order(order=order, user=user, changes=changes)

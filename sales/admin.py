@@ -23,15 +23,7 @@ class SalesOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdmin)
     list_select_related = ["organization"]
     search_fields = ["number", "customer_name", "customer_email"]
     date_hierarchy = "created_at"
-    readonly_fields = [
-        "organization",
-        "number",
-        "status",
-        "created_by",
-        "fulfilled_at",
-        "created_at",
-        "updated_at",
-    ]
+    readonly_fields = [*OrderAdminMixin.readonly_fields, "fulfilled_at"]
     inlines = [SalesOrderItemInline]
 
     def get_readonly_fields(self, request, obj=None):

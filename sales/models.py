@@ -31,8 +31,7 @@ class SalesOrder(Order):
 
     class Meta(Order.Meta):
         indexes = [
-            models.Index(fields=["organization", "-created_at", "-id"]),
-            models.Index(fields=["organization", "status", "-created_at"]),
+            *Order.Meta.indexes,
             models.Index(
                 fields=["organization", "fulfilled_at"],
                 condition=Q(status="fulfilled"),

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.fields import money_input, money_output
+from core.fields import money_input
 from orders.serializers import OrderLineSerializer, OrderSerializer
 from sales.models import SalesOrder, SalesOrderItem
 
@@ -12,17 +12,14 @@ class SalesOrderItemSerializer(OrderLineSerializer):
 
     class Meta(OrderLineSerializer.Meta):
         model = SalesOrderItem
-        fields = ["id", "product", "sku", "product_name", "quantity", "unit_price", "line_total"]
 
 
 class SalesOrderSerializer(OrderSerializer):
-    status = serializers.ChoiceField(
-        choices=SalesOrder.Status.choices, default=SalesOrder.OPEN_STATUS
-    )
+    line_serializer = SalesOrderItemSerializer
+    total_field = "total_amount"
+
     customer_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     customer_email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
-    items = SalesOrderItemSerializer(many=True, allow_empty=False)
-    total_amount = money_output()
 
     class Meta:
         model = SalesOrder

@@ -12,22 +12,18 @@ GONE = "A product this order refers to was deleted meanwhile."
 Status = SalesOrder.Status
 
 
-def _move_to(*, order: SalesOrder, status: str, user) -> None:
-    """Apply one move of the TRANSITIONS table to a locked order; fulfilling takes every line
-    out of stock (one OUT movement each), or none if any line is short."""
-    if not orders.needs_move(order, status):
-        return
-    if status == Status.FULFILLED:
-        take_out_of_stock(
-            lines=orders.stock_lines(order),
-            source=StockMovement.Source.SALES_ORDER,
-            reference=order.reference,
-            user=user,
-            field="items",
-        )
-        order.fulfilled_at = timezone.now()
-    order.status = status
-    order.save(update_fields=["status", "fulfilled_at", "updated_at"])
+def _fulfil(order: SalesOrder, user) -> list[str]:
+    """Fulfilling takes every line out of stock, one OUT movement each, or none if any line is
+    short (a 400 naming the lines)."""
+    take_out_of_stock(
+        lines=orders.stock_lines(order),
+        source=StockMovement.Source.SALES_ORDER,
+        reference=order.reference,
+        user=user,
+        field="items",
+    )
+    order.fulfilled_at = timezone.now()
+    return ["fulfilled_at"]
 
 
 def _check_edit(order: SalesOrder, items_changed: bool, fields: dict) -> None:
@@ -38,6 +34,15 @@ def _check_edit(order: SalesOrder, items_changed: bool, fields: dict) -> None:
 
 def _product_price(product):
     return product.price
+
+
+RULES = orders.Rules(
+    model=SalesOrder,
+    effects={Status.FULFILLED: _fulfil},
+    check_edit=_check_edit,
+    gone=GONE,
+    default_price=_product_price,
+)
 
 
 def create_sales_order(
@@ -51,33 +56,12 @@ def create_sales_order(
 ) -> SalesOrder:
     """Number the order SO-nnnnn and store its lines at the products' prices unless given;
     created as fulfilled, it takes the stock too, or nothing is stored at all."""
+    order = {"customer_name": customer_name, "customer_email": customer_email}
     return orders.create_order(
-        SalesOrder,
-        organization=organization,
-        user=user,
-        items=items,
-        status=status,
-        move=_move_to,
-        gone=GONE,
-        default_price=_product_price,
-        customer_name=customer_name,
-        customer_email=customer_email,
+        RULES, organization=organization, user=user, items=items, status=status, **order
     )
 
 
 def update_sales_order(*, order: SalesOrder, user, changes: dict) -> SalesOrder:
     """Edit the order while pending, then move it to a status given in the changes."""
-    return orders.update_order(
-        order,
-        user=user,
-        changes=changes,
-        check_edit=_check_edit,
-        move=_move_to,
-        gone=GONE,
-        default_price=_product_price,
-    )
-
-
-def delete_sales_order(*, order: SalesOrder) -> None:
-    """Only a pending order can be deleted."""
-    orders.delete_open_order(order)
+    return orders.update_order(RULES, order=order, user=user, changes=changes)

@@ -19,18 +19,12 @@ class SalesOrderViewSet(OrderViewSet):
     ordering_fields = ["created_at", "fulfilled_at", "number", "status"]
     permission_classes = [permissions.IsAuthenticated, RolePermission, SalesRepLimits]
 
-    def create_order(self, data):
-        request = self.request
-        return services.create_sales_order(
-            organization=request.user.organization, user=request.user, **data
-        )
-
-    def update_order(self, order, changes):
-        return services.update_sales_order(order=order, user=self.request.user, changes=changes)
-
-    def delete_order(self, order):
-        services.delete_sales_order(order=order)
-
     def check_changes(self, request, changes: dict) -> None:
         if is_sales_rep(request) and sets_own_prices(changes.get("items") or []):
             self.permission_denied(request, message=OWN_PRICE)
+
+    def create_order(self, user, data):
+        return services.create_sales_order(organization=user.organization, user=user, **data)
+
+    def update_order(self, order, user, changes):
+        return services.update_sales_order(order=order, user=user, changes=changes)

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdminMixin
 from stock.models import StockMovement
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The ledger is read-only in the admin too: no add, change or delete (nor bulk delete)."""
 
     list_display = [
@@ -25,13 +26,3 @@ class StockMovementAdmin(admin.ModelAdmin):
     search_fields = ["product__sku", "product__name", "reference", "note"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-    actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

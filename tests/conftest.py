@@ -15,7 +15,7 @@ def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests are skipped on SQLite locally, and never skipped in CI."""
     from django.conf import settings
 
-    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    on_postgres = settings.DATABASES["default"]["ENGINE"] == "core.postgresql"
     if on_postgres:
         return
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):

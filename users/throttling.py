@@ -11,13 +11,12 @@ While Redis is down the counters are kept per server process (logged; see the RE
 
 import hashlib
 import math
-import time
 
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
-from core.cache import count_in_window
+from core import cache as counters
 from core.errors import TooManyAttempts
 
 
@@ -40,11 +39,11 @@ def _key(username: str, address: str) -> str:
 def start_login_attempt(*, username: str, address: str) -> None:
     """Count this attempt; raise 429 when the pair already failed LOGIN_THROTTLE_FAILURES
     times in the window (which starts at its first failure and is not extended)."""
-    count, ends = count_in_window(
+    count, ends = counters.count_in_window(
         cache, _key(username, address), window=settings.LOGIN_THROTTLE_WINDOW_SECONDS
     )
     if count > settings.LOGIN_THROTTLE_FAILURES:
-        wait = max(1, math.ceil(ends - time.time()))
+        wait = max(1, math.ceil(ends - counters.clock()))
         unit = "second" if wait == 1 else "seconds"
         raise TooManyAttempts(
             "Too many failed login attempts. Try again later. "

@@ -232,7 +232,7 @@ def test_a_postgresql_restart_answers_json_503_then_recovers_by_itself(tmp_path)
                 server.client.post("/api/login/", {"username": "owner", "password": PASSWORD})[0]
                 for _ in range(10)
             ]
-            assert statuses == [200] * 50
+            assert statuses == [200] * 50, server.output()[-4000:]
         finally:
             server.stop()
             proxy.cut()

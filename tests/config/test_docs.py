@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.urls import Resolver404, resolve
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "docs" / "api.md"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.db import OperationalError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_python(code: str, **env):
@@ -99,7 +99,7 @@ def test_postgres_and_redis_from_the_environment():
         REDIS_URL="redis://cache.internal:6379/0",
     )
     assert result.stdout.split() == [
-        "django.db.backends.postgresql",
+        "core.postgresql",
         "stockroom",
         "True",
         "0",

@@ -7,7 +7,7 @@ imports alike; migrations aside) and checked against the direction DESIGN.md giv
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APPS = {
     "config", "core", "users", "inventory", "suppliers", "stock", "orders", "purchases",
     "sales", "alerts", "reports", "bench",
