@@ -1,7 +1,7 @@
 """Reads for the alert emails: who receives them and what is low or expired right now."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, QuerySet
@@ -11,9 +11,10 @@ from core.dates import utc_today
 from inventory.selectors import (
     expired_products,
     low_stock_products,
-    most_urgent_expired,
     most_urgent_low_stock,
+    stock_keeping_products,
 )
+from stock.selectors import expiring_within, expiry_rows
 from users.models import Organization, Role, User
 
 
@@ -46,13 +47,21 @@ def alert_recipients(*, organization_id: int) -> list[str]:
     return by_role[Role.MANAGER] or by_role[Role.ADMIN]
 
 
+def expiring_products(*, organization_id, today: datetime.date | None = None) -> QuerySet:
+    """Products with stock expiring within ALERT_EXPIRY_DAYS, not expired yet."""
+    return stock_keeping_products(organization_id=organization_id).filter(
+        expiring_within(settings.ALERT_EXPIRY_DAYS, today=today)
+    )
+
+
 def organizations_to_alert(*, today: datetime.date | None = None) -> QuerySet:
-    """Ids of organizations that have a low-stock or expired product right now."""
+    """Ids of organizations that have a low-stock, expired or soon-expiring product now."""
     today = today or utc_today()
     low = low_stock_products(organization_id=OuterRef("pk"))
     expired = expired_products(organization_id=OuterRef("pk"), today=today)
+    expiring = expiring_products(organization_id=OuterRef("pk"), today=today)
     return (
-        Organization.objects.filter(Exists(low) | Exists(expired))
+        Organization.objects.filter(Exists(low) | Exists(expired) | Exists(expiring))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -60,39 +69,53 @@ def organizations_to_alert(*, today: datetime.date | None = None) -> QuerySet:
 
 @dataclass(frozen=True)
 class StockReport:
-    """What an alert email lists: the first rows of each section and the totals."""
+    """What an alert email lists: the first rows of each section and the totals (products;
+    the expiry sections list a lot-tracked product's lots one by one)."""
 
     low_stock: list[dict]
     expired: list[dict]
     low_stock_count: int
     expired_count: int
+    expiring: list[dict] = field(default_factory=list)
+    expiring_count: int = 0
+    expiry_days: int = 0
+    more_expired: bool = False  # rows left out by ALERT_EMAIL_MAX_ROWS
+    more_expiring: bool = False
 
     @property
     def is_empty(self) -> bool:
-        return not (self.low_stock_count or self.expired_count)
+        return not (self.low_stock_count or self.expired_count or self.expiring_count)
 
 
 def stock_report(*, organization_id: int, today: datetime.date | None = None) -> StockReport:
-    """Everything low or expired right now (most urgent first), in four queries."""
+    """Everything low, expired or expiring soon right now (most urgent first), in eight
+    queries."""
     today = today or utc_today()
     limit = email_max_rows()
+    days = settings.ALERT_EXPIRY_DAYS
+    products = stock_keeping_products(organization_id=organization_id)
     low = low_stock_products(organization_id=organization_id)
     expired = expired_products(organization_id=organization_id, today=today)
+    expiring = expiring_products(organization_id=organization_id, today=today)
+    one_more = None if limit is None else limit + 1
+    expired_rows = expiry_rows(products, expired=True, today=today, limit=one_more)
+    expiring_rows = expiry_rows(products, expired=False, days=days, today=today, limit=one_more)
     return StockReport(
         low_stock=list(
             most_urgent_low_stock(low)
-            .annotate(available=F("quantity"), supplier_name=F("supplier__name"))
+            .annotate(available=F("quantity") - F("allocated"), supplier_name=F("supplier__name"))
             .values(
                 "id", "sku", "name", "quantity", "available", "low_stock_threshold", "supplier_name"
             )[:limit]
         ),
-        expired=list(
-            most_urgent_expired(expired, today=today)
-            .annotate(supplier_name=F("supplier__name"))
-            .values("id", "sku", "name", "quantity", "expiration_date", "supplier_name")[:limit]
-        ),
+        expired=expired_rows[:limit],
+        expiring=expiring_rows[:limit],
         low_stock_count=low.count(),
         expired_count=expired.count(),
+        expiring_count=expiring.count(),
+        expiry_days=days,
+        more_expired=limit is not None and len(expired_rows) > limit,
+        more_expiring=limit is not None and len(expiring_rows) > limit,
     )
 
 

@@ -168,6 +168,18 @@ def deliver_stock_alerts() -> int:
     return sent
 
 
+def digest_subject(organization: Organization, report: StockReport, today) -> str:
+    expiring = (
+        f", {report.expiring_count} expiring within {report.expiry_days} day(s)"
+        if report.expiring_count
+        else ""
+    )
+    return (
+        f"[Stockroom] {organization.name}: {report.low_stock_count} low-stock and "
+        f"{report.expired_count} expired product(s){expiring} on {today.isoformat()}"
+    )
+
+
 def send_low_stock_digest(
     *, organization_id: int, today: datetime.date | None = None, force: bool = False
 ) -> AlertLog | None:
@@ -198,10 +210,7 @@ def send_low_stock_digest(
                 organization=organization,
                 kind=AlertLog.Kind.DIGEST,
                 recipients=recipients,
-                subject=(
-                    f"[Stockroom] {organization.name}: {report.low_stock_count} low-stock and "
-                    f"{report.expired_count} expired product(s) on {today.isoformat()}"
-                ),
+                subject=digest_subject(organization, report, today),
                 report=report,
                 digest_date=today,
                 forced=force,

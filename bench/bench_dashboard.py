@@ -26,7 +26,9 @@ def _seed_sales(*, organization, count: int) -> None:
 
     from inventory.models import Product
     from sales.models import SalesOrder, SalesOrderItem
+    from stock.services import default_location
 
+    location = default_location(organization_id=organization.pk)
     product_ids = list(
         Product.objects.filter(organization=organization).values_list("pk", flat=True)[:5000]
     )
@@ -37,6 +39,7 @@ def _seed_sales(*, organization, count: int) -> None:
             orders = SalesOrder.objects.bulk_create(
                 SalesOrder(
                     organization=organization,
+                    location=location,
                     number=n + 1,
                     status=SalesOrder.Status.FULFILLED,
                     fulfilled_at=start + timedelta(minutes=37 * n),

@@ -6,9 +6,11 @@ Run (PostgreSQL only: the point is PostgreSQL's plans at scale):
 
 It seeds a throw-away test database (`test_<name>` on DATABASE_URL's server) with one
 organization of BENCH_SCALE_PRODUCTS products (default 1,000,000; categories, suppliers, expiry
-dates, low and zero stock, a few archived) and their stock ledger (BENCH_SCALE_MOVEMENTS rows in
-all, default 3,000,000: one `initial` movement per product and runs of `OUT` movements on the
-"hot" products, so quantity == sum(delta) holds), plus a second organization of
+dates, low and zero stock, a few archived; one in ten tracks lots) kept in three locations (about
+2.3 stock levels per product; a lot-tracked product's two lots at two locations), and their
+stock ledger (BENCH_SCALE_MOVEMENTS rows in all, default 3,000,000: one `initial` movement per
+level, with its lot line, and runs of `OUT` movements on the "hot" products, so every invariant
+of check_stock_ledger holds), plus a second organization of
 BENCH_SCALE_OTHER_PRODUCTS (default 100,000) with the same names, so tenancy filtering matters.
 Rows are generated server-side (INSERT ... SELECT FROM generate_series), then VACUUM ANALYZE.
 Names are correlated with the filters on purpose (all products of a category or supplier share
@@ -52,9 +54,9 @@ HOT_RUN = 10  # OUT movements per hot product
 
 PRODUCT_INSERT = """
 INSERT INTO inventory_product (
-    organization_id, sku, name, description, price, cost_price, quantity, low_stock_threshold,
-    expiration_date, attributes, has_variations, is_archived, created_at, updated_at,
-    category_id, supplier_id, parent_id
+    organization_id, sku, name, description, price, cost_price, quantity, allocated,
+    low_stock_threshold, track_lots, expiration_date, attributes, has_variations, is_archived,
+    created_at, updated_at, category_id, supplier_id, parent_id
 )
 SELECT
     %(organization)s,
@@ -69,8 +71,13 @@ SELECT
     ((g * 7919) %% 100000) / 100.0,
     CASE WHEN g %% 4 = 0 THEN NULL ELSE ((g * 7919) %% 100000) / 200.0 END,
     (g * 37) %% 201,
+    0,
     CASE WHEN g %% 7 = 0 THEN 0 ELSE 10 END,
-    CASE WHEN g %% 10 = 0 THEN current_date - 500 + ((g * 13) %% 1000)::int ELSE NULL END,
+    g %% 10 = 3,
+    CASE
+        WHEN g %% 10 = 3 AND (g * 37) %% 201 > 0 THEN current_date - 5 + ((g * 13) %% 60)::int
+        WHEN g %% 10 = 0 THEN current_date - 500 + ((g * 13) %% 1000)::int
+        ELSE NULL END,
     '{}'::jsonb,
     false,
     g %% 200 = 0,
@@ -82,31 +89,79 @@ SELECT
 FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g
 """
 
-# One `initial` IN movement per product (its quantity plus what its hot run takes out again),
-# then HOT_RUN `OUT` movements of 1 for the hot products: quantity == sum(delta) for all.
+# Stock in three locations: a product without lots keeps a third of it in the back room, a
+# quarter in the warehouse and the rest at Main; a lot-tracked one (one in ten) has lot A (its
+# earliest expiry) at Main and lot B (30 days later) in the warehouse. The hot products (the
+# first ones) got HOT_RUN more units at Main that their OUT movements took away again.
+LOTS = """
+INSERT INTO stock_lot (organization_id, product_id, code, expiration_date, quantity, created_at)
+SELECT p.organization_id, p.id, lot.code, p.expiration_date + lot.later, lot.quantity,
+       p.created_at
+FROM inventory_product p
+CROSS JOIN LATERAL (VALUES ('L-A', 0, p.quantity - p.quantity / 2),
+                           ('L-B', 30, p.quantity / 2)) AS lot (code, later, quantity)
+WHERE p.organization_id = %(organization)s AND p.id BETWEEN %(first)s AND %(last)s
+  AND p.track_lots AND lot.quantity > 0
+"""
+LEVELS = """
+INSERT INTO stock_stocklevel (organization_id, product_id, location_id, lot_id, quantity,
+                              allocated, updated_at)
+SELECT p.organization_id, p.id, place.location, NULL, place.quantity, 0, p.updated_at
+FROM inventory_product p
+CROSS JOIN LATERAL (VALUES
+    (%(main)s::bigint, p.quantity - p.quantity / 3 - p.quantity / 4),
+    (%(back)s::bigint, p.quantity / 3),
+    (%(warehouse)s::bigint, p.quantity / 4)) AS place (location, quantity)
+WHERE p.organization_id = %(organization)s AND p.id BETWEEN %(first)s AND %(last)s
+  AND NOT p.track_lots
+  AND (place.quantity > 0 OR (place.location = %(main)s AND p.id <= %(hot_last)s))
+UNION ALL
+SELECT l.organization_id, l.product_id,
+       CASE WHEN l.code = 'L-A' THEN %(main)s::bigint ELSE %(warehouse)s::bigint END,
+       l.id, l.quantity, 0, l.created_at
+FROM stock_lot l
+WHERE l.organization_id = %(organization)s AND l.product_id BETWEEN %(first)s AND %(last)s
+"""
+# One `initial` IN per level (plus, at Main, what the hot run takes out again), then HOT_RUN
+# `OUT` movements of 1 for the hot products: every invariant of check_stock_ledger holds.
 INITIAL_MOVEMENTS = """
 INSERT INTO stock_stockmovement (
-    organization_id, product_id, movement_type, quantity, delta, balance_after, note, source,
-    reference, performed_by_id, created_at
+    organization_id, product_id, location_id, movement_type, quantity, delta, balance_after,
+    note, source, reference, performed_by_id, created_at
 )
-SELECT p.organization_id, p.id, 'IN', p.quantity + h.extra, p.quantity + h.extra,
-       p.quantity + h.extra, '', 'initial', NULL, NULL, p.created_at
-FROM inventory_product p
-CROSS JOIN LATERAL (SELECT CASE WHEN p.id <= %(hot_last)s THEN %(run)s ELSE 0 END AS extra) h
-WHERE p.organization_id = %(organization)s AND p.id BETWEEN %(first)s AND %(last)s
-  AND p.quantity + h.extra > 0
+SELECT s.organization_id, s.product_id, s.location_id, 'IN', s.units, s.units,
+       sum(s.units) OVER (PARTITION BY s.product_id ORDER BY s.location_id, s.lot_id),
+       '', 'initial', NULL, NULL, p.created_at
+FROM (
+    SELECT v.*, v.quantity + CASE
+        WHEN v.product_id <= %(hot_last)s AND v.lot_id IS NULL AND v.location_id = %(main)s
+        THEN %(run)s ELSE 0 END AS units
+    FROM stock_stocklevel v
+    WHERE v.organization_id = %(organization)s AND v.product_id BETWEEN %(first)s AND %(last)s
+) s
+JOIN inventory_product p ON p.id = s.product_id
+ORDER BY s.product_id, s.location_id, s.lot_id
+"""
+MOVEMENT_LOTS = """
+INSERT INTO stock_movementlot (movement_id, lot_id, delta)
+SELECT m.id, v.lot_id, m.delta
+FROM stock_stockmovement m
+JOIN stock_stocklevel v ON v.product_id = m.product_id AND v.location_id = m.location_id
+WHERE m.organization_id = %(organization)s AND m.product_id BETWEEN %(first)s AND %(last)s
+  AND v.lot_id IS NOT NULL
 """
 HOT_MOVEMENTS = """
 INSERT INTO stock_stockmovement (
-    organization_id, product_id, movement_type, quantity, delta, balance_after, note, source,
-    reference, performed_by_id, created_at
+    organization_id, product_id, location_id, movement_type, quantity, delta, balance_after,
+    note, source, reference, performed_by_id, created_at
 )
-SELECT p.organization_id, p.id, 'OUT', 1, -1, p.quantity + %(run)s - k,
+SELECT p.organization_id, p.id, %(main)s, 'OUT', 1, -1, p.quantity + %(run)s - k,
        '', CASE WHEN k %% 2 = 0 THEN 'sales_order' ELSE 'manual' END,
        CASE WHEN k %% 2 = 0 THEN 'SO-' || (p.id * 10 + k) ELSE NULL END, NULL,
        p.created_at + make_interval(hours => k)
 FROM inventory_product p CROSS JOIN generate_series(1, %(run)s) AS k
 WHERE p.organization_id = %(organization)s AND p.id BETWEEN %(first)s AND %(last)s
+  AND NOT p.track_lots
 ORDER BY p.id, k
 """
 
@@ -119,6 +174,7 @@ def _seed_organization(cursor, *, name: str, products: int, movements: int, firs
     """One organization with its categories, suppliers, products and ledger; returns the ids."""
     from bench.seed import make_organization
     from inventory.models import Category, Product
+    from stock import services
     from suppliers.models import Supplier
 
     organization, user = make_organization(name)
@@ -150,13 +206,21 @@ def _seed_organization(cursor, *, name: str, products: int, movements: int, firs
         )
     ids = Product.objects.filter(organization=organization).order_by("pk").values_list("pk")
     low, high = ids.first()[0], ids.last()[0]
-    hot = max(0, min(products, (movements - products) // HOT_RUN))
+    # Stock in 3 locations: about 2.3 levels per product, each with its `initial` movement.
+    hot = max(0, min(products, (movements - 2 * products) // HOT_RUN))
     hot_last = low + hot - 1
+    places = {
+        "main": services.default_location(organization_id=organization.pk).pk,
+        "back": services.create_location(organization=organization, name="Back room").pk,
+        "warehouse": services.create_location(organization=organization, name="Warehouse").pk,
+    }
     step = BATCH // 2
     for first in range(low, high + 1, step):
         last = min(first + step - 1, high)
-        batch = {"organization": organization.pk, "first": first, "last": last, "run": HOT_RUN}
-        cursor.execute(INITIAL_MOVEMENTS, {**batch, "hot_last": hot_last})
+        batch = {"organization": organization.pk, "first": first, "last": last, "run": HOT_RUN,
+                 "hot_last": hot_last, **places}  # fmt: skip
+        for statement in (LOTS, LEVELS, INITIAL_MOVEMENTS, MOVEMENT_LOTS):
+            cursor.execute(statement, batch)
         if first <= hot_last:
             cursor.execute(HOT_MOVEMENTS, {**batch, "last": min(last, hot_last)})
         print(
@@ -164,7 +228,7 @@ def _seed_organization(cursor, *, name: str, products: int, movements: int, firs
             f"({time.perf_counter() - started:.0f}s)",
             flush=True,
         )
-    return organization, user, categories, suppliers, low  # the first product is a hot one
+    return organization, user, categories, suppliers, low, places  # the first product is hot
 
 
 def _seed(cursor, *, products: int, other_products: int, movements: int):
@@ -174,7 +238,10 @@ def _seed(cursor, *, products: int, other_products: int, movements: int):
     )
     _seed_organization(cursor, name="Other shop", products=other_products, movements=0, first_g=1)
     print("  VACUUM ANALYZE ...", flush=True)
-    for table in ("inventory_product", "stock_stockmovement", "inventory_category"):
+    for table in (
+        "inventory_product", "stock_stockmovement", "inventory_category", "stock_stocklevel",
+        "stock_lot", "stock_movementlot",
+    ):  # fmt: skip
         cursor.execute(f"VACUUM ANALYZE {table}")
     print(f"seeded in {time.perf_counter() - started:.0f}s", flush=True)
     return main
@@ -193,12 +260,32 @@ def _existing():
     categories = list(Category.objects.filter(organization=organization).order_by("pk"))
     suppliers = list(Supplier.objects.filter(organization=organization).order_by("pk"))
     first = Product.objects.filter(organization=organization).order_by("pk").first()
-    return organization, user, categories, suppliers, first.pk
+    places = dict(
+        zip(
+            ("main", "back", "warehouse"),
+            organization.locations.order_by("pk").values_list("pk", flat=True),
+            strict=True,
+        )
+    )
+    return organization, user, categories, suppliers, first.pk, places
 
 
-def _requests(*, categories, suppliers, hot_product: int, cold_product: int, deep_page: int):
+def _requests(
+    *, categories, suppliers, hot_product: int, cold_product: int, deep_page: int, places
+):
     products = "/api/products/"
-    rows = [("products: default page (name)", products, {})]
+    levels = "/api/stock/levels/"
+    rows = [
+        ("products: default page (name)", products, {}),
+        ("  location=<back room>", products, {"location": places["back"]}),
+        ("  location=<warehouse>", products, {"location": places["warehouse"]}),
+        ("stock/levels/: default page", levels, {}),
+        ("  location=<back room>", levels, {"location": places["back"]}),
+        ("  location=<main>", levels, {"location": places["main"]}),
+        ("  product=<lot-tracked>", levels, {"product": hot_product + 2}),
+        ("lots/?expires_within=7", "/api/lots/", {"expires_within": 7}),
+        ("products/?expires_within=7", products, {"expires_within": 7}),
+    ]
     for field in ["name", "sku", "price", "quantity", "created_at", "updated_at"]:
         rows.append((f"  ordering={field}", products, {"ordering": field}))
         rows.append((f"  ordering=-{field}", products, {"ordering": f"-{field}"}))
@@ -224,10 +311,11 @@ def _requests(*, categories, suppliers, hot_product: int, cold_product: int, dee
          {"page": deep_page, "ordering": "-updated_at"}),
         ("products/alerts/", "/api/products/alerts/", {}),
         ("stock/movements/: default page", "/api/stock/movements/", {}),
-        ("  product=<hot, 11 movements>", "/api/stock/movements/", {"product": hot_product}),
-        ("  product=<cold, 1 movement>", "/api/stock/movements/", {"product": cold_product}),
+        ("  product=<hot: 3 levels, 10 OUTs>", "/api/stock/movements/", {"product": hot_product}),
+        ("  product=<cold: its initial INs>", "/api/stock/movements/", {"product": cold_product}),
         ("  source=sales_order", "/api/stock/movements/", {"source": "sales_order"}),
         ("dashboard/", "/api/dashboard/", {}),
+        ("  location=<back room>", "/api/dashboard/", {"location": places["back"]}),
     ]  # fmt: skip
     return rows
 
@@ -294,9 +382,13 @@ def main() -> None:
                 seeded = _seed(
                     cursor, products=products, other_products=other_products, movements=movements
                 )
+            if products <= 100_000:  # a check of the seeding itself, quick at this size
+                from stock.selectors import ledger_mismatches
+
+                print(f"ledger mismatches after seeding: {len(ledger_mismatches())}")
         else:
             print("reusing the kept database (BENCH_SCALE_KEEPDB)")
-        organization, user, categories, suppliers, hot_product = seeded
+        organization, user, categories, suppliers, hot_product, places = seeded
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT (SELECT count(*) FROM inventory_product WHERE organization_id = %s), "
@@ -325,6 +417,7 @@ def main() -> None:
             hot_product=hot_product,
             cold_product=cold_product,
             deep_page=min(40_000, mine * 8 // 200),  # 40,000 of 49,750 pages at 1M products
+            places=places,
         ):
             if only and only not in label and only not in path:
                 continue

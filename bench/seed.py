@@ -5,7 +5,8 @@ from decimal import Decimal
 from django.db import transaction
 
 from inventory.models import Category, Product
-from stock.models import StockMovement
+from stock.models import StockLevel, StockMovement
+from stock.services import default_location
 from users.models import Organization, Role, User
 
 BATCH = 5000
@@ -26,12 +27,14 @@ def make_organization(name: str = "Bench Shop") -> tuple[Organization, User]:
 
 
 def seed_products(*, organization: Organization, count: int, category: Category | None = None):
-    """Insert `count` products with an opening quantity and its `initial` movement each.
+    """Insert `count` products with an opening quantity at the default location: its level
+    and its `initial` movement each.
 
-    Bulk inserts bypass stock.services for speed but keep its invariant:
-    quantity == sum(delta) for every product.
+    Bulk inserts bypass stock.services for speed but keep its invariants: quantity ==
+    sum(delta) == the sum of its levels, for every product and location.
     """
     start = Product.objects.filter(organization=organization).count()
+    location = default_location(organization_id=organization.pk)
     made = 0
     while made < count:
         size = min(BATCH, count - made)
@@ -49,10 +52,20 @@ def seed_products(*, organization: Organization, count: int, category: Category 
                 )
                 for i in range(size)
             )
+            StockLevel.objects.bulk_create(
+                StockLevel(
+                    organization=organization,
+                    product=product,
+                    location=location,
+                    quantity=product.quantity,
+                )
+                for product in products
+            )
             StockMovement.objects.bulk_create(
                 StockMovement(
                     organization=organization,
                     product=product,
+                    location=location,
                     movement_type=StockMovement.MovementType.IN,
                     quantity=product.quantity,
                     delta=product.quantity,

@@ -351,6 +351,8 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Stockroom <stockroom@localhost>")
 # Low-stock emails list every low or expired product; a positive number caps each section.
 ALERT_EMAIL_MAX_ROWS = env_int("ALERT_EMAIL_MAX_ROWS", 0)
+# Stock "expiring soon" expires within this many days (alerts, digest).
+ALERT_EXPIRY_DAYS = env_int("ALERT_EXPIRY_DAYS", 7)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -123,14 +123,18 @@ class SearchFilter(filters.SearchFilter):
 
 
 class OrderingFilter(filters.OrderingFilter):
-    """`?ordering=`, ignoring unknown fields, always ending with the id so pages never overlap."""
+    """`?ordering=`, ignoring unknown fields, always ending with the id so pages never overlap.
+    Without one (nor a view default) the queryset keeps its own order."""
 
     def get_ordering(self, request, queryset, view):
-        ordering = list(super().get_ordering(request, queryset, view) or [])
-        if not any(field.lstrip("-") in ("id", "pk") for field in ordering):
+        ordering = list(
+            super().get_ordering(request, queryset, view) or queryset.query.order_by or []
+        )
+        names = [field for field in ordering if isinstance(field, str)]
+        if not any(field.lstrip("-") in ("id", "pk") for field in names):
             # In the direction of the last field, so an (organization, field, id) index read
             # backwards serves a descending order without a sort.
-            descending = bool(ordering) and ordering[-1].startswith("-")
+            descending = bool(names) and names[-1].startswith("-")
             ordering.append("-id" if descending else "id")
         return ordering
 

@@ -45,8 +45,15 @@ class ProductAdminForm(OrganizationAdminForm):
             "price",
             "cost_price",
             "low_stock_threshold",
+            "track_lots",
             "expiration_date",
         ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("track_lots") and cleaned.get("expiration_date"):
+            self.add_error("expiration_date", "A lot-tracked product's expiry is its lots'.")
+        return cleaned
 
 
 class VariationFormSet(OrganizationInlineFormSet):
@@ -144,6 +151,10 @@ class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
         fields = super().get_readonly_fields(request, obj)
         if obj is not None and obj.parent_id is not None:
             fields = [*fields, "category", "supplier"]  # a variation's are its parent's
+        if obj is not None:  # switched through the API, which checks the stock it holds
+            fields = [*fields, "track_lots"]
+        if obj is not None and obj.track_lots:
+            fields = [*fields, "expiration_date"]  # its lots' (corrected on the lot)
         return fields
 
     def has_delete_permission(self, request, obj=None):

@@ -1,37 +1,11 @@
 """List parameters of the catalogue: a malformed value is a 400, never ignored, never a 500."""
 
-from django import forms
 from django.db.models.functions import Lower
 from django_filters import rest_framework as filters
 
-from core.filters import IdFilter
+from core.filters import IdFilter, StrictBooleanFilter
 from inventory.models import Product
 from inventory.selectors import LOW_STOCK, OUT_OF_STOCK, STOCK_KEEPING, expired_condition
-
-
-class StrictBooleanField(forms.Field):
-    """`true`/`false` (or 1/0); anything else is an error instead of being ignored."""
-
-    TRUE = {"true", "1"}
-    FALSE = {"false", "0"}
-
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
-        text = str(value).strip().lower()
-        if text in self.TRUE:
-            return True
-        if text in self.FALSE:
-            return False
-        raise forms.ValidationError("Must be true or false.", code="invalid")
-
-
-class StrictBooleanFilter(filters.BooleanFilter):
-    field_class = StrictBooleanField
-
-    def __init__(self, *args, **kwargs):
-        kwargs["widget"] = forms.TextInput  # DRF's BooleanWidget turns "maybe" into None
-        super().__init__(*args, **kwargs)
 
 
 class PriceFilter(filters.NumberFilter):
@@ -99,7 +73,3 @@ class ProductFilter(filters.FilterSet):
 
     def filter_in_stock(self, queryset, name, value):
         return self._split(queryset, OUT_OF_STOCK, not value)
-
-
-class VariationFilter(ProductFilter):
-    product = IdFilter(field_name="parent_id")

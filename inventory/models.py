@@ -70,7 +70,12 @@ class Product(models.Model):
     price = models.DecimalField(max_digits=12, decimal_places=2)
     cost_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     quantity = models.IntegerField(default=0)
+    # Reserved by confirmed sales orders; `quantity - allocated` is what is available.
+    allocated = models.IntegerField(default=0)
     low_stock_threshold = models.IntegerField(default=0)
+    # Stock kept in lots (batches) with their own expiry; `expiration_date` is then the
+    # earliest expiry among its lots that hold stock (kept by stock.services).
+    track_lots = models.BooleanField(default=False)
     expiration_date = models.DateField(null=True, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
     # True while the product has variations: it then keeps no stock of its own.
@@ -97,6 +102,10 @@ class Product(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(quantity__gte=0), name="inventory_product_quantity_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(allocated__gte=0, allocated__lte=F("quantity")),
+                name="inventory_product_allocated_within_quantity",
             ),
             models.CheckConstraint(condition=Q(price__gte=0), name="inventory_product_price_gte_0"),
             models.CheckConstraint(

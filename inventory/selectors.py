@@ -3,10 +3,8 @@
 import datetime
 
 from django.db.models import (
-    BooleanField,
     Count,
     Exists,
-    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -18,7 +16,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from core.dates import utc_today
-from core.fields import MONEY_TOTAL
 from inventory.models import LOW_STOCK, OUT_OF_STOCK, STOCK_KEEPING, Category, Product
 
 __all__ = ["LOW_STOCK", "OUT_OF_STOCK", "STOCK_KEEPING"]  # the predicates, for every reader
@@ -35,11 +32,13 @@ def is_low_stock(product: Product) -> bool:
 
 
 def expired_condition(today: datetime.date | None = None) -> Q:
-    """Expired means expiration_date <= today (UTC), for stock-keeping products."""
+    """Expired: stock on hand whose expiry is today (UTC) or past. A lot-tracked product's
+    `expiration_date` is its earliest lot that holds stock, so this holds for it too."""
     return Q(
         has_variations=False,
         expiration_date__isnull=False,
         expiration_date__lte=today or utc_today(),
+        quantity__gt=0,
     )
 
 
@@ -56,19 +55,6 @@ def low_stock_products(*, organization_id: int) -> QuerySet[Product]:
 def expired_products(*, organization_id: int, today: datetime.date | None = None):
     """Expired means expiration_date <= today (UTC)."""
     return stock_keeping_products(organization_id=organization_id).filter(expired_condition(today))
-
-
-def with_stock_figures(queryset: QuerySet[Product], *, today: datetime.date | None = None):
-    """Annotate is_low_stock, is_expired and stock_value in SQL, not per row in Python.
-
-    A product whose variations keep its stock is neither low nor expired itself.
-    """
-    today = today or utc_today()
-    return queryset.annotate(
-        is_low_stock=ExpressionWrapper(LOW_STOCK, output_field=BooleanField()),
-        is_expired=ExpressionWrapper(expired_condition(today), output_field=BooleanField()),
-        stock_value=ExpressionWrapper(F("quantity") * F("price"), output_field=MONEY_TOTAL),
-    )
 
 
 def most_urgent_low_stock(queryset: QuerySet[Product]) -> QuerySet[Product]:

@@ -41,7 +41,11 @@ class ProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
     price = money_input()
     cost_price = money_input(required=False, allow_null=True)
     quantity = quantity_input(required=False)
+    allocated = serializers.IntegerField(read_only=True)
+    available = serializers.IntegerField(read_only=True)
     low_stock_threshold = quantity_input(required=False)
+    track_lots = serializers.BooleanField(required=False)
+    expired_quantity = serializers.IntegerField(read_only=True)
     is_low_stock = serializers.BooleanField(read_only=True)
     is_expired = serializers.BooleanField(read_only=True)
     stock_value = money_output()
@@ -62,8 +66,12 @@ class ProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
             "price",
             "cost_price",
             "quantity",
+            "allocated",
+            "available",
             "low_stock_threshold",
+            "track_lots",
             "expiration_date",
+            "expired_quantity",
             "is_low_stock",
             "is_expired",
             "stock_value",
@@ -110,9 +118,17 @@ class VariationSerializer(ProductSerializer):
 class AlertsSerializer(serializers.Serializer):
     low_stock = ProductSerializer(many=True)
     expired = ProductSerializer(many=True)
+    expiring_soon = ProductSerializer(many=True)
     low_stock_count = serializers.IntegerField()
     expired_count = serializers.IntegerField()
+    expiring_soon_count = serializers.IntegerField()
 
 
 class AlertsQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+    days = serializers.IntegerField(
+        min_value=0,
+        max_value=36_500,
+        required=False,
+        help_text="Expiring soon: within this many days (default ALERT_EXPIRY_DAYS).",
+    )

@@ -31,6 +31,7 @@ from suppliers.models import Supplier
 
 # Fields a client may change on a product; `quantity` goes through the ledger instead.
 PRODUCT_FIELDS = (
+    "track_lots",
     "barcode",
     "name",
     "description",
@@ -42,6 +43,7 @@ PRODUCT_FIELDS = (
     "expiration_date",
 )
 VARIATION_FIELDS = (
+    "track_lots",
     "barcode",
     "name",
     "description",
@@ -187,7 +189,12 @@ def _insert_product(product: Product, *, sku: str | None, generated_base) -> Pro
 
 def create_product(*, organization, sku: str | None = None, **fields) -> Product:
     """A new product, with no stock (its opening stock is the ledger's); a SKU is generated
-    when none is given."""
+    when none is given. A lot-tracked product's expiry comes from its lots."""
+    if fields.get("track_lots") and fields.get("expiration_date"):
+        raise BrokenRule(
+            "A lot-tracked product's expiry is its lots': give it with the IN that names the lot.",
+            field="expiration_date",
+        )
     product = Product(organization=organization, **fields)
     return _insert_product(product, sku=sku, generated_base=lambda p: f"SKU-{p.pk:06d}")
 
@@ -220,9 +227,31 @@ def _differs(product: Product, field: str, value) -> bool:
     return getattr(product, field) != value
 
 
+def _ensure_lot_rules(product: Product, changes: dict) -> None:
+    """Lot tracking switches only while the product holds no stock; a lot-tracked product's
+    expiry is its earliest lot's, not an input."""
+    if _differs(product, "track_lots", changes.get("track_lots", product.track_lots)):
+        if product.quantity or product.allocated:
+            raise BrokenRule(
+                f"{product.sku} holds {product.quantity} in stock: lot tracking can be switched "
+                "only while it holds none.",
+                field="track_lots",
+            )
+        if changes["track_lots"]:
+            changes["expiration_date"] = None
+    elif product.track_lots and _differs(
+        product, "expiration_date", changes.get("expiration_date", product.expiration_date)
+    ):
+        raise BrokenRule(
+            f"{product.sku} tracks lots: its expiry is its lots' (PATCH /api/lots/{{id}}/).",
+            field="expiration_date",
+        )
+
+
 def _save_fields(product: Product, changes: dict, allowed: tuple[str, ...]) -> list[str]:
     """Write the changed catalogue fields of a locked product only: never `quantity`, which the
     ledger owns. Returns the fields that changed."""
+    _ensure_lot_rules(product, changes)
     fields = [
         field for field in allowed if field in changes and _differs(product, field, changes[field])
     ]

@@ -1,6 +1,7 @@
 from functools import partial
 
 from django import forms
+from django.conf import settings
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -11,11 +12,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.exports import CSVRenderer
+from core.filters import StrictBooleanField
 from core.permissions import RolePermission
 from core.tenancy import OrganizationScopedMixin
 from inventory import selectors, services
 from inventory.exports import products_csv_response
-from inventory.filters import ProductFilter, StrictBooleanField, VariationFilter
 from inventory.models import Category, Product
 from inventory.serializers import (
     AlertsQuerySerializer,
@@ -24,7 +25,10 @@ from inventory.serializers import (
     ProductSerializer,
     VariationSerializer,
 )
+from stock import selectors as stock_selectors
 from stock import services as stock_services
+from stock.filters import ProductStockFilter, VariationStockFilter
+from stock.serializers import StockLevelSerializer
 
 CATALOGUE_PERMISSIONS = [permissions.IsAuthenticated, RolePermission]
 
@@ -35,7 +39,7 @@ class RestorePermission(RolePermission):
     perms_map = {**RolePermission.perms_map, "POST": ["%(app_label)s.delete_%(model_name)s"]}
 
 
-PRODUCT_ORDERING = ["name", "sku", "price", "quantity", "created_at", "updated_at"]
+PRODUCT_ORDERING = ["name", "sku", "price", "quantity", "available", "created_at", "updated_at"]
 
 
 class CategoryViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
@@ -101,7 +105,9 @@ class ProductQueryMixin(OrganizationScopedMixin):
 
     def get_queryset(self):
         archived = self.action in ("list", "export") and self.wants_archived()
-        return selectors.with_stock_figures(super().get_queryset().filter(is_archived=archived))
+        return stock_selectors.with_stock_figures(
+            super().get_queryset().filter(is_archived=archived)
+        )
 
     def _fresh(self, product):
         return self.get_queryset().get(pk=product.pk)
@@ -128,7 +134,7 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
     """Products and variations: every stock-keeping unit of the catalogue."""
 
     serializer_class = ProductSerializer
-    filterset_class = ProductFilter
+    filterset_class = ProductStockFilter
 
     def get_serializer_class(self):
         if self.action == "variations":
@@ -176,20 +182,30 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def alerts(self, request):
-        """The most urgent low-stock and expired products, with the total counts."""
+        """The most urgent low-stock, expired and soon-expiring products, with the counts."""
         query = AlertsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         limit = query.validated_data["limit"]
+        days = query.validated_data.get("days", settings.ALERT_EXPIRY_DAYS)
         products = self.get_queryset()
-        low_stock = selectors.most_urgent_low_stock(products)
-        expired = selectors.most_urgent_expired(products)
-        data = {
-            "low_stock": self.get_serializer(low_stock[:limit], many=True).data,
-            "expired": self.get_serializer(expired[:limit], many=True).data,
-            "low_stock_count": low_stock.order_by().count(),
-            "expired_count": expired.order_by().count(),
+        lists = {
+            "low_stock": selectors.most_urgent_low_stock(products),
+            "expired": selectors.most_urgent_expired(products),
+            "expiring_soon": stock_selectors.most_urgent_expiring(products, days=days),
         }
+        data = {}
+        for name, queryset in lists.items():
+            data[name] = self.get_serializer(queryset[:limit], many=True).data
+            data[f"{name}_count"] = queryset.order_by().count()
         return Response(data)
+
+    @extend_schema(responses=StockLevelSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def stock(self, request, pk=None):
+        """Where the product's stock is: one row per location and lot (not paginated)."""
+        product = self.get_object()
+        levels = stock_selectors.held_levels().filter(product=product)
+        return Response(StockLevelSerializer(levels, many=True).data)
 
     @extend_schema(
         responses={
@@ -253,7 +269,7 @@ class VariationViewSet(
     """Every variation of the organization's products (filter `product`)."""
 
     serializer_class = VariationSerializer
-    filterset_class = VariationFilter
+    filterset_class = VariationStockFilter
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_queryset(self):

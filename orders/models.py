@@ -23,6 +23,8 @@ class Order(models.Model):
         "users.Organization", on_delete=models.CASCADE, related_name="+"
     )
     number = models.PositiveIntegerField()
+    # Where the goods arrive or leave from (default: the organization's default location).
+    location = models.ForeignKey("stock.Location", on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

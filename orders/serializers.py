@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from core.fields import money_output, quantity_input
-from stock.serializers import StockKeepingProductField, StockLineListSerializer
+from stock.serializers import LocationField, StockKeepingProductField, StockLineListSerializer
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
@@ -46,6 +46,7 @@ class OrderSerializer(serializers.ModelSerializer):
     total_field: str
 
     reference = serializers.CharField(read_only=True)
+    location = LocationField(required=False, help_text="Default: the organization's default.")
     created_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )

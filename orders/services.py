@@ -12,7 +12,7 @@ from core.db import lock_row, references_checked
 from core.errors import Conflict
 from core.numbering import give_back, next_number
 from orders.models import Order
-from stock.services import StockLine, ensure_stock_keeping
+from stock.services import StockLine, default_location, ensure_stock_keeping
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,8 @@ def create_order(rules: Rules, *, organization, user, items: list[dict], status:
     open status: all in one transaction, or nothing is stored."""
     model = rules.model
     with references_checked(message=rules.gone, field="items"):
+        if fields.get("location") is None:
+            fields["location"] = default_location(organization_id=organization.pk)
         order = model.objects.create(
             organization=organization,
             number=next_number(organization_id=organization.pk, kind=model.REFERENCE_PREFIX),

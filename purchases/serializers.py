@@ -29,6 +29,7 @@ class PurchaseOrderSerializer(OrderSerializer):
             "id",
             "reference",
             "supplier",
+            "location",
             "status",
             "expected_date",
             "notes",

@@ -16,6 +16,7 @@ def _receive(order: PurchaseOrder, user) -> list[str]:
     """Receiving adds every line to stock, one IN movement each, all in one transaction."""
     add_to_stock(
         lines=orders.stock_lines(order),
+        location=order.location,
         source=StockMovement.Source.PURCHASE_ORDER,
         reference=order.reference,
         user=user,
@@ -25,8 +26,9 @@ def _receive(order: PurchaseOrder, user) -> list[str]:
 
 
 def _check_edit(order: PurchaseOrder, items_changed: bool, fields: dict) -> None:
-    """Items and supplier change only while draft, notes and date until received or cancelled."""
-    if (items_changed or "supplier" in fields) and order.status != Status.DRAFT:
+    """Items, supplier and location change only while draft, notes and date until received or
+    cancelled."""
+    if (items_changed or fields.keys() & {"supplier", "location"}) and order.status != Status.DRAFT:
         raise Conflict(
             f"The items and supplier of a {order.status} purchase order cannot be changed."
         )
@@ -49,11 +51,18 @@ def create_purchase_order(
     supplier,
     items: list[dict],
     status: str = Status.DRAFT,
+    location=None,
     expected_date=None,
     notes: str = "",
 ) -> PurchaseOrder:
-    """Number the order PO-nnnnn and store its lines; created as received, it adds stock too."""
-    order = {"supplier": supplier, "expected_date": expected_date, "notes": notes}
+    """Number the order PO-nnnnn and store its lines; the goods arrive at `location` (default:
+    the organization's default); created as received, it adds stock too."""
+    order = {
+        "supplier": supplier,
+        "location": location,
+        "expected_date": expected_date,
+        "notes": notes,
+    }
     return orders.create_order(
         RULES, organization=organization, user=user, items=items, status=status, **order
     )

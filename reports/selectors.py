@@ -3,7 +3,7 @@
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, F, IntegerField, QuerySet, Sum, Value
+from django.db.models import Count, F, IntegerField, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from core.dates import utc_today, within_utc_dates
@@ -13,12 +13,12 @@ from inventory.selectors import (
     LOW_STOCK,
     OUT_OF_STOCK,
     STOCK_KEEPING,
-    expired_condition,
     most_urgent_low_stock,
     stock_keeping_products,
-    with_stock_figures,
 )
 from sales.models import SalesOrder, SalesOrderItem
+from stock.models import StockLevel
+from stock.selectors import expired_level, with_stock_figures
 
 ZERO_MONEY = Value(0, output_field=MONEY_TOTAL)
 ZERO = Value(0, output_field=IntegerField())
@@ -34,18 +34,25 @@ def _int_sum(expression, **kwargs):
     return Coalesce(Sum(expression, **kwargs), ZERO, output_field=IntegerField())
 
 
+def expired_stock_value(products: QuerySet, *, today: datetime.date) -> Decimal:
+    """`expired_quantity * price` summed over the products: their expired units' levels."""
+    return StockLevel.objects.filter(
+        expired_level(today), product__in=products, quantity__gt=0
+    ).aggregate(value=_money_sum(F("quantity") * F("product__price")))["value"]
+
+
 def inventory_totals(*, organization_id: int, today: datetime.date | None = None) -> dict:
-    """The dashboard's totals over stock-keeping, non-archived products, in one query."""
+    """The dashboard's totals over stock-keeping, non-archived products, in two queries."""
     today = today or utc_today()
-    value = F("quantity") * F("price")
-    return stock_keeping_products(organization_id=organization_id).aggregate(
+    products = stock_keeping_products(organization_id=organization_id)
+    totals = products.aggregate(
         total_products=Count("id"),
         total_quantity=_int_sum("quantity"),
-        total_inventory_value=_money_sum(value),
-        expired_stock_value=_money_sum(value, filter=expired_condition(today)),
+        total_inventory_value=_money_sum(F("quantity") * F("price")),
         low_stock_count=Count("id", filter=LOW_STOCK),
         out_of_stock_count=Count("id", filter=OUT_OF_STOCK),
     )
+    return {**totals, "expired_stock_value": expired_stock_value(products, today=today)}
 
 
 def category_figures(*, organization_id: int) -> QuerySet:
@@ -66,16 +73,72 @@ def category_figures(*, organization_id: int) -> QuerySet:
     )
 
 
-def dashboard(*, organization_id: int, today: datetime.date | None = None) -> dict:
-    """The whole dashboard in three queries: totals, figures per category, category names.
+def _levels_at(*, organization_id: int, location_id: int) -> QuerySet[StockLevel]:
+    """The levels at one location of the organization's stock-keeping products."""
+    return StockLevel.objects.filter(
+        organization_id=organization_id,
+        location_id=location_id,
+        product__is_archived=False,
+        product__has_variations=False,
+    )
+
+
+def location_totals(*, organization_id: int, location_id: int, today: datetime.date) -> dict:
+    """The totals of the products kept at one location (a level there, even at 0), each by its
+    stock there: low when what is available there is at or below its threshold, out of stock
+    when none is there. One query (the levels grouped per product, then summed)."""
+    levels = _levels_at(organization_id=organization_id, location_id=location_id)
+    value = F("quantity") * F("product__price")
+    per_product = levels.values("product_id").annotate(
+        here=Sum("quantity"),
+        available_here=Sum(F("quantity") - F("allocated")),
+        value_here=_money_sum(value),
+        expired_here=_money_sum(value, filter=expired_level(today)),
+        threshold=Max("product__low_stock_threshold"),
+    )
+    return per_product.aggregate(
+        total_products=Count("product_id"),
+        total_quantity=_int_sum("here"),
+        total_inventory_value=_money_sum("value_here"),
+        expired_stock_value=_money_sum("expired_here"),
+        low_stock_count=Count("product_id", filter=Q(available_here__lte=F("threshold"))),
+        out_of_stock_count=Count("product_id", filter=Q(here=0)),
+    )
+
+
+def location_category_figures(*, organization_id: int, location_id: int) -> QuerySet:
+    """Per category id, the products kept at the location and their stock there."""
+    return (
+        _levels_at(organization_id=organization_id, location_id=location_id)
+        .values(category_id=F("product__category_id"))
+        .annotate(
+            product_count=Count("product_id", distinct=True),
+            total_quantity=_int_sum("quantity"),
+            total_value=_money_sum(F("quantity") * F("product__price")),
+        )
+        .order_by()
+    )
+
+
+def dashboard(
+    *, organization_id: int, location_id: int | None = None, today: datetime.date | None = None
+) -> dict:
+    """The whole dashboard in four queries: totals, figures per category, category names.
+    With `location_id`, every figure counts the stock at that location only.
 
     Every category is listed by name (empty ones with zeros); products without a category are
     one more entry with `"id": None` (when there are any).
     """
-    totals = inventory_totals(organization_id=organization_id, today=today)
-    figures = {
-        row.pop("category_id"): row for row in category_figures(organization_id=organization_id)
-    }
+    today = today or utc_today()
+    if location_id is None:
+        totals = inventory_totals(organization_id=organization_id, today=today)
+        rows = category_figures(organization_id=organization_id)
+    else:
+        totals = location_totals(
+            organization_id=organization_id, location_id=location_id, today=today
+        )
+        rows = location_category_figures(organization_id=organization_id, location_id=location_id)
+    figures = {row.pop("category_id"): row for row in rows}
     empty = {"product_count": 0, "total_quantity": 0, "total_value": Decimal("0.00")}
     categories = [
         {**category, **figures.get(category["id"], empty)}

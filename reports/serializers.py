@@ -3,6 +3,8 @@
 from rest_framework import serializers
 
 from core.fields import money_output
+from core.tenancy import OrganizationPrimaryKeyRelatedField
+from stock.models import Location
 
 
 class DateRangeSerializer(serializers.Serializer):
@@ -19,6 +21,14 @@ class DateRangeSerializer(serializers.Serializer):
 class TopProductsParamsSerializer(DateRangeSerializer):
     limit = serializers.IntegerField(
         required=False, default=10, min_value=1, max_value=100, help_text="1 to 100."
+    )
+
+
+class DashboardParamsSerializer(serializers.Serializer):
+    location = OrganizationPrimaryKeyRelatedField(
+        queryset=Location.objects.all(),
+        required=False,
+        help_text="Count only the stock at this location of the organization.",
     )
 
 

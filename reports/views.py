@@ -10,6 +10,7 @@ from inventory.models import Product
 from inventory.serializers import ProductSerializer
 from reports import selectors
 from reports.serializers import (
+    DashboardParamsSerializer,
     DashboardSerializer,
     DateRangeSerializer,
     TopProductSerializer,
@@ -29,9 +30,16 @@ class DashboardView(OrganizationScopedMixin, APIView):
 
     permission_classes = [HasRole]
 
-    @extend_schema(responses=DashboardSerializer)
+    @extend_schema(parameters=[DashboardParamsSerializer], responses=DashboardSerializer)
     def get(self, request):
-        figures = selectors.dashboard(organization_id=self.organization_id)
+        params = DashboardParamsSerializer(
+            data=_query_params(request), context={"request": request}
+        )
+        params.is_valid(raise_exception=True)
+        location = params.validated_data.get("location")
+        figures = selectors.dashboard(
+            organization_id=self.organization_id, location_id=location and location.pk
+        )
         return Response(DashboardSerializer(figures).data)
 
 

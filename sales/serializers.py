@@ -28,6 +28,7 @@ class SalesOrderSerializer(OrderSerializer):
             "reference",
             "customer_name",
             "customer_email",
+            "location",
             "status",
             "items",
             "total_amount",

@@ -17,6 +17,7 @@ def _fulfil(order: SalesOrder, user) -> list[str]:
     short (a 400 naming the lines)."""
     take_out_of_stock(
         lines=orders.stock_lines(order),
+        location=order.location,
         source=StockMovement.Source.SALES_ORDER,
         reference=order.reference,
         user=user,
@@ -51,12 +52,14 @@ def create_sales_order(
     user,
     items: list[dict],
     status: str = Status.PENDING,
+    location=None,
     customer_name: str = "",
     customer_email: str = "",
 ) -> SalesOrder:
-    """Number the order SO-nnnnn and store its lines at the products' prices unless given;
-    created as fulfilled, it takes the stock too, or nothing is stored at all."""
-    order = {"customer_name": customer_name, "customer_email": customer_email}
+    """Number the order SO-nnnnn and store its lines at the products' prices unless given; the
+    goods leave from `location` (default: the organization's default); created as fulfilled,
+    it takes the stock too, or nothing is stored at all."""
+    order = {"customer_name": customer_name, "customer_email": customer_email, "location": location}
     return orders.create_order(
         RULES, organization=organization, user=user, items=items, status=status, **order
     )

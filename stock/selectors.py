@@ -1,19 +1,75 @@
-"""Reads of the stock ledger: movement lists and the ledger reconciliation."""
+"""Reads of stock: movements, levels, lots, transfers, and the ledger's three invariants."""
 
 import datetime
 from collections.abc import Iterator
 
-from django.db.models import F, Max, Min, QuerySet, Sum, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
-from core.dates import within_utc_dates
-from inventory.models import Product
-from stock.models import StockMovement
+from core.dates import utc_today, within_utc_dates
+from core.fields import MONEY_TOTAL
+from inventory.models import LOW_STOCK, Product
+from inventory.selectors import expired_condition
+from stock.models import Location, Lot, MovementLot, StockLevel, StockMovement, Transfer
+
+
+def expired_lot(today: datetime.date | None = None, *, prefix: str = "") -> Q:
+    """A lot is expired when its expiration_date <= today (UTC)."""
+    return Q(
+        **{
+            f"{prefix}expiration_date__isnull": False,
+            f"{prefix}expiration_date__lte": today or utc_today(),
+        }
+    )
+
+
+def expired_level(today: datetime.date | None = None) -> Q:
+    """A stock level whose units are expired: an expired lot's, or a product's without lots
+    whose expiration_date has come."""
+    today = today or utc_today()
+    return expired_lot(today, prefix="lot__") | Q(
+        lot__isnull=True,
+        product__expiration_date__isnull=False,
+        product__expiration_date__lte=today,
+    )
+
+
+def expiring_lot(days: int, today: datetime.date | None = None, *, prefix: str = "") -> Q:
+    """Not expired yet, but within `days` days from today."""
+    today = today or utc_today()
+    return Q(
+        **{
+            f"{prefix}expiration_date__gt": today,
+            f"{prefix}expiration_date__lte": today + datetime.timedelta(days=days),
+        }
+    )
 
 
 def movements_with_details() -> QuerySet[StockMovement]:
     """Movements with what their representation needs, in a constant number of queries."""
-    return StockMovement.objects.select_related("performed_by", "product")
+    return StockMovement.objects.select_related(
+        "performed_by", "product", "location"
+    ).prefetch_related(
+        Prefetch("lot_lines", queryset=MovementLot.objects.select_related("lot").order_by("id"))
+    )
 
 
 def movements_between(
@@ -26,14 +82,51 @@ def movements_between(
     return within_utc_dates(queryset, field="created_at", date_from=date_from, date_to=date_to)
 
 
+def live_locations() -> QuerySet[Location]:
+    """Locations that take stock (archived ones are hidden)."""
+    return Location.objects.filter(is_archived=False)
+
+
+def lots_with_state(*, today: datetime.date | None = None) -> QuerySet[Lot]:
+    """Lots with `is_expired`, ordered by expiry (none last), then id."""
+    return (
+        Lot.objects.select_related("product")
+        .annotate(is_expired=ExpressionWrapper(expired_lot(today), output_field=BooleanField()))
+        .order_by(F("expiration_date").asc(nulls_last=True), "id")
+    )
+
+
+def held_levels() -> QuerySet[StockLevel]:
+    """Levels that hold or reserve stock, with what their rows show."""
+    return (
+        StockLevel.objects.filter(Q(quantity__gt=0) | Q(allocated__gt=0))
+        .select_related("product", "location", "lot")
+        .order_by("product_id", "location_id", "lot_id", "id")  # the indexes' order
+    )
+
+
+def transfers_with_details() -> QuerySet[Transfer]:
+    movements = movements_with_details()
+    return Transfer.objects.select_related("performed_by").prefetch_related(
+        Prefetch("out_movement", queryset=movements), Prefetch("in_movement", queryset=movements)
+    )
+
+
+# --- The ledger's invariants --------------------------------------------------------------------
+
+
+def _sum(queryset, field):
+    return Coalesce(Subquery(queryset.values(field)[:1]), Value(0), output_field=IntegerField())
+
+
 def ledger_mismatches(
     *, organization_id: int | None = None, id_from: int | None = None, id_to: int | None = None
-):
-    """Products whose quantity differs from the sum of their movements' deltas, in SQL.
-
-    Rows are dicts: id, organization_id, sku, quantity, ledger_quantity. `id_from`/`id_to`
-    (inclusive) bound the product ids, so a big check can run in batches.
-    """
+) -> list[dict]:
+    """Every broken invariant among the products (by id range, for big checks in batches):
+    a product whose quantity differs from its movements or its levels; a product and location
+    whose movements there differ from its levels there; a lot whose quantity differs from its
+    lot lines or its levels. Rows: kind, id, organization_id, sku, location_id, lot_id,
+    recorded (the stored quantity), ledger (what the movements sum to), levels."""
     products = Product.objects.all()
     if organization_id is not None:
         products = products.filter(organization_id=organization_id)
@@ -41,12 +134,95 @@ def ledger_mismatches(
         products = products.filter(pk__gte=id_from)
     if id_to is not None:
         products = products.filter(pk__lte=id_to)
-    return (
-        products.annotate(ledger_quantity=Coalesce(Sum("movements__delta"), Value(0)))
-        .exclude(quantity=F("ledger_quantity"))
-        .order_by("pk")
-        .values("id", "organization_id", "sku", "quantity", "ledger_quantity")
+    deltas = (
+        StockMovement.objects.filter(product=OuterRef("pk"))
+        .order_by()
+        .values("product")
+        .annotate(total=Sum("delta"))
     )
+    levels = (
+        StockLevel.objects.filter(product=OuterRef("pk"))
+        .order_by()
+        .values("product")
+        .annotate(total=Sum("quantity"))
+    )
+    found = []
+    for row in (
+        products.annotate(ledger=_sum(deltas, "total"), in_levels=_sum(levels, "total"))
+        .filter(~Q(quantity=F("ledger")) | ~Q(quantity=F("in_levels")))
+        .order_by("pk")
+        .values("id", "organization_id", "sku", "ledger", "in_levels", recorded=F("quantity"))
+    ):
+        row["levels"] = row.pop("in_levels")
+        found.append({"kind": "product", "location_id": None, "lot_id": None, **row})
+    ids = products.values("pk")
+    at_locations = {}
+    for row in (
+        StockMovement.objects.filter(product__in=ids)
+        .values("product_id", "location_id")
+        .annotate(total=Sum("delta"))
+        .order_by()
+    ):
+        at_locations[(row["product_id"], row["location_id"])] = [row["total"], 0]
+    for row in (
+        StockLevel.objects.filter(product__in=ids)
+        .values("product_id", "location_id")
+        .annotate(total=Sum("quantity"))
+        .order_by()
+    ):
+        at_locations.setdefault((row["product_id"], row["location_id"]), [0, 0])[1] = row["total"]
+    skus = dict(products.values_list("pk", "sku"))
+    organizations = dict(products.values_list("pk", "organization_id"))
+    for (product_id, location_id), (ledger, held) in sorted(at_locations.items()):
+        if ledger != held:
+            found.append(
+                {
+                    "kind": "location",
+                    "id": product_id,
+                    "organization_id": organizations[product_id],
+                    "sku": skus[product_id],
+                    "location_id": location_id,
+                    "lot_id": None,
+                    "recorded": held,
+                    "ledger": ledger,
+                    "levels": held,
+                }
+            )
+    lot_lines = (
+        MovementLot.objects.filter(lot=OuterRef("pk"))
+        .order_by()
+        .values("lot")
+        .annotate(total=Sum("delta"))
+    )
+    lot_levels = (
+        StockLevel.objects.filter(lot=OuterRef("pk"))
+        .order_by()
+        .values("lot")
+        .annotate(total=Sum("quantity"))
+    )
+    for row in (
+        Lot.objects.filter(product__in=ids)
+        .annotate(ledger=_sum(lot_lines, "total"), in_levels=_sum(lot_levels, "total"))
+        .filter(~Q(quantity=F("ledger")) | ~Q(quantity=F("in_levels")))
+        .order_by("pk")
+        .values(
+            "pk", "product_id", "organization_id", "ledger", "in_levels", recorded=F("quantity")
+        )
+    ):
+        found.append(
+            {
+                "kind": "lot",
+                "id": row["product_id"],
+                "organization_id": row["organization_id"],
+                "sku": skus[row["product_id"]],
+                "location_id": None,
+                "lot_id": row["pk"],
+                "recorded": row["recorded"],
+                "ledger": row["ledger"],
+                "levels": row["in_levels"],
+            }
+        )
+    return found
 
 
 def ledger_mismatch_batches(
@@ -62,6 +238,117 @@ def ledger_mismatch_batches(
     start = bounds["first"]
     while start <= bounds["last"]:
         end = start + batch_size - 1
-        rows = list(ledger_mismatches(organization_id=organization_id, id_from=start, id_to=end))
+        rows = ledger_mismatches(organization_id=organization_id, id_from=start, id_to=end)
         yield min(end, bounds["last"]), bounds["last"], rows
         start = end + 1
+
+
+# --- Products with their stock figures ---------------------------------------------------------
+
+
+def _lots_of_product(**conditions) -> QuerySet[Lot]:
+    return Lot.objects.filter(product=OuterRef("pk"), quantity__gt=0, **conditions).order_by()
+
+
+def with_stock_figures(queryset: QuerySet[Product], *, today: datetime.date | None = None):
+    """Annotate available, is_low_stock, expired_quantity, is_expired and stock_value in SQL,
+    not per row in Python. A lot-tracked product's expired quantity is its expired lots'
+    stock; another's is all of its quantity once its expiration_date has come. A product
+    whose variations keep its stock is neither low nor expired itself."""
+    today = today or utc_today()
+    in_expired_lots = (
+        _lots_of_product(expiration_date__lte=today)
+        .values("product")
+        .annotate(units=Sum("quantity"))
+        .values("units")
+    )
+    return queryset.annotate(
+        available=ExpressionWrapper(F("quantity") - F("allocated"), output_field=IntegerField()),
+        is_low_stock=ExpressionWrapper(LOW_STOCK, output_field=BooleanField()),
+        expired_quantity=Case(
+            When(track_lots=True, then=Coalesce(Subquery(in_expired_lots), Value(0))),
+            When(expired_condition(today), then=F("quantity")),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+        is_expired=ExpressionWrapper(expired_condition(today), output_field=BooleanField()),
+        stock_value=ExpressionWrapper(F("quantity") * F("price"), output_field=MONEY_TOTAL),
+    )
+
+
+def expiring_within(days: int, *, today: datetime.date | None = None) -> Q:
+    """Products with stock that expires within `days` days and has not expired yet: a lot of
+    a lot-tracked product, or another product's whole stock."""
+    today = today or utc_today()
+    lots = _lots_of_product(**{f"expiration_date__{k}": v for k, v in _window(days, today)})
+    return Q(has_variations=False) & (
+        Q(Exists(lots), track_lots=True)
+        | Q(
+            track_lots=False,
+            quantity__gt=0,
+            **{f"expiration_date__{k}": v for k, v in _window(days, today)},
+        )
+    )
+
+
+def _window(days: int, today: datetime.date):
+    return (("gt", today), ("lte", today + datetime.timedelta(days=days)))
+
+
+def next_expiry(*, today: datetime.date | None = None):
+    """The date a product's stock that has not expired yet expires first (a lot's for a
+    lot-tracked product), for "most urgent first"."""
+    today = today or utc_today()
+    first_lot = (
+        _lots_of_product(expiration_date__gt=today)
+        .values("product")
+        .annotate(first=Min("expiration_date"))
+        .values("first")
+    )
+    return Case(When(track_lots=True, then=Subquery(first_lot)), default=F("expiration_date"))
+
+
+def most_urgent_expiring(queryset: QuerySet[Product], *, days: int, today=None):
+    """Products whose stock expires within `days` days, earliest first."""
+    return (
+        queryset.filter(expiring_within(days, today=today))
+        .annotate(expires_on=next_expiry(today=today))
+        .order_by("expires_on", "id")
+    )
+
+
+def expiry_rows(
+    products: QuerySet[Product],
+    *,
+    expired: bool,
+    days: int = 0,
+    today: datetime.date | None = None,
+    limit: int | None = None,
+) -> list[dict]:
+    """What an alert lists as expired (or, with `expired=False`, expiring within `days` days),
+    earliest first: a lot-tracked product's lots one by one, another product as a whole. Rows:
+    id, sku, name, lot_code (None for a product without lots), quantity, expiration_date,
+    supplier_name. Two queries."""
+    today = today or utc_today()
+    window = expired_lot(today) if expired else expiring_lot(days, today)
+    fields = ("sku", "name", "supplier_name")
+    lots = (
+        Lot.objects.filter(window, product__in=products.filter(track_lots=True), quantity__gt=0)
+        .annotate(
+            sku=F("product__sku"),
+            name=F("product__name"),
+            supplier_name=F("product__supplier__name"),
+            lot_code=F("code"),
+        )
+        .order_by("expiration_date", "product_id", "id")
+        .values("product_id", *fields, "lot_code", "quantity", "expiration_date")
+    )
+    whole = (
+        products.filter(window, track_lots=False, has_variations=False, quantity__gt=0)
+        .annotate(supplier_name=F("supplier__name"), lot_code=Value(None, output_field=CharField()))
+        .order_by("expiration_date", "id")
+        .values("id", *fields, "lot_code", "quantity", "expiration_date")
+    )
+    rows = [{"id": row.pop("product_id"), **row} for row in lots[:limit]] + list(whole[:limit])
+    rows.sort(key=lambda row: (row["expiration_date"], row["sku"], row["lot_code"] or ""))
+    return rows[:limit]

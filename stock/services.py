@@ -1,43 +1,53 @@
-"""The ONE place that changes Product.quantity.
+"""The ONE place that changes stock: product totals, levels (product × location × lot), lots.
 
-Every change locks the affected products in id order (SELECT ... FOR NO KEY UPDATE, as Saleor's
-`lock_objects.py` does), so concurrent requests neither oversell, lose updates nor deadlock,
-and appends one StockMovement per change in the same transaction, so that
-`Product.quantity == sum(StockMovement.delta)` holds at every commit.
+Every change locks the affected products first, in id order (SELECT ... FOR NO KEY UPDATE,
+core.db.lock_in_id_order): a product's row lock guards all of its levels, lots, reservations
+and its average cost, so concurrent requests neither oversell, lose updates nor deadlock. Only
+then are its levels and lots read and written. Each change appends one StockMovement (with its
+lot lines) in the same transaction, so at every commit:
 
-`FOR NO KEY UPDATE` rather than `FOR UPDATE`: changing a quantity never changes a key, and this
-lock does not conflict with the `FOR KEY SHARE` lock PostgreSQL takes when another transaction
-inserts a row that refers to the product (an order line, a movement). A plain `FOR UPDATE` would
-make "insert order lines in the client's order, then lock the products" deadlock against a
-transaction that already holds one of those products.
+- a product's quantity == the sum of its movements' deltas == the sum of its levels;
+- per product and location, the sum of the deltas there == the stock there;
+- per lot, its quantity == the sum of its lot lines' deltas == the sum of its levels.
+
+`check_stock_ledger` verifies the three. Takes see only what is available (on hand less what
+confirmed orders reserve); lot-tracked stock is picked by FEFO, never from expired lots.
 """
 
+import datetime
 from collections.abc import Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Min, ProtectedError, Q, Sum
 from django.utils import timezone
 
-from core.db import lock_in_id_order
-from core.errors import BrokenRule
+from core.dates import utc_today
+from core.db import foreign_keys_checked_at_once, lock_in_id_order, lock_row, update_under_lock
+from core.errors import BrokenRule, Conflict, NotFound
 from core.fields import MAX_QUANTITY
+from core.numbering import next_number
 from inventory.models import Product
 from inventory.selectors import is_low_stock
-from stock.models import LowStockEvent, StockMovement
+from stock.models import (
+    Location,
+    Lot,
+    LowStockEvent,
+    MovementLot,
+    StockLevel,
+    StockMovement,
+    Transfer,
+)
 from stock.signals import low_stock_changed
 
 Type = StockMovement.MovementType
 Source = StockMovement.Source
+DEFAULT_LOCATION_NAME = "Main"
 
 
-@dataclass(frozen=True)
-class StockLine:
-    """A quantity of one product, e.g. an order line."""
-
-    product_id: int
-    quantity: int
+# --- Errors ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,7 @@ class Shortage:
     sku: str
     requested: int
     available: int
+    expired: int = 0  # units there that are expired: never picked by the server
 
     def __str__(self):
         return f"Line {self.line + 1} ({self.sku}): {self.numbers()}"
@@ -55,11 +66,14 @@ class Shortage:
         return f"{self.sku}: {self.numbers()}"
 
     def numbers(self) -> str:
-        return f"{self.requested} requested, {self.available} available."
+        text = f"{self.requested} requested, {self.available} available."
+        if self.expired:
+            text += f" {self.expired} more are there but expired."
+        return text
 
 
 class InsufficientStock(BrokenRule):
-    """Taking the lines out would drive stock below zero; nothing was changed (400). An
+    """Taking the lines out would take more than is available; nothing was changed (400). An
     order's shortages name their lines; a single movement's only the product."""
 
     def __init__(self, shortages: list[Shortage], *, field: str | None = None, lines=True):
@@ -89,7 +103,10 @@ class NotStockKeeping(BrokenRule):
 
 
 class InvalidStockChange(BrokenRule):
-    """A quantity that the ledger cannot record (negative, zero for IN/OUT, or too large)."""
+    """A change the ledger cannot record (a bad quantity, a lot where none is kept, ...)."""
+
+
+# --- Locking and the low-stock outbox ---------------------------------------------------------
 
 
 def lock_products(product_ids: Iterable[int]) -> dict[int, Product]:
@@ -159,96 +176,440 @@ def ensure_stock_keeping(*, product: Product, field: str = "product") -> None:
         raise NotStockKeeping(product, field=field)
 
 
-@dataclass(frozen=True)
-class _Change:
-    product_id: int
-    movement_type: str
-    quantity: int
+# --- Locations --------------------------------------------------------------------------------
 
 
-def _validate(change: _Change, field: str | None) -> None:
-    minimum = 0 if change.movement_type == Type.ADJUST else 1
-    if change.movement_type not in Type.values:
-        raise InvalidStockChange(
-            f"Unknown movement type {change.movement_type!r}.", field=field or "movement_type"
-        )
-    if not isinstance(change.quantity, int) or not minimum <= change.quantity <= MAX_QUANTITY:
-        raise InvalidStockChange(
-            f"Quantity must be an integer between {minimum} and {MAX_QUANTITY}.",
-            field=field or "quantity",
-        )
-
-
-def _apply_changes(
-    *,
-    changes: list[_Change],
-    source: str,
-    reference: str | None,
-    user,
-    note: str = "",
-    field: str | None = None,
-    lines: bool = True,
-) -> list[StockMovement]:
-    """Apply all changes or none, appending one movement each, in one transaction."""
-    for change in changes:
-        _validate(change, field)
-    with transaction.atomic():
-        products = lock_products(change.product_id for change in changes)
-        # A new product's opening stock is no crossing: it was never low "from above".
-        was_low = {} if source == Source.INITIAL else low_stock_states(products.values())
-        shortages: list[Shortage] = []
-        movements: list[StockMovement] = []
-        for position, change in enumerate(changes):
-            product = products.get(change.product_id)
-            if product is None:
-                raise InvalidStockChange("Product does not exist.", field=field or "product")
-            ensure_stock_keeping(product=product, field=field or "product")
-            if change.movement_type == Type.IN:
-                delta = change.quantity
-            elif change.movement_type == Type.OUT:
-                delta = -change.quantity
-                if change.quantity > product.quantity:
-                    shortages.append(
-                        Shortage(
-                            line=position,
-                            product_id=product.pk,
-                            sku=product.sku,
-                            requested=change.quantity,
-                            available=product.quantity,
-                        )
-                    )
-                    continue
-            else:  # ADJUST: a stocktake sets the counted quantity
-                delta = change.quantity - product.quantity
-            if product.quantity + delta > MAX_QUANTITY:
-                raise InvalidStockChange(
-                    f"{product.sku}: stock would exceed {MAX_QUANTITY}.", field=field or "quantity"
-                )
-            product.quantity += delta
-            movements.append(
-                StockMovement(
-                    organization_id=product.organization_id,
-                    product=product,
-                    movement_type=change.movement_type,
-                    quantity=change.quantity,
-                    delta=delta,
-                    balance_after=product.quantity,
-                    note=note,
-                    source=source,
-                    reference=reference,
-                    performed_by=user if getattr(user, "pk", None) else None,
-                )
+def default_location(*, organization_id: int) -> Location:
+    """The organization's default location; `Main` is made for an organization that has none
+    (registration makes it; organizations made another way get it on first use)."""
+    location = Location.objects.filter(organization_id=organization_id, is_default=True).first()
+    if location is not None:
+        return location
+    try:
+        with transaction.atomic():
+            return Location.objects.create(
+                organization_id=organization_id, name=DEFAULT_LOCATION_NAME, is_default=True
             )
-        if shortages:
-            raise InsufficientStock(shortages, field=field, lines=lines)
+    except IntegrityError:  # made meanwhile (or `Main` is taken by a non-default location)
+        location = Location.objects.filter(organization_id=organization_id, is_default=True)
+        return location.first() or Location.objects.get(
+            organization_id=organization_id, name__iexact=DEFAULT_LOCATION_NAME
+        )
+
+
+def _location_name_error(location: Location) -> BrokenRule | None:
+    for field_name, lookup in (("name", "name__iexact"), ("code", "code")):
+        value = getattr(location, field_name)
+        taken = (
+            value
+            and Location.objects.filter(organization_id=location.organization_id, **{lookup: value})
+            .exclude(pk=location.pk)
+            .exists()
+        )
+        if taken:
+            return BrokenRule(
+                f"A location with this {field_name} already exists.", field=field_name
+            )
+    return None
+
+
+def _save_location(location: Location, *, update_fields=None) -> Location:
+    try:
+        with transaction.atomic():
+            if location.is_default:  # exactly one default: this one takes it over
+                Location.objects.filter(
+                    organization_id=location.organization_id, is_default=True
+                ).exclude(pk=location.pk).update(is_default=False, updated_at=timezone.now())
+            location.save(update_fields=update_fields)
+    except IntegrityError:
+        if error := _location_name_error(location):
+            raise error from None
+        raise
+    return location
+
+
+def _lock_locations(organization_id: int) -> None:
+    """Location edits of one organization queue here (the default moves between them)."""
+    lock_in_id_order(Location.objects.filter(organization_id=organization_id))
+
+
+def create_location(
+    *, organization, name: str, code: str | None = None, address: str = "", is_default=False
+) -> Location:
+    """A new place to keep stock; names (case-insensitively) and codes are unique."""
+    with transaction.atomic():
+        _lock_locations(organization.pk)
+        location = Location(
+            organization=organization,
+            name=name,
+            code=code or None,
+            address=address,
+            is_default=is_default,
+        )
+        return _save_location(location)
+
+
+def update_location(*, location: Location, **changes) -> Location:
+    """Rename, recode or readdress a location, or make it the default (the old default stops
+    being one). The default cannot stop being the default except by another taking over."""
+    with transaction.atomic():
+        _lock_locations(location.organization_id)
+        current = lock_row(Location.objects, location.pk)
+        if current is None or current.is_archived:
+            raise NotFound("The location no longer exists.")
+        if changes.get("is_default") is False and current.is_default:
+            raise BrokenRule("Make another location the default instead.", field="is_default")
+        if "code" in changes:
+            changes["code"] = changes["code"] or None
+        return update_under_lock(
+            current, changes, save=_save_location, gone="The location no longer exists."
+        )
+
+
+def delete_location(*, location: Location) -> None:
+    """The default location, or one holding or promising stock, stays (409); one with history
+    (levels, movements, orders or transfers refer to it) is archived and refuses new stock; one
+    without history is removed."""
+    with transaction.atomic():
+        _lock_locations(location.organization_id)
+        current = lock_row(Location.objects, location.pk)
+        if current is None or current.is_archived:
+            raise NotFound("The location no longer exists.")
+        if current.is_default:
+            raise Conflict("The default location cannot be deleted; make another the default.")
+        units = current.levels.aggregate(units=Sum("quantity"), promised=Sum("allocated"))
+        if units["units"] or units["promised"]:
+            raise Conflict(
+                f"{current.name} still holds {units['units'] or 0} unit(s); transfer them or "
+                "write them off first."
+            )
+        try:
+            with foreign_keys_checked_at_once():
+                current.delete()
+        except (ProtectedError, IntegrityError):
+            Location.objects.filter(pk=current.pk).update(
+                is_archived=True, updated_at=timezone.now()
+            )
+
+
+def _usable_location(location: Location | None, *, organization_id: int, field: str) -> Location:
+    if location is None:
+        return default_location(organization_id=organization_id)
+    if location.organization_id != organization_id:
+        raise InvalidStockChange("The location is another organization's.", field=field)
+    if location.is_archived:
+        raise InvalidStockChange(f"Location {location.name} is archived.", field=field)
+    return location
+
+
+# --- Lots --------------------------------------------------------------------------------------
+
+
+def update_lot(*, lot: Lot, expiration_date: datetime.date | None) -> Lot:
+    """Correct a lot's expiry (its product's earliest expiry follows)."""
+    with transaction.atomic():
+        lock_products([lot.product_id])
+        current = lock_row(Lot.objects, lot.pk)
+        if current is None:
+            raise NotFound("The lot no longer exists.")
+        current.expiration_date = expiration_date
+        current.save(update_fields=["expiration_date"])
+        _refresh_earliest_expiry([current.product_id])
+    return current
+
+
+def _refresh_earliest_expiry(product_ids: Iterable[int]) -> None:
+    """A lot-tracked product's expiry is the earliest among its lots that hold stock."""
+    for product_id in product_ids:
+        earliest = Lot.objects.filter(product_id=product_id, quantity__gt=0).aggregate(
+            earliest=Min("expiration_date")
+        )["earliest"]
+        Product.objects.filter(pk=product_id, track_lots=True).update(expiration_date=earliest)
+
+
+# --- The books: one transaction's work on locked products -------------------------------------
+
+
+@dataclass
+class _Take:
+    """What a take took: (level, units) pairs."""
+
+    parts: list[tuple[StockLevel, int]] = field(default_factory=list)
+
+    @property
+    def quantity(self) -> int:
+        return sum(units for _, units in self.parts)
+
+
+class Books:
+    """The stock of locked products, read once and written back at the end: the levels, lots
+    and movements of one transaction. Open it with `Books.of(product_ids)` inside an atomic
+    block; every change goes through its methods; `close()` writes everything in a few
+    statements and records the low-stock changes."""
+
+    def __init__(self, products: dict[int, Product]):
+        self.products = products
+        self.was_low = low_stock_states(products.values())
+        self.today = utc_today()
+        self._levels: dict[tuple[int, int, int | None], StockLevel] = {}
+        self._loaded: set[int] = set()
+        self._lots: dict[int, Lot] = {}
+        self._changed_levels: set[tuple[int, int, int | None]] = set()
+        self._changed_lots: set[int] = set()
+        self._movements: list[tuple[StockMovement, list[tuple[Lot, int]]]] = []
+
+    @classmethod
+    def of(cls, product_ids: Iterable[int], *, field: str | None = None) -> "Books":
+        ids = sorted(set(product_ids))
+        products = lock_products(ids)
+        for pk in ids:
+            if pk not in products:
+                raise InvalidStockChange("Product does not exist.", field=field or "product")
+            ensure_stock_keeping(product=products[pk], field=field or "product")
+        return cls(products)
+
+    # -- reading
+
+    def _load(self, product_id: int) -> None:
+        """Read the levels of every product in the books at the first need: one query."""
+        if product_id in self._loaded:
+            return
+        pending = set(self.products) - self._loaded
+        self._loaded |= pending
+        for level in StockLevel.objects.filter(product_id__in=pending).select_related("lot"):
+            self._levels[(level.product_id, level.location_id, level.lot_id)] = level
+            if level.lot is not None:  # one instance per lot in the books
+                level.lot = self._lots.setdefault(level.lot_id, level.lot)
+
+    def level(self, product: Product, location: Location, lot: Lot | None) -> StockLevel:
+        self._load(product.pk)
+        key = (product.pk, location.pk, lot.pk if lot else None)
+        if key not in self._levels:
+            self._levels[key] = StockLevel(
+                organization_id=product.organization_id,
+                product_id=product.pk,
+                location_id=location.pk,
+                lot=lot,
+                quantity=0,
+                allocated=0,
+            )
+        return self._levels[key]
+
+    def levels_at(self, product: Product, location: Location) -> list[StockLevel]:
+        self._load(product.pk)
+        return [
+            level
+            for (product_id, location_id, _), level in self._levels.items()
+            if product_id == product.pk and location_id == location.pk
+        ]
+
+    def lot(
+        self, product: Product, code: str, *, expiration_date=None, create=False, field="lot_code"
+    ):
+        """The product's lot of this code (case-insensitive); a new one when `create`."""
+        self._load(product.pk)
+        code = (code or "").strip()
+        found = Lot.objects.filter(product_id=product.pk, code__iexact=code).first()
+        if found is None:
+            if not create:
+                raise InvalidStockChange(f"{product.sku} has no lot {code}.", field=field)
+            found = Lot.objects.create(
+                organization_id=product.organization_id,
+                product_id=product.pk,
+                code=code,
+                expiration_date=expiration_date,
+            )
+        found = self._lots.setdefault(found.pk, found)  # one instance per lot in the books
+        if (
+            expiration_date is not None
+            and found.expiration_date is not None
+            and expiration_date != found.expiration_date
+        ):
+            raise InvalidStockChange(
+                f"Lot {found.code} of {product.sku} expires on {found.expiration_date}.",
+                field="expiration_date",
+            )
+        elif expiration_date is not None and found.expiration_date is None:
+            found.expiration_date = expiration_date
+            self._changed_lots.add(found.pk)
+        return found
+
+    def is_expired(self, lot: Lot | None) -> bool:
+        return (
+            lot is not None
+            and lot.expiration_date is not None
+            and (lot.expiration_date <= self.today)
+        )
+
+    def fefo(self, levels: list[StockLevel]) -> list[StockLevel]:
+        """Unexpired lots first by earliest expiry (no expiry last), oldest lot among equals."""
+        far = datetime.date.max
+        usable = [level for level in levels if not self.is_expired(level.lot)]
+        return sorted(
+            usable,
+            key=lambda level: (
+                (level.lot.expiration_date or far) if level.lot else far,
+                level.lot_id or 0,
+            ),
+        )
+
+    # -- changing
+
+    def _change(self, level: StockLevel, delta: int) -> None:
+        product = self.products[level.product_id]
+        if product.quantity + delta > MAX_QUANTITY:
+            raise InvalidStockChange(
+                f"{product.sku}: stock would exceed {MAX_QUANTITY}.", field="quantity"
+            )
+        level.quantity += delta
+        product.quantity += delta
+        key = (level.product_id, level.location_id, level.lot_id)
+        self._changed_levels.add(key)
+        if level.lot is not None:
+            level.lot.quantity += delta
+            self._changed_lots.add(level.lot_id)
+
+    def take(self, product: Product, location: Location, quantity: int, *, lot: Lot | None = None):
+        """Take what is available (on hand less reserved) at the location: from the named lot,
+        or by FEFO for a lot-tracked product. Returns the take, or the shortage's figures."""
+        if lot is not None or not product.track_lots:
+            candidates = [self.level(product, location, lot)]
+        else:
+            candidates = self.fefo(self.levels_at(product, location))
+        available = sum(level.available for level in candidates)
+        if available < quantity:
+            expired = 0
+            if product.track_lots and lot is None:
+                expired = sum(
+                    level.available
+                    for level in self.levels_at(product, location)
+                    if self.is_expired(level.lot)
+                )
+            return None, (available, expired)
+        taken = _Take()
+        remaining = quantity
+        for level in candidates:
+            units = min(level.available, remaining)
+            if units:
+                self._change(level, -units)
+                taken.parts.append((level, units))
+                remaining -= units
+            if not remaining:
+                break
+        return taken, None
+
+    def put(self, product: Product, location: Location, quantity: int, *, lot: Lot | None):
+        level = self.level(product, location, lot)
+        self._change(level, quantity)
+        return level
+
+    def count(self, product: Product, location: Location, counted: int, *, lot: Lot | None):
+        """A stocktake: the counted quantity there; never below what is reserved there."""
+        level = self.level(product, location, lot)
+        if counted < level.allocated:
+            raise InvalidStockChange(
+                f"{product.sku}: {level.allocated} unit(s) are reserved there; "
+                f"a count of {counted} is below that.",
+                field="quantity",
+            )
+        delta = counted - level.quantity
+        self._change(level, delta)
+        return level, delta
+
+    def record(
+        self,
+        *,
+        product: Product,
+        location: Location,
+        movement_type: str,
+        quantity: int,
+        delta: int,
+        lot_deltas: list[tuple[Lot, int]],
+        source: str,
+        reference: str | None,
+        user,
+        note: str = "",
+    ) -> StockMovement:
+        """Append the movement of a change just made (balance: the product's total now)."""
+        movement = StockMovement(
+            organization_id=product.organization_id,
+            product=product,
+            location=location,
+            movement_type=movement_type,
+            quantity=quantity,
+            delta=delta,
+            balance_after=product.quantity,
+            note=note,
+            source=source,
+            reference=reference,
+            performed_by=user if getattr(user, "pk", None) else None,
+        )
+        self._movements.append((movement, [(lot, d) for lot, d in lot_deltas if d]))
+        return movement
+
+    # -- writing
+
+    def close(self) -> list[StockMovement]:
+        """Write the products, levels, lots and movements, then the low-stock changes."""
         now = timezone.now()
-        changed = list(products.values())
-        for product in changed:
+        products = list(self.products.values())
+        for product in products:
             product.updated_at = now
-        Product.objects.bulk_update(changed, ["quantity", "updated_at"])
-        created = StockMovement.objects.bulk_create(movements)
-        record_low_stock_changes(was_low=was_low, products=changed)
-    return created
+        Product.objects.bulk_update(products, ["quantity", "allocated", "updated_at"])
+        changed = [self._levels[key] for key in sorted(self._changed_levels, key=str)]
+        new = [level for level in changed if level.pk is None]
+        old = [level for level in changed if level.pk is not None]
+        StockLevel.objects.bulk_create(new)
+        if old:
+            StockLevel.objects.bulk_update(old, ["quantity", "allocated"])
+        lots = [self._lots[pk] for pk in sorted(self._changed_lots)]
+        if lots:
+            Lot.objects.bulk_update(lots, ["quantity", "expiration_date"])
+            _refresh_earliest_expiry(sorted({lot.product_id for lot in lots}))
+        movements = StockMovement.objects.bulk_create([m for m, _ in self._movements])
+        MovementLot.objects.bulk_create(
+            MovementLot(movement=movement, lot=lot, delta=delta)
+            for movement, (_, lot_deltas) in zip(movements, self._movements, strict=True)
+            for lot, delta in lot_deltas
+        )
+        record_low_stock_changes(was_low=self.was_low, products=products)
+        return movements
+
+
+def _validate_quantity(movement_type: str, quantity, field: str = "quantity") -> None:
+    minimum = 0 if movement_type == Type.ADJUST else 1
+    if movement_type not in Type.values:
+        raise InvalidStockChange(f"Unknown movement type {movement_type!r}.", field="movement_type")
+    if not isinstance(quantity, int) or not minimum <= quantity <= MAX_QUANTITY:
+        raise InvalidStockChange(
+            f"Quantity must be an integer between {minimum} and {MAX_QUANTITY}.", field=field
+        )
+
+
+def _lot_for(books: Books, product: Product, movement_type: str, lot_code, expiration_date):
+    """The lot a movement names: required for a lot-tracked IN or ADJUST, optional for an OUT
+    (FEFO otherwise), refused for a product that keeps no lots."""
+    if not product.track_lots:
+        if lot_code:
+            raise InvalidStockChange(f"{product.sku} does not track lots.", field="lot_code")
+        if expiration_date is not None:
+            raise InvalidStockChange(
+                f"{product.sku} does not track lots: set its expiration_date on the product.",
+                field="expiration_date",
+            )
+        return None
+    if not lot_code:
+        if movement_type == Type.OUT:
+            return None
+        raise InvalidStockChange(
+            f"{product.sku} tracks lots: name the lot (lot_code).", field="lot_code"
+        )
+    return books.lot(
+        product, lot_code, expiration_date=expiration_date, create=movement_type == Type.IN
+    )
+
+
+# --- Movements ---------------------------------------------------------------------------------
 
 
 def record_movement(
@@ -257,36 +618,153 @@ def record_movement(
     movement_type: str,
     quantity: int,
     user,
+    location: Location | None = None,
+    lot_code: str | None = None,
+    expiration_date: datetime.date | None = None,
     note: str = "",
     source: str = Source.MANUAL,
     reference: str | None = None,
 ) -> StockMovement:
-    """Append one movement: IN adds, OUT takes (never below zero), ADJUST sets the count."""
-    (movement,) = _apply_changes(
-        changes=[_Change(product.pk, movement_type, quantity)],
-        source=source,
-        reference=reference,
-        user=user,
-        note=note,
-        field="quantity" if movement_type == Type.OUT else None,
-        lines=False,
-    )
+    """One movement at a location (the default one when none is named): IN adds, OUT takes
+    what is available (never below zero, never what is reserved; FEFO for lots), ADJUST sets
+    the counted quantity there (of that lot)."""
+    _validate_quantity(movement_type, quantity)
+    with transaction.atomic():
+        books = Books.of([product.pk])
+        current = books.products[product.pk]
+        location = _usable_location(
+            location, organization_id=current.organization_id, field="location"
+        )
+        lot = _lot_for(books, current, movement_type, lot_code, expiration_date)
+        if movement_type == Type.IN:
+            level = books.put(current, location, quantity, lot=lot)
+            delta, lot_deltas = quantity, [(level.lot, quantity)]
+        elif movement_type == Type.OUT:
+            taken, short = books.take(current, location, quantity, lot=lot)
+            if short:
+                raise InsufficientStock(
+                    [Shortage(0, current.pk, current.sku, quantity, *short)],
+                    field="quantity",
+                    lines=False,
+                )
+            delta = -quantity
+            lot_deltas = [(level.lot, -units) for level, units in taken.parts]
+        else:
+            level, delta = books.count(current, location, quantity, lot=lot)
+            lot_deltas = [(level.lot, delta)]
+        movement = books.record(
+            product=current,
+            location=location,
+            movement_type=movement_type,
+            quantity=quantity,
+            delta=delta,
+            lot_deltas=[(lot, d) for lot, d in lot_deltas if lot is not None],
+            source=source,
+            reference=reference,
+            user=user,
+            note=note,
+        )
+        (movement,) = books.close()
     product.quantity = movement.balance_after
     return movement
 
 
-def add_to_stock(
-    *, lines: list[StockLine], source: str, reference: str | None, user, note: str = ""
-) -> list[StockMovement]:
-    """One IN movement per line, all in one transaction (e.g. receiving a purchase order)."""
-    return _apply_changes(
-        changes=[_Change(line.product_id, Type.IN, line.quantity) for line in lines],
-        source=source,
-        reference=reference,
-        user=user,
-        note=note,
-        field="items",
-    )
+def record_initial_stock(*, product: Product, quantity: int, user) -> StockMovement | None:
+    """A new product's opening quantity is one IN movement (`initial`) at the default
+    location; a lot-tracked product's first stock needs a movement naming its lot."""
+    if quantity <= 0:
+        return None
+    if product.track_lots:
+        raise InvalidStockChange(
+            f"{product.sku} tracks lots: record its opening stock with an IN movement that "
+            "names the lot (lot_code).",
+            field="quantity",
+        )
+    with transaction.atomic():
+        books = Books.of([product.pk])
+        books.was_low = {}  # a new product's opening stock is no crossing from above
+        current = books.products[product.pk]
+        location = default_location(organization_id=current.organization_id)
+        books.put(current, location, quantity, lot=None)
+        books.record(
+            product=current,
+            location=location,
+            movement_type=Type.IN,
+            quantity=quantity,
+            delta=quantity,
+            lot_deltas=[],
+            source=Source.INITIAL,
+            reference=None,
+            user=user,
+        )
+        (movement,) = books.close()
+    product.quantity = movement.balance_after
+    return movement
+
+
+def set_stock_level(
+    *, product: Product, quantity: int, user, source: str = Source.PRODUCT_EDIT, note: str = ""
+) -> StockMovement | None:
+    """Set the quantity on hand from a product edit: one ADJUST movement (none if unchanged),
+    only while all of its stock is in one location (or none: the default location) and it
+    keeps no lots; otherwise the 400 says to record a movement at a location. A product with
+    variations holds no stock itself."""
+    with transaction.atomic():
+        current = lock_products([product.pk]).get(product.pk)
+        if current is not None and quantity and current.has_variations:
+            raise NotStockKeeping(current, field="quantity")
+        if current is None or current.quantity == quantity:
+            product.quantity = quantity
+            return None
+        if current.track_lots:
+            raise InvalidStockChange(
+                f"{current.sku} tracks lots: record a movement (ADJUST) of a lot at a location.",
+                field="quantity",
+            )
+        places = set(
+            StockLevel.objects.filter(product_id=current.pk)
+            .filter(Q(quantity__gt=0) | Q(allocated__gt=0))
+            .values_list("location_id", flat=True)
+        )
+        if len(places) > 1:
+            raise InvalidStockChange(
+                f"{current.sku} is kept in {len(places)} locations: record a movement "
+                "(ADJUST) at a location instead.",
+                field="quantity",
+            )
+        location = (
+            Location.objects.get(pk=places.pop())
+            if places
+            else default_location(organization_id=current.organization_id)
+        )
+        return record_movement(
+            product=product,
+            movement_type=Type.ADJUST,
+            quantity=quantity,
+            user=user,
+            location=location,
+            source=source,
+            note=note,
+        )
+
+
+# --- Lines (orders) ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StockLine:
+    """A quantity of one product, e.g. an order line."""
+
+    product_id: int
+    quantity: int
+
+
+def _lines_location(lines, location, field) -> tuple[Books, Location]:
+    for line in lines:
+        _validate_quantity(Type.OUT, line.quantity, field=field or "quantity")
+    books = Books.of((line.product_id for line in lines), field=field)
+    (organization_id,) = {product.organization_id for product in books.products.values()}
+    return books, _usable_location(location, organization_id=organization_id, field="location")
 
 
 def take_out_of_stock(
@@ -295,46 +773,150 @@ def take_out_of_stock(
     source: str,
     reference: str | None,
     user,
+    location: Location | None = None,
     note: str = "",
     field: str | None = "items",
 ) -> list[StockMovement]:
-    """One OUT movement per line, all or none: any short line raises InsufficientStock."""
-    return _apply_changes(
-        changes=[_Change(line.product_id, Type.OUT, line.quantity) for line in lines],
-        source=source,
-        reference=reference,
-        user=user,
-        note=note,
-        field=field,
-    )
-
-
-def record_initial_stock(*, product: Product, quantity: int, user) -> StockMovement | None:
-    """A new product's opening quantity is one IN movement with source `initial`."""
-    if quantity <= 0:
-        return None
-    return record_movement(
-        product=product, movement_type=Type.IN, quantity=quantity, user=user, source=Source.INITIAL
-    )
-
-
-def set_stock_level(
-    *, product: Product, quantity: int, user, source: str = Source.PRODUCT_EDIT, note: str = ""
-) -> StockMovement | None:
-    """Set the quantity on hand (a product edit): one ADJUST movement, none if unchanged. A
-    product with variations holds no stock itself (400 on `quantity`)."""
+    """One OUT movement per line at the location (FEFO for lots), all or none: any short line
+    raises InsufficientStock naming every short line."""
+    if not lines:
+        return []
     with transaction.atomic():
-        current = lock_products([product.pk]).get(product.pk)
-        if current is not None and quantity and current.has_variations:
-            raise NotStockKeeping(current, field="quantity")
-        if current is not None and current.quantity == quantity:
-            product.quantity = quantity
-            return None
-        return record_movement(
-            product=product,
-            movement_type=Type.ADJUST,
+        books, location = _lines_location(lines, location, field)
+        shortages = []
+        for position, line in enumerate(lines):
+            product = books.products[line.product_id]
+            taken, short = books.take(product, location, line.quantity)
+            if short:
+                shortages.append(Shortage(position, product.pk, product.sku, line.quantity, *short))
+                continue
+            books.record(
+                product=product,
+                location=location,
+                movement_type=Type.OUT,
+                quantity=line.quantity,
+                delta=-line.quantity,
+                lot_deltas=[(level.lot, -units) for level, units in taken.parts if level.lot],
+                source=source,
+                reference=reference,
+                user=user,
+                note=note,
+            )
+        if shortages:
+            raise InsufficientStock(shortages, field=field)
+        return books.close()
+
+
+def add_to_stock(
+    *,
+    lines: list[StockLine],
+    source: str,
+    reference: str | None,
+    user,
+    location: Location | None = None,
+    note: str = "",
+) -> list[StockMovement]:
+    """One IN movement per line at the location, all in one transaction (e.g. receiving a
+    purchase order). Lot-tracked products need their lot named (a receipt)."""
+    if not lines:
+        return []
+    with transaction.atomic():
+        books, location = _lines_location(lines, location, "items")
+        needing_lots = [
+            f"Line {position + 1} ({books.products[line.product_id].sku})"
+            for position, line in enumerate(lines)
+            if books.products[line.product_id].track_lots
+        ]
+        if needing_lots:
+            raise InvalidStockChange(
+                "; ".join(needing_lots) + ": lot-tracked, receive it with a receipt that names "
+                "the lot.",
+                field="items",
+            )
+        for line in lines:
+            product = books.products[line.product_id]
+            books.put(product, location, line.quantity, lot=None)
+            books.record(
+                product=product,
+                location=location,
+                movement_type=Type.IN,
+                quantity=line.quantity,
+                delta=line.quantity,
+                lot_deltas=[],
+                source=source,
+                reference=reference,
+                user=user,
+                note=note,
+            )
+        return books.close()
+
+
+# --- Transfers --------------------------------------------------------------------------------
+
+
+def transfer_stock(
+    *,
+    product: Product,
+    from_location: Location,
+    to_location: Location,
+    quantity: int,
+    user,
+    lot_code: str | None = None,
+    note: str = "",
+) -> Transfer:
+    """Move available stock between two locations: an OUT at the source and an IN at the
+    destination, one transaction; lots keep their code and expiry (FEFO when none is named)."""
+    _validate_quantity(Type.OUT, quantity)
+    if from_location.pk == to_location.pk:
+        raise InvalidStockChange("A transfer needs two different locations.", field="to_location")
+    with transaction.atomic():
+        books = Books.of([product.pk])
+        current = books.products[product.pk]
+        organization_id = current.organization_id
+        source = _usable_location(
+            from_location, organization_id=organization_id, field="from_location"
+        )
+        target = _usable_location(to_location, organization_id=organization_id, field="to_location")
+        lot = None
+        if lot_code:
+            if not current.track_lots:
+                raise InvalidStockChange(f"{current.sku} does not track lots.", field="lot_code")
+            lot = books.lot(current, lot_code)
+        taken, short = books.take(current, source, quantity, lot=lot)
+        if short:
+            raise InsufficientStock(
+                [Shortage(0, current.pk, current.sku, quantity, *short)],
+                field="quantity",
+                lines=False,
+            )
+        number = next_number(organization_id=organization_id, kind=Transfer.REFERENCE_PREFIX)
+        reference = f"{Transfer.REFERENCE_PREFIX}-{number:05d}"
+        lots = [(level.lot, units) for level, units in taken.parts if level.lot]
+        record = partial(
+            books.record,
+            product=current,
             quantity=quantity,
+            source=Source.TRANSFER,
+            reference=reference,
             user=user,
-            source=source,
             note=note,
+        )
+        # The OUT's balance is the total without the units in transit, the IN's with them.
+        record(location=source, movement_type=Type.OUT, delta=-quantity,
+               lot_deltas=[(lot, -units) for lot, units in lots])  # fmt: skip
+        for level, units in taken.parts:
+            books.put(current, target, units, lot=level.lot)
+        record(location=target, movement_type=Type.IN, delta=quantity, lot_deltas=lots)
+        out_movement, in_movement = books.close()
+        return Transfer.objects.create(
+            organization_id=organization_id,
+            number=number,
+            product=current,
+            from_location=source,
+            to_location=target,
+            quantity=quantity,
+            note=note,
+            out_movement=out_movement,
+            in_movement=in_movement,
+            performed_by=user if getattr(user, "pk", None) else None,
         )

@@ -1,37 +1,11 @@
-"""Crossings come from the ledger's outbox; emails are written before they are sent.
-
-Existing logs were all sent (they were written after the send): `sent_at = created_at`.
-Their kinds take the API's names (`digest`, `crossing`).
-"""
+"""Crossings come from the ledger's outbox; emails are written before they are sent (the
+schema; 0003 moves the existing rows, 0004 adds the one-digest-a-day constraint: PostgreSQL
+refuses DDL on a table whose rows changed in the same transaction)."""
 
 import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
-from django.db.models import F, Q
-
-
-def forwards(apps, schema_editor):
-    AlertLog = apps.get_model("alerts", "AlertLog")
-    AlertLog.objects.filter(kind="daily_digest").update(kind="digest")
-    AlertLog.objects.filter(kind="low_stock").update(kind="crossing")
-    AlertLog.objects.update(sent_at=F("created_at"))
-    for log in AlertLog.objects.filter(kind="digest").order_by("id").iterator():
-        log.digest_date = log.created_at.date()
-        # An earlier repeat on the same day stays, as a forced one.
-        log.forced = AlertLog.objects.filter(
-            organization_id=log.organization_id,
-            kind="digest",
-            digest_date=log.digest_date,
-            forced=False,
-        ).exists()
-        log.save(update_fields=["digest_date", "forced"])
-
-
-def backwards(apps, schema_editor):
-    AlertLog = apps.get_model("alerts", "AlertLog")
-    AlertLog.objects.filter(sent_at__isnull=True).delete()
-    AlertLog.objects.filter(kind="digest").update(kind="daily_digest")
-    AlertLog.objects.filter(kind="crossing").update(kind="low_stock")
+from django.db.models import Q
 
 
 class Migration(migrations.Migration):
@@ -69,15 +43,6 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 choices=[("digest", "Daily digest"), ("crossing", "Low-stock crossing")],
                 max_length=20,
-            ),
-        ),
-        migrations.RunPython(forwards, backwards),
-        migrations.AddConstraint(
-            model_name="alertlog",
-            constraint=models.UniqueConstraint(
-                condition=Q(kind="digest", forced=False),
-                fields=("organization", "digest_date"),
-                name="alerts_one_digest_per_organization_and_day",
             ),
         ),
         migrations.AddIndex(

@@ -83,7 +83,7 @@ def test_daily_check_sends_one_email_per_organization_to_its_managers(
     assert "1 low-stock and 1 expired" in corner.subject
     # SKU, name, quantity, available, threshold, supplier
     assert "TEA-1 | Green tea | 2 | 2 | 5 | Leaf & Co" in corner.body
-    assert f"YOG-1 | Yoghurt | 8 | {shop['yesterday'].isoformat()} | -" in corner.body
+    assert f"YOG-1 | Yoghurt | - | 8 | {shop['yesterday'].isoformat()} | -" in corner.body
     for absent in ("FINE", "ARCH", "PARENT", "RIV-1"):
         assert absent not in corner.body
     html, mimetype = corner.alternatives[0]
@@ -173,6 +173,80 @@ def test_digest_lists_the_most_urgent_first_and_caps_long_lists_when_configured(
     assert body.index("B-SHORT-9") < body.index("C-SHORT-3")
     assert "A-SHORT-1" not in body
     assert "the first 2 of 3" in body
+
+
+def _lot(product, code, quantity, expires):
+    record_movement(
+        product=product,
+        movement_type=IN,
+        quantity=quantity,
+        user=None,
+        lot_code=code,
+        expiration_date=expires,
+    )
+
+
+def test_digest_lists_expired_and_expiring_lots_one_by_one(
+    organization, manager_user, stocked, settings, eager_celery
+):
+    """Only expiry to report (nothing low) is still a digest; a lot-tracked product's lots are
+    listed one by one, with their own quantity and date."""
+    settings.ALERT_EXPIRY_DAYS = 7
+    today = utc_today()
+    yoghurt = ProductFactory(
+        organization=organization, sku="YOG-1", name="Yoghurt", track_lots=True
+    )
+    _lot(yoghurt, "L-OLD", 4, today - datetime.timedelta(days=2))
+    _lot(yoghurt, "L-SOON", 6, today + datetime.timedelta(days=3))
+    _lot(yoghurt, "L-FRESH", 24, today + datetime.timedelta(days=30))
+    stocked(
+        5,
+        organization=organization,
+        sku="MILK",
+        name="Milk",
+        expiration_date=today + datetime.timedelta(days=7),
+    )
+    stocked(
+        5,
+        organization=organization,
+        sku="LATER",
+        expiration_date=today + datetime.timedelta(days=8),
+    )
+
+    assert tasks.check_low_stock.delay().get() == [organization.pk]
+
+    (email,) = mail.outbox
+    assert email.subject == (
+        f"[Stockroom] Corner Shop: 0 low-stock and 1 expired product(s), 2 expiring within "
+        f"7 day(s) on {today.isoformat()}"
+    )
+    soon = (today + datetime.timedelta(days=3)).isoformat()
+    assert "Expired (1 product):" in email.body
+    assert (
+        f"YOG-1 | Yoghurt | L-OLD | 4 | {(today - datetime.timedelta(days=2)).isoformat()}"
+        in email.body
+    )
+    assert "Expiring within 7 days (2 products):" in email.body
+    section = email.body[email.body.index("Expiring within") :]
+    assert section.index(f"YOG-1 | Yoghurt | L-SOON | 6 | {soon}") < section.index(
+        "MILK | Milk | - | 5"
+    )
+    assert "L-FRESH" not in email.body and "LATER" not in email.body
+    html = email.alternatives[0][0]
+    assert f"<td>L-SOON</td><td>6</td><td>{soon}</td>" in html
+
+
+def test_a_capped_digest_says_when_it_left_lots_out(organization, manager_user, settings):
+    settings.ALERT_EMAIL_MAX_ROWS = 2
+    yoghurt = ProductFactory(organization=organization, sku="YOG-1", track_lots=True)
+    for n in range(3):
+        _lot(yoghurt, f"L-{n}", 1, utc_today() + datetime.timedelta(days=n + 1))
+
+    services.send_low_stock_digest(organization_id=organization.pk)
+
+    body = mail.outbox[0].body
+    assert "L-0" in body and "L-1" in body and "L-2" not in body
+    assert "(the first 2 rows; all 1 product: /api/products/?expires_within=7)" in body
 
 
 def test_management_command_runs_the_check_at_once(shop, organization, capsys):

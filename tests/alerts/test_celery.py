@@ -87,7 +87,10 @@ def test_alert_tasks_run_on_a_real_worker_over_redis():
     tea = ProductFactory(organization=shop, sku="TEA-1", low_stock_threshold=5)
     record_initial_stock(product=tea, quantity=8, user=manager)
     record_movement(product=tea, movement_type="OUT", quantity=6, user=manager)  # 8 -> 2
-    ProductFactory(organization=shop, sku="YOG-1", expiration_date=utc_today())
+    yoghurt = ProductFactory(
+        organization=shop, sku="YOG-1", expiration_date=utc_today(), low_stock_threshold=5
+    )
+    record_initial_stock(product=yoghurt, quantity=3, user=manager)  # created low: no crossing
     record_initial_stock(
         product=ProductFactory(organization=shop, sku="FINE", low_stock_threshold=1),
         quantity=50,
@@ -109,7 +112,10 @@ def test_alert_tasks_run_on_a_real_worker_over_redis():
     assert len(logs) == AlertLog.objects.count() == 3
     digest = logs[(shop.pk, AlertLog.Kind.DIGEST)]
     assert digest.recipients == ["mike@corner.example"]
-    assert (digest.low_stock_count, digest.expired_count) == (2, 1)  # TEA-1, YOG-1 (0 <= 0)
+    assert (digest.low_stock_count, digest.expired_count) == (
+        2,
+        1,
+    )  # TEA-1 and YOG-1, which is expired too
     crossing = logs[(shop.pk, AlertLog.Kind.CROSSING)]
     assert (crossing.recipients, crossing.low_stock_count) == (["mike@corner.example"], 1)
     rival_digest = logs[(rival.pk, AlertLog.Kind.DIGEST)]

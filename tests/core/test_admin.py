@@ -30,7 +30,8 @@ from purchases import services as purchase_services
 from purchases.models import PurchaseOrder, PurchaseOrderItem
 from sales import services as sales_services
 from sales.models import SalesOrder, SalesOrderItem
-from stock.models import StockMovement
+from stock import services as stock_services
+from stock.models import Location, Lot, StockLevel, StockMovement, Transfer
 from suppliers.models import Supplier
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UserFactory
 from users.models import Organization, User
@@ -42,6 +43,9 @@ NAMED_MODELS = {
     "inventory.Product",
     "suppliers.Supplier",
     "stock.StockMovement",
+    "stock.Location",
+    "stock.Lot",
+    "stock.StockLevel",
     "purchases.PurchaseOrder",
     "sales.SalesOrder",
     "alerts.AlertLog",
@@ -94,6 +98,14 @@ def shop(stocked, organization, admin_user):
         subject="Low stock at Corner Shop",
         low_stock_count=1,
     )
+    back_room = stock_services.create_location(organization=organization, name="Back room")
+    transfer = stock_services.transfer_stock(
+        product=nails, from_location=stock_services.default_location(
+            organization_id=organization.pk), to_location=back_room, quantity=5, user=admin_user,
+    )  # fmt: skip
+    yoghurt = ProductFactory(organization=organization, sku="YOG", name="Yoghurt", track_lots=True)
+    stock_services.record_movement(product=yoghurt, movement_type="IN", quantity=3,
+                                   user=admin_user, lot_code="L-7")  # fmt: skip
     Token.objects.create(user=admin_user)
     RefreshToken.for_user(admin_user).blacklist()
     return {
@@ -105,7 +117,11 @@ def shop(stocked, organization, admin_user):
         Product: nails,
         "parent": parent,
         "variation": variation,
-        StockMovement: StockMovement.objects.get(product=nails),
+        StockMovement: StockMovement.objects.get(product=yoghurt),
+        Location: back_room,
+        Lot: Lot.objects.get(code="L-7"),
+        StockLevel: StockLevel.objects.get(product=nails, location=back_room),
+        Transfer: transfer,
         PurchaseOrder: purchase,
         SalesOrder: sale,
         StockAlert: alert,
@@ -207,7 +223,9 @@ def test_change_page(staff_client, shop, model):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("key", [Product, "parent", "variation", StockMovement, StockAlert])
+@pytest.mark.parametrize(
+    "key", [Product, "parent", "variation", StockMovement, StockAlert, Lot, Location]
+)
 def test_stock_quantities_are_never_an_input(staff_client, shop, key):
     html = staff_client.get(change_url(shop[key]), secure=True).content.decode()
     assert not re.search(r'name="[^"]*quantity"', html)  # nor in the variations inline
@@ -216,7 +234,7 @@ def test_stock_quantities_are_never_an_input(staff_client, shop, key):
 # --- The ledger and the alerts are read-only -----------------------------------------------
 
 
-@pytest.mark.parametrize("model", [StockMovement, StockAlert, AlertLog])
+@pytest.mark.parametrize("model", [StockMovement, StockAlert, AlertLog, StockLevel, Transfer])
 def test_read_only_admins_refuse_add_change_and_delete(staff_client, shop, model):
     obj = shop[model]
     before = model.objects.count()
@@ -246,6 +264,67 @@ def test_ledger_change_page_is_view_only(staff_client, shop):
     assert 'name="_save"' not in response.content.decode()
 
 
+def test_the_ledger_page_shows_the_location_and_the_lots(staff_client, shop):
+    html = staff_client.get(change_url(shop[StockMovement]), secure=True).content.decode()
+    assert "Main" in html and "L-7" in html
+
+
+# --- Locations and lots through the stock services -----------------------------------------
+
+
+def test_a_location_added_as_default_takes_over(staff_client, shop, organization):
+    page = staff_client.get(url(Location, "add"), secure=True)
+    data = posted(page, organization=organization.pk, name="Shop floor", is_default="on")
+    response = staff_client.post(url(Location, "add"), data, secure=True)
+    assert response.status_code == 302, form_errors(response)
+    assert list(
+        Location.objects.filter(organization=organization, is_default=True).values_list(
+            "name", flat=True
+        )
+    ) == ["Shop floor"]
+
+
+def test_the_default_location_stays_it_and_names_stay_unique(staff_client, shop, organization):
+    main = stock_services.default_location(organization_id=organization.pk)
+    page = staff_client.get(change_url(main), secure=True)
+    data = posted(page)
+    data.pop("is_default")  # unticked
+    response = staff_client.post(change_url(main), data, secure=True)
+    assert response.status_code == 200
+    assert "is_default" in form_errors(response)
+    response = staff_client.post(change_url(main), posted(page, name="back ROOM"), secure=True)
+    assert response.status_code == 200
+    assert form_errors(response)
+    main.refresh_from_db()
+    assert (main.name, main.is_default) == ("Main", True)
+
+
+def test_deleting_locations_keeps_those_with_stock_or_history(staff_client, shop, organization):
+    empty = stock_services.create_location(organization=organization, name="Empty")
+    back_room = shop[Location]  # holds 5 nails
+    response = staff_client.post(
+        url(Location),
+        {"action": "archive_or_delete", "_selected_action": [empty.pk, back_room.pk]},
+        secure=True,
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert not Location.objects.filter(pk=empty.pk).exists()
+    back_room.refresh_from_db()
+    assert not back_room.is_archived
+    assert "still holds 5" in response.content.decode()
+
+
+def test_a_lots_expiry_is_corrected_and_the_product_follows(staff_client, shop):
+    lot = shop[Lot]
+    page = staff_client.get(change_url(lot), secure=True)
+    response = staff_client.post(
+        change_url(lot), posted(page, expiration_date="2031-01-31"), secure=True
+    )
+    assert response.status_code == 302, form_errors(response)
+    assert str(Product.objects.get(pk=lot.product_id).expiration_date) == "2031-01-31"
+
+
 # --- The organization never changes ---------------------------------------------------------
 
 
@@ -260,7 +339,9 @@ def test_product_add_sets_the_organization(staff_client, shop, organization):
     assert Product.objects.get(sku="SAW").organization == organization
 
 
-@pytest.mark.parametrize("key", [Category, Supplier, Product, PurchaseOrder, SalesOrder])
+@pytest.mark.parametrize(
+    "key", [Category, Supplier, Product, PurchaseOrder, SalesOrder, Location, Lot]
+)
 def test_organization_is_read_only_on_change(staff_client, shop, key, other_organization):
     obj = shop[key]
     page = staff_client.get(change_url(obj), secure=True)
@@ -283,7 +364,7 @@ def test_moving_a_product_with_stock_is_impossible(staff_client, shop, other_org
         change_url(nails), posted(page, organization=other_organization.pk), secure=True
     )
     nails.refresh_from_db()
-    assert nails.organization_id == StockMovement.objects.get(product=nails).organization_id
+    assert nails.organization_id == StockMovement.objects.filter(product=nails)[0].organization_id
 
 
 # --- References to another organization are form errors -------------------------------------

@@ -11,7 +11,7 @@ from core.errors import NotFound
 from inventory import services
 from inventory.models import Product
 from stock.models import StockMovement
-from stock.services import record_movement
+from stock.services import default_location, record_movement
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory
 
 URL = "/api/products/"
@@ -28,8 +28,12 @@ FIELDS = {
     "price",
     "cost_price",
     "quantity",
+    "allocated",
+    "available",
     "low_stock_threshold",
+    "track_lots",
     "expiration_date",
+    "expired_quantity",
     "is_low_stock",
     "is_expired",
     "stock_value",
@@ -263,10 +267,19 @@ def test_is_low_stock(admin_client, stocked, organization, quantity, threshold, 
 
 
 @pytest.mark.parametrize("days, expired", [(-1, True), (0, True), (1, False), (None, False)])
-def test_is_expired_against_utc_today(admin_client, organization, days, expired):
+def test_is_expired_against_utc_today(admin_client, stocked, organization, days, expired):
     date = None if days is None else utc_today() + datetime.timedelta(days=days)
-    product = ProductFactory(organization=organization, expiration_date=date)
-    assert admin_client.get(f"{URL}{product.pk}/").json()["is_expired"] is expired
+    product = stocked(quantity=4, organization=organization, expiration_date=date)
+    body = admin_client.get(f"{URL}{product.pk}/").json()
+    assert (body["is_expired"], body["expired_quantity"]) == (expired, 4 if expired else 0)
+
+
+def test_a_product_without_stock_is_not_expired(admin_client, organization):
+    """Expired means units on hand that are expired: none on hand, nothing expired."""
+    yesterday = utc_today() - datetime.timedelta(days=1)
+    product = ProductFactory(organization=organization, expiration_date=yesterday)
+    body = admin_client.get(f"{URL}{product.pk}/").json()
+    assert (body["is_expired"], body["expired_quantity"]) == (False, 0)
 
 
 def test_stock_value_is_quantity_times_price(admin_client, stocked, organization):
@@ -405,7 +418,11 @@ def test_delete_with_order_lines_archives(admin_client, organization, admin_user
     from sales.models import SalesOrder, SalesOrderItem
 
     product = ProductFactory(organization=organization)
-    order = SalesOrder.objects.create(organization=organization, number=1)
+    order = SalesOrder.objects.create(
+        organization=organization,
+        number=1,
+        location=default_location(organization_id=organization.pk),
+    )
     SalesOrderItem.objects.create(order=order, product=product, quantity=1, unit_price="1.00")
     assert admin_client.delete(f"{URL}{product.pk}/").status_code == 204
     product.refresh_from_db()
@@ -713,7 +730,10 @@ def test_alerts_skip_archived_and_other_organizations(
     body = admin_client.get(ALERTS).json()
     assert [p["sku"] for p in body["low_stock"]] == ["LOW"]
     body = other_admin_client.get(ALERTS).json()
-    assert body == {"low_stock": [], "expired": [], "low_stock_count": 0, "expired_count": 0}
+    assert body == {
+        "low_stock": [], "expired": [], "expiring_soon": [],
+        "low_stock_count": 0, "expired_count": 0, "expiring_soon_count": 0,
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("limit", ["0", "501", "-1", "ten", "1.5", "99999999999999999999"])
@@ -730,13 +750,14 @@ def test_alerts_readable_by_sales_not_anonymous(sales_client, api_client, produc
 
 def test_alerts_query_count(admin_client, stocked, organization, django_assert_max_num_queries):
     category = CategoryFactory(organization=organization)
+    soon = utc_today() + datetime.timedelta(days=2)
     for _ in range(30):
-        stocked(
-            quantity=0, organization=organization, category=category, expiration_date=utc_today()
-        )
-    with django_assert_max_num_queries(MAX_QUERIES + 2):
+        stocked(quantity=1, organization=organization, category=category,
+                low_stock_threshold=5, expiration_date=utc_today())  # fmt: skip
+        stocked(quantity=9, organization=organization, category=category, expiration_date=soon)
+    with django_assert_max_num_queries(MAX_QUERIES + 3):
         body = admin_client.get(ALERTS).json()
-    assert (len(body["low_stock"]), len(body["expired"])) == (30, 30)
+    assert [len(body[key]) for key in ("low_stock", "expired", "expiring_soon")] == [30, 30, 30]
 
 
 def test_money_values_are_decimal_strings(admin_client, stocked, organization):

@@ -9,6 +9,7 @@ from inventory.models import Product
 from purchases import services
 from purchases.models import PurchaseOrder
 from stock.models import StockMovement
+from stock.services import default_location
 from tests.factories import ProductFactory, SupplierFactory
 
 URL = "/api/purchase-orders/"
@@ -397,7 +398,12 @@ class TestList:
     def test_order_without_lines_totals_zero(self, supplier, organization):
         from purchases.selectors import purchase_orders_with_totals
 
-        order = PurchaseOrder.objects.create(organization=organization, number=1, supplier=supplier)
+        order = PurchaseOrder.objects.create(
+            organization=organization,
+            number=1,
+            supplier=supplier,
+            location=default_location(organization_id=organization.pk),
+        )
         assert purchase_orders_with_totals().get(pk=order.pk).total_cost == Decimal("0.00")
 
 

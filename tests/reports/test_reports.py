@@ -8,6 +8,7 @@ import pytest
 from inventory.models import Product
 from reports import selectors
 from sales.models import SalesOrder, SalesOrderItem
+from stock.services import default_location
 from tests.conftest import client_for
 from tests.factories import CategoryFactory, ProductFactory, UserFactory
 
@@ -182,11 +183,17 @@ def test_dashboard_query_count_does_not_grow_with_products(
     for i in range(40):
         stocked(i % 4, organization=organization, category=categories[i % 5], low_stock_threshold=2)
 
-    # authentication, role, totals, figures per category, category names
-    with django_assert_max_num_queries(5):
+    # authentication, role, totals, expired value, figures per category, category names
+    with django_assert_max_num_queries(6):
         response = admin_client.get("/api/dashboard/")
     assert response.status_code == 200
     assert response.json()["total_products"] == 40
+    location = default_location(organization_id=organization.pk)
+    # ... and at one location: authentication, role, the location, totals, categories, names
+    with django_assert_max_num_queries(6):
+        response = admin_client.get("/api/dashboard/", {"location": location.pk})
+    assert response.status_code == 200
+    assert response.json()["total_products"] == 30  # the ten never stocked are not kept there
 
 
 def test_low_stock_list_is_paginated_most_urgent_first(admin_client, catalogue, frozen_today):
@@ -239,7 +246,11 @@ def test_low_stock_list_rejects_a_bad_page(admin_client, catalogue):
 
 def _order(organization, *, number, status, fulfilled_at=None, lines=()):
     order = SalesOrder.objects.create(
-        organization=organization, number=number, status=status, fulfilled_at=fulfilled_at
+        organization=organization,
+        number=number,
+        status=status,
+        fulfilled_at=fulfilled_at,
+        location=default_location(organization_id=organization.pk),
     )
     for product, quantity, unit_price in lines:
         SalesOrderItem.objects.create(

@@ -194,9 +194,9 @@ class TestLedgerReconciliation:
         Product.objects.filter(pk=a.pk).update(quantity=9)  # bypasses the service on purpose
         Product.objects.filter(pk=untouched.pk).update(quantity=1)
         rows = list(ledger_mismatches())
-        assert [(r["id"], r["quantity"], r["ledger_quantity"]) for r in rows] == [
-            (a.pk, 9, 5),
-            (untouched.pk, 1, 0),
+        assert [(r["kind"], r["id"], r["recorded"], r["ledger"], r["levels"]) for r in rows] == [
+            ("product", a.pk, 9, 5, 5),
+            ("product", untouched.pk, 1, 0, 0),
         ]
         with pytest.raises(CommandError) as error:
             call_command("check_stock_ledger", "--batch-size", "1")

@@ -2,6 +2,7 @@ import pytest
 
 from core.errors import NotFound
 from purchases.models import PurchaseOrder
+from stock.services import default_location
 from suppliers import services
 from suppliers.models import Supplier
 from tests.factories import ProductFactory, SupplierFactory
@@ -122,7 +123,12 @@ def test_delete_nulls_products(admin_client, supplier, organization):
 
 def test_delete_refused_while_purchase_orders_refer_to_it(admin_client, supplier, organization):
     product = ProductFactory(organization=organization, supplier=supplier)
-    PurchaseOrder.objects.create(organization=organization, number=1, supplier=supplier)
+    PurchaseOrder.objects.create(
+        organization=organization,
+        number=1,
+        supplier=supplier,
+        location=default_location(organization_id=organization.pk),
+    )
     response = admin_client.delete(f"{URL}{supplier.pk}/")
     assert response.status_code == 409
     assert "detail" in response.json()

@@ -3,12 +3,33 @@ from django.core.management.base import BaseCommand, CommandError
 from stock.selectors import ledger_mismatch_batches
 
 
+def describe(row: dict) -> str:
+    """One broken invariant, in the words of the ledger."""
+    where = f"product {row['id']} {row['sku']} (organization {row['organization_id']})"
+    if row["kind"] == "product":
+        return (
+            f"MISMATCH {where}: quantity {row['recorded']}, movements {row['ledger']}, "
+            f"levels {row['levels']} (difference {row['recorded'] - row['ledger']:+d})"
+        )
+    if row["kind"] == "location":
+        return (
+            f"MISMATCH {where} at location {row['location_id']}: levels {row['levels']}, "
+            f"movements there {row['ledger']}"
+        )
+    return (
+        f"MISMATCH lot {row['lot_id']} of {where}: quantity {row['recorded']}, "
+        f"lot lines {row['ledger']}, levels {row['levels']}"
+    )
+
+
 class Command(BaseCommand):
     requires_system_checks = []  # a cron job: checking the project is not its business
 
     help = (
-        "Check that every product's quantity equals the sum of its stock movements; "
-        "report each difference and exit with code 1 when there is any."
+        "Check the stock ledger's three invariants: every product's quantity equals the sum of "
+        "its movements and of its levels; per product and location, the movements there equal "
+        "the stock there; every lot's quantity equals its lot lines and its levels. Report each "
+        "difference and exit with code 1 when there is any."
     )
 
     def add_arguments(self, parser):
@@ -27,16 +48,14 @@ class Command(BaseCommand):
         ):
             for row in rows:
                 found += 1
-                self.stdout.write(
-                    f"MISMATCH product {row['id']} {row['sku']} (organization "
-                    f"{row['organization_id']}): quantity {row['quantity']}, ledger "
-                    f"{row['ledger_quantity']}, difference "
-                    f"{row['quantity'] - row['ledger_quantity']:+d}"
-                )
+                self.stdout.write(describe(row))
             if verbosity >= 2 or (verbosity >= 1 and checked < last):
                 self.stderr.write(f"checked product ids up to {checked} of {last}")
         if found:
-            raise CommandError(f"{found} product(s) differ from their stock ledger.", returncode=1)
+            raise CommandError(f"{found} difference(s) from the stock ledger.", returncode=1)
         self.stdout.write(
-            self.style.SUCCESS("Stock ledger OK: every quantity equals its movements.")
+            self.style.SUCCESS(
+                "Stock ledger OK: every quantity equals its movements and its levels, "
+                "per product, location and lot."
+            )
         )

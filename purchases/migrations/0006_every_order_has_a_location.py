@@ -1,0 +1,16 @@
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("purchases", "0005_order_location")]
+
+    operations = [
+        migrations.AlterField(
+            model_name="purchaseorder",
+            name="location",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="stock.location"
+            ),
+        ),
+    ]

@@ -1,0 +1,120 @@
+"""Upgrading a database of the previous release: `migrate` alone moves its data into this
+release's shape (locations, counters, written emails) and the ledger's invariants hold."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+# The last migration of each app in the release before locations, outbox and counters.
+PREVIOUS_RELEASE = [
+    ("users", "0002_role_groups"),
+    ("inventory", "0006_product_list_indexes"),
+    ("suppliers", "0001_initial"),
+    ("stock", "0001_initial"),
+    ("purchases", "0002_initial"),
+    ("sales", "0001_initial"),
+    ("alerts", "0001_initial"),
+    ("core", None),
+]
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    named = [target for target in targets if target[1] is not None]
+    return MigrationExecutor(connection).loader.project_state(named).apps
+
+
+def latest():
+    return MigrationExecutor(connection).loader.graph.leaf_nodes()
+
+
+def seed_previous_release(apps):
+    """A shop as the previous release left it: stock with its ledger, orders, sent alerts."""
+    Organization = apps.get_model("users", "Organization")
+    User = apps.get_model("users", "User")
+    Product = apps.get_model("inventory", "Product")
+    Movement = apps.get_model("stock", "StockMovement")
+    Supplier = apps.get_model("suppliers", "Supplier")
+    PurchaseOrder = apps.get_model("purchases", "PurchaseOrder")
+    SalesOrder = apps.get_model("sales", "SalesOrder")
+    AlertLog = apps.get_model("alerts", "AlertLog")
+    shop = Organization.objects.create(name="Old Shop")
+    empty = Organization.objects.create(name="Empty Shop")
+    owner = User.objects.create(username="old-owner", organization=shop)
+    products = []
+    for n, (stock, sold) in enumerate([(10, 4), (5, 0), (0, 0)]):
+        product = Product.objects.create(
+            organization=shop, sku=f"OLD-{n}", name=f"Old {n}", price="2.00",
+            quantity=stock - sold,
+        )  # fmt: skip
+        if stock:
+            Movement.objects.create(
+                organization=shop, product=product, movement_type="IN", quantity=stock,
+                delta=stock, balance_after=stock, source="initial", performed_by=owner,
+            )  # fmt: skip
+        if sold:
+            Movement.objects.create(
+                organization=shop, product=product, movement_type="OUT", quantity=sold,
+                delta=-sold, balance_after=stock - sold, source="sales_order",
+                reference="SO-00003",
+            )  # fmt: skip
+        products.append(product)
+    supplier = Supplier.objects.create(organization=shop, name="Acme")
+    PurchaseOrder.objects.create(organization=shop, number=7, supplier=supplier)
+    for number in (1, 3):
+        SalesOrder.objects.create(organization=shop, number=number, status="fulfilled")
+    yesterday = timezone.now() - datetime.timedelta(days=1)
+    for kind in ("daily_digest", "daily_digest", "low_stock"):
+        log = AlertLog.objects.create(organization=shop, kind=kind, subject="s", recipients=[])
+        AlertLog.objects.filter(pk=log.pk).update(created_at=yesterday)
+    return shop, empty
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_moves_a_previous_release_database_into_this_release():
+    from stock.selectors import ledger_mismatches
+
+    apps = migrate(PREVIOUS_RELEASE)
+    try:
+        shop, empty = seed_previous_release(apps)
+
+        apps = migrate(latest())
+
+        Location = apps.get_model("stock", "Location")
+        Level = apps.get_model("stock", "StockLevel")
+        Movement = apps.get_model("stock", "StockMovement")
+        Counter = apps.get_model("core", "Counter")
+        AlertLog = apps.get_model("alerts", "AlertLog")
+        for organization in (shop, empty):  # every organization has its default location
+            (main,) = Location.objects.filter(organization_id=organization.pk, is_default=True)
+            assert main.name == "Main"
+        main = Location.objects.get(organization_id=shop.pk)
+        levels = Level.objects.filter(product__organization_id=shop.pk).order_by("product__sku")
+        assert [(lv.product.sku, lv.location_id, lv.lot_id, lv.quantity) for lv in levels] == [
+            ("OLD-0", main.pk, None, 6),
+            ("OLD-1", main.pk, None, 5),
+        ]
+        assert set(Movement.objects.values_list("location_id", flat=True)) == {main.pk}
+        assert ledger_mismatches() == []
+        # Numbering goes on from the highest number, per kind.
+        counters = dict(
+            Counter.objects.filter(organization_id=shop.pk).values_list("kind", "last_number")
+        )
+        assert counters == {"PO": 7, "SO": 3}
+        for model in ("purchases.PurchaseOrder", "sales.SalesOrder"):
+            orders = apps.get_model(model)
+            assert set(orders.objects.values_list("location_id", flat=True)) == {main.pk}
+        # Emails of the previous release were all sent; a day has one unforced digest.
+        logs = AlertLog.objects.order_by("id")
+        assert [(log.kind, log.sent_at is not None, log.forced) for log in logs] == [
+            ("digest", True, False),
+            ("digest", True, True),
+            ("crossing", True, False),
+        ]
+    finally:
+        migrate(latest())
