@@ -31,8 +31,9 @@ class Rules:
 
 
 def lock_order(order: Order) -> Order:
-    """SELECT ... FOR NO KEY UPDATE the order: its status moves happen one at a time."""
-    return lock_row(type(order).objects, order.pk)
+    """SELECT ... FOR NO KEY UPDATE the order (with its location, unlocked, for the stock it
+    moves): its status moves happen one at a time."""
+    return lock_row(type(order).objects.select_related("location"), order.pk)
 
 
 def needs_move(order: Order, status: str) -> bool:

@@ -115,8 +115,12 @@ def transfers_with_details() -> QuerySet[Transfer]:
 # --- The ledger's invariants --------------------------------------------------------------------
 
 
-def _sum(queryset, field):
-    return Coalesce(Subquery(queryset.values(field)[:1]), Value(0), output_field=IntegerField())
+def _total(model, *, per: str, of: str):
+    """The sum of `model.of` over the rows whose `per` is the outer row (0 when none)."""
+    totals = (
+        model.objects.filter(**{per: OuterRef("pk")}).order_by().values(per).annotate(t=Sum(of))
+    )
+    return Coalesce(Subquery(totals.values("t")[:1]), Value(0), output_field=IntegerField())
 
 
 def ledger_mismatches(
@@ -134,21 +138,12 @@ def ledger_mismatches(
         products = products.filter(pk__gte=id_from)
     if id_to is not None:
         products = products.filter(pk__lte=id_to)
-    deltas = (
-        StockMovement.objects.filter(product=OuterRef("pk"))
-        .order_by()
-        .values("product")
-        .annotate(total=Sum("delta"))
-    )
-    levels = (
-        StockLevel.objects.filter(product=OuterRef("pk"))
-        .order_by()
-        .values("product")
-        .annotate(total=Sum("quantity"))
-    )
     found = []
     for row in (
-        products.annotate(ledger=_sum(deltas, "total"), in_levels=_sum(levels, "total"))
+        products.annotate(
+            ledger=_total(StockMovement, per="product", of="delta"),
+            in_levels=_total(StockLevel, per="product", of="quantity"),
+        )
         .filter(~Q(quantity=F("ledger")) | ~Q(quantity=F("in_levels")))
         .order_by("pk")
         .values("id", "organization_id", "sku", "ledger", "in_levels", recorded=F("quantity"))
@@ -188,21 +183,12 @@ def ledger_mismatches(
                     "levels": held,
                 }
             )
-    lot_lines = (
-        MovementLot.objects.filter(lot=OuterRef("pk"))
-        .order_by()
-        .values("lot")
-        .annotate(total=Sum("delta"))
-    )
-    lot_levels = (
-        StockLevel.objects.filter(lot=OuterRef("pk"))
-        .order_by()
-        .values("lot")
-        .annotate(total=Sum("quantity"))
-    )
     for row in (
         Lot.objects.filter(product__in=ids)
-        .annotate(ledger=_sum(lot_lines, "total"), in_levels=_sum(lot_levels, "total"))
+        .annotate(
+            ledger=_total(MovementLot, per="lot", of="delta"),
+            in_levels=_total(StockLevel, per="lot", of="quantity"),
+        )
         .filter(~Q(quantity=F("ledger")) | ~Q(quantity=F("in_levels")))
         .order_by("pk")
         .values(

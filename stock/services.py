@@ -376,10 +376,13 @@ class Books:
             return
         pending = set(self.products) - self._loaded
         self._loaded |= pending
-        for level in StockLevel.objects.filter(product_id__in=pending).select_related("lot"):
+        levels = StockLevel.objects.filter(product_id__in=pending)
+        if any(self.products[pk].track_lots for pk in pending):
+            levels = levels.select_related("lot")
+        for level in levels:
             self._levels[(level.product_id, level.location_id, level.lot_id)] = level
-            if level.lot is not None:  # one instance per lot in the books
-                level.lot = self._lots.setdefault(level.lot_id, level.lot)
+            if level.lot_id is not None and self.products[level.product_id].track_lots:
+                level.lot = self._lots.setdefault(level.lot_id, level.lot)  # one instance each
 
     def level(self, product: Product, location: Location, lot: Lot | None) -> StockLevel:
         self._load(product.pk)
@@ -555,25 +558,38 @@ class Books:
         products = list(self.products.values())
         for product in products:
             product.updated_at = now
-        Product.objects.bulk_update(products, ["quantity", "allocated", "updated_at"])
+        _write(Product, products, ["quantity", "allocated", "updated_at"])
         changed = [self._levels[key] for key in sorted(self._changed_levels, key=str)]
         new = [level for level in changed if level.pk is None]
-        old = [level for level in changed if level.pk is not None]
-        StockLevel.objects.bulk_create(new)
-        if old:
-            StockLevel.objects.bulk_update(old, ["quantity", "allocated"])
+        if new:
+            StockLevel.objects.bulk_create(new)
+        _write(StockLevel, [level for level in changed if level.pk is not None],
+               ["quantity", "allocated"])  # fmt: skip
         lots = [self._lots[pk] for pk in sorted(self._changed_lots)]
         if lots:
-            Lot.objects.bulk_update(lots, ["quantity", "expiration_date"])
+            _write(Lot, lots, ["quantity", "expiration_date"])
             _refresh_earliest_expiry(sorted({lot.product_id for lot in lots}))
         movements = StockMovement.objects.bulk_create([m for m, _ in self._movements])
-        MovementLot.objects.bulk_create(
+        lines = [
             MovementLot(movement=movement, lot=lot, delta=delta)
             for movement, (_, lot_deltas) in zip(movements, self._movements, strict=True)
             for lot, delta in lot_deltas
-        )
+        ]
+        if lines:
+            MovementLot.objects.bulk_create(lines)
         record_low_stock_changes(was_low=self.was_low, products=products)
         return movements
+
+
+def _write(model, rows: list, fields: list[str]) -> None:
+    """Write these columns of the rows back: one UPDATE for one row (a one-line order, the
+    common case: Django's bulk_update costs more Python than the statement), else one
+    bulk UPDATE."""
+    if len(rows) == 1:
+        (row,) = rows
+        model.objects.filter(pk=row.pk).update(**{name: getattr(row, name) for name in fields})
+    elif rows:
+        model.objects.bulk_update(rows, fields)
 
 
 def _validate_quantity(movement_type: str, quantity, field: str = "quantity") -> None:
