@@ -25,7 +25,13 @@ from django.db.models import Min, ProtectedError, Q, Sum
 from django.utils import timezone
 
 from core.dates import utc_today
-from core.db import foreign_keys_checked_at_once, lock_in_id_order, lock_row, update_under_lock
+from core.db import (
+    foreign_keys_checked_at_once,
+    lock_in_id_order,
+    lock_row,
+    update_under_lock,
+    write_columns,
+)
 from core.errors import BrokenRule, Conflict, NotFound
 from core.fields import MAX_QUANTITY
 from core.numbering import next_number
@@ -371,7 +377,9 @@ class Books:
     # -- reading
 
     def _load(self, product_id: int) -> None:
-        """Read the levels of every product in the books at the first need: one query."""
+        """Read the levels of every product in the books at the first need: one query, after
+        the product locks (joined into the locking SELECT, they would be read as they were
+        before the wait for the lock: PostgreSQL re-reads only the locked rows)."""
         if product_id in self._loaded:
             return
         pending = set(self.products) - self._loaded
@@ -558,16 +566,18 @@ class Books:
         products = list(self.products.values())
         for product in products:
             product.updated_at = now
-        _write(Product, products, ["quantity", "allocated", "updated_at"])
+        write_columns(products, ["quantity", "allocated", "updated_at"])
         changed = [self._levels[key] for key in sorted(self._changed_levels, key=str)]
         new = [level for level in changed if level.pk is None]
         if new:
             StockLevel.objects.bulk_create(new)
-        _write(StockLevel, [level for level in changed if level.pk is not None],
-               ["quantity", "allocated"])  # fmt: skip
+        for level in changed:
+            level.updated_at = now
+        write_columns([level for level in changed if level.pk is not None],
+               ["quantity", "allocated", "updated_at"])  # fmt: skip
         lots = [self._lots[pk] for pk in sorted(self._changed_lots)]
         if lots:
-            _write(Lot, lots, ["quantity", "expiration_date"])
+            write_columns(lots, ["quantity", "expiration_date"])
             _refresh_earliest_expiry(sorted({lot.product_id for lot in lots}))
         movements = StockMovement.objects.bulk_create([m for m, _ in self._movements])
         lines = [
@@ -579,17 +589,6 @@ class Books:
             MovementLot.objects.bulk_create(lines)
         record_low_stock_changes(was_low=self.was_low, products=products)
         return movements
-
-
-def _write(model, rows: list, fields: list[str]) -> None:
-    """Write these columns of the rows back: one UPDATE for one row (a one-line order, the
-    common case: Django's bulk_update costs more Python than the statement), else one
-    bulk UPDATE."""
-    if len(rows) == 1:
-        (row,) = rows
-        model.objects.filter(pk=row.pk).update(**{name: getattr(row, name) for name in fields})
-    elif rows:
-        model.objects.bulk_update(rows, fields)
 
 
 def _validate_quantity(movement_type: str, quantity, field: str = "quantity") -> None:
