@@ -21,6 +21,8 @@ class BrokenRule(DomainError):
     def as_data(self) -> dict:
         if isinstance(self.message, dict):
             return self.message
+        if isinstance(self.message, list | tuple):  # one message per line, say
+            return {self.field or "non_field_errors": [str(m) for m in self.message]}
         return {self.field or "non_field_errors": [str(self.message)]}
 
 

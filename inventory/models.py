@@ -5,10 +5,11 @@ from django.db.models.functions import Lower
 # The business predicates of a product, each stated once: the indexes below, the selectors,
 # the filters, the reports and the alerts all use these (InvenTree's IN_STOCK_FILTER habit).
 _LIVE_WITHOUT_VARIATIONS = {"is_archived": False, "has_variations": False}
-_AT_OR_BELOW_THRESHOLD = {"quantity__lte": F("low_stock_threshold")}
+# What is available (on hand less what confirmed orders reserve) at or below the threshold.
+_AT_OR_BELOW_THRESHOLD = {"quantity__lte": F("low_stock_threshold") + F("allocated")}
 # Holds stock: live, and not a product whose variations keep its stock.
 STOCK_KEEPING = Q(**_LIVE_WITHOUT_VARIATIONS)
-# Low stock: at or below the threshold (a product with variations is low through them).
+# Low stock: available at or below the threshold (a product with variations is low through them).
 LOW_STOCK = Q(has_variations=False, **_AT_OR_BELOW_THRESHOLD)
 LIVE_LOW_STOCK = Q(**_LIVE_WITHOUT_VARIATIONS, **_AT_OR_BELOW_THRESHOLD)
 OUT_OF_STOCK = Q(has_variations=False, quantity=0)
@@ -151,7 +152,7 @@ class Product(models.Model):
             # The alerts' "largest shortfall first" reads the top of this index, no sort.
             models.Index(
                 F("organization"),
-                (F("low_stock_threshold") - F("quantity")).desc(),
+                (F("low_stock_threshold") - F("quantity") + F("allocated")).desc(),
                 F("id"),
                 condition=LIVE_LOW_STOCK,
                 name="inventory_product_shortfall",

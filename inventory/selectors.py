@@ -27,7 +27,7 @@ def is_low_stock(product: Product) -> bool:
     return (
         not product.is_archived
         and not product.has_variations
-        and product.quantity <= product.low_stock_threshold
+        and product.quantity - product.allocated <= product.low_stock_threshold
     )
 
 
@@ -48,7 +48,8 @@ def stock_keeping_products(*, organization_id: int) -> QuerySet[Product]:
 
 
 def low_stock_products(*, organization_id: int) -> QuerySet[Product]:
-    """Low stock means quantity <= low_stock_threshold (stock-keeping products only)."""
+    """Low stock means available (quantity - allocated) <= low_stock_threshold (stock-keeping
+    products only)."""
     return stock_keeping_products(organization_id=organization_id).filter(LOW_STOCK)
 
 
@@ -61,7 +62,7 @@ def most_urgent_low_stock(queryset: QuerySet[Product]) -> QuerySet[Product]:
     """Low-stock products, largest shortfall below the threshold first."""
     return (
         queryset.filter(LOW_STOCK)
-        .annotate(shortfall=F("low_stock_threshold") - F("quantity"))
+        .annotate(shortfall=F("low_stock_threshold") - F("quantity") + F("allocated"))
         .order_by("-shortfall", "id")
     )
 

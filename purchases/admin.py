@@ -1,23 +1,55 @@
 from django.contrib import admin
 
-from core.admin import OrganizationAdminMixin, OrganizationInlineMixin
+from core.admin import OrganizationAdminMixin, OrganizationInlineMixin, ReadOnlyAdminMixin
 from orders.admin import OrderAdminMixin, OrderLineInlineMixin
-from purchases.models import PurchaseOrder, PurchaseOrderItem
+from purchases.models import PurchaseOrder, PurchaseOrderItem, Receipt
 
 DRAFT = PurchaseOrder.Status.DRAFT
-CLOSED = (PurchaseOrder.Status.RECEIVED, PurchaseOrder.Status.CANCELLED)
+CLOSED = (
+    PurchaseOrder.Status.RECEIVED,
+    PurchaseOrder.Status.CLOSED,
+    PurchaseOrder.Status.CANCELLED,
+)
 
 
 class PurchaseOrderItemInline(OrderLineInlineMixin, OrganizationInlineMixin, admin.TabularInline):
-    """The lines, editable while the order is a draft (as in the API)."""
+    """The lines, editable while the order is a draft (as in the API); what arrived of each
+    is the receipts' business."""
 
     model = PurchaseOrderItem
+    readonly_fields = ["received_quantity"]
+
+
+class ReceiptInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """What arrived, receipt by receipt (recorded through the API, which moves the stock)."""
+
+    model = Receipt
+    fields = ["created_at", "location", "received_lines", "note", "created_by"]
+    readonly_fields = fields
+    extra = 0
+
+    @admin.display(description="lines")
+    def received_lines(self, receipt):
+        return "; ".join(
+            f"{line.item.product.sku} × {line.quantity}"
+            + (f" (lot {line.lot_code})" if line.lot_code else "")
+            for line in receipt.lines.all()
+        )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("location", "created_by")
+            .prefetch_related("lines__item__product")
+        )
 
 
 @admin.register(PurchaseOrder)
 class PurchaseOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdmin):
     """Orders with their lines. Status moves go through the API, which keeps stock right;
-    supplier and lines change only while draft, notes and date until received or cancelled."""
+    supplier and lines change only while draft, notes and date until received, closed or
+    cancelled."""
 
     list_display = [
         "reference",
@@ -33,7 +65,7 @@ class PurchaseOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdm
     date_hierarchy = "created_at"
     raw_id_fields = ["supplier"]
     readonly_fields = [*OrderAdminMixin.readonly_fields, "received_at"]
-    inlines = [PurchaseOrderItemInline]
+    inlines = [PurchaseOrderItemInline, ReceiptInline]
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)

@@ -1,26 +1,34 @@
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from core.fields import money_field
 from orders.models import Order, OrderLine
 
 
 class PurchaseOrder(Order):
-    """An order to a supplier; reaching `received` adds its lines to stock once."""
+    """An order to a supplier; receipts add what arrives, reaching `received` adds whatever
+    has not arrived yet, so every line is received once and never more."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SUBMITTED = "submitted", "Submitted"
+        PARTIALLY_RECEIVED = "partially_received", "Partially received"
         RECEIVED = "received", "Received"
+        CLOSED = "closed", "Closed"
         CANCELLED = "cancelled", "Cancelled"
 
-    # Allowed status moves (API.md): anything else is a 409.
+    # Allowed status moves (API.md): anything else is a 409. `partially_received` is reached
+    # by a receipt only; `closed` says the rest will not come.
     TRANSITIONS = {
         Status.DRAFT: {Status.SUBMITTED, Status.RECEIVED, Status.CANCELLED},
         Status.SUBMITTED: {Status.RECEIVED, Status.CANCELLED},
+        Status.PARTIALLY_RECEIVED: {Status.RECEIVED, Status.CLOSED},
         Status.RECEIVED: set(),
+        Status.CLOSED: set(),
         Status.CANCELLED: set(),
     }
+    RECEIVABLE = (Status.DRAFT, Status.SUBMITTED, Status.PARTIALLY_RECEIVED)
     OPEN_STATUS = Status.DRAFT
     RESENDABLE = (Status.DRAFT, Status.SUBMITTED)
     REFERENCE_PREFIX = "PO"
@@ -29,7 +37,7 @@ class PurchaseOrder(Order):
     supplier = models.ForeignKey(
         "suppliers.Supplier", on_delete=models.PROTECT, related_name="purchase_orders"
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     expected_date = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
     received_at = models.DateTimeField(null=True, blank=True)
@@ -43,9 +51,64 @@ class PurchaseOrderItem(OrderLine):
 
     order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="items")
     unit_cost = money_field()
+    received_quantity = models.PositiveIntegerField(default=0)
 
     class Meta(OrderLine.Meta):
         constraints = [
             *OrderLine.Meta.constraints,
             models.CheckConstraint(condition=Q(unit_cost__gte=0), name="purchases_item_cost_gte_0"),
+            models.CheckConstraint(
+                condition=Q(received_quantity__lte=F("quantity")),
+                name="purchases_item_never_over_received",
+            ),
         ]
+
+    @property
+    def remaining(self) -> int:
+        return self.quantity - self.received_quantity
+
+
+class Receipt(models.Model):
+    """Goods of a purchase order that arrived: some lines, or parts of them, with their lots;
+    one IN movement per line, in the transaction that stores it."""
+
+    organization = models.ForeignKey(
+        "users.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, related_name="receipts"
+    )
+    location = models.ForeignKey("stock.Location", on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    movements = models.ManyToManyField("stock.StockMovement", related_name="+", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["organization", "purchase_order", "id"])]
+
+    def __str__(self):
+        return f"Receipt {self.pk} of {self.purchase_order}"
+
+
+class ReceiptLine(models.Model):
+    receipt = models.ForeignKey(Receipt, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(PurchaseOrderItem, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    lot_code = models.CharField(max_length=64, blank=True)
+    expiration_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="purchases_receipt_line_quantity_gt_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.item.product} × {self.quantity}"

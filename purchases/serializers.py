@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
-from core.fields import money_input
+from core.fields import MAX_QUANTITY, money_input
 from core.tenancy import OrganizationPrimaryKeyRelatedField
 from orders.serializers import OrderLineSerializer, OrderSerializer
-from purchases.models import PurchaseOrder, PurchaseOrderItem
+from purchases.models import PurchaseOrder, PurchaseOrderItem, Receipt, ReceiptLine
+from stock.serializers import LocationField, StockMovementSerializer
 from suppliers.models import Supplier
 
 
@@ -14,6 +15,12 @@ class PurchaseOrderItemSerializer(OrderLineSerializer):
 
     class Meta(OrderLineSerializer.Meta):
         model = PurchaseOrderItem
+
+    def get_field_names(self, declared_fields, info):
+        return [*super().get_field_names(declared_fields, info), "received_quantity"]
+
+    def get_extra_kwargs(self):
+        return {**super().get_extra_kwargs(), "received_quantity": {"read_only": True}}
 
 
 class PurchaseOrderSerializer(OrderSerializer):
@@ -40,3 +47,42 @@ class PurchaseOrderSerializer(OrderSerializer):
             "received_at",
         ]
         read_only_fields = ["id", "created_at", "received_at"]
+
+
+class ReceiptLineSerializer(serializers.ModelSerializer):
+    item = serializers.IntegerField(source="item_id", min_value=1)
+    product = serializers.IntegerField(source="item.product_id", read_only=True)
+    sku = serializers.CharField(source="item.product.sku", read_only=True)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    lot_code = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    expiration_date = serializers.DateField(required=False, allow_null=True)
+
+    class Meta:
+        model = ReceiptLine
+        fields = ["item", "product", "sku", "quantity", "lot_code", "expiration_date"]
+
+
+class ReceiptSerializer(serializers.ModelSerializer):
+    """Goods that arrived for a purchase order; on input location, note and lines."""
+
+    location = LocationField(required=False, help_text="Default: the order's location.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+    lines = ReceiptLineSerializer(many=True, allow_empty=False)
+    movements = StockMovementSerializer(many=True, read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Receipt
+        fields = [
+            "id",
+            "purchase_order",
+            "location",
+            "note",
+            "lines",
+            "movements",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = ["id", "purchase_order", "created_at"]

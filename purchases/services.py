@@ -1,39 +1,135 @@
-"""Purchase orders: status moves and edits; receiving adds stock once."""
+"""Purchase orders: status moves and edits; receipts add what arrives, line by line, and
+receiving by status adds the rest: no line is ever received more than was ordered."""
 
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from core.errors import Conflict
+from core.errors import BrokenRule, Conflict
 from orders import services as orders
-from purchases.models import PurchaseOrder
+from purchases.models import PurchaseOrder, PurchaseOrderItem, Receipt, ReceiptLine
 from stock.models import StockMovement
-from stock.services import add_to_stock
+from stock.services import StockLine, add_to_stock
 
 GONE = "A product or supplier this order refers to was deleted meanwhile."
 Status = PurchaseOrder.Status
 
 
 def _receive(order: PurchaseOrder, user) -> list[str]:
-    """Receiving adds every line to stock, one IN movement each, all in one transaction."""
+    """Reaching `received` by status adds every line's remaining quantity at the order's
+    location, one IN movement each, all in one transaction. Lot-tracked lines need a receipt,
+    which names the lot."""
+    items = list(order.items.select_related("product").order_by("id"))
+    lot_tracked = [
+        f"Line {position + 1} ({item.product.sku})"
+        for position, item in enumerate(items)
+        if item.remaining and item.product.track_lots
+    ]
+    if lot_tracked:
+        raise BrokenRule(
+            "; ".join(lot_tracked) + ": lot-tracked, receive it with a receipt that names the lot.",
+            field="items",
+        )
     add_to_stock(
-        lines=orders.stock_lines(order),
+        lines=[StockLine(item.product_id, item.remaining) for item in items if item.remaining],
         location=order.location,
         source=StockMovement.Source.PURCHASE_ORDER,
         reference=order.reference,
         user=user,
     )
+    order.items.update(received_quantity=F("quantity"))
     order.received_at = timezone.now()
     return ["received_at"]
 
 
+def record_receipt(
+    *, order: PurchaseOrder, user, lines: list[dict], location=None, note: str = ""
+) -> Receipt:
+    """Receive what arrived: per line an item of this order, a quantity no larger than what
+    is still to come (a 400 naming the line), its lot for a lot-tracked product. One IN per
+    line at `location` (default the order's); the order becomes `partially_received`, or
+    `received` once every line is complete. Under the order's lock, so concurrent receipts
+    never receive more than was ordered."""
+    with transaction.atomic():
+        order = orders.lock_order(order)
+        if order.status not in PurchaseOrder.RECEIVABLE:
+            raise Conflict(f"A {order.status} purchase order takes no receipts.")
+        items = {item.pk: item for item in order.items.select_related("product")}
+        wanted: dict[int, int] = defaultdict(int)
+        errors = []
+        for position, line in enumerate(lines):
+            item = items.get(line["item"])
+            if item is None:
+                errors.append(f"Line {position + 1}: item {line['item']} is not on this order.")
+                continue
+            wanted[item.pk] += line["quantity"]
+            if wanted[item.pk] > item.remaining:
+                errors.append(
+                    f"Line {position + 1} ({item.product.sku}): {wanted[item.pk]} to receive, "
+                    f"{item.remaining} still to come."
+                )
+        if errors:
+            raise BrokenRule(errors, field="lines")
+        movements = add_to_stock(
+            lines=[
+                StockLine(
+                    items[line["item"]].product_id,
+                    line["quantity"],
+                    (line.get("lot_code") or "").strip(),
+                    line.get("expiration_date"),
+                )
+                for line in lines
+            ],
+            location=location or order.location,
+            source=StockMovement.Source.PURCHASE_ORDER,
+            reference=order.reference,
+            user=user,
+            note=note,
+            field="lines",
+        )
+        for pk, units in wanted.items():
+            items[pk].received_quantity += units
+        PurchaseOrderItem.objects.bulk_update([items[pk] for pk in wanted], ["received_quantity"])
+        receipt = Receipt.objects.create(
+            organization_id=order.organization_id,
+            purchase_order=order,
+            location=movements[0].location,
+            note=note,
+            created_by=user if getattr(user, "pk", None) else None,
+        )
+        ReceiptLine.objects.bulk_create(
+            ReceiptLine(
+                receipt=receipt,
+                item_id=line["item"],
+                quantity=line["quantity"],
+                lot_code=(line.get("lot_code") or "").strip(),
+                expiration_date=line.get("expiration_date"),
+            )
+            for line in lines
+        )
+        receipt.movements.set(movements)
+        complete = all(not item.remaining for item in items.values())
+        order.status = Status.RECEIVED if complete else Status.PARTIALLY_RECEIVED
+        changed = ["status", "updated_at"]
+        if complete:
+            order.received_at = timezone.now()
+            changed.append("received_at")
+        order.save(update_fields=changed)
+        return receipt
+
+
 def _check_edit(order: PurchaseOrder, items_changed: bool, fields: dict) -> None:
-    """Items, supplier and location change only while draft, notes and date until received or
-    cancelled."""
+    """Items, supplier and location change only while draft, notes and date until received,
+    closed or cancelled."""
     if (items_changed or fields.keys() & {"supplier", "location"}) and order.status != Status.DRAFT:
         raise Conflict(
             f"The items and supplier of a {order.status} purchase order cannot be changed."
         )
     if fields.keys() & {"notes", "expected_date"} and order.status in (
         Status.RECEIVED,
+        Status.CLOSED,
         Status.CANCELLED,
     ):
         raise Conflict(f"A {order.status} purchase order cannot be edited.")

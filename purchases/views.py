@@ -1,7 +1,12 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
 from orders.views import OrderViewSet
 from purchases import selectors, services
 from purchases.filters import PurchaseOrderFilter
-from purchases.serializers import PurchaseOrderSerializer
+from purchases.serializers import PurchaseOrderSerializer, ReceiptSerializer
 
 
 class PurchaseOrderViewSet(OrderViewSet):
@@ -18,3 +23,26 @@ class PurchaseOrderViewSet(OrderViewSet):
 
     def update_order(self, order, user, changes):
         return services.update_purchase_order(order=order, user=user, changes=changes)
+
+    @extend_schema(
+        request=ReceiptSerializer, responses=ReceiptSerializer(many=True), methods=["GET"]
+    )
+    @extend_schema(request=ReceiptSerializer, responses={201: ReceiptSerializer}, methods=["POST"])
+    @action(detail=True, methods=["get", "post"], serializer_class=ReceiptSerializer)
+    def receipts(self, request, pk=None):
+        """GET: the order's receipts. POST: receive what arrived (some lines, or parts)."""
+        order = self.get_object()
+        if request.method == "GET":
+            return Response(ReceiptSerializer(selectors.receipts_of(order), many=True).data)
+        serializer = ReceiptSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        receipt = services.record_receipt(
+            order=order,
+            user=request.user,
+            lines=[{**line, "item": line.pop("item_id")} for line in data["lines"]],
+            location=data.get("location"),
+            note=data.get("note", ""),
+        )
+        answer = selectors.receipts_of(order).get(pk=receipt.pk)
+        return Response(ReceiptSerializer(answer).data, status=status.HTTP_201_CREATED)

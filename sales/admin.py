@@ -1,8 +1,9 @@
 from django.contrib import admin
+from django.utils.html import format_html_join
 
 from core.admin import OrganizationAdminMixin, OrganizationInlineMixin
 from orders.admin import OrderAdminMixin, OrderLineInlineMixin
-from sales.models import SalesOrder, SalesOrderItem
+from sales.models import Reservation, SalesOrder, SalesOrderItem
 
 PENDING = SalesOrder.Status.PENDING
 
@@ -23,8 +24,31 @@ class SalesOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdmin)
     list_select_related = ["organization"]
     search_fields = ["number", "customer_name", "customer_email"]
     date_hierarchy = "created_at"
-    readonly_fields = [*OrderAdminMixin.readonly_fields, "fulfilled_at"]
+    readonly_fields = [
+        *OrderAdminMixin.readonly_fields,
+        "confirmed_at",
+        "fulfilled_at",
+        "reservations",
+    ]
     inlines = [SalesOrderItemInline]
+
+    @admin.display(description="reserved stock")
+    def reservations(self, order):
+        """What a confirmed order holds: product, location, lot and units per reservation."""
+        rows = (
+            Reservation.objects.filter(item__order=order)
+            .select_related("item__product", "level__location", "level__lot")
+            .order_by("item_id", "id")
+        )
+        return format_html_join(
+            "\n",
+            "<div>{} at {}{}: {}</div>",
+            (
+                (r.item.product.sku, r.level.location.name,
+                 f" (lot {r.level.lot.code})" if r.level.lot else "", r.quantity)
+                for r in rows
+            ),
+        ) or "-"  # fmt: skip
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)

@@ -6,27 +6,31 @@ from orders.models import Order, OrderLine
 
 
 class SalesOrder(Order):
-    """A customer's order; reaching `fulfilled` takes every line out of stock, or none."""
+    """A customer's order; reaching `confirmed` reserves every line's stock, `fulfilled` takes
+    it out (the reservations, or straight from what is available), or nothing at all."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        CONFIRMED = "confirmed", "Confirmed"
         FULFILLED = "fulfilled", "Fulfilled"
         CANCELLED = "cancelled", "Cancelled"
 
     # Allowed status moves (API.md): anything else is a 409.
     TRANSITIONS = {
-        Status.PENDING: {Status.FULFILLED, Status.CANCELLED},
+        Status.PENDING: {Status.CONFIRMED, Status.FULFILLED, Status.CANCELLED},
+        Status.CONFIRMED: {Status.FULFILLED, Status.CANCELLED},
         Status.FULFILLED: set(),
         Status.CANCELLED: set(),
     }
     OPEN_STATUS = Status.PENDING
-    RESENDABLE = (Status.PENDING,)
+    RESENDABLE = (Status.PENDING, Status.CONFIRMED)
     REFERENCE_PREFIX = "SO"
     NOUN = "sales order"
 
     customer_name = models.CharField(max_length=200, blank=True)
     customer_email = models.EmailField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(Order.Meta):
@@ -52,3 +56,31 @@ class SalesOrderItem(OrderLine):
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="sales_item_price_gte_0"),
         ]
         indexes = [models.Index(fields=["product", "order"])]
+
+
+class Reservation(models.Model):
+    """Units of a stock level promised to a confirmed order's line (Saleor's `Allocation`):
+    fulfilment takes exactly these, cancelling releases exactly these, and the rows go with
+    them. Per level, the reservations add up to its `allocated` (check_stock_ledger)."""
+
+    organization = models.ForeignKey(
+        "users.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    item = models.ForeignKey(SalesOrderItem, on_delete=models.CASCADE, related_name="reservations")
+    level = models.ForeignKey(
+        "stock.StockLevel", on_delete=models.PROTECT, related_name="reservations"
+    )
+    quantity = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["item_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="sales_reservation_quantity_gt_0"
+            ),
+            models.UniqueConstraint(fields=["item", "level"], name="sales_reservation_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} of level {self.level_id} for line {self.item_id}"

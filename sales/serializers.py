@@ -34,6 +34,7 @@ class SalesOrderSerializer(OrderSerializer):
             "total_amount",
             "created_by",
             "created_at",
+            "confirmed_at",
             "fulfilled_at",
         ]
-        read_only_fields = ["id", "created_at", "fulfilled_at"]
+        read_only_fields = ["id", "created_at", "confirmed_at", "fulfilled_at"]

@@ -1,30 +1,92 @@
-"""Sales orders: status moves and edits; fulfilling takes every line out of stock, or none."""
+"""Sales orders: status moves and edits; confirming reserves every line's stock, fulfilling
+takes it out (the reservations, or what is available), cancelling releases it: all or none."""
 
 from django.utils import timezone
 
 from core.errors import Conflict
 from orders import services as orders
-from sales.models import SalesOrder
+from sales.models import Reservation, SalesOrder
 from stock.models import StockMovement
-from stock.services import take_out_of_stock
+from stock.services import (
+    Held,
+    ReservedLine,
+    StockLine,
+    release_stock,
+    reserve_stock,
+    take_out_of_stock,
+    take_reserved_stock,
+)
 
 GONE = "A product this order refers to was deleted meanwhile."
 Status = SalesOrder.Status
 
 
-def _fulfil(order: SalesOrder, user) -> list[str]:
-    """Fulfilling takes every line out of stock, one OUT movement each, or none if any line is
-    short (a 400 naming the lines)."""
-    take_out_of_stock(
-        lines=orders.stock_lines(order),
-        location=order.location,
-        source=StockMovement.Source.SALES_ORDER,
-        reference=order.reference,
-        user=user,
-        field="items",
+def _confirm(order: SalesOrder, user) -> list[str]:
+    """Reserve every line at the order's location (lots by FEFO), all or none (a 400 naming
+    the short lines), and remember which levels each line holds."""
+    items = list(order.items.order_by("id").only("id", "product_id", "quantity"))
+    lines = [StockLine(product_id=item.product_id, quantity=item.quantity) for item in items]
+    reserved = reserve_stock(lines=lines, location=order.location)
+    Reservation.objects.bulk_create(
+        Reservation(organization_id=order.organization_id, item=item, level=level, quantity=units)
+        for item, parts in zip(items, reserved, strict=True)
+        for level, units in parts
     )
+    order.confirmed_at = timezone.now()
+    return ["confirmed_at"]
+
+
+def _reservations(order: SalesOrder) -> list[Reservation]:
+    return list(
+        Reservation.objects.filter(item__order=order)
+        .select_related("item")
+        .order_by("item_id", "id")
+    )
+
+
+def _fulfil(order: SalesOrder, user) -> list[str]:
+    """Fulfilling takes every line out of stock, one OUT movement each, or none: a confirmed
+    order's reservations exactly; a pending order's available stock (a 400 naming the short
+    lines)."""
+    if order.status == Status.CONFIRMED:
+        held = _reservations(order)
+        lines = {}
+        for reservation in held:
+            item = reservation.item
+            lines.setdefault(item.pk, (item, []))[1].append(
+                Held(item.product_id, reservation.level_id, reservation.quantity)
+            )
+        take_reserved_stock(
+            lines=[
+                ReservedLine(item.product_id, item.quantity, tuple(parts))
+                for item, parts in lines.values()
+            ],
+            location=order.location,
+            source=StockMovement.Source.SALES_ORDER,
+            reference=order.reference,
+            user=user,
+        )
+        Reservation.objects.filter(pk__in=[reservation.pk for reservation in held]).delete()
+    else:
+        take_out_of_stock(
+            lines=orders.stock_lines(order),
+            location=order.location,
+            source=StockMovement.Source.SALES_ORDER,
+            reference=order.reference,
+            user=user,
+            field="items",
+        )
     order.fulfilled_at = timezone.now()
     return ["fulfilled_at"]
+
+
+def _cancel(order: SalesOrder, user) -> list[str]:
+    """Cancelling a confirmed order gives its reservations back to `available`."""
+    if order.status == Status.CONFIRMED:
+        held = _reservations(order)
+        release_stock(held=[Held(r.item.product_id, r.level_id, r.quantity) for r in held])
+        Reservation.objects.filter(pk__in=[reservation.pk for reservation in held]).delete()
+    return []
 
 
 def _check_edit(order: SalesOrder, items_changed: bool, fields: dict) -> None:
@@ -39,7 +101,7 @@ def _product_price(product):
 
 RULES = orders.Rules(
     model=SalesOrder,
-    effects={Status.FULFILLED: _fulfil},
+    effects={Status.CONFIRMED: _confirm, Status.FULFILLED: _fulfil, Status.CANCELLED: _cancel},
     check_edit=_check_edit,
     gone=GONE,
     default_price=_product_price,

@@ -128,8 +128,9 @@ def ledger_mismatches(
     """Every broken invariant among the products (by id range, for big checks in batches):
     a product whose quantity differs from its movements or its levels; a product and location
     whose movements there differ from its levels there; a lot whose quantity differs from its
-    lot lines or its levels. Rows: kind, id, organization_id, sku, location_id, lot_id,
-    recorded (the stored quantity), ledger (what the movements sum to), levels."""
+    lot lines or its levels; an `allocated` that differs from its levels' or its reservations.
+    Rows: kind, id, organization_id, sku, location_id, lot_id, recorded (the stored figure),
+    ledger (what the movements or reservations sum to), levels."""
     products = Product.objects.all()
     if organization_id is not None:
         products = products.filter(organization_id=organization_id)
@@ -205,6 +206,46 @@ def ledger_mismatches(
                 "recorded": row["recorded"],
                 "ledger": row["ledger"],
                 "levels": row["in_levels"],
+            }
+        )
+    found.extend(_reservation_mismatches(products, skus))
+    return found
+
+
+def _reservation_mismatches(products, skus: dict[int, str]) -> list[dict]:
+    """What is promised adds up: a product's `allocated` is its levels' `allocated`, and each
+    level's `allocated` is what the confirmed orders' reservations hold there (the rows behind
+    the `reservations` relation, which the sales app keeps)."""
+    found = []
+    for row in (
+        products.annotate(in_levels=_total(StockLevel, per="product", of="allocated"))
+        .filter(~Q(allocated=F("in_levels")))
+        .order_by("pk")
+        .values("id", "organization_id", "sku", "in_levels", recorded=F("allocated"))
+    ):
+        levels = row.pop("in_levels")
+        found.append(
+            {"kind": "allocated", "location_id": None, "lot_id": None, "ledger": levels,
+             "levels": levels, **row}
+        )  # fmt: skip
+    for row in (
+        StockLevel.objects.filter(product__in=products.values("pk"))
+        .annotate(reserved=Coalesce(Sum("reservations__quantity"), 0))
+        .filter(~Q(allocated=F("reserved")))
+        .order_by("pk")
+        .values("product_id", "organization_id", "location_id", "lot_id", "allocated", "reserved")
+    ):
+        found.append(
+            {
+                "kind": "reserved",
+                "id": row["product_id"],
+                "organization_id": row["organization_id"],
+                "sku": skus.get(row["product_id"], ""),
+                "location_id": row["location_id"],
+                "lot_id": row["lot_id"],
+                "recorded": row["allocated"],
+                "ledger": row["reserved"],
+                "levels": row["allocated"],
             }
         )
     return found

@@ -509,6 +509,58 @@ class Books:
                 break
         return taken, None
 
+    def reserve(self, product: Product, location: Location, quantity: int):
+        """Promise available units at the location (FEFO for a lot-tracked product) without
+        moving them: `allocated` grows. Returns the take (levels and units), or the shortage's
+        figures, as `take` does."""
+        if product.track_lots:
+            candidates = self.fefo(self.levels_at(product, location))
+        else:
+            candidates = [self.level(product, location, None)]
+        available = sum(level.available for level in candidates)
+        if available < quantity:
+            expired = 0
+            if product.track_lots:
+                expired = sum(
+                    level.available
+                    for level in self.levels_at(product, location)
+                    if self.is_expired(level.lot)
+                )
+            return None, (available, expired)
+        reserved = _Take()
+        remaining = quantity
+        for level in candidates:
+            units = min(level.available, remaining)
+            if units:
+                self._allocate(level, units)
+                reserved.parts.append((level, units))
+                remaining -= units
+            if not remaining:
+                break
+        return reserved, None
+
+    def held_level(self, product: Product, level_id: int) -> StockLevel:
+        """The product's level with this id (one a reservation holds)."""
+        self._load(product.pk)
+        for (product_id, _, _), level in self._levels.items():
+            if product_id == product.pk and level.pk == level_id:
+                return level
+        raise InvalidStockChange(f"{product.sku}: the reserved stock is gone.", field="items")
+
+    def _allocate(self, level: StockLevel, units: int) -> None:
+        """Reserve (units > 0) or release (units < 0) units of a level."""
+        level.allocated += units
+        self.products[level.product_id].allocated += units
+        self._changed_levels.add((level.product_id, level.location_id, level.lot_id))
+
+    def release(self, level: StockLevel, units: int) -> None:
+        self._allocate(level, -units)
+
+    def take_reserved(self, level: StockLevel, units: int) -> None:
+        """Take units that a reservation holds: they leave `allocated` and the stock."""
+        self._allocate(level, -units)
+        self._change(level, -units)
+
     def put(self, product: Product, location: Location, quantity: int, *, lot: Lot | None):
         level = self.level(product, location, lot)
         self._change(level, quantity)
@@ -768,10 +820,12 @@ def set_stock_level(
 
 @dataclass(frozen=True)
 class StockLine:
-    """A quantity of one product, e.g. an order line."""
+    """A quantity of one product, e.g. an order line (with its lot, where one is named)."""
 
     product_id: int
     quantity: int
+    lot_code: str = ""
+    expiration_date: datetime.date | None = None
 
 
 def _lines_location(lines, location, field) -> tuple[Books, Location]:
@@ -830,34 +884,135 @@ def add_to_stock(
     user,
     location: Location | None = None,
     note: str = "",
+    field: str = "items",
 ) -> list[StockMovement]:
-    """One IN movement per line at the location, all in one transaction (e.g. receiving a
-    purchase order). Lot-tracked products need their lot named (a receipt)."""
+    """One IN movement per line at the location, all in one transaction (receiving a purchase
+    order, a receipt, a customer's return). A lot-tracked product's line names its lot (a new
+    code creates it, with the line's expiry); other products' lines name none."""
     if not lines:
         return []
     with transaction.atomic():
-        books, location = _lines_location(lines, location, "items")
-        needing_lots = [
-            f"Line {position + 1} ({books.products[line.product_id].sku})"
-            for position, line in enumerate(lines)
-            if books.products[line.product_id].track_lots
-        ]
-        if needing_lots:
-            raise InvalidStockChange(
-                "; ".join(needing_lots) + ": lot-tracked, receive it with a receipt that names "
-                "the lot.",
-                field="items",
-            )
+        books, location = _lines_location(lines, location, field)
+        wrong = []
+        for position, line in enumerate(lines):
+            product = books.products[line.product_id]
+            if product.track_lots and not line.lot_code:
+                wrong.append(f"Line {position + 1} ({product.sku}): lot-tracked, name its lot "
+                             "(lot_code).")  # fmt: skip
+            elif not product.track_lots and (line.lot_code or line.expiration_date):
+                wrong.append(f"Line {position + 1} ({product.sku}): does not track lots.")
+        if wrong:
+            raise InvalidStockChange(wrong, field=field)
         for line in lines:
             product = books.products[line.product_id]
-            books.put(product, location, line.quantity, lot=None)
+            lot = None
+            if product.track_lots:
+                lot = books.lot(product, line.lot_code, expiration_date=line.expiration_date,
+                                create=True)  # fmt: skip
+            books.put(product, location, line.quantity, lot=lot)
             books.record(
                 product=product,
                 location=location,
                 movement_type=Type.IN,
                 quantity=line.quantity,
                 delta=line.quantity,
-                lot_deltas=[],
+                lot_deltas=[(lot, line.quantity)] if lot else [],
+                source=source,
+                reference=reference,
+                user=user,
+                note=note,
+            )
+        return books.close()
+
+
+# --- Reservations -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Held:
+    """Units of one level that a reservation holds."""
+
+    product_id: int
+    level_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ReservedLine:
+    """A line whose stock is reserved: its product, quantity and the levels holding it."""
+
+    product_id: int
+    quantity: int
+    held: tuple[Held, ...]
+
+
+def reserve_stock(
+    *, lines: list[StockLine], location: Location | None, field: str | None = "items"
+) -> list[list[tuple[StockLevel, int]]]:
+    """Reserve every line at the location (lots by FEFO), all or none, under the product locks:
+    `allocated` grows on the levels and the products; nothing moves. Returns, per line, the
+    levels reserved and their units; any short line raises InsufficientStock naming every short
+    line. A product that falls to its threshold by it has crossed it (the outbox hears)."""
+    if not lines:
+        return []
+    with transaction.atomic():
+        books, location = _lines_location(lines, location, field)
+        reserved, shortages = [], []
+        for position, line in enumerate(lines):
+            product = books.products[line.product_id]
+            taken, short = books.reserve(product, location, line.quantity)
+            if short:
+                shortages.append(Shortage(position, product.pk, product.sku, line.quantity, *short))
+                continue
+            reserved.append(taken.parts)
+        if shortages:
+            raise InsufficientStock(shortages, field=field)
+        books.close()
+        return reserved
+
+
+def release_stock(*, held: list[Held]) -> None:
+    """Give reserved units back to `available` (a confirmed order cancelled)."""
+    if not held:
+        return
+    with transaction.atomic():
+        books = Books.of(part.product_id for part in held)
+        for part in held:
+            product = books.products[part.product_id]
+            books.release(books.held_level(product, part.level_id), part.quantity)
+        books.close()
+
+
+def take_reserved_stock(
+    *,
+    lines: list[ReservedLine],
+    location: Location,
+    source: str,
+    reference: str | None,
+    user,
+    note: str = "",
+) -> list[StockMovement]:
+    """Take every line out of the levels its reservations hold (at `location`, where they were
+    made): one OUT movement per line, all in one transaction. Reserved stock cannot be short."""
+    if not lines:
+        return []
+    with transaction.atomic():
+        books = Books.of(line.product_id for line in lines)
+        for line in lines:
+            product = books.products[line.product_id]
+            lot_deltas = []
+            for part in line.held:
+                level = books.held_level(product, part.level_id)
+                books.take_reserved(level, part.quantity)
+                if level.lot is not None:
+                    lot_deltas.append((level.lot, -part.quantity))
+            books.record(
+                product=product,
+                location=location,
+                movement_type=Type.OUT,
+                quantity=line.quantity,
+                delta=-line.quantity,
+                lot_deltas=lot_deltas,
                 source=source,
                 reference=reference,
                 user=user,

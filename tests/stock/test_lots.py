@@ -5,7 +5,7 @@ import pytest
 
 from inventory.models import Product
 from stock import services
-from stock.models import Lot, MovementLot, StockLevel, StockMovement
+from stock.models import Lot, MovementLot, StockMovement
 from tests.factories import ProductFactory
 from tests.stock.helpers import days, levels, move, receive_lot
 
@@ -399,10 +399,15 @@ class TestAlerts:
 
 
 def test_an_adjust_below_what_is_reserved_there_is_400(admin_client, stocked, organization, main):
-    """Reservations come with confirmed orders; a count never goes below them."""
+    """A count never goes below what confirmed orders reserve there, and an OUT takes only
+    what is left."""
     product = stocked(quantity=10, organization=organization)
-    StockLevel.objects.filter(product=product).update(allocated=6)
-    Product.objects.filter(pk=product.pk).update(allocated=6)
+    confirmed = admin_client.post(
+        "/api/sales-orders/",
+        {"status": "confirmed", "items": [{"product": product.pk, "quantity": 6}]},
+        format="json",
+    )
+    assert confirmed.status_code == 201, confirmed.json()
     response = move(admin_client, product=product.pk, movement_type="ADJUST", quantity=5)
     assert response.status_code == 400
     assert "6 unit(s) are reserved" in str(response.json()["quantity"])

@@ -16,6 +16,13 @@ def describe(row: dict) -> str:
             f"MISMATCH {where} at location {row['location_id']}: levels {row['levels']}, "
             f"movements there {row['ledger']}"
         )
+    if row["kind"] == "allocated":
+        return f"MISMATCH {where}: allocated {row['recorded']}, allocated in levels {row['levels']}"
+    if row["kind"] == "reserved":
+        return (
+            f"MISMATCH {where} at location {row['location_id']} (lot {row['lot_id']}): "
+            f"allocated {row['recorded']}, reservations {row['ledger']}"
+        )
     return (
         f"MISMATCH lot {row['lot_id']} of {where}: quantity {row['recorded']}, "
         f"lot lines {row['ledger']}, levels {row['levels']}"
@@ -26,9 +33,10 @@ class Command(BaseCommand):
     requires_system_checks = []  # a cron job: checking the project is not its business
 
     help = (
-        "Check the stock ledger's three invariants: every product's quantity equals the sum of "
+        "Check the stock ledger's invariants: every product's quantity equals the sum of "
         "its movements and of its levels; per product and location, the movements there equal "
-        "the stock there; every lot's quantity equals its lot lines and its levels. Report each "
+        "the stock there; every lot's quantity equals its lot lines and its levels; what is "
+        "allocated equals the levels' allocations and, per level, the reservations. Report each "
         "difference and exit with code 1 when there is any."
     )
 
@@ -56,6 +64,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Stock ledger OK: every quantity equals its movements and its levels, "
-                "per product, location and lot."
+                "per product, location and lot; every allocation equals its reservations."
             )
         )
