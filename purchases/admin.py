@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from core.admin import OrganizationAdminMixin, OrganizationInlineMixin, ReadOnlyAdminMixin
 from orders.admin import OrderAdminMixin, OrderLineInlineMixin
-from purchases.models import PurchaseOrder, PurchaseOrderItem, Receipt
+from purchases.models import PurchaseOrder, PurchaseOrderItem, Receipt, SupplierReturn
 
 DRAFT = PurchaseOrder.Status.DRAFT
 CLOSED = (
@@ -17,7 +17,15 @@ class PurchaseOrderItemInline(OrderLineInlineMixin, OrganizationInlineMixin, adm
     is the receipts' business."""
 
     model = PurchaseOrderItem
-    readonly_fields = ["received_quantity"]
+    readonly_fields = ["received_quantity", "returned_quantity"]
+
+
+def _lines(document) -> str:
+    return "; ".join(
+        f"{line.item.product.sku} × {line.quantity}"
+        + (f" (lot {line.lot_code})" if line.lot_code else "")
+        for line in document.lines.all()
+    )
 
 
 class ReceiptInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -30,11 +38,7 @@ class ReceiptInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description="lines")
     def received_lines(self, receipt):
-        return "; ".join(
-            f"{line.item.product.sku} × {line.quantity}"
-            + (f" (lot {line.lot_code})" if line.lot_code else "")
-            for line in receipt.lines.all()
-        )
+        return _lines(receipt)
 
     def get_queryset(self, request):
         return (
@@ -43,6 +47,15 @@ class ReceiptInline(ReadOnlyAdminMixin, admin.TabularInline):
             .select_related("location", "created_by")
             .prefetch_related("lines__item__product")
         )
+
+
+class SupplierReturnInline(ReceiptInline):
+    """What went back to the supplier (recorded through the API, which moves the stock)."""
+
+    model = SupplierReturn
+    fields = ["reference", "created_at", "location", "received_lines", "note", "created_by"]
+    readonly_fields = fields
+    verbose_name = "return to the supplier"
 
 
 @admin.register(PurchaseOrder)
@@ -65,7 +78,7 @@ class PurchaseOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdm
     date_hierarchy = "created_at"
     raw_id_fields = ["supplier"]
     readonly_fields = [*OrderAdminMixin.readonly_fields, "received_at"]
-    inlines = [PurchaseOrderItemInline, ReceiptInline]
+    inlines = [PurchaseOrderItemInline, ReceiptInline, SupplierReturnInline]
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)

@@ -52,6 +52,7 @@ class PurchaseOrderItem(OrderLine):
     order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="items")
     unit_cost = money_field()
     received_quantity = models.PositiveIntegerField(default=0)
+    returned_quantity = models.PositiveIntegerField(default=0)
 
     class Meta(OrderLine.Meta):
         constraints = [
@@ -60,6 +61,10 @@ class PurchaseOrderItem(OrderLine):
             models.CheckConstraint(
                 condition=Q(received_quantity__lte=F("quantity")),
                 name="purchases_item_never_over_received",
+            ),
+            models.CheckConstraint(
+                condition=Q(returned_quantity__lte=F("received_quantity")),
+                name="purchases_item_never_over_returned",
             ),
         ]
 
@@ -107,6 +112,64 @@ class ReceiptLine(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="purchases_receipt_line_quantity_gt_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.item.product} × {self.quantity}"
+
+
+class SupplierReturn(models.Model):
+    """Goods sent back to the supplier of a purchase order (SR-00001): one OUT per line, of
+    available stock only, never more than the line received less what went back before."""
+
+    REFERENCE_PREFIX = "SR"
+
+    organization = models.ForeignKey(
+        "users.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    number = models.PositiveIntegerField()
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.PROTECT, related_name="returns"
+    )
+    location = models.ForeignKey("stock.Location", on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    movements = models.ManyToManyField("stock.StockMovement", related_name="+", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "number"], name="purchases_return_number_unique_per_org"
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"{self.REFERENCE_PREFIX}-{self.number:05d}"
+
+
+class SupplierReturnLine(models.Model):
+    supplier_return = models.ForeignKey(
+        SupplierReturn, on_delete=models.CASCADE, related_name="lines"
+    )
+    item = models.ForeignKey(PurchaseOrderItem, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    lot_code = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="purchases_return_line_quantity_gt_0"
             ),
         ]
 

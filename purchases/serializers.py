@@ -3,7 +3,14 @@ from rest_framework import serializers
 from core.fields import MAX_QUANTITY, money_input
 from core.tenancy import OrganizationPrimaryKeyRelatedField
 from orders.serializers import OrderLineSerializer, OrderSerializer
-from purchases.models import PurchaseOrder, PurchaseOrderItem, Receipt, ReceiptLine
+from purchases.models import (
+    PurchaseOrder,
+    PurchaseOrderItem,
+    Receipt,
+    ReceiptLine,
+    SupplierReturn,
+    SupplierReturnLine,
+)
 from stock.serializers import LocationField, StockMovementSerializer
 from suppliers.models import Supplier
 
@@ -17,10 +24,18 @@ class PurchaseOrderItemSerializer(OrderLineSerializer):
         model = PurchaseOrderItem
 
     def get_field_names(self, declared_fields, info):
-        return [*super().get_field_names(declared_fields, info), "received_quantity"]
+        return [
+            *super().get_field_names(declared_fields, info),
+            "received_quantity",
+            "returned_quantity",
+        ]
 
     def get_extra_kwargs(self):
-        return {**super().get_extra_kwargs(), "received_quantity": {"read_only": True}}
+        return {
+            **super().get_extra_kwargs(),
+            "received_quantity": {"read_only": True},
+            "returned_quantity": {"read_only": True},
+        }
 
 
 class PurchaseOrderSerializer(OrderSerializer):
@@ -77,6 +92,46 @@ class ReceiptSerializer(serializers.ModelSerializer):
         model = Receipt
         fields = [
             "id",
+            "purchase_order",
+            "location",
+            "note",
+            "lines",
+            "movements",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = ["id", "purchase_order", "created_at"]
+
+
+class SupplierReturnLineSerializer(serializers.ModelSerializer):
+    item = serializers.IntegerField(source="item_id", min_value=1)
+    product = serializers.IntegerField(source="item.product_id", read_only=True)
+    sku = serializers.CharField(source="item.product.sku", read_only=True)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    lot_code = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+    class Meta:
+        model = SupplierReturnLine
+        fields = ["item", "product", "sku", "quantity", "lot_code"]
+
+
+class SupplierReturnSerializer(serializers.ModelSerializer):
+    """Goods sent back to the supplier; on input location, note and lines."""
+
+    reference = serializers.CharField(read_only=True)
+    location = LocationField(required=False, help_text="Default: the order's location.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+    lines = SupplierReturnLineSerializer(many=True, allow_empty=False)
+    movements = StockMovementSerializer(many=True, read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = SupplierReturn
+        fields = [
+            "id",
+            "reference",
             "purchase_order",
             "location",
             "note",

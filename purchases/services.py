@@ -8,10 +8,18 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.errors import BrokenRule, Conflict
+from core.numbering import next_number
 from orders import services as orders
-from purchases.models import PurchaseOrder, PurchaseOrderItem, Receipt, ReceiptLine
+from purchases.models import (
+    PurchaseOrder,
+    PurchaseOrderItem,
+    Receipt,
+    ReceiptLine,
+    SupplierReturn,
+    SupplierReturnLine,
+)
 from stock.models import StockMovement
-from stock.services import StockLine, add_to_stock
+from stock.services import StockLine, add_to_stock, take_out_of_stock
 
 GONE = "A product or supplier this order refers to was deleted meanwhile."
 Status = PurchaseOrder.Status
@@ -167,3 +175,73 @@ def create_purchase_order(
 def update_purchase_order(*, order: PurchaseOrder, user, changes: dict) -> PurchaseOrder:
     """Edit the order as its status allows, then move it to a status given in the changes."""
     return orders.update_order(RULES, order=order, user=user, changes=changes)
+
+
+def record_supplier_return(
+    *, order: PurchaseOrder, user, lines: list[dict], location=None, note: str = ""
+) -> SupplierReturn:
+    """Send goods of a purchase order back to its supplier (SR-nnnnn): per line an item of the
+    order, at most what it received less what went back before (a 400 naming the line), and
+    only available stock at `location` (default the order's; a lot-tracked line may name its
+    lot, else FEFO). One OUT per line, all or none, under the order's lock."""
+    with transaction.atomic():
+        order = orders.lock_order(order)
+        items = {item.pk: item for item in order.items.select_related("product")}
+        wanted: dict[int, int] = defaultdict(int)
+        errors = []
+        for position, line in enumerate(lines):
+            item = items.get(line["item"])
+            if item is None:
+                errors.append(f"Line {position + 1}: item {line['item']} is not on this order.")
+                continue
+            wanted[item.pk] += line["quantity"]
+            left = item.received_quantity - item.returned_quantity
+            if wanted[item.pk] > left:
+                errors.append(
+                    f"Line {position + 1} ({item.product.sku}): {wanted[item.pk]} to return, "
+                    f"{left} received and not returned yet."
+                )
+        if errors:
+            raise BrokenRule(errors, field="lines")
+        number = next_number(
+            organization_id=order.organization_id, kind=SupplierReturn.REFERENCE_PREFIX
+        )
+        reference = f"{SupplierReturn.REFERENCE_PREFIX}-{number:05d}"
+        movements = take_out_of_stock(
+            lines=[
+                StockLine(
+                    items[line["item"]].product_id,
+                    line["quantity"],
+                    (line.get("lot_code") or "").strip(),
+                )
+                for line in lines
+            ],
+            location=location or order.location,
+            source=StockMovement.Source.SUPPLIER_RETURN,
+            reference=reference,
+            user=user,
+            note=note,
+            field="lines",
+        )
+        for pk, units in wanted.items():
+            items[pk].returned_quantity += units
+        PurchaseOrderItem.objects.bulk_update([items[pk] for pk in wanted], ["returned_quantity"])
+        returned = SupplierReturn.objects.create(
+            organization_id=order.organization_id,
+            number=number,
+            purchase_order=order,
+            location=movements[0].location,
+            note=note,
+            created_by=user if getattr(user, "pk", None) else None,
+        )
+        SupplierReturnLine.objects.bulk_create(
+            SupplierReturnLine(
+                supplier_return=returned,
+                item_id=line["item"],
+                quantity=line["quantity"],
+                lot_code=(line.get("lot_code") or "").strip(),
+            )
+            for line in lines
+        )
+        returned.movements.set(movements)
+        return returned

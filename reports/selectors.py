@@ -16,7 +16,7 @@ from inventory.selectors import (
     most_urgent_low_stock,
     stock_keeping_products,
 )
-from sales.models import SalesOrder, SalesOrderItem
+from sales.models import CustomerReturnLine, SalesOrder, SalesOrderItem
 from stock.models import StockLevel
 from stock.selectors import expired_level, with_stock_figures
 
@@ -184,14 +184,30 @@ def total_sales(
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
 ) -> dict:
-    """Fulfilled orders within the dates: how many, how many units, how much money."""
-    return _fulfilled_lines(
+    """Fulfilled orders within the dates (how many, how many units, how much money), and the
+    customer returns created within them: units and money that came back, and the revenue net
+    of them."""
+    figures = _fulfilled_lines(
         organization_id=organization_id, date_from=date_from, date_to=date_to
     ).aggregate(
         order_count=Count("order_id", distinct=True),
         total_quantity=_int_sum("quantity"),
         total_revenue=_money_sum(F("quantity") * F("unit_price")),
     )
+    returned = within_utc_dates(
+        CustomerReturnLine.objects.filter(customer_return__organization_id=organization_id),
+        field="customer_return__created_at",
+        date_from=date_from,
+        date_to=date_to,
+    ).aggregate(
+        returned_quantity=_int_sum("quantity"),
+        returned_amount=_money_sum(F("quantity") * F("unit_price")),
+    )
+    return {
+        **figures,
+        **returned,
+        "net_revenue": figures["total_revenue"] - returned["returned_amount"],
+    }
 
 
 def top_products(

@@ -54,6 +54,9 @@ class TotalSalesSerializer(serializers.Serializer):
     order_count = serializers.IntegerField(read_only=True)
     total_quantity = serializers.IntegerField(read_only=True)
     total_revenue = money_output()
+    returned_quantity = serializers.IntegerField(read_only=True)
+    returned_amount = money_output()
+    net_revenue = money_output()
 
 
 class TopProductSerializer(serializers.Serializer):

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.utils.html import format_html_join
 
-from core.admin import OrganizationAdminMixin, OrganizationInlineMixin
+from core.admin import OrganizationAdminMixin, OrganizationInlineMixin, ReadOnlyAdminMixin
 from orders.admin import OrderAdminMixin, OrderLineInlineMixin
-from sales.models import Reservation, SalesOrder, SalesOrderItem
+from sales.models import CustomerReturn, Reservation, SalesOrder, SalesOrderItem
 
 PENDING = SalesOrder.Status.PENDING
 
@@ -12,6 +12,30 @@ class SalesOrderItemInline(OrderLineInlineMixin, OrganizationInlineMixin, admin.
     """The lines, editable while the order is pending (as in the API)."""
 
     model = SalesOrderItem
+    readonly_fields = ["returned_quantity"]
+
+
+class CustomerReturnInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """What customers brought back (recorded through the API, which moves the stock)."""
+
+    model = CustomerReturn
+    fields = ["reference", "created_at", "restock", "location", "returned_lines", "note"]
+    readonly_fields = fields
+    extra = 0
+
+    @admin.display(description="lines")
+    def returned_lines(self, returned):
+        return "; ".join(
+            f"{line.item.product.sku} × {line.quantity}" for line in returned.lines.all()
+        )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("location")
+            .prefetch_related("lines__item__product")
+        )
 
 
 @admin.register(SalesOrder)
@@ -30,7 +54,7 @@ class SalesOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdmin)
         "fulfilled_at",
         "reservations",
     ]
-    inlines = [SalesOrderItemInline]
+    inlines = [SalesOrderItemInline, CustomerReturnInline]
 
     @admin.display(description="reserved stock")
     def reservations(self, order):

@@ -1,6 +1,7 @@
 from django_filters import rest_framework as filters
 
-from sales.models import SalesOrder
+from core.dates import within_utc_dates
+from sales.models import CustomerReturn, SalesOrder
 
 
 class SalesOrderFilter(filters.FilterSet):
@@ -9,3 +10,16 @@ class SalesOrderFilter(filters.FilterSet):
     class Meta:
         model = SalesOrder
         fields = ["status"]
+
+
+class CustomerReturnFilter(filters.FilterSet):
+    sales_order = filters.NumberFilter(field_name="sales_order_id")
+    date_from = filters.DateFilter(method="filter_dates", help_text="UTC date, inclusive")
+    date_to = filters.DateFilter(method="filter_dates", help_text="UTC date, inclusive")
+
+    class Meta:
+        model = CustomerReturn
+        fields = ["sales_order", "date_from", "date_to"]
+
+    def filter_dates(self, queryset, name, value):
+        return within_utc_dates(queryset, field="created_at", **{name: value})

@@ -1,5 +1,6 @@
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from core.fields import money_field
 from orders.models import Order, OrderLine
@@ -49,11 +50,16 @@ class SalesOrderItem(OrderLine):
 
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="items")
     unit_price = money_field()
+    returned_quantity = models.PositiveIntegerField(default=0)
 
     class Meta(OrderLine.Meta):
         constraints = [
             *OrderLine.Meta.constraints,
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="sales_item_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(returned_quantity__lte=F("quantity")),
+                name="sales_item_never_over_returned",
+            ),
         ]
         indexes = [models.Index(fields=["product", "order"])]
 
@@ -84,3 +90,61 @@ class Reservation(models.Model):
 
     def __str__(self):
         return f"{self.quantity} of level {self.level_id} for line {self.item_id}"
+
+
+class CustomerReturn(models.Model):
+    """Goods a customer brought back from a fulfilled order (CR-00001): restocked, one IN per
+    line back to the lots the sale took, or not (damaged goods: nothing moves)."""
+
+    REFERENCE_PREFIX = "CR"
+
+    organization = models.ForeignKey(
+        "users.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    number = models.PositiveIntegerField()
+    sales_order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="returns")
+    restock = models.BooleanField(default=True)
+    location = models.ForeignKey("stock.Location", on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    movements = models.ManyToManyField("stock.StockMovement", related_name="+", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "number"], name="sales_return_number_unique_per_org"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "-created_at", "-id"])]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"{self.REFERENCE_PREFIX}-{self.number:05d}"
+
+
+class CustomerReturnLine(models.Model):
+    customer_return = models.ForeignKey(
+        CustomerReturn, on_delete=models.CASCADE, related_name="lines"
+    )
+    item = models.ForeignKey(SalesOrderItem, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    unit_price = money_field()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="sales_return_line_quantity_gt_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.item.product} × {self.quantity}"

@@ -1,11 +1,52 @@
 """Reads of sales orders, with their totals computed by the database."""
 
-from django.db.models import QuerySet
+from django.db.models import (
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
+from core.dates import within_utc_dates
+from core.fields import MONEY_TOTAL
 from orders.selectors import orders_with_totals
-from sales.models import SalesOrder
+from sales.models import CustomerReturn, CustomerReturnLine, SalesOrder
+from stock.selectors import movements_with_details
 
 
 def sales_orders_with_totals() -> QuerySet[SalesOrder]:
     """Orders with `total_amount` and their lines with `line_total` (quantity * unit_price)."""
     return orders_with_totals(SalesOrder, total="total_amount")
+
+
+def _line_total():
+    return ExpressionWrapper(F("quantity") * F("unit_price"), output_field=MONEY_TOTAL)
+
+
+def customer_returns(*, sales_order=None, date_from=None, date_to=None) -> QuerySet[CustomerReturn]:
+    """Customer returns, newest first, with their lines (`line_total`), `total_amount` and
+    movements, in constant queries; by order and by UTC creation dates (inclusive)."""
+    totals = (
+        CustomerReturnLine.objects.filter(customer_return=OuterRef("pk"))
+        .order_by()
+        .values("customer_return")
+        .annotate(total=Sum(_line_total()))
+        .values("total")
+    )
+    returns = CustomerReturn.objects.select_related("created_by").annotate(
+        total_amount=Coalesce(Subquery(totals), Value(0), output_field=DecimalField())
+    )
+    if sales_order is not None:
+        returns = returns.filter(sales_order=sales_order)
+    returns = within_utc_dates(returns, field="created_at", date_from=date_from, date_to=date_to)
+    lines = CustomerReturnLine.objects.select_related("item").annotate(line_total=_line_total())
+    return returns.prefetch_related(
+        Prefetch("lines", queryset=lines),
+        Prefetch("movements", queryset=movements_with_details().order_by("id")),
+    ).order_by("-created_at", "-id")

@@ -1,8 +1,9 @@
 from rest_framework import serializers
 
-from core.fields import money_input
+from core.fields import MAX_QUANTITY, money_input, money_output
 from orders.serializers import OrderLineSerializer, OrderSerializer
-from sales.models import SalesOrder, SalesOrderItem
+from sales.models import CustomerReturn, CustomerReturnLine, SalesOrder, SalesOrderItem
+from stock.serializers import LocationField, StockMovementSerializer
 
 
 class SalesOrderItemSerializer(OrderLineSerializer):
@@ -12,6 +13,12 @@ class SalesOrderItemSerializer(OrderLineSerializer):
 
     class Meta(OrderLineSerializer.Meta):
         model = SalesOrderItem
+
+    def get_field_names(self, declared_fields, info):
+        return [*super().get_field_names(declared_fields, info), "returned_quantity"]
+
+    def get_extra_kwargs(self):
+        return {**super().get_extra_kwargs(), "returned_quantity": {"read_only": True}}
 
 
 class SalesOrderSerializer(OrderSerializer):
@@ -38,3 +45,47 @@ class SalesOrderSerializer(OrderSerializer):
             "fulfilled_at",
         ]
         read_only_fields = ["id", "created_at", "confirmed_at", "fulfilled_at"]
+
+
+class CustomerReturnLineSerializer(serializers.ModelSerializer):
+    item = serializers.IntegerField(source="item_id", min_value=1)
+    product = serializers.IntegerField(source="item.product_id", read_only=True)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    unit_price = money_output()
+    line_total = money_output()
+
+    class Meta:
+        model = CustomerReturnLine
+        fields = ["item", "product", "quantity", "unit_price", "line_total"]
+
+
+class CustomerReturnSerializer(serializers.ModelSerializer):
+    """Goods a customer brought back; on input restock, location, note and lines."""
+
+    reference = serializers.CharField(read_only=True)
+    restock = serializers.BooleanField(default=True)
+    location = LocationField(required=False, help_text="Default: the order's location.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+    lines = CustomerReturnLineSerializer(many=True, allow_empty=False)
+    total_amount = money_output()
+    movements = StockMovementSerializer(many=True, read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = CustomerReturn
+        fields = [
+            "id",
+            "reference",
+            "sales_order",
+            "restock",
+            "location",
+            "note",
+            "lines",
+            "total_amount",
+            "movements",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = ["id", "sales_order", "created_at"]

@@ -1,11 +1,21 @@
 """Sales orders: status moves and edits; confirming reserves every line's stock, fulfilling
 takes it out (the reservations, or what is available), cancelling releases it: all or none."""
 
+from collections import defaultdict
+
+from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict
+from core.errors import BrokenRule, Conflict
+from core.numbering import next_number
 from orders import services as orders
-from sales.models import Reservation, SalesOrder
+from sales.models import (
+    CustomerReturn,
+    CustomerReturnLine,
+    Reservation,
+    SalesOrder,
+    SalesOrderItem,
+)
 from stock.models import StockMovement
 from stock.services import (
     Held,
@@ -13,6 +23,7 @@ from stock.services import (
     StockLine,
     release_stock,
     reserve_stock,
+    return_to_stock,
     take_out_of_stock,
     take_reserved_stock,
 )
@@ -130,3 +141,78 @@ def create_sales_order(
 def update_sales_order(*, order: SalesOrder, user, changes: dict) -> SalesOrder:
     """Edit the order while pending, then move it to a status given in the changes."""
     return orders.update_order(RULES, order=order, user=user, changes=changes)
+
+
+def record_customer_return(
+    *, order: SalesOrder, user, lines: list[dict], restock: bool = True, location=None,
+    note: str = "",
+) -> CustomerReturn:  # fmt: skip
+    """A customer brings goods of a fulfilled order back (CR-nnnnn): per line an item of the
+    order and a quantity no larger than it sold less what came back before (a 400 naming the
+    line). Restocked, one IN per line at `location` (default the order's), lot-tracked stock
+    back to the lots the sale took; otherwise nothing moves. Under the order's lock, so
+    concurrent returns never return more than was sold."""
+    with transaction.atomic():
+        order = orders.lock_order(order)
+        if order.status != Status.FULFILLED:
+            raise Conflict(f"A {order.status} sales order takes no returns; only fulfilled ones.")
+        items = {item.pk: item for item in order.items.select_related("product")}
+        wanted: dict[int, int] = defaultdict(int)
+        errors = []
+        for position, line in enumerate(lines):
+            item = items.get(line["item"])
+            if item is None:
+                errors.append(f"Line {position + 1}: item {line['item']} is not on this order.")
+                continue
+            wanted[item.pk] += line["quantity"]
+            left = item.quantity - item.returned_quantity
+            if wanted[item.pk] > left:
+                errors.append(
+                    f"Line {position + 1} ({item.product.sku}): {wanted[item.pk]} to return, "
+                    f"{left} sold and not returned yet."
+                )
+        if errors:
+            raise BrokenRule(errors, field="lines")
+        number = next_number(
+            organization_id=order.organization_id, kind=CustomerReturn.REFERENCE_PREFIX
+        )
+        reference = f"{CustomerReturn.REFERENCE_PREFIX}-{number:05d}"
+        movements = []
+        location = location or order.location
+        if restock:
+            earlier = [r.reference for r in order.returns.filter(restock=True)]
+            movements = return_to_stock(
+                lines=[
+                    StockLine(items[line["item"]].product_id, line["quantity"]) for line in lines
+                ],
+                location=location,
+                taken_in=order.reference,
+                returned_in=earlier,
+                source=StockMovement.Source.CUSTOMER_RETURN,
+                reference=reference,
+                user=user,
+                note=note,
+            )
+        for pk, units in wanted.items():
+            items[pk].returned_quantity += units
+        SalesOrderItem.objects.bulk_update([items[pk] for pk in wanted], ["returned_quantity"])
+        returned = CustomerReturn.objects.create(
+            organization_id=order.organization_id,
+            number=number,
+            sales_order=order,
+            restock=restock,
+            location=location,
+            note=note,
+            created_by=user if getattr(user, "pk", None) else None,
+        )
+        CustomerReturnLine.objects.bulk_create(
+            CustomerReturnLine(
+                customer_return=returned,
+                item=items[line["item"]],
+                quantity=line["quantity"],
+                unit_price=items[line["item"]].unit_price,
+            )
+            for line in lines
+        )
+        returned.movements.set(movements)
+        return returned

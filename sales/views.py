@@ -1,11 +1,15 @@
-from rest_framework import permissions
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from core.permissions import RolePermission
+from core.tenancy import OrganizationScopedMixin
 from orders.views import OrderViewSet
 from sales import selectors, services
-from sales.filters import SalesOrderFilter
+from sales.filters import CustomerReturnFilter, SalesOrderFilter
 from sales.permissions import OWN_PRICE, SalesRepLimits, sets_own_prices
-from sales.serializers import SalesOrderSerializer
+from sales.serializers import CustomerReturnSerializer, SalesOrderSerializer
 from users.permissions import is_sales_rep
 
 
@@ -28,3 +32,45 @@ class SalesOrderViewSet(OrderViewSet):
 
     def update_order(self, order, user, changes):
         return services.update_sales_order(order=order, user=user, changes=changes)
+
+    @extend_schema(responses=CustomerReturnSerializer(many=True), methods=["GET"])
+    @extend_schema(
+        request=CustomerReturnSerializer,
+        responses={201: CustomerReturnSerializer},
+        methods=["POST"],
+    )
+    @action(detail=True, methods=["get", "post"], serializer_class=CustomerReturnSerializer)
+    def returns(self, request, pk=None):
+        """GET: the order's customer returns. POST: record goods a customer brought back."""
+        order = self.get_object()
+        context = self.get_serializer_context()
+        if request.method == "GET":
+            returns = selectors.customer_returns(sales_order=order)
+            return Response(CustomerReturnSerializer(returns, many=True, context=context).data)
+        serializer = CustomerReturnSerializer(data=request.data, context=context)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        returned = services.record_customer_return(
+            order=order,
+            user=request.user,
+            lines=[{**line, "item": line.pop("item_id")} for line in data["lines"]],
+            restock=data["restock"],
+            location=data.get("location"),
+            note=data.get("note", ""),
+        )
+        answer = selectors.customer_returns().get(pk=returned.pk)
+        return Response(
+            CustomerReturnSerializer(answer, context=context).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class CustomerReturnViewSet(OrganizationScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """Every customer return of the organization, newest first."""
+
+    queryset = selectors.customer_returns()
+    serializer_class = CustomerReturnSerializer
+    filterset_class = CustomerReturnFilter
+    permission_classes = [permissions.IsAuthenticated, RolePermission]
+    ordering_fields = ["created_at", "number"]
+    ordering = ["-created_at", "-id"]

@@ -846,8 +846,8 @@ def take_out_of_stock(
     note: str = "",
     field: str | None = "items",
 ) -> list[StockMovement]:
-    """One OUT movement per line at the location (FEFO for lots), all or none: any short line
-    raises InsufficientStock naming every short line."""
+    """One OUT movement per line at the location (from the line's lot, else FEFO), all or
+    none: any short line raises InsufficientStock naming every short line."""
     if not lines:
         return []
     with transaction.atomic():
@@ -855,7 +855,14 @@ def take_out_of_stock(
         shortages = []
         for position, line in enumerate(lines):
             product = books.products[line.product_id]
-            taken, short = books.take(product, location, line.quantity)
+            lot = None
+            if line.lot_code:
+                if not product.track_lots:
+                    raise InvalidStockChange(
+                        f"Line {position + 1} ({product.sku}): does not track lots.", field=field
+                    )
+                lot = books.lot(product, line.lot_code, field=field)
+            taken, short = books.take(product, location, line.quantity, lot=lot)
             if short:
                 shortages.append(Shortage(position, product.pk, product.sku, line.quantity, *short))
                 continue
@@ -923,6 +930,77 @@ def add_to_stock(
                 note=note,
             )
         return books.close()
+
+
+def return_to_stock(
+    *,
+    lines: list[StockLine],
+    location: Location,
+    taken_in: str,
+    returned_in: list[str],
+    source: str,
+    reference: str,
+    user,
+    note: str = "",
+) -> list[StockMovement]:
+    """Stock coming back (a customer's return): one IN per line at the location. A lot-tracked
+    product's units go back to the lots the movements of `taken_in` took (less what the
+    movements of `returned_in` already gave back), latest expiry first."""
+    if not lines:
+        return []
+    with transaction.atomic():
+        books, location = _lines_location(lines, location, "lines")
+        for line in lines:
+            product = books.products[line.product_id]
+            lot_deltas = []
+            if product.track_lots:
+                room = _lots_taken(product.pk, taken_in=taken_in, returned_in=returned_in)
+                remaining = line.quantity
+                for lot_id, units in room:
+                    units = min(units, remaining)
+                    if units <= 0:
+                        continue
+                    lot = books._lots.setdefault(lot_id, Lot.objects.get(pk=lot_id))
+                    books.put(product, location, units, lot=lot)
+                    lot_deltas.append((lot, units))
+                    remaining -= units
+                if remaining:
+                    raise InvalidStockChange(
+                        f"{product.sku}: {remaining} unit(s) came from no lot of this sale.",
+                        field="lines",
+                    )
+            else:
+                books.put(product, location, line.quantity, lot=None)
+            books.record(
+                product=product,
+                location=location,
+                movement_type=Type.IN,
+                quantity=line.quantity,
+                delta=line.quantity,
+                lot_deltas=lot_deltas,
+                source=source,
+                reference=reference,
+                user=user,
+                note=note,
+            )
+        return books.close()
+
+
+def _lots_taken(product_id: int, *, taken_in: str, returned_in: list[str]) -> list[tuple[int, int]]:
+    """(lot id, units) that the movements of reference `taken_in` took from the product's lots
+    and those of `returned_in` have not given back, latest expiry first (no expiry last)."""
+    lines = MovementLot.objects.filter(movement__product_id=product_id).filter(
+        Q(movement__reference=taken_in, movement__delta__lt=0)
+        | Q(movement__reference__in=returned_in, movement__delta__gt=0)
+    )
+    room: dict[int, int] = {}
+    expiry = {}
+    for lot_id, delta, expires in lines.values_list("lot_id", "delta", "lot__expiration_date"):
+        room[lot_id] = room.get(lot_id, 0) - delta
+        expiry[lot_id] = expires
+    far = datetime.date.min
+    order = sorted(room, key=lambda pk: (expiry[pk] or far, pk), reverse=True)
+    return [(pk, room[pk]) for pk in order if room[pk] > 0]
 
 
 # --- Reservations -----------------------------------------------------------------------------

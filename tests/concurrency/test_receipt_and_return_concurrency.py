@@ -10,6 +10,7 @@ import pytest
 
 from inventory.models import Product
 from purchases.services import create_purchase_order, record_receipt
+from sales.services import create_sales_order
 from stock.models import StockMovement
 from stock.selectors import ledger_mismatches
 from tests.concurrency.test_stock_concurrency import run_concurrently, status_codes
@@ -44,4 +45,29 @@ def test_ten_concurrent_receipts_of_the_last_five_units(organization, manager_us
     assert item.received_quantity == 8
     assert Product.objects.get(pk=product.pk).quantity == 8
     assert StockMovement.objects.filter(reference=order.reference).count() == 6
+    assert ledger_mismatches() == []
+
+
+def test_ten_concurrent_returns_of_a_three_unit_line(stocked, organization, sales_user):
+    product = stocked(quantity=10, organization=organization)
+    order = create_sales_order(
+        organization=organization, user=sales_user, status="fulfilled",
+        items=[{"product": product, "quantity": 3}],
+    )  # fmt: skip
+    item = order.items.get()
+    clients = [client_for(sales_user) for _ in range(10)]
+    body = {"lines": [{"item": item.pk, "quantity": 1}]}
+
+    results = run_concurrently(
+        [
+            lambda c=c: c.post(f"/api/sales-orders/{order.pk}/returns/", body, format="json")
+            for c in clients
+        ]
+    )
+
+    assert status_codes(results) == {201: 3, 400: 7}
+    item.refresh_from_db()
+    assert item.returned_quantity == 3
+    assert Product.objects.get(pk=product.pk).quantity == 10
+    assert StockMovement.objects.filter(source="customer_return").count() == 3
     assert ledger_mismatches() == []

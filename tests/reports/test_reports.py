@@ -302,31 +302,70 @@ def sales(organization, other_organization, catalogue):
     return catalogue
 
 
+def no_returns(revenue: str) -> dict:
+    """Total-sales figures of a shop without customer returns."""
+    return {"returned_quantity": 0, "returned_amount": "0.00", "net_revenue": revenue}
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("", {"order_count": 3, "total_quantity": 16, "total_revenue": "33.19"}),
+        (
+            "",
+            {
+                "order_count": 3,
+                "total_quantity": 16,
+                "total_revenue": "33.19",
+                **no_returns("33.19"),
+            },
+        ),
         (
             "?date_from=2026-03-01&date_to=2026-03-31",
-            {"order_count": 2, "total_quantity": 6, "total_revenue": "32.19"},
+            {
+                "order_count": 2,
+                "total_quantity": 6,
+                "total_revenue": "32.19",
+                **no_returns("32.19"),
+            },
         ),
         (
             "?date_from=2026-03-31",
-            {"order_count": 2, "total_quantity": 13, "total_revenue": "8.20"},
+            {"order_count": 2, "total_quantity": 13, "total_revenue": "8.20", **no_returns("8.20")},
         ),
-        ("?date_to=2026-03-01", {"order_count": 1, "total_quantity": 3, "total_revenue": "24.99"}),
+        (
+            "?date_to=2026-03-01",
+            {
+                "order_count": 1,
+                "total_quantity": 3,
+                "total_revenue": "24.99",
+                **no_returns("24.99"),
+            },
+        ),
         (
             "?date_from=2026-04-01&date_to=2026-04-01",
-            {"order_count": 1, "total_quantity": 10, "total_revenue": "1.00"},
+            {"order_count": 1, "total_quantity": 10, "total_revenue": "1.00", **no_returns("1.00")},
         ),
-        ("?date_to=2026-02-28", {"order_count": 0, "total_quantity": 0, "total_revenue": "0.00"}),
+        (
+            "?date_to=2026-02-28",
+            {"order_count": 0, "total_quantity": 0, "total_revenue": "0.00", **no_returns("0.00")},
+        ),
         (
             "?date_from=&date_to=",
-            {"order_count": 3, "total_quantity": 16, "total_revenue": "33.19"},
+            {
+                "order_count": 3,
+                "total_quantity": 16,
+                "total_revenue": "33.19",
+                **no_returns("33.19"),
+            },
         ),
         (
             "?date_from=0001-01-01&date_to=9999-12-31",
-            {"order_count": 3, "total_quantity": 16, "total_revenue": "33.19"},
+            {
+                "order_count": 3,
+                "total_quantity": 16,
+                "total_revenue": "33.19",
+                **no_returns("33.19"),
+            },
         ),
     ],
 )
@@ -413,7 +452,7 @@ def test_sales_reports_query_count_does_not_grow_with_orders(
             lines=[(products[number % 5], number, "1.00"), (products[0], 1, "0.50")],
         )
 
-    with django_assert_max_num_queries(3):  # authentication, role, the aggregate
+    with django_assert_max_num_queries(4):  # authentication, role, sales, returns
         total = admin_client.get("/api/dashboard/total-sales/")
     with django_assert_max_num_queries(3):
         top = admin_client.get("/api/dashboard/top-products/?limit=100")
@@ -428,4 +467,11 @@ def test_selectors_take_the_organization_explicitly(organization, other_organiza
         organization_id=organization.pk,
         date_from=datetime.date(2026, 3, 1),
         date_to=datetime.date(2026, 3, 1),
-    ) == {"order_count": 1, "total_quantity": 3, "total_revenue": Decimal("24.99")}
+    ) == {
+        "order_count": 1,
+        "total_quantity": 3,
+        "total_revenue": Decimal("24.99"),
+        "returned_quantity": 0,
+        "returned_amount": Decimal("0.00"),
+        "net_revenue": Decimal("24.99"),
+    }
