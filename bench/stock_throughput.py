@@ -3,11 +3,15 @@
 Threads fulfil one-unit sales orders at once: all against one hot product (every fulfilment
 waits for the same row lock), spread over many products, and two-line orders naming the same
 two products in opposite orders (the deadlock-prone case). Creating orders is measured too: it
-queues on the organization's row lock that keeps SO numbers gapless.
+queues on the organization's row lock that keeps SO numbers gapless. Then confirm-then-fulfil
+(reserve, then take the reservation) with 30 clients: on one hot product against 30 distinct
+products (target: hot at >= 50% of distinct), and its cost per order against a direct
+fulfilment with the same 30 clients (target: <= 2x).
 
 Run: `DATABASE_URL=postgres://... make bench` or
 `SECRET_KEY=x DATABASE_URL=postgres://... python -m bench stock_throughput`.
-Options from the environment: BENCH_STOCK_THREADS (8), BENCH_STOCK_ORDERS (800).
+Options from the environment: BENCH_STOCK_THREADS (8), BENCH_STOCK_ORDERS (800),
+BENCH_STOCK_CLIENTS (30, the confirm-then-fulfil clients).
 """
 
 import os
@@ -46,6 +50,9 @@ def _run_threads(count: int, work) -> float:
 def main() -> None:
     import django
 
+    clients = int(os.environ.get("BENCH_STOCK_CLIENTS", "30"))
+    # Every client thread holds a connection: the pool must have one for each.
+    os.environ.setdefault("DATABASE_POOL_MAX_SIZE", str(clients + 10))
     django.setup()
     from django.db import connection
     from django.test.utils import (
@@ -134,6 +141,48 @@ def main() -> None:
         total = per_thread * threads
         for label, seconds in rows:
             print(f"{label:<42} {seconds:7.2f}s  {total / seconds:8.0f} orders/s")
+
+        # Confirm, then fulfil: `clients` threads, each with its own orders.
+        each = max(1, orders // clients)
+
+        def pending_for(product_of):
+            return [
+                [
+                    sales.create_sales_order(
+                        organization=organization,
+                        user=user,
+                        items=[{"product": product_of(t), "quantity": 1}],
+                    )
+                    for _ in range(each)
+                ]
+                for t in range(clients)
+            ]
+
+        def run(batches, moves):
+            def work(index):
+                for order in batches[index]:
+                    for status in moves:
+                        sales.update_sales_order(order=order, user=user, changes={"status": status})
+
+            return _run_threads(clients, work)
+
+        confirm_fulfil = (SalesOrder.Status.CONFIRMED, SalesOrder.Status.FULFILLED)
+        hot_two = run(pending_for(lambda t: hot), confirm_fulfil)
+        distinct_two = run(pending_for(lambda t: products[t % 200]), confirm_fulfil)
+        distinct_direct = run(
+            pending_for(lambda t: products[t % 200]), (SalesOrder.Status.FULFILLED,)
+        )
+        count = each * clients
+        print(f"{clients} clients, {count} orders per scenario:")
+        for label, seconds in (
+            ("confirm + fulfil, one hot product", hot_two),
+            (f"confirm + fulfil, {clients} distinct products", distinct_two),
+            (f"fulfil directly, {clients} distinct products", distinct_direct),
+        ):
+            print(f"{label:<42} {seconds:7.2f}s  {count / seconds:8.0f} orders/s")
+        print(f"hot / distinct throughput (target >= 0.50): {distinct_two / hot_two:.2f}")
+        ratio = distinct_two / distinct_direct
+        print(f"confirm + fulfil / direct fulfil cost (target <= 2.00): {ratio:.2f}")
         mismatches = list(ledger_mismatches())
         print(f"ledger mismatches after the run: {len(mismatches)}")
         assert not mismatches, mismatches[:5]

@@ -66,6 +66,12 @@ def seed_previous_release(apps):
         products.append(product)
     supplier = Supplier.objects.create(organization=shop, name="Acme")
     PurchaseOrder.objects.create(organization=shop, number=7, supplier=supplier)
+    received = PurchaseOrder.objects.create(
+        organization=shop, number=6, supplier=supplier, status="received"
+    )
+    apps.get_model("purchases", "PurchaseOrderItem").objects.create(
+        order=received, product=products[1], quantity=5, unit_cost="1.00"
+    )
     for number in (1, 3):
         SalesOrder.objects.create(organization=shop, number=number, status="fulfilled")
     yesterday = timezone.now() - datetime.timedelta(days=1)
@@ -106,6 +112,9 @@ def test_migrate_moves_a_previous_release_database_into_this_release():
             Counter.objects.filter(organization_id=shop.pk).values_list("kind", "last_number")
         )
         assert counters == {"PO": 7, "SO": 3}
+        # An order received before receipts existed received every line in full.
+        lines = apps.get_model("purchases", "PurchaseOrderItem").objects.all()
+        assert [(line.quantity, line.received_quantity) for line in lines] == [(5, 5)]
         for model in ("purchases.PurchaseOrder", "sales.SalesOrder"):
             orders = apps.get_model(model)
             assert set(orders.objects.values_list("location_id", flat=True)) == {main.pk}
