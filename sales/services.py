@@ -35,7 +35,7 @@ Status = SalesOrder.Status
 def _confirm(order: SalesOrder, user) -> list[str]:
     """Reserve every line at the order's location (lots by FEFO), all or none (a 400 naming
     the short lines), and remember which levels each line holds."""
-    items = list(order.items.order_by("id").only("id", "product_id", "quantity"))
+    items = list(order.items.order_by("id"))
     lines = [StockLine(product_id=item.product_id, quantity=item.quantity) for item in items]
     reserved = reserve_stock(lines=lines, location=order.location)
     Reservation.objects.bulk_create(

@@ -1033,7 +1033,7 @@ def reserve_stock(
     line. A product that falls to its threshold by it has crossed it (the outbox hears)."""
     if not lines:
         return []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # a status move's step: no savepoint of its own
         books, location = _lines_location(lines, location, field)
         reserved, shortages = [], []
         for position, line in enumerate(lines):
@@ -1053,7 +1053,7 @@ def release_stock(*, held: list[Held]) -> None:
     """Give reserved units back to `available` (a confirmed order cancelled)."""
     if not held:
         return
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # a status move's step: no savepoint of its own
         books = Books.of(part.product_id for part in held)
         for part in held:
             product = books.products[part.product_id]
@@ -1074,7 +1074,7 @@ def take_reserved_stock(
     made): one OUT movement per line, all in one transaction. Reserved stock cannot be short."""
     if not lines:
         return []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # a status move's step: no savepoint of its own
         books = Books.of(line.product_id for line in lines)
         for line in lines:
             product = books.products[line.product_id]
