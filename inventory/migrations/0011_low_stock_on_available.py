@@ -5,28 +5,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0010_track_lots_and_allocated'),
-        ('suppliers', '0001_initial'),
-        ('users', '0002_role_groups'),
+        ("inventory", "0010_track_lots_and_allocated"),
+        ("suppliers", "0001_initial"),
+        ("users", "0002_role_groups"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='product',
-            name='inventory_product_low_stock',
+            model_name="product",
+            name="inventory_product_low_stock",
         ),
         migrations.RemoveIndex(
-            model_name='product',
-            name='inventory_product_shortfall',
+            model_name="product",
+            name="inventory_product_shortfall",
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(condition=models.Q(('has_variations', False), ('is_archived', False), ('quantity__lte', django.db.models.expressions.CombinedExpression(models.F('low_stock_threshold'), '+', models.F('allocated')))), fields=['organization', 'id'], name='inventory_product_low_stock'),
+            model_name="product",
+            index=models.Index(
+                condition=models.Q(
+                    ("has_variations", False),
+                    ("is_archived", False),
+                    (
+                        "quantity__lte",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("low_stock_threshold"), "+", models.F("allocated")
+                        ),
+                    ),
+                ),
+                fields=["organization", "id"],
+                name="inventory_product_low_stock",
+            ),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(models.F('organization'), models.OrderBy(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('low_stock_threshold'), '-', models.F('quantity')), '+', models.F('allocated')), descending=True), models.F('id'), condition=models.Q(('has_variations', False), ('is_archived', False), ('quantity__lte', django.db.models.expressions.CombinedExpression(models.F('low_stock_threshold'), '+', models.F('allocated')))), name='inventory_product_shortfall'),
+            model_name="product",
+            index=models.Index(
+                models.F("organization"),
+                models.OrderBy(
+                    django.db.models.expressions.CombinedExpression(
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("low_stock_threshold"), "-", models.F("quantity")
+                        ),
+                        "+",
+                        models.F("allocated"),
+                    ),
+                    descending=True,
+                ),
+                models.F("id"),
+                condition=models.Q(
+                    ("has_variations", False),
+                    ("is_archived", False),
+                    (
+                        "quantity__lte",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("low_stock_threshold"), "+", models.F("allocated")
+                        ),
+                    ),
+                ),
+                name="inventory_product_shortfall",
+            ),
         ),
     ]
