@@ -3,13 +3,14 @@ status table checked under the order's row lock, lines, creation and editing in 
 transaction. Each order app keeps its own rules (what a move does to stock, what may be
 edited when) in its services and passes them in."""
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from core.db import lock_row, references_checked
-from core.errors import Conflict
+from core.errors import BrokenRule, Conflict
 from core.numbering import give_back, next_number
 from orders.models import Order
 from stock.services import StockLine, default_location, ensure_stock_keeping
@@ -76,6 +77,30 @@ def write_lines(*, order: Order, items: list[dict], default_price=None) -> None:
             )
         )
     line_model.objects.bulk_create(lines)
+
+
+def document_lines(order: Order, lines: list[dict], *, left, verb: str, left_as: str):
+    """The locked order's items by id, and what `lines` (of a receipt or a return: `item`,
+    `quantity`) ask of each, added up (an item may come twice). Every line naming an item of
+    another order, or asking more than `left(item)`, is refused at once: a BrokenRule naming
+    the lines ("Line 2 (MILK): 3 to return, 2 sold and not returned yet.")."""
+    items = {item.pk: item for item in order.items.select_related("product")}
+    wanted: dict[int, int] = defaultdict(int)
+    errors = []
+    for position, line in enumerate(lines):
+        item = items.get(line["item"])
+        if item is None:
+            errors.append(f"Line {position + 1}: item {line['item']} is not on this order.")
+            continue
+        wanted[item.pk] += line["quantity"]
+        if wanted[item.pk] > left(item):
+            errors.append(
+                f"Line {position + 1} ({item.product.sku}): {wanted[item.pk]} to {verb}, "
+                f"{left(item)} {left_as}."
+            )
+    if errors:
+        raise BrokenRule(errors, field="lines")
+    return items, wanted
 
 
 def stock_lines(order: Order) -> list[StockLine]:

@@ -1,8 +1,6 @@
 """Purchase orders: status moves and edits; receipts add what arrives, line by line, and
 receiving by status adds the rest: no line is ever received more than was ordered."""
 
-from collections import defaultdict
-
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -64,22 +62,9 @@ def record_receipt(
         order = orders.lock_order(order)
         if order.status not in PurchaseOrder.RECEIVABLE:
             raise Conflict(f"A {order.status} purchase order takes no receipts.")
-        items = {item.pk: item for item in order.items.select_related("product")}
-        wanted: dict[int, int] = defaultdict(int)
-        errors = []
-        for position, line in enumerate(lines):
-            item = items.get(line["item"])
-            if item is None:
-                errors.append(f"Line {position + 1}: item {line['item']} is not on this order.")
-                continue
-            wanted[item.pk] += line["quantity"]
-            if wanted[item.pk] > item.remaining:
-                errors.append(
-                    f"Line {position + 1} ({item.product.sku}): {wanted[item.pk]} to receive, "
-                    f"{item.remaining} still to come."
-                )
-        if errors:
-            raise BrokenRule(errors, field="lines")
+        items, wanted = orders.document_lines(
+            order, lines, left=lambda item: item.remaining, verb="receive", left_as="still to come"
+        )
         movements = add_to_stock(
             lines=[
                 StockLine(
@@ -186,23 +171,13 @@ def record_supplier_return(
     lot, else FEFO). One OUT per line, all or none, under the order's lock."""
     with transaction.atomic():
         order = orders.lock_order(order)
-        items = {item.pk: item for item in order.items.select_related("product")}
-        wanted: dict[int, int] = defaultdict(int)
-        errors = []
-        for position, line in enumerate(lines):
-            item = items.get(line["item"])
-            if item is None:
-                errors.append(f"Line {position + 1}: item {line['item']} is not on this order.")
-                continue
-            wanted[item.pk] += line["quantity"]
-            left = item.received_quantity - item.returned_quantity
-            if wanted[item.pk] > left:
-                errors.append(
-                    f"Line {position + 1} ({item.product.sku}): {wanted[item.pk]} to return, "
-                    f"{left} received and not returned yet."
-                )
-        if errors:
-            raise BrokenRule(errors, field="lines")
+        items, wanted = orders.document_lines(
+            order,
+            lines,
+            left=lambda item: item.received_quantity - item.returned_quantity,
+            verb="return",
+            left_as="received and not returned yet",
+        )
         number = next_number(
             organization_id=order.organization_id, kind=SupplierReturn.REFERENCE_PREFIX
         )

@@ -1,12 +1,10 @@
 """Sales orders: status moves and edits; confirming reserves every line's stock, fulfilling
 takes it out (the reservations, or what is available), cancelling releases it: all or none."""
 
-from collections import defaultdict
-
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import BrokenRule, Conflict
+from core.errors import Conflict
 from core.numbering import next_number
 from orders import services as orders
 from sales.models import (
@@ -156,23 +154,13 @@ def record_customer_return(
         order = orders.lock_order(order)
         if order.status != Status.FULFILLED:
             raise Conflict(f"A {order.status} sales order takes no returns; only fulfilled ones.")
-        items = {item.pk: item for item in order.items.select_related("product")}
-        wanted: dict[int, int] = defaultdict(int)
-        errors = []
-        for position, line in enumerate(lines):
-            item = items.get(line["item"])
-            if item is None:
-                errors.append(f"Line {position + 1}: item {line['item']} is not on this order.")
-                continue
-            wanted[item.pk] += line["quantity"]
-            left = item.quantity - item.returned_quantity
-            if wanted[item.pk] > left:
-                errors.append(
-                    f"Line {position + 1} ({item.product.sku}): {wanted[item.pk]} to return, "
-                    f"{left} sold and not returned yet."
-                )
-        if errors:
-            raise BrokenRule(errors, field="lines")
+        items, wanted = orders.document_lines(
+            order,
+            lines,
+            left=lambda item: item.quantity - item.returned_quantity,
+            verb="return",
+            left_as="sold and not returned yet",
+        )
         number = next_number(
             organization_id=order.organization_id, kind=CustomerReturn.REFERENCE_PREFIX
         )
