@@ -76,3 +76,41 @@ class OrderLine(models.Model):
 
     def __str__(self):
         return f"{self.product} × {self.quantity}"
+
+
+class OrderDocument(models.Model):
+    """What is recorded against an order as it moves stock (a receipt, a return): where, by
+    whom, when, with a note and the movements it made."""
+
+    organization = models.ForeignKey(
+        "users.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    location = models.ForeignKey("stock.Location", on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    movements = models.ManyToManyField("stock.StockMovement", related_name="+", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class NumberedDocument(OrderDocument):
+    """A document with its own gapless reference per organization (`REFERENCE_PREFIX`-00001)."""
+
+    REFERENCE_PREFIX: str
+
+    number = models.PositiveIntegerField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"{self.REFERENCE_PREFIX}-{self.number:05d}"

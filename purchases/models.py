@@ -1,9 +1,8 @@
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
 from core.fields import money_field
-from orders.models import Order, OrderLine
+from orders.models import NumberedDocument, Order, OrderDocument, OrderLine
 
 
 class PurchaseOrder(Order):
@@ -73,24 +72,13 @@ class PurchaseOrderItem(OrderLine):
         return self.quantity - self.received_quantity
 
 
-class Receipt(models.Model):
+class Receipt(OrderDocument):
     """Goods of a purchase order that arrived: some lines, or parts of them, with their lots;
     one IN movement per line, in the transaction that stores it."""
 
-    organization = models.ForeignKey(
-        "users.Organization", on_delete=models.CASCADE, related_name="+"
-    )
     purchase_order = models.ForeignKey(
         PurchaseOrder, on_delete=models.CASCADE, related_name="receipts"
     )
-    location = models.ForeignKey("stock.Location", on_delete=models.PROTECT, related_name="+")
-    note = models.TextField(blank=True)
-    movements = models.ManyToManyField("stock.StockMovement", related_name="+", blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
-    )  # fmt: skip
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
@@ -119,27 +107,15 @@ class ReceiptLine(models.Model):
         return f"{self.item.product} × {self.quantity}"
 
 
-class SupplierReturn(models.Model):
+class SupplierReturn(NumberedDocument):
     """Goods sent back to the supplier of a purchase order (SR-00001): one OUT per line, of
     available stock only, never more than the line received less what went back before."""
 
     REFERENCE_PREFIX = "SR"
 
-    organization = models.ForeignKey(
-        "users.Organization", on_delete=models.CASCADE, related_name="+"
-    )
-    number = models.PositiveIntegerField()
     purchase_order = models.ForeignKey(
         PurchaseOrder, on_delete=models.PROTECT, related_name="returns"
     )
-    location = models.ForeignKey("stock.Location", on_delete=models.PROTECT, related_name="+")
-    note = models.TextField(blank=True)
-    movements = models.ManyToManyField("stock.StockMovement", related_name="+", blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
-    )  # fmt: skip
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
@@ -148,13 +124,6 @@ class SupplierReturn(models.Model):
                 fields=["organization", "number"], name="purchases_return_number_unique_per_org"
             ),
         ]
-
-    def __str__(self):
-        return self.reference
-
-    @property
-    def reference(self) -> str:
-        return f"{self.REFERENCE_PREFIX}-{self.number:05d}"
 
 
 class SupplierReturnLine(models.Model):

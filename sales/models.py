@@ -1,9 +1,8 @@
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
 from core.fields import money_field
-from orders.models import Order, OrderLine
+from orders.models import NumberedDocument, Order, OrderLine
 
 
 class SalesOrder(Order):
@@ -92,26 +91,14 @@ class Reservation(models.Model):
         return f"{self.quantity} of level {self.level_id} for line {self.item_id}"
 
 
-class CustomerReturn(models.Model):
+class CustomerReturn(NumberedDocument):
     """Goods a customer brought back from a fulfilled order (CR-00001): restocked, one IN per
     line back to the lots the sale took, or not (damaged goods: nothing moves)."""
 
     REFERENCE_PREFIX = "CR"
 
-    organization = models.ForeignKey(
-        "users.Organization", on_delete=models.CASCADE, related_name="+"
-    )
-    number = models.PositiveIntegerField()
     sales_order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="returns")
     restock = models.BooleanField(default=True)
-    location = models.ForeignKey("stock.Location", on_delete=models.PROTECT, related_name="+")
-    note = models.TextField(blank=True)
-    movements = models.ManyToManyField("stock.StockMovement", related_name="+", blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
-    )  # fmt: skip
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -121,13 +108,6 @@ class CustomerReturn(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["organization", "-created_at", "-id"])]
-
-    def __str__(self):
-        return self.reference
-
-    @property
-    def reference(self) -> str:
-        return f"{self.REFERENCE_PREFIX}-{self.number:05d}"
 
 
 class CustomerReturnLine(models.Model):
