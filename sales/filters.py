@@ -1,6 +1,7 @@
 from django_filters import rest_framework as filters
 
 from core.dates import within_utc_dates
+from core.filters import IdFilter
 from sales.models import CustomerReturn, SalesOrder
 
 
@@ -13,7 +14,7 @@ class SalesOrderFilter(filters.FilterSet):
 
 
 class CustomerReturnFilter(filters.FilterSet):
-    sales_order = filters.NumberFilter(field_name="sales_order_id")
+    sales_order = IdFilter(field_name="sales_order_id")
     date_from = filters.DateFilter(method="filter_dates", help_text="UTC date, inclusive")
     date_to = filters.DateFilter(method="filter_dates", help_text="UTC date, inclusive")
 

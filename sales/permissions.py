@@ -6,6 +6,9 @@ from users.permissions import is_sales_rep
 
 NOT_YOURS = "A sales rep edits, deletes and cancels only the orders they created."
 OWN_PRICE = "A sales rep sells at the product's price; only admins and managers set another."
+PENDING_ONLY = (
+    "A sales rep cancels only pending orders; an admin or manager cancels a confirmed one."
+)
 MOVES_FOR_EVERY_REP = {"confirmed", "fulfilled"}
 
 
@@ -16,11 +19,17 @@ class SalesRepLimits(permissions.BasePermission):
     message = NOT_YOURS
 
     def has_object_permission(self, request, view, obj):
-        if (
-            request.method in permissions.SAFE_METHODS
-            or not is_sales_rep(request)
-            or obj.created_by_id == request.user.pk
-        ):
+        if request.method in permissions.SAFE_METHODS or not is_sales_rep(request):
+            return True
+        if obj.created_by_id == request.user.pk:  # their own: cancelled only while pending
+            data = request.data if isinstance(request.data, dict) else {}
+            if (
+                view.action == "partial_update"
+                and data.get("status") == "cancelled"
+                and obj.status == "confirmed"
+            ):
+                self.message = PENDING_ONLY
+                return False
             return True
         if view.action == "partial_update":  # another rep's order: only confirm or fulfil it
             data = request.data if isinstance(request.data, dict) else {}

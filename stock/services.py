@@ -950,19 +950,27 @@ def return_to_stock(
         return []
     with transaction.atomic():
         books, location = _lines_location(lines, location, "lines")
+        room: dict[int, list[list[int]]] = {}  # per product: [lot id, units it may take back]
         for line in lines:
             product = books.products[line.product_id]
             lot_deltas = []
             if product.track_lots:
-                room = _lots_taken(product.pk, taken_in=taken_in, returned_in=returned_in)
+                if product.pk not in room:  # once: later lines see what earlier ones used
+                    room[product.pk] = [
+                        [lot_id, units]
+                        for lot_id, units in _lots_taken(
+                            product.pk, taken_in=taken_in, returned_in=returned_in
+                        )
+                    ]
                 remaining = line.quantity
-                for lot_id, units in room:
-                    units = min(units, remaining)
+                for space in room[product.pk]:
+                    units = min(space[1], remaining)
                     if units <= 0:
                         continue
-                    lot = books._lots.setdefault(lot_id, Lot.objects.get(pk=lot_id))
+                    lot = books._lots.setdefault(space[0], Lot.objects.get(pk=space[0]))
                     books.put(product, location, units, lot=lot)
                     lot_deltas.append((lot, units))
+                    space[1] -= units
                     remaining -= units
                 if remaining:
                     raise InvalidStockChange(

@@ -261,3 +261,17 @@ def test_check_stock_ledger_reports_an_allocation_without_reservations(
     assert "allocated 2, reservations 0" in capsys.readouterr().out
     StockLevel.objects.filter(product=product).update(allocated=0)
     Product.objects.filter(pk=product.pk).update(allocated=0)
+
+
+def test_a_sales_rep_cancels_only_their_pending_orders(sales_client, stocked, organization):
+    product = stocked(organization=organization, quantity=5, sku="MILK")
+    pending = order(sales_client, (product, 1)).json()
+    confirmed = order(sales_client, (product, 2), status="confirmed").json()
+
+    refused = set_status(sales_client, confirmed["id"], "cancelled")
+
+    assert refused.status_code == 403
+    assert "only pending orders" in refused.json()["detail"]
+    assert figures(product) == (5, 2)
+    assert set_status(sales_client, pending["id"], "cancelled").status_code == 200
+    assert set_status(sales_client, confirmed["id"], "fulfilled").status_code == 200

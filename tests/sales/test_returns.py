@@ -252,3 +252,31 @@ def test_total_sales_are_net_of_returns(admin_client, stocked, organization):
     assert (later["returned_quantity"], later["returned_amount"], later["net_revenue"]) == (
         0, "0.00", "0.00"
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", ["one item twice", "two items of one product"])
+def test_a_return_in_several_lines_refills_each_lot_once(admin_client, organization, shape):
+    yoghurt = ProductFactory(organization=organization, sku="YOG", track_lots=True, price="1.00")
+    today = utc_today()
+    for code, days, units in (("SOON", 3, 2), ("LATE", 20, 5)):
+        expiry = today + datetime.timedelta(days)
+        stock.record_movement(product=yoghurt, movement_type="IN", quantity=units, user=None,
+                              lot_code=code, expiration_date=expiry)  # fmt: skip
+    if shape == "one item twice":
+        order = sell(admin_client, (yoghurt, 5, "1.00"))  # FEFO: 2 SOON, 3 LATE
+        first = second = order["items"][0]["id"]
+    else:
+        order = sell(admin_client, (yoghurt, 3, "1.00"), (yoghurt, 2, "1.00"))
+        first, second = (item["id"] for item in order["items"])
+
+    response = bring_back(
+        admin_client, order, {"item": first, "quantity": 3}, {"item": second, "quantity": 2}
+    )
+
+    assert response.status_code == 201, response.json()
+    assert dict(Lot.objects.values_list("code", "quantity")) == {"SOON": 2, "LATE": 5}
+
+
+def test_returns_filter_on_a_malformed_order_id_is_400(admin_client):
+    for value in ("99999999999999999999", "1.5", "x"):
+        assert admin_client.get("/api/returns/", {"sales_order": value}).status_code == 400
