@@ -480,9 +480,10 @@ class Books:
             level.lot.quantity += delta
             self._changed_lots.add(level.lot_id)
 
-    def take(self, product: Product, location: Location, quantity: int, *, lot: Lot | None = None):
-        """Take what is available (on hand less reserved) at the location: from the named lot,
-        or by FEFO for a lot-tracked product. Returns the take, or the shortage's figures."""
+    def _pick(self, product: Product, location: Location, quantity: int, lot: Lot | None, apply):
+        """Pick available units (on hand less reserved) at the location: from the named lot, or
+        by FEFO for a lot-tracked product; `apply(level, units)` each part. Returns the parts,
+        or, when short, nothing and the figures (available, expired there)."""
         if lot is not None or not product.track_lots:
             candidates = [self.level(product, location, lot)]
         else:
@@ -497,47 +498,34 @@ class Books:
                     if self.is_expired(level.lot)
                 )
             return None, (available, expired)
-        taken = _Take()
+        picked = _Take()
         remaining = quantity
         for level in candidates:
             units = min(level.available, remaining)
             if units:
-                self._change(level, -units)
-                taken.parts.append((level, units))
+                apply(level, units)
+                picked.parts.append((level, units))
                 remaining -= units
             if not remaining:
                 break
-        return taken, None
+        return picked, None
+
+    def take(self, product: Product, location: Location, quantity: int, *, lot: Lot | None = None):
+        """Take available units out of stock (see `_pick`)."""
+        return self._pick(
+            product, location, quantity, lot, lambda level, units: self._change(level, -units)
+        )
 
     def reserve(self, product: Product, location: Location, quantity: int):
-        """Promise available units at the location (FEFO for a lot-tracked product) without
-        moving them: `allocated` grows. Returns the take (levels and units), or the shortage's
-        figures, as `take` does."""
-        if product.track_lots:
-            candidates = self.fefo(self.levels_at(product, location))
-        else:
-            candidates = [self.level(product, location, None)]
-        available = sum(level.available for level in candidates)
-        if available < quantity:
-            expired = 0
-            if product.track_lots:
-                expired = sum(
-                    level.available
-                    for level in self.levels_at(product, location)
-                    if self.is_expired(level.lot)
-                )
-            return None, (available, expired)
-        reserved = _Take()
-        remaining = quantity
-        for level in candidates:
-            units = min(level.available, remaining)
-            if units:
-                self._allocate(level, units)
-                reserved.parts.append((level, units))
-                remaining -= units
-            if not remaining:
-                break
-        return reserved, None
+        """Promise available units (FEFO for a lot-tracked product) without moving them:
+        `allocated` grows (see `_pick`)."""
+        return self._pick(product, location, quantity, None, self._allocate)
+
+    def known_lot(self, lot_id: int) -> Lot:
+        """The lot of this id, one instance in the books (read at the first need)."""
+        if lot_id not in self._lots:
+            self._lots[lot_id] = Lot.objects.get(pk=lot_id)
+        return self._lots[lot_id]
 
     def held_level(self, product: Product, level_id: int) -> StockLevel:
         """The product's level with this id (one a reservation holds)."""
@@ -967,7 +955,7 @@ def return_to_stock(
                     units = min(space[1], remaining)
                     if units <= 0:
                         continue
-                    lot = books._lots.setdefault(space[0], Lot.objects.get(pk=space[0]))
+                    lot = books.known_lot(space[0])
                     books.put(product, location, units, lot=lot)
                     lot_deltas.append((lot, units))
                     space[1] -= units

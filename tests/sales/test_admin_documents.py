@@ -61,4 +61,6 @@ def test_order_pages_list_receipts_and_returns(staff_client, admin_client, organ
 
     assert "MILK × 6" in purchase and "SR-00001" in purchase and "MILK × 1" in purchase
     assert "CR-00001" in sale and "MILK × 1" in sale
-    assert 'name="receipt_set' not in purchase  # inlines without forms: read-only
+    assert 'name="receipts-TOTAL_FORMS"' in purchase  # the inline is there...
+    assert 'name="receipts-0-note"' not in purchase  # ...shown, not editable
+    assert 'name="returns-0-note"' not in purchase and 'name="returns-0-note"' not in sale

@@ -195,6 +195,10 @@ def test_returns_of_the_organization(admin_client, other_admin_client, stocked, 
     assert admin_client.get("/api/returns/", {"date_from": str(tomorrow)}).json()["count"] == 0
     assert admin_client.get("/api/returns/", {"date_to": "nope"}).status_code == 400
     assert other_admin_client.get("/api/returns/").json()["count"] == 0
+    (newest, _) = listed["results"]
+    detail = admin_client.get(f"/api/returns/{newest['id']}/")
+    assert detail.status_code == 200 and detail.json() == newest
+    assert other_admin_client.get(f"/api/returns/{newest['id']}/").status_code == 404
     assert other_admin_client.post(
         f"/api/sales-orders/{first['id']}/returns/",
         {"lines": [{"item": first["items"][0]["id"], "quantity": 1}]}, format="json",
