@@ -1,8 +1,12 @@
-"""The number kinds of the API, each defined once: quantities and money (API.md, Conventions).
+"""The number kinds of the API, each defined once: quantities, money and costs (API.md,
+Conventions).
 
 Quantities are PostgreSQL `integer` columns; money is a Decimal with 2 places (stored prices
-and costs: 12 digits), never a float. Sums computed by the database get room to grow.
+and costs: 12 digits), never a float; average costs and the unit costs the ledger records have
+4 places (rounded half-even). Sums computed by the database get room to grow.
 """
+
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.db import models
 from rest_framework import serializers
@@ -13,11 +17,31 @@ MAX_QUANTITY = 2_147_483_647
 MONEY_DIGITS = 12
 # Products of quantities and prices, and their sums, as the database computes them.
 MONEY_TOTAL = models.DecimalField(max_digits=30, decimal_places=2)
+# An average or unit cost: 4 places, as many whole digits as a stored price.
+COST_PLACES = 4
+COST_DIGITS = MONEY_DIGITS + 2
+COST = Decimal(1).scaleb(-COST_PLACES)
+CENT = Decimal("0.01")
+
+
+def as_cost(value) -> Decimal:
+    """A unit or average cost as stored: 4 places, rounded half-even (API.md, Valuation)."""
+    return Decimal(value).quantize(COST, rounding=ROUND_HALF_EVEN)
+
+
+def as_money(value) -> Decimal:
+    """An amount as stored (e.g. a line's cost of goods): 2 places, rounded half-even."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 def money_field(**kwargs) -> models.DecimalField:
     """A stored price or cost (>= 0: CheckConstraints back it up)."""
     return models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=2, **kwargs)
+
+
+def cost_field(**kwargs) -> models.DecimalField:
+    """A stored average or unit cost (4 places)."""
+    return models.DecimalField(max_digits=COST_DIGITS, decimal_places=COST_PLACES, **kwargs)
 
 
 def money_input(**kwargs) -> serializers.DecimalField:
@@ -36,3 +60,18 @@ def money_output(**kwargs) -> serializers.DecimalField:
 def quantity_input(*, minimum: int = 0, **kwargs) -> serializers.IntegerField:
     """A quantity a client sends: an integer from `minimum` to MAX_QUANTITY."""
     return serializers.IntegerField(min_value=minimum, max_value=MAX_QUANTITY, **kwargs)
+
+
+def cost_input(**kwargs) -> serializers.DecimalField:
+    """A unit cost a client sends: a decimal string, >= 0, up to 4 places."""
+    return serializers.DecimalField(
+        max_digits=COST_DIGITS, decimal_places=COST_PLACES, min_value=0, **kwargs
+    )
+
+
+def cost_output(**kwargs) -> serializers.DecimalField:
+    """An average or unit cost shown: read-only, 4 places, null where the caller may not see
+    costs (the `sales` role) and where there is none."""
+    return serializers.DecimalField(
+        max_digits=None, decimal_places=COST_PLACES, read_only=True, allow_null=True, **kwargs
+    )

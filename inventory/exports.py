@@ -20,6 +20,7 @@ PRODUCT_COLUMNS = [
     Column("supplier_name", "supplier__name"),
     Column("price", "price", places=2),
     Column("cost_price", "cost_price", places=2, cost=True),
+    Column("average_cost", "average_cost", places=4, cost=True),
     Column("quantity", "quantity"),
     Column("allocated", "allocated"),
     Column("available", "available"),

@@ -1,6 +1,10 @@
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+
+from core.fields import cost_field
 
 # The business predicates of a product, each stated once: the indexes below, the selectors,
 # the filters, the reports and the alerts all use these (InvenTree's IN_STOCK_FILTER habit).
@@ -70,6 +74,9 @@ class Product(models.Model):
     )
     price = models.DecimalField(max_digits=12, decimal_places=2)
     cost_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # Moving-average cost of the stock on hand (API.md, Valuation): kept by stock.services under
+    # the product's lock with every IN that brings stock at a cost.
+    average_cost = cost_field(default=Decimal(0))
     quantity = models.IntegerField(default=0)
     # Reserved by confirmed sales orders; `quantity - allocated` is what is available.
     allocated = models.IntegerField(default=0)
@@ -112,6 +119,9 @@ class Product(models.Model):
             models.CheckConstraint(
                 condition=Q(cost_price__isnull=True) | Q(cost_price__gte=0),
                 name="inventory_product_cost_price_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(average_cost__gte=0), name="inventory_product_average_cost_gte_0"
             ),
             models.CheckConstraint(
                 condition=Q(low_stock_threshold__gte=0),

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.fields import money_input, money_output, quantity_input
+from core.fields import cost_output, money_input, money_output, quantity_input
 from core.serializers import CostFieldsMixin
 from core.tenancy import OrganizationPrimaryKeyRelatedField
 from inventory.models import Category, Product
@@ -23,7 +23,7 @@ class CategorySerializer(serializers.ModelSerializer):
 class ProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
     """A product (or variation) as the list, the detail and the export show it."""
 
-    cost_fields = ("cost_price",)
+    cost_fields = ("cost_price", "average_cost")
 
     sku = serializers.CharField(max_length=64, required=False, allow_blank=True)
     barcode = serializers.CharField(
@@ -39,7 +39,12 @@ class ProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
         queryset=Supplier.objects.all(), allow_null=True, required=False
     )
     price = money_input()
-    cost_price = money_input(required=False, allow_null=True)
+    cost_price = money_input(
+        required=False,
+        allow_null=True,
+        help_text="The expected purchase cost: the default unit_cost of a purchase order line.",
+    )
+    average_cost = cost_output(help_text="Moving-average cost of the stock on hand.")
     quantity = quantity_input(required=False)
     allocated = serializers.IntegerField(read_only=True)
     available = serializers.IntegerField(read_only=True)
@@ -65,6 +70,7 @@ class ProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
             "supplier",
             "price",
             "cost_price",
+            "average_cost",
             "quantity",
             "allocated",
             "available",

@@ -13,7 +13,7 @@ from core.db import lock_row, references_checked
 from core.errors import BrokenRule, Conflict
 from core.numbering import give_back, next_number
 from orders.models import Order
-from stock.services import StockLine, default_location, ensure_stock_keeping
+from stock.services import default_location, ensure_stock_keeping
 
 
 @dataclass(frozen=True)
@@ -59,15 +59,22 @@ def move(rules: Rules, *, order: Order, status: str, user) -> None:
 
 def write_lines(*, order: Order, items: list[dict], default_price=None) -> None:
     """Store the order's lines (stock-keeping products only) in one INSERT; a line without a
-    price takes `default_price(product)` when given."""
+    price takes `default_price(product)` when given (a 400 naming the lines where there is
+    none)."""
     line_model = order.items.model
     price_field = line_model.PRICE_FIELD
-    lines = []
-    for item in items:
+    lines, unpriced = [], []
+    for position, item in enumerate(items):
         ensure_stock_keeping(product=item["product"], field="items")
         price = item.get(price_field)
         if price is None and default_price is not None:
             price = default_price(item["product"])
+        if price is None:
+            unpriced.append(
+                f"Line {position + 1} ({item['product'].sku}): give a {price_field}; "
+                "the product has no default."
+            )
+            continue
         lines.append(
             line_model(
                 order=order,
@@ -76,6 +83,8 @@ def write_lines(*, order: Order, items: list[dict], default_price=None) -> None:
                 **{price_field: price},
             )
         )
+    if unpriced:
+        raise BrokenRule(unpriced, field="items")
     line_model.objects.bulk_create(lines)
 
 
@@ -101,12 +110,6 @@ def document_lines(order: Order, lines: list[dict], *, left, verb: str, left_as:
     if errors:
         raise BrokenRule(errors, field="lines")
     return items, wanted
-
-
-def stock_lines(order: Order) -> list[StockLine]:
-    """The order's lines as the ledger takes them, in line order."""
-    rows = order.items.order_by("id").values_list("product_id", "quantity")
-    return [StockLine(product_id=product_id, quantity=quantity) for product_id, quantity in rows]
 
 
 def create_order(rules: Rules, *, organization, user, items: list[dict], status: str, **fields):

@@ -16,9 +16,11 @@ from suppliers.models import Supplier
 
 
 class PurchaseOrderItemSerializer(OrderLineSerializer):
-    required_on_write = ("product", "quantity", "unit_cost")
-
-    unit_cost = money_input()
+    unit_cost = money_input(
+        required=False,
+        allow_null=True,
+        help_text="Default: the product's cost_price (a 400 when it has none).",
+    )
 
     class Meta(OrderLineSerializer.Meta):
         model = PurchaseOrderItem

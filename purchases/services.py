@@ -39,7 +39,11 @@ def _receive(order: PurchaseOrder, user) -> list[str]:
             field="items",
         )
     add_to_stock(
-        lines=[StockLine(item.product_id, item.remaining) for item in items if item.remaining],
+        lines=[
+            StockLine(item.product_id, item.remaining, unit_cost=item.unit_cost)
+            for item in items
+            if item.remaining
+        ],
         location=order.location,
         source=StockMovement.Source.PURCHASE_ORDER,
         reference=order.reference,
@@ -72,6 +76,7 @@ def record_receipt(
                     line["quantity"],
                     (line.get("lot_code") or "").strip(),
                     line.get("expiration_date"),
+                    unit_cost=items[line["item"]].unit_cost,
                 )
                 for line in lines
             ],
@@ -128,8 +133,17 @@ def _check_edit(order: PurchaseOrder, items_changed: bool, fields: dict) -> None
         raise Conflict(f"A {order.status} purchase order cannot be edited.")
 
 
+def _product_cost(product):
+    """A line without a unit cost takes the product's expected purchase cost (or none)."""
+    return product.cost_price
+
+
 RULES = orders.Rules(
-    model=PurchaseOrder, effects={Status.RECEIVED: _receive}, check_edit=_check_edit, gone=GONE
+    model=PurchaseOrder,
+    effects={Status.RECEIVED: _receive},
+    check_edit=_check_edit,
+    gone=GONE,
+    default_price=_product_cost,
 )
 
 

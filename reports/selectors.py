@@ -1,10 +1,16 @@
-"""Dashboard and sales figures, each computed by the database in one query (SQL aggregates)."""
+"""Dashboard and sales figures, each computed by the database in one query (SQL aggregates).
+
+Stock is valued at `quantity * price` (what it sells for) and at `quantity * average_cost`
+(what it cost); sales at their lines' prices, and at the cost of goods sold each fulfilled line
+recorded (`line_cost`): every cost figure traces back to the ledger's movements.
+"""
 
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, F, IntegerField, Max, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Count, DateField, F, IntegerField, Max, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Trunc
 
 from core.dates import utc_today, within_utc_dates
 from core.fields import MONEY_TOTAL
@@ -49,6 +55,7 @@ def inventory_totals(*, organization_id: int, today: datetime.date | None = None
         total_products=Count("id"),
         total_quantity=_int_sum("quantity"),
         total_inventory_value=_money_sum(F("quantity") * F("price")),
+        total_cost_value=_money_sum(F("quantity") * F("average_cost")),
         low_stock_count=Count("id", filter=LOW_STOCK),
         out_of_stock_count=Count("id", filter=OUT_OF_STOCK),
     )
@@ -68,6 +75,7 @@ def category_figures(*, organization_id: int) -> QuerySet:
             product_count=Count("id"),
             total_quantity=_int_sum("quantity"),
             total_value=_money_sum(F("quantity") * F("price")),
+            total_cost_value=_money_sum(F("quantity") * F("average_cost")),
         )
         .order_by()
     )
@@ -93,6 +101,7 @@ def location_totals(*, organization_id: int, location_id: int, today: datetime.d
         here=Sum("quantity"),
         available_here=Sum(F("quantity") - F("allocated")),
         value_here=_money_sum(value),
+        cost_here=_money_sum(F("quantity") * F("product__average_cost")),
         expired_here=_money_sum(value, filter=expired_level(today)),
         threshold=Max("product__low_stock_threshold"),
     )
@@ -100,6 +109,7 @@ def location_totals(*, organization_id: int, location_id: int, today: datetime.d
         total_products=Count("product_id"),
         total_quantity=_int_sum("here"),
         total_inventory_value=_money_sum("value_here"),
+        total_cost_value=_money_sum("cost_here"),
         expired_stock_value=_money_sum("expired_here"),
         low_stock_count=Count("product_id", filter=Q(available_here__lte=F("threshold"))),
         out_of_stock_count=Count("product_id", filter=Q(here=0)),
@@ -115,6 +125,7 @@ def location_category_figures(*, organization_id: int, location_id: int) -> Quer
             product_count=Count("product_id", distinct=True),
             total_quantity=_int_sum("quantity"),
             total_value=_money_sum(F("quantity") * F("product__price")),
+            total_cost_value=_money_sum(F("quantity") * F("product__average_cost")),
         )
         .order_by()
     )
@@ -139,7 +150,12 @@ def dashboard(
         )
         rows = location_category_figures(organization_id=organization_id, location_id=location_id)
     figures = {row.pop("category_id"): row for row in rows}
-    empty = {"product_count": 0, "total_quantity": 0, "total_value": Decimal("0.00")}
+    empty = {
+        "product_count": 0,
+        "total_quantity": 0,
+        "total_value": Decimal("0.00"),
+        "total_cost_value": Decimal("0.00"),
+    }
     categories = [
         {**category, **figures.get(category["id"], empty)}
         for category in Category.objects.filter(organization_id=organization_id)
@@ -178,22 +194,32 @@ def _fulfilled_lines(
     )
 
 
+def _sales_figures(*, orders: bool = True) -> dict:
+    """What the sales reports sum over fulfilled lines: orders, units, revenue and the cost of
+    goods sold that the lines recorded at fulfilment."""
+    figures = {
+        "total_quantity": _int_sum("quantity"),
+        "total_revenue": _money_sum(F("quantity") * F("unit_price")),
+        "total_cost": _money_sum("line_cost"),
+    }
+    if orders:
+        figures = {"order_count": Count("order_id", distinct=True), **figures}
+    return figures
+
+
 def total_sales(
     *,
     organization_id: int,
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
 ) -> dict:
-    """Fulfilled orders within the dates (how many, how many units, how much money), and the
-    customer returns created within them: units and money that came back, and the revenue net
-    of them."""
+    """Fulfilled orders within the dates (how many, how many units, how much money, what the
+    goods cost and the margin), and the customer returns created within them: units and money
+    that came back, and the revenue net of them."""
     figures = _fulfilled_lines(
         organization_id=organization_id, date_from=date_from, date_to=date_to
-    ).aggregate(
-        order_count=Count("order_id", distinct=True),
-        total_quantity=_int_sum("quantity"),
-        total_revenue=_money_sum(F("quantity") * F("unit_price")),
-    )
+    ).aggregate(**_sales_figures())
+    figures["gross_margin"] = figures["total_revenue"] - figures["total_cost"]
     returned = within_utc_dates(
         CustomerReturnLine.objects.filter(customer_return__organization_id=organization_id),
         field="customer_return__created_at",
@@ -219,14 +245,122 @@ def top_products(
 ) -> list[dict]:
     """Best sellers by quantity (then revenue, then id) from fulfilled orders within the dates.
 
-    Rows: `product_id`, `product__sku`, `product__name`, `quantity_sold`, `revenue`.
+    Rows: `product_id`, `product__sku`, `product__name`, `quantity_sold`, `revenue`,
+    `total_cost` (of the goods sold) and `gross_margin`.
     """
+    figures = _sales_figures(orders=False)
     return list(
         _fulfilled_lines(organization_id=organization_id, date_from=date_from, date_to=date_to)
         .values("product_id", "product__sku", "product__name")
         .annotate(
-            quantity_sold=_int_sum("quantity"),
-            revenue=_money_sum(F("quantity") * F("unit_price")),
+            quantity_sold=figures["total_quantity"],
+            revenue=figures["total_revenue"],
+            total_cost=figures["total_cost"],
+            gross_margin=F("revenue") - F("total_cost"),
         )
         .order_by("-quantity_sold", "-revenue", "product_id")[:limit]
     )
+
+
+# --- Sales over time -----------------------------------------------------------------------------
+
+INTERVALS = ("day", "week", "month")  # weeks start on Monday (ISO 8601, and PostgreSQL's)
+MAX_PERIODS = 366
+
+
+def period_start(day: datetime.date, interval: str) -> datetime.date:
+    """The first date of the period (of `interval`) that holds `day`."""
+    if interval == "week":
+        return day - datetime.timedelta(days=day.weekday())
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
+def period_count(date_from: datetime.date, date_to: datetime.date, interval: str) -> int:
+    """How many periods of `interval` the dates (inclusive) touch."""
+    first, last = period_start(date_from, interval), period_start(date_to, interval)
+    if interval == "month":
+        return (last.year - first.year) * 12 + last.month - first.month + 1
+    return (last - first).days // (7 if interval == "week" else 1) + 1
+
+
+def _periods_sql(first: datetime.date, last: datetime.date, interval: str):
+    """SQL for the periods' first dates from `first` to `last`, one row each, made by the
+    database: `generate_series` on PostgreSQL, a recursive CTE on SQLite."""
+    if connection.vendor == "postgresql":
+        return (
+            "SELECT generate_series(%s::timestamp, %s::timestamp, %s::interval) AS period",
+            [first, last, f"1 {interval}"],
+        )
+    step = {"day": "+1 day", "week": "+7 days", "month": "+1 month"}[interval]
+    return (
+        "WITH RECURSIVE periods(period) AS (SELECT %s UNION ALL SELECT date(period, %s) "
+        "FROM periods WHERE date(period, %s) <= %s) SELECT period FROM periods",
+        [first.isoformat(), step, step, last.isoformat()],
+    )
+
+
+def sales_over_time(
+    *,
+    organization_id: int,
+    date_from: datetime.date,
+    date_to: datetime.date,
+    interval: str = "day",
+) -> list[dict]:
+    """Fulfilled sales per period (UTC) within the dates, inclusive, oldest first, one row per
+    period including the empty ones: `period` (its first date), `order_count`,
+    `total_quantity`, `total_revenue`, `total_cost` and `gross_margin`. One query: the lines
+    grouped per period, joined to the periods the database generates."""
+    if interval not in INTERVALS:
+        raise ValueError(f"interval must be one of {INTERVALS}")
+    sales = (
+        _fulfilled_lines(organization_id=organization_id, date_from=date_from, date_to=date_to)
+        .annotate(
+            period=Trunc(
+                "order__fulfilled_at", interval, output_field=DateField(), tzinfo=datetime.UTC
+            )
+        )
+        .values("period")
+        .annotate(**_sales_figures())
+        .values_list("period", *_sales_figures())
+        .order_by()
+    )
+    sales_sql, sales_params = sales.query.sql_with_params()
+    periods_sql, periods_params = _periods_sql(
+        period_start(date_from, interval), period_start(date_to, interval), interval
+    )
+    sql = (
+        f"SELECT p.period, s.order_count, s.total_quantity, s.total_revenue, s.total_cost "
+        f"FROM ({periods_sql}) p LEFT JOIN ({sales_sql}) s ON s.period = p.period "
+        f"ORDER BY p.period"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*periods_params, *sales_params])
+        rows = cursor.fetchall()
+    return [_period_row(*row) for row in rows]
+
+
+def _period_row(period, order_count, quantity, revenue, cost) -> dict:
+    """One period's figures as Python values (SQLite hands back text dates and float sums)."""
+    if isinstance(period, str):
+        period = datetime.date.fromisoformat(period[:10])
+    elif isinstance(period, datetime.datetime):
+        period = period.date()
+    revenue, cost = _money(revenue), _money(cost)
+    return {
+        "period": period,
+        "order_count": order_count or 0,
+        "total_quantity": quantity or 0,
+        "total_revenue": revenue,
+        "total_cost": cost,
+        "gross_margin": revenue - cost,
+    }
+
+
+def _money(value) -> Decimal:
+    if value is None:
+        return Decimal("0.00")
+    if isinstance(value, float):  # SQLite sums decimals as floats
+        value = Decimal(repr(value))
+    return Decimal(value).quantize(Decimal("0.01"))

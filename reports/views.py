@@ -1,11 +1,12 @@
-"""Dashboard endpoints: any role of the organization may read them (API.md, Reports)."""
+"""Dashboard endpoints: any role of the organization may read them (API.md, Reports); cost
+figures are null for callers who may not see costs (the `sales` role)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.tenancy import OrganizationScopedMixin
+from core.tenancy import OrganizationScopedMixin, sees_costs
 from inventory.models import Product
 from inventory.serializers import ProductSerializer
 from reports import selectors
@@ -13,6 +14,8 @@ from reports.serializers import (
     DashboardParamsSerializer,
     DashboardSerializer,
     DateRangeSerializer,
+    SalesOverTimeParamsSerializer,
+    SalesPeriodSerializer,
     TopProductSerializer,
     TopProductsParamsSerializer,
     TotalSalesSerializer,
@@ -23,6 +26,11 @@ from users.permissions import HasRole
 def _query_params(request) -> dict:
     """The query string, where an empty value (`?date_from=`) means "not given"."""
     return {key: value for key, value in request.query_params.items() if value != ""}
+
+
+def _shown(request) -> dict:
+    """The serializer context of a report: whether the caller may see cost figures."""
+    return {"hide_costs": not sees_costs(request.user)}
 
 
 class DashboardView(OrganizationScopedMixin, APIView):
@@ -40,7 +48,7 @@ class DashboardView(OrganizationScopedMixin, APIView):
         figures = selectors.dashboard(
             organization_id=self.organization_id, location_id=location and location.pk
         )
-        return Response(DashboardSerializer(figures).data)
+        return Response(DashboardSerializer(figures, context=_shown(request)).data)
 
 
 class DashboardLowStockView(OrganizationScopedMixin, generics.ListAPIView):
@@ -67,7 +75,7 @@ class TotalSalesView(OrganizationScopedMixin, APIView):
         figures = selectors.total_sales(
             organization_id=self.organization_id, **params.validated_data
         )
-        return Response(TotalSalesSerializer(figures).data)
+        return Response(TotalSalesSerializer(figures, context=_shown(request)).data)
 
 
 class TopProductsView(OrganizationScopedMixin, APIView):
@@ -82,4 +90,22 @@ class TopProductsView(OrganizationScopedMixin, APIView):
         params = TopProductsParamsSerializer(data=_query_params(request))
         params.is_valid(raise_exception=True)
         rows = selectors.top_products(organization_id=self.organization_id, **params.validated_data)
-        return Response(TopProductSerializer(rows, many=True).data)
+        return Response(TopProductSerializer(rows, many=True, context=_shown(request)).data)
+
+
+class SalesOverTimeView(OrganizationScopedMixin, APIView):
+    """Fulfilled sales per day, week (from Monday) or month, UTC, every period of the range
+    listed (empty ones too), oldest first: a series to draw."""
+
+    permission_classes = [HasRole]
+
+    @extend_schema(
+        parameters=[SalesOverTimeParamsSerializer], responses=SalesPeriodSerializer(many=True)
+    )
+    def get(self, request):
+        params = SalesOverTimeParamsSerializer(data=_query_params(request))
+        params.is_valid(raise_exception=True)
+        rows = selectors.sales_over_time(
+            organization_id=self.organization_id, **params.validated_data
+        )
+        return Response(SalesPeriodSerializer(rows, many=True, context=_shown(request)).data)

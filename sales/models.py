@@ -1,7 +1,7 @@
 from django.db import models
 from django.db.models import F, Q
 
-from core.fields import money_field
+from core.fields import cost_field, money_field
 from orders.models import NumberedDocument, Order, OrderLine
 
 
@@ -50,6 +50,10 @@ class SalesOrderItem(OrderLine):
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="items")
     unit_price = money_field()
     returned_quantity = models.PositiveIntegerField(default=0)
+    # Set at fulfilment: the average cost the OUT took the units at, and the line's cost of
+    # goods sold (quantity * unit_cost, 2 places). Null until then.
+    unit_cost = cost_field(null=True, blank=True)
+    line_cost = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)
 
     class Meta(OrderLine.Meta):
         constraints = [
@@ -58,6 +62,10 @@ class SalesOrderItem(OrderLine):
             models.CheckConstraint(
                 condition=Q(returned_quantity__lte=F("quantity")),
                 name="sales_item_never_over_returned",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_cost__isnull=True) | Q(unit_cost__gte=0, line_cost__gte=0),
+                name="sales_item_cost_gte_0",
             ),
         ]
         indexes = [models.Index(fields=["product", "order"])]

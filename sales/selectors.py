@@ -1,28 +1,48 @@
 """Reads of sales orders, with their totals computed by the database."""
 
+from decimal import Decimal
+
 from django.db.models import (
+    Case,
     DecimalField,
     ExpressionWrapper,
     F,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 
 from core.dates import within_utc_dates
 from core.fields import MONEY_TOTAL
 from orders.selectors import orders_with_totals
-from sales.models import CustomerReturn, CustomerReturnLine, SalesOrder
+from sales.models import CustomerReturn, CustomerReturnLine, SalesOrder, SalesOrderItem
 from stock.selectors import movements_with_details
 
 
 def sales_orders_with_totals() -> QuerySet[SalesOrder]:
-    """Orders with `total_amount` and their lines with `line_total` (quantity * unit_price)."""
-    return orders_with_totals(SalesOrder, total="total_amount")
+    """Orders with `total_amount` and their lines with `line_total` (quantity * unit_price);
+    once fulfilled, `total_cost` (the lines' cost of goods sold) and `gross_margin`."""
+    costs = (
+        SalesOrderItem.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(total=Sum("line_cost"))
+        .values("total")
+    )
+    fulfilled = Q(status=SalesOrder.Status.FULFILLED)
+    return orders_with_totals(SalesOrder, total="total_amount").annotate(
+        total_cost=Case(
+            When(fulfilled, then=Coalesce(Subquery(costs), Value(Decimal(0)))),
+            output_field=MONEY_TOTAL,
+        ),
+        gross_margin=ExpressionWrapper(F("total_amount") - F("total_cost"), MONEY_TOTAL),
+    )
 
 
 def _line_total():

@@ -1,29 +1,45 @@
 from rest_framework import serializers
 
-from core.fields import MAX_QUANTITY, money_input, money_output
+from core.fields import MAX_QUANTITY, cost_output, money_input, money_output
+from core.serializers import CostFieldsMixin
 from orders.serializers import OrderLineSerializer, OrderSerializer
 from sales.models import CustomerReturn, CustomerReturnLine, SalesOrder, SalesOrderItem
 from stock.serializers import LocationField, StockMovementSerializer
 
 
-class SalesOrderItemSerializer(OrderLineSerializer):
+class SalesOrderItemSerializer(CostFieldsMixin, OrderLineSerializer):
+    cost_fields = ("unit_cost", "line_cost")
+
     unit_price = money_input(
         required=False, allow_null=True, help_text="Defaults to the product's price."
+    )
+    unit_cost = cost_output(help_text="Set at fulfilment: the average cost at that moment.")
+    line_cost = money_output(
+        allow_null=True, help_text="Set at fulfilment: the line's cost of goods sold."
     )
 
     class Meta(OrderLineSerializer.Meta):
         model = SalesOrderItem
 
     def get_field_names(self, declared_fields, info):
-        return [*super().get_field_names(declared_fields, info), "returned_quantity"]
+        fields = super().get_field_names(declared_fields, info)
+        return [*fields, "unit_cost", "line_cost", "returned_quantity"]
 
     def get_extra_kwargs(self):
         return {**super().get_extra_kwargs(), "returned_quantity": {"read_only": True}}
 
 
-class SalesOrderSerializer(OrderSerializer):
+class SalesOrderSerializer(CostFieldsMixin, OrderSerializer):
     line_serializer = SalesOrderItemSerializer
     total_field = "total_amount"
+    cost_fields = ("total_cost", "gross_margin")
+
+    total_cost = money_output(
+        allow_null=True, help_text="The cost of goods sold, once fulfilled (else null)."
+    )
+    gross_margin = money_output(
+        allow_null=True, help_text="total_amount - total_cost, once fulfilled (else null)."
+    )
 
     customer_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     customer_email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
@@ -39,6 +55,8 @@ class SalesOrderSerializer(OrderSerializer):
             "status",
             "items",
             "total_amount",
+            "total_cost",
+            "gross_margin",
             "created_by",
             "created_at",
             "confirmed_at",

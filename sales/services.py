@@ -4,7 +4,9 @@ takes it out (the reservations, or what is available), cancelling releases it: a
 from django.db import transaction
 from django.utils import timezone
 
+from core.db import write_columns
 from core.errors import Conflict
+from core.fields import as_money
 from core.numbering import next_number
 from orders import services as orders
 from sales.models import (
@@ -56,7 +58,8 @@ def _reservations(order: SalesOrder) -> list[Reservation]:
 def _fulfil(order: SalesOrder, user) -> list[str]:
     """Fulfilling takes every line out of stock, one OUT movement each, or none: a confirmed
     order's reservations exactly; a pending order's available stock (a 400 naming the short
-    lines)."""
+    lines). Each line records the average cost its OUT took the units at: its cost of goods
+    sold."""
     if order.status == Status.CONFIRMED:
         held = _reservations(order)
         lines = {}
@@ -65,7 +68,8 @@ def _fulfil(order: SalesOrder, user) -> list[str]:
             lines.setdefault(item.pk, (item, []))[1].append(
                 Held(item.product_id, reservation.level_id, reservation.quantity)
             )
-        take_reserved_stock(
+        items = [item for item, _ in lines.values()]
+        movements = take_reserved_stock(
             lines=[
                 ReservedLine(item.product_id, item.quantity, tuple(parts))
                 for item, parts in lines.values()
@@ -77,14 +81,19 @@ def _fulfil(order: SalesOrder, user) -> list[str]:
         )
         Reservation.objects.filter(pk__in=[reservation.pk for reservation in held]).delete()
     else:
-        take_out_of_stock(
-            lines=orders.stock_lines(order),
+        items = list(order.items.order_by("id"))
+        movements = take_out_of_stock(
+            lines=[StockLine(item.product_id, item.quantity) for item in items],
             location=order.location,
             source=StockMovement.Source.SALES_ORDER,
             reference=order.reference,
             user=user,
             field="items",
         )
+    for item, movement in zip(items, movements, strict=True):
+        item.unit_cost = movement.unit_cost
+        item.line_cost = as_money(item.quantity * movement.unit_cost)
+    write_columns(items, ["unit_cost", "line_cost"])
     order.fulfilled_at = timezone.now()
     return ["fulfilled_at"]
 
@@ -171,7 +180,12 @@ def record_customer_return(
             earlier = [r.reference for r in order.returns.filter(restock=True)]
             movements = return_to_stock(
                 lines=[
-                    StockLine(items[line["item"]].product_id, line["quantity"]) for line in lines
+                    StockLine(
+                        items[line["item"]].product_id,
+                        line["quantity"],
+                        unit_cost=items[line["item"]].unit_cost,  # what the sale recorded
+                    )
+                    for line in lines
                 ],
                 location=location,
                 taken_in=order.reference,

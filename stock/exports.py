@@ -20,6 +20,7 @@ MOVEMENT_COLUMNS = [
     Column("location_name", "location__name"),
     Column("movement_type", "movement_type"),
     Column("quantity", "quantity"),
+    Column("unit_cost", "unit_cost", places=4, cost=True),
     Column("lots", "id"),  # filled in per chunk: "L-7:-3; L-9:-2"
     Column("delta", "delta"),
     Column("balance_after", "balance_after"),
@@ -50,12 +51,13 @@ def movement_rows(queryset: QuerySet[StockMovement]) -> Iterator[tuple]:
             yield (*row[:LOTS], "; ".join(lots[row[LOTS]]), *row[LOTS + 1 :])
 
 
-def movements_csv_response(queryset: QuerySet[StockMovement]):
+def movements_csv_response(queryset: QuerySet[StockMovement], *, hide_costs: bool = False):
     """A `stock-movements-YYYY-MM-DD.csv` download of the (filtered, ordered) movements."""
     return csv_download(
         columns=MOVEMENT_COLUMNS,
         rows=movement_rows(queryset),
         filename=f"stock-movements-{utc_today()}.csv",
+        hide_costs=hide_costs,
     )
 
 

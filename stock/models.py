@@ -4,6 +4,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.fields import cost_field
+
 
 class Location(models.Model):
     """Where stock is kept: a shop floor, a back room, a warehouse. Exactly one location of an
@@ -158,6 +160,8 @@ class StockMovement(models.Model):
     quantity = models.IntegerField()
     delta = models.IntegerField()
     balance_after = models.IntegerField()
+    # What each unit cost: an IN's own cost, else the product's average cost at that moment.
+    unit_cost = cost_field()
     note = models.TextField(blank=True)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
     reference = models.CharField(max_length=50, null=True, blank=True)
@@ -184,6 +188,9 @@ class StockMovement(models.Model):
             models.CheckConstraint(
                 condition=~Q(movement_type__in=["IN", "OUT"]) | Q(quantity__gt=0),
                 name="stock_movement_in_out_quantity_gt_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_cost__gte=0), name="stock_movement_unit_cost_gte_0"
             ),
         ]
         indexes = [

@@ -1,7 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.fields import MAX_QUANTITY
+from core.fields import MAX_QUANTITY, cost_input
+from core.serializers import CostFieldsMixin
 from core.tenancy import OrganizationPrimaryKeyRelatedField
 from inventory.models import Product
 from stock.models import Location, Lot, StockLevel, StockMovement, Transfer
@@ -149,9 +150,11 @@ class MovementLotSerializer(serializers.Serializer):
     delta = serializers.IntegerField(read_only=True)
 
 
-class StockMovementSerializer(serializers.ModelSerializer):
+class StockMovementSerializer(CostFieldsMixin, serializers.ModelSerializer):
     """A ledger line; on input product, location, movement_type, quantity, lot_code,
-    expiration_date and note."""
+    expiration_date, unit_cost (IN only) and note."""
+
+    cost_fields = ("unit_cost",)
 
     product = StockKeepingProductField()
     sku = serializers.CharField(source="product.sku", read_only=True)
@@ -173,6 +176,12 @@ class StockMovementSerializer(serializers.ModelSerializer):
     expiration_date = serializers.DateField(
         write_only=True, required=False, help_text="The expiry of the lot an IN creates."
     )
+    unit_cost = cost_input(
+        required=False,
+        allow_null=True,
+        help_text="IN: what each unit cost (default: the product's average_cost). Other "
+        "movements: read-only, the average cost at that moment.",
+    )
     lots = MovementLotSerializer(source="lot_lines", many=True, read_only=True)
     note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
     performed_by = serializers.SlugRelatedField(
@@ -192,6 +201,7 @@ class StockMovementSerializer(serializers.ModelSerializer):
             "quantity",
             "lot_code",
             "expiration_date",
+            "unit_cost",
             "lots",
             "delta",
             "balance_after",
@@ -207,6 +217,18 @@ class StockMovementSerializer(serializers.ModelSerializer):
         if attrs["movement_type"] != StockMovement.MovementType.ADJUST and attrs["quantity"] < 1:
             raise serializers.ValidationError(
                 {"quantity": ["IN and OUT movements need a quantity greater than 0."]}
+            )
+        if (
+            attrs.get("unit_cost") is not None
+            and attrs["movement_type"] != StockMovement.MovementType.IN
+        ):
+            raise serializers.ValidationError(
+                {
+                    "unit_cost": [
+                        "Only an IN takes a unit cost; other movements are valued at "
+                        "the average cost."
+                    ]
+                }  # fmt: skip
             )
         return attrs
 

@@ -12,9 +12,17 @@ lot lines) in the same transaction, so at every commit:
 
 `check_stock_ledger` verifies the three. Takes see only what is available (on hand less what
 confirmed orders reserve); lot-tracked stock is picked by FEFO, never from expired lots.
+
+Valuation (API.md): a product's `average_cost` is the moving average of what its stock on hand
+cost. An IN that brings stock at a unit cost (a receipt, a manual IN with a cost, opening stock
+at `cost_price`, a customer return at the sale's cost) sets it to
+`(on_hand * average + quantity * unit_cost) / (on_hand + quantity)`, 4 places, half-even; every
+other movement leaves it as it is and records it as its `unit_cost`. Being written under the
+product's lock with the quantity, it never loses an update.
 """
 
 import datetime
+import decimal
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,7 +41,7 @@ from core.db import (
     write_columns,
 )
 from core.errors import BrokenRule, Conflict, NotFound
-from core.fields import MAX_QUANTITY
+from core.fields import MAX_QUANTITY, as_cost
 from core.numbering import next_number
 from inventory.models import Product
 from inventory.selectors import is_low_stock
@@ -580,8 +588,21 @@ class Books:
         reference: str | None,
         user,
         note: str = "",
+        unit_cost: decimal.Decimal | None = None,
     ) -> StockMovement:
-        """Append the movement of a change just made (balance: the product's total now)."""
+        """Append the movement of a change just made (balance: the product's total now). An
+        IN with a `unit_cost` brings stock at that cost into the average; every other movement
+        records the average as it is."""
+        if unit_cost is not None and delta > 0:
+            unit_cost = as_cost(unit_cost)
+            product.average_cost = moving_average(
+                on_hand=product.quantity - delta,
+                average=product.average_cost,
+                quantity=delta,
+                unit_cost=unit_cost,
+            )
+        else:
+            unit_cost = product.average_cost
         movement = StockMovement(
             organization_id=product.organization_id,
             product=product,
@@ -590,6 +611,7 @@ class Books:
             quantity=quantity,
             delta=delta,
             balance_after=product.quantity,
+            unit_cost=unit_cost,
             note=note,
             source=source,
             reference=reference,
@@ -606,7 +628,7 @@ class Books:
         products = list(self.products.values())
         for product in products:
             product.updated_at = now
-        write_columns(products, ["quantity", "allocated", "updated_at"])
+        write_columns(products, ["quantity", "allocated", "average_cost", "updated_at"])
         changed = [self._levels[key] for key in sorted(self._changed_levels, key=str)]
         new = [level for level in changed if level.pk is None]
         if new:
@@ -629,6 +651,23 @@ class Books:
             MovementLot.objects.bulk_create(lines)
         record_low_stock_changes(was_low=self.was_low, products=products)
         return movements
+
+
+def moving_average(
+    *, on_hand: int, average: decimal.Decimal, quantity: int, unit_cost: decimal.Decimal
+) -> decimal.Decimal:
+    """The average cost after `quantity` units at `unit_cost` join `on_hand` units at
+    `average`: 4 places, rounded half-even (API.md, Valuation)."""
+    with decimal.localcontext(prec=60):
+        total = on_hand * decimal.Decimal(average) + quantity * decimal.Decimal(unit_cost)
+        return as_cost(total / (on_hand + quantity))
+
+
+def _validate_unit_cost(unit_cost, *, field: str = "unit_cost") -> None:
+    if unit_cost is None:
+        return
+    if not isinstance(unit_cost, decimal.Decimal) or not unit_cost.is_finite() or unit_cost < 0:
+        raise InvalidStockChange("A unit cost is a decimal >= 0.", field=field)
 
 
 def _validate_quantity(movement_type: str, quantity, field: str = "quantity") -> None:
@@ -676,14 +715,22 @@ def record_movement(
     location: Location | None = None,
     lot_code: str | None = None,
     expiration_date: datetime.date | None = None,
+    unit_cost: decimal.Decimal | None = None,
     note: str = "",
     source: str = Source.MANUAL,
     reference: str | None = None,
 ) -> StockMovement:
-    """One movement at a location (the default one when none is named): IN adds, OUT takes
-    what is available (never below zero, never what is reserved; FEFO for lots), ADJUST sets
-    the counted quantity there (of that lot)."""
+    """One movement at a location (the default one when none is named): IN adds (at
+    `unit_cost`, which joins the average cost; without one, at the average), OUT takes what
+    is available (never below zero, never what is reserved; FEFO for lots), ADJUST sets the
+    counted quantity there (of that lot); both at the average cost."""
     _validate_quantity(movement_type, quantity)
+    _validate_unit_cost(unit_cost)
+    if unit_cost is not None and movement_type != Type.IN:
+        raise InvalidStockChange(
+            "Only an IN takes a unit cost; other movements are valued at the average cost.",
+            field="unit_cost",
+        )
     with transaction.atomic():
         books = Books.of([product.pk])
         current = books.products[product.pk]
@@ -718,16 +765,23 @@ def record_movement(
             reference=reference,
             user=user,
             note=note,
+            unit_cost=unit_cost,
         )
         (movement,) = books.close()
     product.quantity = movement.balance_after
+    product.average_cost = current.average_cost
     return movement
 
 
 def record_initial_stock(*, product: Product, quantity: int, user) -> StockMovement | None:
     """A new product's opening quantity is one IN movement (`initial`) at the default
-    location; a lot-tracked product's first stock needs a movement naming its lot."""
+    location, valued at its `cost_price` (0 when none); a lot-tracked product's first stock
+    needs a movement naming its lot. Without opening stock, its average cost starts at the
+    `cost_price`: what a first IN without a cost is valued at."""
     if quantity <= 0:
+        if product.cost_price:
+            Product.objects.filter(pk=product.pk).update(average_cost=product.cost_price)
+            product.average_cost = product.cost_price
         return None
     if product.track_lots:
         raise InvalidStockChange(
@@ -751,9 +805,11 @@ def record_initial_stock(*, product: Product, quantity: int, user) -> StockMovem
             source=Source.INITIAL,
             reference=None,
             user=user,
+            unit_cost=current.cost_price or decimal.Decimal(0),
         )
         (movement,) = books.close()
     product.quantity = movement.balance_after
+    product.average_cost = current.average_cost
     return movement
 
 
@@ -808,17 +864,20 @@ def set_stock_level(
 
 @dataclass(frozen=True)
 class StockLine:
-    """A quantity of one product, e.g. an order line (with its lot, where one is named)."""
+    """A quantity of one product, e.g. an order line (with its lot, where one is named, and
+    what each unit cost, where stock comes in at a cost)."""
 
     product_id: int
     quantity: int
     lot_code: str = ""
     expiration_date: datetime.date | None = None
+    unit_cost: decimal.Decimal | None = None
 
 
 def _lines_location(lines, location, field) -> tuple[Books, Location]:
     for line in lines:
         _validate_quantity(Type.OUT, line.quantity, field=field or "quantity")
+        _validate_unit_cost(line.unit_cost, field=field or "unit_cost")
     books = Books.of((line.product_id for line in lines), field=field)
     (organization_id,) = {product.organization_id for product in books.products.values()}
     return books, _usable_location(location, organization_id=organization_id, field="location")
@@ -882,8 +941,9 @@ def add_to_stock(
     field: str = "items",
 ) -> list[StockMovement]:
     """One IN movement per line at the location, all in one transaction (receiving a purchase
-    order, a receipt, a customer's return). A lot-tracked product's line names its lot (a new
-    code creates it, with the line's expiry); other products' lines name none."""
+    order, a receipt), at the line's unit cost (the average cost when it names none). A
+    lot-tracked product's line names its lot (a new code creates it, with the line's expiry);
+    other products' lines name none."""
     if not lines:
         return []
     with transaction.atomic():
@@ -916,6 +976,7 @@ def add_to_stock(
                 reference=reference,
                 user=user,
                 note=note,
+                unit_cost=line.unit_cost,
             )
         return books.close()
 
@@ -931,9 +992,10 @@ def return_to_stock(
     user,
     note: str = "",
 ) -> list[StockMovement]:
-    """Stock coming back (a customer's return): one IN per line at the location. A lot-tracked
-    product's units go back to the lots the movements of `taken_in` took (less what the
-    movements of `returned_in` already gave back), latest expiry first."""
+    """Stock coming back (a customer's return): one IN per line at the location, at the line's
+    unit cost (what the sale recorded). A lot-tracked product's units go back to the lots the
+    movements of `taken_in` took (less what the movements of `returned_in` already gave back),
+    latest expiry first."""
     if not lines:
         return []
     with transaction.atomic():
@@ -978,6 +1040,7 @@ def return_to_stock(
                 reference=reference,
                 user=user,
                 note=note,
+                unit_cost=line.unit_cost,
             )
         return books.close()
 

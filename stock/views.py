@@ -60,7 +60,10 @@ class StockMovementViewSet(
     @csv_action
     def export(self, request):
         """The same rows as the list, honouring its filters, streamed as CSV."""
-        return exports.movements_csv_response(self.filter_queryset(self.get_queryset()))
+        return exports.movements_csv_response(
+            self.filter_queryset(self.get_queryset()),
+            hide_costs=self.get_serializer_context()["hide_costs"],
+        )
 
 
 class LocationViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):

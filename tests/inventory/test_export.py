@@ -22,6 +22,7 @@ HEADER = [
     "supplier_name",
     "price",
     "cost_price",
+    "average_cost",
     "quantity",
     "allocated",
     "available",
@@ -75,6 +76,7 @@ def test_export_streams_csv_with_the_lists_columns(admin_client, products):
     assert (milk["price"], milk["quantity"], milk["stock_value"]) == ("1.25", "3", "3.75")
     assert (milk["is_low_stock"], milk["is_expired"]) == ("true", "true")
     assert milk["cost_price"] == "" and milk["parent"] == ""
+    assert milk["average_cost"] == "0.0000"
     # every column of the list is in the export, and the supplier's name beside its id
     listed = admin_client.get("/api/products/").json()["results"][0]
     assert set(listed) == set(HEADER) - {"supplier_name"}
@@ -94,6 +96,7 @@ def test_decimals_come_out_as_in_the_json_and_names_beside_ids(admin_client, org
     listed = admin_client.get("/api/products/").json()["results"][0]
 
     assert (row["stock_value"], row["price"], row["cost_price"]) == ("35.88", "2.99", "1.10")
+    assert row["average_cost"] == listed["average_cost"] == "1.1000"
     assert row["stock_value"] == listed["stock_value"]
     assert (row["name"], row["category_name"], row["supplier_name"]) == (
         "Café crème",
@@ -106,13 +109,14 @@ def test_decimals_come_out_as_in_the_json_and_names_beside_ids(admin_client, org
 def test_cost_figures_are_empty_for_the_sales_role(sales_client, manager_client, products):
     from inventory.models import Product
 
-    Product.objects.filter(sku="MILK").update(cost_price="0.80")
+    Product.objects.filter(sku="MILK").update(cost_price="0.80", average_cost="0.7833")
 
     by_sales = {r["sku"]: r for r in read(sales_client.get(URL))}
     by_manager = {r["sku"]: r for r in read(manager_client.get(URL))}
 
-    assert by_sales["MILK"]["cost_price"] == ""
+    assert by_sales["MILK"]["cost_price"] == by_sales["MILK"]["average_cost"] == ""
     assert by_manager["MILK"]["cost_price"] == "0.80"
+    assert by_manager["MILK"]["average_cost"] == "0.7833"
 
 
 def test_export_accepts_text_csv(admin_client, products):

@@ -27,6 +27,7 @@ FIELDS = {
     "supplier",
     "price",
     "cost_price",
+    "average_cost",
     "quantity",
     "allocated",
     "available",
@@ -93,6 +94,7 @@ def test_create_with_every_field(manager_client, manager_user, category, supplie
     assert {k: body[k] for k in payload} == payload
     assert body["category_name"] == "Drinks"
     assert body["stock_value"] == "54.00"
+    assert body["average_cost"] == "2.1000"  # the opening stock, valued at cost_price
     assert body["is_low_stock"] is False
     assert body["is_expired"] is False
     assert body["parent"] is None
@@ -100,6 +102,7 @@ def test_create_with_every_field(manager_client, manager_user, category, supplie
     (movement,) = StockMovement.objects.filter(product_id=body["id"])
     assert (movement.movement_type, movement.quantity, movement.delta) == ("IN", 12, 12)
     assert movement.source == "initial"
+    assert movement.unit_cost == Decimal("2.1")
     assert movement.performed_by == manager_user
 
 
@@ -112,6 +115,7 @@ def test_create_minimal_generates_sku_and_records_no_movement(admin_client, orga
     assert body["low_stock_threshold"] == 0
     assert body["is_low_stock"] is True  # 0 <= 0
     assert body["cost_price"] is None
+    assert body["average_cost"] == "0.0000"
     assert body["category"] is None and body["category_name"] is None
     assert not StockMovement.objects.exists()
     assert Product.objects.get(pk=body["id"]).organization == organization

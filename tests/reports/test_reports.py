@@ -8,7 +8,7 @@ import pytest
 from inventory.models import Product
 from reports import selectors
 from sales.models import SalesOrder, SalesOrderItem
-from stock.services import default_location
+from stock.services import default_location, record_movement
 from tests.conftest import client_for
 from tests.factories import CategoryFactory, ProductFactory, UserFactory
 
@@ -18,30 +18,41 @@ TODAY = datetime.date(2026, 11, 21)
 
 @pytest.fixture
 def catalogue(organization, other_organization, stocked):
-    """A small shop whose figures are computed by hand in the tests below."""
+    """A small shop whose figures are computed by hand in the tests below. Stock is valued at
+    cost from the opening stock's cost_price and, for the lamp, a delivery at another cost."""
     drinks = CategoryFactory(organization=organization, name="Drinks")
     snacks = CategoryFactory(organization=organization, name="Snacks")
     empty = CategoryFactory(organization=organization, name="Empty shelf")
     org = {"organization": organization}
     products = {
-        # value 25.00, not low (10 > 3)
+        # value 25.00, at cost 12.00, not low (10 > 3)
         "cola": stocked(
-            10, **org, sku="COLA", category=drinks, price="2.50", low_stock_threshold=3
-        ),
+            10,
+            **org,
+            sku="COLA",
+            category=drinks,
+            price="2.50",
+            cost_price="1.20",
+            low_stock_threshold=3,
+        ),  # fmt: skip
         # out of stock and low (0 <= 0)
-        "water": stocked(0, **org, sku="WATER", category=drinks, price="1.99"),
-        # value 0.40, low (4 <= 5), expired yesterday
+        "water": stocked(0, **org, sku="WATER", category=drinks, price="1.99", cost_price="0.80"),
+        # value 0.40, at cost 0.20, low (4 <= 5), expired yesterday
         "crisps": stocked(
             4,
             **org,
             sku="CRISPS",
             category=snacks,
             price="0.10",
+            cost_price="0.05",
             low_stock_threshold=5,
             expiration_date=TODAY - datetime.timedelta(days=1),
         ),
-        # no category: value 59.97, not low (3 > 1)
-        "lamp": stocked(3, **org, sku="LAMP", price="19.99", low_stock_threshold=1),
+        # no category: value 59.97, not low (3 > 1); 1 at 12.50 then 2 at 13.33: average
+        # 39.16 / 3 = 13.0533, at cost 3 * 13.0533 = 39.1599
+        "lamp": stocked(
+            1, **org, sku="LAMP", price="19.99", cost_price="12.50", low_stock_threshold=1
+        ),  # fmt: skip
         # no category: value 0.07, expires today (expired)
         "milk": stocked(7, **org, sku="MILK", price="0.01", expiration_date=TODAY),
     }
@@ -49,8 +60,11 @@ def catalogue(organization, other_organization, stocked):
     shirt = ProductFactory(**org, sku="SHIRT", category=drinks, price="99.00", has_variations=True)
     products["shirt"] = shirt
     products["shirt_m"] = stocked(
-        2, **org, sku="SHIRT-M", parent=shirt, category=drinks, price="5.00", low_stock_threshold=2
-    )
+        2, **org, sku="SHIRT-M", parent=shirt, category=drinks, price="5.00", cost_price="2.25",
+        low_stock_threshold=2,
+    )  # at cost 4.50  # fmt: skip
+    record_movement(product=products["lamp"], movement_type="IN", quantity=2,
+                    unit_cost=Decimal("13.33"), user=None)  # fmt: skip
     # Archived products disappear from reports, even with stock.
     archived = stocked(100, **org, sku="OLD", category=snacks, price="1000.00")
     Product.objects.filter(pk=archived.pk).update(is_archived=True)
@@ -83,6 +97,7 @@ def test_dashboard_figures_match_hand_computed_values(admin_client, catalogue, f
         "total_products": 6,
         "total_quantity": 26,
         "total_inventory_value": "95.44",
+        "total_cost_value": "55.86",  # 12.00 + 0.20 + 39.1599 + 4.50
         "expired_stock_value": "0.47",
         "low_stock_count": 3,
         "out_of_stock_count": 1,
@@ -93,6 +108,7 @@ def test_dashboard_figures_match_hand_computed_values(admin_client, catalogue, f
                 "product_count": 3,
                 "total_quantity": 12,
                 "total_value": "35.00",
+                "total_cost_value": "16.50",
             },
             {
                 "id": cats["empty"].pk,
@@ -100,6 +116,7 @@ def test_dashboard_figures_match_hand_computed_values(admin_client, catalogue, f
                 "product_count": 0,
                 "total_quantity": 0,
                 "total_value": "0.00",
+                "total_cost_value": "0.00",
             },
             {
                 "id": cats["snacks"].pk,
@@ -107,6 +124,7 @@ def test_dashboard_figures_match_hand_computed_values(admin_client, catalogue, f
                 "product_count": 1,
                 "total_quantity": 4,
                 "total_value": "0.40",
+                "total_cost_value": "0.20",
             },
             {
                 "id": None,
@@ -114,6 +132,7 @@ def test_dashboard_figures_match_hand_computed_values(admin_client, catalogue, f
                 "product_count": 2,
                 "total_quantity": 10,
                 "total_value": "60.04",
+                "total_cost_value": "39.16",
             },
         ],
     }
@@ -127,6 +146,7 @@ def test_dashboard_of_an_empty_organization_is_zero(admin_client):
         "total_products": 0,
         "total_quantity": 0,
         "total_inventory_value": "0.00",
+        "total_cost_value": "0.00",
         "expired_stock_value": "0.00",
         "low_stock_count": 0,
         "out_of_stock_count": 0,
@@ -183,14 +203,16 @@ def test_dashboard_query_count_does_not_grow_with_products(
     for i in range(40):
         stocked(i % 4, organization=organization, category=categories[i % 5], low_stock_threshold=2)
 
-    # authentication, role, totals, expired value, figures per category, category names
-    with django_assert_max_num_queries(6):
+    # authentication, role, the caller's permissions (whether it sees costs: 2), totals,
+    # expired value, figures per category, category names
+    with django_assert_max_num_queries(8):
         response = admin_client.get("/api/dashboard/")
     assert response.status_code == 200
     assert response.json()["total_products"] == 40
     location = default_location(organization_id=organization.pk)
-    # ... and at one location: authentication, role, the location, totals, categories, names
-    with django_assert_max_num_queries(6):
+    # ... and at one location: authentication, role, the location, permissions, totals,
+    # categories, names
+    with django_assert_max_num_queries(8):
         response = admin_client.get("/api/dashboard/", {"location": location.pk})
     assert response.status_code == 200
     assert response.json()["total_products"] == 30  # the ten never stocked are not kept there
@@ -245,6 +267,8 @@ def test_low_stock_list_rejects_a_bad_page(admin_client, catalogue):
 
 
 def _order(organization, *, number, status, fulfilled_at=None, lines=()):
+    """An order as the service leaves it: lines of (product, quantity, unit price, unit cost);
+    a fulfilled line with its cost of goods (quantity * unit cost, to the cent)."""
     order = SalesOrder.objects.create(
         organization=organization,
         number=number,
@@ -252,9 +276,17 @@ def _order(organization, *, number, status, fulfilled_at=None, lines=()):
         fulfilled_at=fulfilled_at,
         location=default_location(organization_id=organization.pk),
     )
-    for product, quantity, unit_price in lines:
+    for product, quantity, unit_price, *cost in lines:
+        unit_cost = Decimal(cost[0] if cost else "0") if status == "fulfilled" else None
         SalesOrderItem.objects.create(
-            order=order, product=product, quantity=quantity, unit_price=unit_price
+            order=order,
+            product=product,
+            quantity=quantity,
+            unit_price=unit_price,
+            unit_cost=unit_cost,
+            line_cost=None
+            if unit_cost is None
+            else (quantity * unit_cost).quantize(Decimal("0.01")),
         )
     return order
 
@@ -263,29 +295,30 @@ def _order(organization, *, number, status, fulfilled_at=None, lines=()):
 def sales(organization, other_organization, catalogue):
     cola, lamp, crisps = catalogue["cola"], catalogue["lamp"], catalogue["crisps"]
     fulfilled = SalesOrder.Status.FULFILLED
-    # First instant of March: 2 x 2.50 + 1 x 19.99 = 24.99
+    # First instant of March: 2 x 2.50 + 1 x 19.99 = 24.99, at cost 2 x 1.20 + 1 x 13.0533
+    # = 2.40 + 13.05 = 15.45
     _order(
         organization,
         number=1,
         status=fulfilled,
         fulfilled_at=datetime.datetime(2026, 3, 1, 0, 0, 0, tzinfo=UTC),
-        lines=[(cola, 2, "2.50"), (lamp, 1, "19.99")],
+        lines=[(cola, 2, "2.50", "1.2000"), (lamp, 1, "19.99", "13.0533")],
     )
-    # Last second of March: 3 x 2.40 = 7.20
+    # Last second of March: 3 x 2.40 = 7.20, at cost 3 x 1.20 = 3.60
     _order(
         organization,
         number=2,
         status=fulfilled,
         fulfilled_at=datetime.datetime(2026, 3, 31, 23, 59, 59, tzinfo=UTC),
-        lines=[(cola, 3, "2.40")],
+        lines=[(cola, 3, "2.40", "1.2000")],
     )
-    # First instant of April: 10 x 0.10 = 1.00
+    # First instant of April: 10 x 0.10 = 1.00, at cost 10 x 0.05 = 0.50
     _order(
         organization,
         number=3,
         status=fulfilled,
         fulfilled_at=datetime.datetime(2026, 4, 1, 0, 0, 0, tzinfo=UTC),
-        lines=[(crisps, 10, "0.10")],
+        lines=[(crisps, 10, "0.10", "0.0500")],
     )
     # Neither pending nor cancelled orders count.
     _order(organization, number=4, status=SalesOrder.Status.PENDING, lines=[(lamp, 100, "19.99")])
@@ -307,6 +340,10 @@ def no_returns(revenue: str) -> dict:
     return {"returned_quantity": 0, "returned_amount": "0.00", "net_revenue": revenue}
 
 
+def costs(cost: str, margin: str) -> dict:
+    return {"total_cost": cost, "gross_margin": margin}
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -316,6 +353,7 @@ def no_returns(revenue: str) -> dict:
                 "order_count": 3,
                 "total_quantity": 16,
                 "total_revenue": "33.19",
+                **costs("19.55", "13.64"),
                 **no_returns("33.19"),
             },
         ),
@@ -325,12 +363,19 @@ def no_returns(revenue: str) -> dict:
                 "order_count": 2,
                 "total_quantity": 6,
                 "total_revenue": "32.19",
+                **costs("19.05", "13.14"),
                 **no_returns("32.19"),
             },
         ),
         (
             "?date_from=2026-03-31",
-            {"order_count": 2, "total_quantity": 13, "total_revenue": "8.20", **no_returns("8.20")},
+            {
+                "order_count": 2,
+                "total_quantity": 13,
+                "total_revenue": "8.20",
+                **costs("4.10", "4.10"),
+                **no_returns("8.20"),
+            },
         ),
         (
             "?date_to=2026-03-01",
@@ -338,16 +383,29 @@ def no_returns(revenue: str) -> dict:
                 "order_count": 1,
                 "total_quantity": 3,
                 "total_revenue": "24.99",
+                **costs("15.45", "9.54"),
                 **no_returns("24.99"),
             },
         ),
         (
             "?date_from=2026-04-01&date_to=2026-04-01",
-            {"order_count": 1, "total_quantity": 10, "total_revenue": "1.00", **no_returns("1.00")},
+            {
+                "order_count": 1,
+                "total_quantity": 10,
+                "total_revenue": "1.00",
+                **costs("0.50", "0.50"),
+                **no_returns("1.00"),
+            },
         ),
         (
             "?date_to=2026-02-28",
-            {"order_count": 0, "total_quantity": 0, "total_revenue": "0.00", **no_returns("0.00")},
+            {
+                "order_count": 0,
+                "total_quantity": 0,
+                "total_revenue": "0.00",
+                **costs("0.00", "0.00"),
+                **no_returns("0.00"),
+            },
         ),
         (
             "?date_from=&date_to=",
@@ -355,6 +413,7 @@ def no_returns(revenue: str) -> dict:
                 "order_count": 3,
                 "total_quantity": 16,
                 "total_revenue": "33.19",
+                **costs("19.55", "13.64"),
                 **no_returns("33.19"),
             },
         ),
@@ -364,6 +423,7 @@ def no_returns(revenue: str) -> dict:
                 "order_count": 3,
                 "total_quantity": 16,
                 "total_revenue": "33.19",
+                **costs("19.55", "13.64"),
                 **no_returns("33.19"),
             },
         ),
@@ -386,11 +446,11 @@ def test_top_products_by_quantity_sold(admin_client, sales):
     assert response.status_code == 200
     assert response.json() == [
         {"product": crisps.pk, "sku": "CRISPS", "name": crisps.name, "quantity_sold": 10,
-         "revenue": "1.00"},
+         "revenue": "1.00", "total_cost": "0.50", "gross_margin": "0.50"},
         {"product": cola.pk, "sku": "COLA", "name": cola.name, "quantity_sold": 5,
-         "revenue": "12.20"},
+         "revenue": "12.20", "total_cost": "6.00", "gross_margin": "6.20"},
         {"product": lamp.pk, "sku": "LAMP", "name": lamp.name, "quantity_sold": 1,
-         "revenue": "19.99"},
+         "revenue": "19.99", "total_cost": "13.05", "gross_margin": "6.94"},
     ]  # fmt: skip
 
 
@@ -452,9 +512,10 @@ def test_sales_reports_query_count_does_not_grow_with_orders(
             lines=[(products[number % 5], number, "1.00"), (products[0], 1, "0.50")],
         )
 
-    with django_assert_max_num_queries(4):  # authentication, role, sales, returns
+    # authentication, role, the caller's permissions (whether it sees costs: 2), sales, returns
+    with django_assert_max_num_queries(6):
         total = admin_client.get("/api/dashboard/total-sales/")
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(5):
         top = admin_client.get("/api/dashboard/top-products/?limit=100")
     assert total.json()["order_count"] == 30
     assert total.json()["total_quantity"] == sum(range(1, 31)) + 30
@@ -471,6 +532,8 @@ def test_selectors_take_the_organization_explicitly(organization, other_organiza
         "order_count": 1,
         "total_quantity": 3,
         "total_revenue": Decimal("24.99"),
+        "total_cost": Decimal("15.45"),
+        "gross_margin": Decimal("9.54"),
         "returned_quantity": 0,
         "returned_amount": Decimal("0.00"),
         "net_revenue": Decimal("24.99"),

@@ -196,6 +196,7 @@ class TestList:
             "location_name",
             "movement_type",
             "quantity",
+            "unit_cost",
             "lots",
             "delta",
             "balance_after",
