@@ -54,7 +54,7 @@ HOT_RUN = 10  # OUT movements per hot product
 
 PRODUCT_INSERT = """
 INSERT INTO inventory_product (
-    organization_id, sku, name, description, price, cost_price, quantity, allocated,
+    organization_id, sku, name, description, price, cost_price, average_cost, quantity, allocated,
     low_stock_threshold, track_lots, expiration_date, attributes, has_variations, is_archived,
     created_at, updated_at, category_id, supplier_id, parent_id
 )
@@ -70,6 +70,7 @@ SELECT
         ELSE '' END,
     ((g * 7919) %% 100000) / 100.0,
     CASE WHEN g %% 4 = 0 THEN NULL ELSE ((g * 7919) %% 100000) / 200.0 END,
+    CASE WHEN g %% 4 = 0 THEN 0 ELSE ((g * 7919) %% 100000) / 200.0 END,
     (g * 37) %% 201,
     0,
     CASE WHEN g %% 7 = 0 THEN 0 ELSE 10 END,
@@ -127,11 +128,11 @@ WHERE l.organization_id = %(organization)s AND l.product_id BETWEEN %(first)s AN
 INITIAL_MOVEMENTS = """
 INSERT INTO stock_stockmovement (
     organization_id, product_id, location_id, movement_type, quantity, delta, balance_after,
-    note, source, reference, performed_by_id, created_at
+    unit_cost, note, source, reference, performed_by_id, created_at
 )
 SELECT s.organization_id, s.product_id, s.location_id, 'IN', s.units, s.units,
        sum(s.units) OVER (PARTITION BY s.product_id ORDER BY s.location_id, s.lot_id),
-       '', 'initial', NULL, NULL, p.created_at
+       p.average_cost, '', 'initial', NULL, NULL, p.created_at
 FROM (
     SELECT v.*, v.quantity + CASE
         WHEN v.product_id <= %(hot_last)s AND v.lot_id IS NULL AND v.location_id = %(main)s
@@ -153,10 +154,10 @@ WHERE m.organization_id = %(organization)s AND m.product_id BETWEEN %(first)s AN
 HOT_MOVEMENTS = """
 INSERT INTO stock_stockmovement (
     organization_id, product_id, location_id, movement_type, quantity, delta, balance_after,
-    note, source, reference, performed_by_id, created_at
+    unit_cost, note, source, reference, performed_by_id, created_at
 )
 SELECT p.organization_id, p.id, %(main)s, 'OUT', 1, -1, p.quantity + %(run)s - k,
-       '', CASE WHEN k %% 2 = 0 THEN 'sales_order' ELSE 'manual' END,
+       p.average_cost, '', CASE WHEN k %% 2 = 0 THEN 'sales_order' ELSE 'manual' END,
        CASE WHEN k %% 2 = 0 THEN 'SO-' || (p.id * 10 + k) ELSE NULL END, NULL,
        p.created_at + make_interval(hours => k)
 FROM inventory_product p CROSS JOIN generate_series(1, %(run)s) AS k

@@ -3,7 +3,7 @@ product's cost_price, else 0 (README, "Valuation")."""
 
 from decimal import Decimal
 
-from django.db import migrations, models
+from django.db import migrations
 
 import core.fields
 
@@ -20,12 +20,5 @@ class Migration(migrations.Migration):
         migrations.RunSQL(
             "UPDATE inventory_product SET average_cost = cost_price WHERE cost_price IS NOT NULL",
             migrations.RunSQL.noop,
-        ),
-        migrations.AddConstraint(
-            model_name="product",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("average_cost__gte", 0)),
-                name="inventory_product_average_cost_gte_0",
-            ),
         ),
     ]

@@ -35,12 +35,4 @@ class Migration(migrations.Migration):
             " WHERE unit_cost IS NOT NULL",
             migrations.RunSQL.noop,
         ),
-        migrations.AddConstraint(
-            model_name="salesorderitem",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("unit_cost__isnull", True))
-                | models.Q(("line_cost__gte", 0), ("unit_cost__gte", 0)),
-                name="sales_item_cost_gte_0",
-            ),
-        ),
     ]

@@ -4,7 +4,7 @@ import core.fields
 
 
 class Migration(migrations.Migration):
-    dependencies = [("stock", "0006_movement_unit_cost")]
+    dependencies = [("stock", "0006_movement_unit_cost")]  # apart: no ALTER after an UPDATE
 
     operations = [
         migrations.AlterField(

@@ -2,6 +2,7 @@
 release's shape (locations, counters, written emails) and the ledger's invariants hold."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -47,10 +48,10 @@ def seed_previous_release(apps):
     empty = Organization.objects.create(name="Empty Shop")
     owner = User.objects.create(username="old-owner", organization=shop)
     products = []
-    for n, (stock, sold) in enumerate([(10, 4), (5, 0), (0, 0)]):
+    for n, (stock, sold, cost) in enumerate([(10, 4, "1.25"), (5, 0, None), (0, 0, "3.00")]):
         product = Product.objects.create(
             organization=shop, sku=f"OLD-{n}", name=f"Old {n}", price="2.00",
-            quantity=stock - sold,
+            quantity=stock - sold, cost_price=cost,
         )  # fmt: skip
         if stock:
             Movement.objects.create(
@@ -72,8 +73,12 @@ def seed_previous_release(apps):
     apps.get_model("purchases", "PurchaseOrderItem").objects.create(
         order=received, product=products[1], quantity=5, unit_cost="1.00"
     )
-    for number in (1, 3):
-        SalesOrder.objects.create(organization=shop, number=number, status="fulfilled")
+    Line = apps.get_model("sales", "SalesOrderItem")
+    # SO-00003 sold 4 of OLD-0 (the OUT above); SO-00004 waits for 3.
+    for number, status, sold in ((1, "fulfilled", 0), (3, "fulfilled", 4), (4, "pending", 3)):
+        order = SalesOrder.objects.create(organization=shop, number=number, status=status)
+        if sold:
+            Line.objects.create(order=order, product=products[0], quantity=sold, unit_price="2")
     yesterday = timezone.now() - datetime.timedelta(days=1)
     for kind in ("daily_digest", "daily_digest", "low_stock"):
         log = AlertLog.objects.create(organization=shop, kind=kind, subject="s", recipients=[])
@@ -111,7 +116,24 @@ def test_migrate_moves_a_previous_release_database_into_this_release():
         counters = dict(
             Counter.objects.filter(organization_id=shop.pk).values_list("kind", "last_number")
         )
-        assert counters == {"PO": 7, "SO": 3}
+        assert counters == {"PO": 7, "SO": 4}
+        # Stock, movements and sold lines are valued at the product's cost_price, else 0.
+        Product = apps.get_model("inventory", "Product")
+        assert dict(Product.objects.values_list("sku", "average_cost")) == {
+            "OLD-0": Decimal("1.2500"),
+            "OLD-1": Decimal("0.0000"),
+            "OLD-2": Decimal("3.0000"),
+        }
+        assert sorted(Movement.objects.values_list("product__sku", "delta", "unit_cost")) == [
+            ("OLD-0", -4, Decimal("1.2500")),
+            ("OLD-0", 10, Decimal("1.2500")),
+            ("OLD-1", 5, Decimal("0.0000")),
+        ]
+        sold = apps.get_model("sales", "SalesOrderItem").objects.order_by("order__number")
+        assert [(line.quantity, line.unit_cost, line.line_cost) for line in sold] == [
+            (4, Decimal("1.2500"), Decimal("5.00")),  # fulfilled: its cost of goods sold
+            (3, None, None),  # pending: valued when it is fulfilled
+        ]
         # An order received before receipts existed received every line in full.
         lines = apps.get_model("purchases", "PurchaseOrderItem").objects.all()
         assert [(line.quantity, line.received_quantity) for line in lines] == [(5, 5)]

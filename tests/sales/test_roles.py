@@ -105,21 +105,109 @@ def test_a_sales_reps_own_fulfilled_order_is_still_a_409_to_edit(sales_client, j
 
 # --- Cost figures ---------------------------------------------------------------------------------
 
+COST_FIELDS = {
+    "cost_price",
+    "average_cost",
+    "unit_cost",
+    "line_cost",
+    "total_cost",
+    "total_cost_value",
+    "gross_margin",
+}
 
-def test_cost_figures_are_null_for_sales_in_lists_and_details(
-    sales_client, manager_client, jam, stocked, organization
-):
+
+def cost_figures(body) -> list:
+    """Every cost figure anywhere in an answer (nested lists and objects included)."""
+    if isinstance(body, list):
+        return [value for item in body for value in cost_figures(item)]
+    if isinstance(body, dict):
+        own = [value for key, value in body.items() if key in COST_FIELDS]
+        return own + [value for item in body.values() for value in cost_figures(item)]
+    return []
+
+
+@pytest.fixture
+def trading(admin_client, organization, jam, stocked):
+    """A shop with costs everywhere: a costed IN, a low product, a fulfilled sale, a return."""
     stocked(quantity=1, organization=organization, cost_price="0.40", low_stock_threshold=5)
-    for path in ("/api/products/", f"/api/products/{jam.pk}/", "/api/dashboard/low-stock/"):
-        body = sales_client.get(path).json()
-        rows = body.get("results", [body]) if isinstance(body, dict) else body
-        assert all(row["cost_price"] is None for row in rows), path
-    alerts = sales_client.get("/api/products/alerts/").json()
-    assert alerts["low_stock"] and all(row["cost_price"] is None for row in alerts["low_stock"])
-    assert manager_client.get("/api/products/alerts/").json()["low_stock"][0]["cost_price"]
-    assert manager_client.get(f"/api/products/{jam.pk}/").json()["cost_price"] == "1.10"
+    admin_client.post("/api/stock/movements/", {"product": jam.pk, "movement_type": "IN",
+                                               "quantity": 5, "unit_cost": "1.30"})  # fmt: skip
+    sale = admin_client.post(
+        URL, {"items": [{"product": jam.pk, "quantity": 2}], "status": "fulfilled"}, format="json"
+    ).json()
+    returned = admin_client.post(
+        f"{URL}{sale['id']}/returns/",
+        {"lines": [{"item": sale["items"][0]["id"], "quantity": 1}]},
+        format="json",
+    ).json()
+    movement = admin_client.get("/api/stock/movements/").json()["results"][0]["id"]
+    return [
+        "/api/products/",
+        f"/api/products/{jam.pk}/",
+        "/api/products/alerts/",
+        "/api/dashboard/",
+        "/api/dashboard/low-stock/",
+        "/api/dashboard/total-sales/",
+        "/api/dashboard/top-products/",
+        "/api/dashboard/sales-over-time/",
+        "/api/stock/movements/",
+        f"/api/stock/movements/{movement}/",
+        URL,
+        f"{URL}{sale['id']}/",
+        f"{URL}{sale['id']}/returns/",
+        "/api/returns/",
+        f"/api/returns/{returned['id']}/",
+    ]
 
 
-def test_the_schema_says_cost_figures_are_nullable(api_client):
+def test_no_cost_figure_reaches_a_sales_user(sales_client, manager_client, trading):
+    for path in trading:
+        shown = manager_client.get(path)
+        hidden = sales_client.get(path)
+        assert hidden.status_code == shown.status_code == 200, path
+        figures = cost_figures(shown.json())
+        assert figures and any(value not in (None, "0.00") for value in figures), path
+        assert len(cost_figures(hidden.json())) == len(figures), path
+        assert set(cost_figures(hidden.json())) == {None}, path
+
+
+def test_a_sales_users_own_order_answers_without_costs(sales_client, jam):
+    body = order(sales_client, jam, status="fulfilled").json()
+    assert cost_figures(body) and set(cost_figures(body)) == {None}
+
+
+@pytest.mark.parametrize(
+    ("path", "columns"),
+    [
+        ("/api/products/export/", ("cost_price", "average_cost")),
+        ("/api/stock/movements/export/", ("unit_cost",)),
+    ],
+)
+def test_the_cost_columns_of_exports_are_empty_for_sales(
+    sales_client, manager_client, trading, path, columns
+):
+    import csv
+    import io
+
+    def rows(client):
+        text = b"".join(client.get(path).streaming_content).decode().lstrip("\ufeff")
+        return list(csv.DictReader(io.StringIO(text)))
+
+    shown, hidden = rows(manager_client), rows(sales_client)
+    assert len(shown) == len(hidden) > 0
+    for column in columns:
+        assert any(row[column] not in ("", "0.0000") for row in shown), column
+        assert {row[column] for row in hidden} == {""}, column
+
+
+def test_the_schema_says_every_cost_figure_is_nullable(api_client):
     schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
-    assert schema["components"]["schemas"]["Product"]["properties"]["cost_price"]["nullable"]
+    seen = set()
+    for name, component in schema["components"]["schemas"].items():
+        if name.startswith(("PurchaseOrder", "PatchedPurchaseOrder")):
+            continue  # the sales role cannot read purchase orders at all (403)
+        for field_name, spec in component.get("properties", {}).items():
+            if field_name in COST_FIELDS:
+                seen.add(field_name)
+                assert spec.get("nullable") is True, f"{name}.{field_name}"
+    assert seen == COST_FIELDS
