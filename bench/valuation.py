@@ -48,6 +48,13 @@ SELECT count(*), coalesce(sum(quantity), 0), coalesce(sum(quantity * price), 0),
        count(*) FILTER (WHERE quantity = 0)
 FROM inventory_product
 WHERE organization_id = %(organization)s AND NOT is_archived AND NOT has_variations;
+SELECT coalesce(sum(quantity * price), 0) FROM inventory_product
+WHERE organization_id = %(organization)s AND NOT is_archived AND NOT has_variations
+  AND NOT track_lots AND quantity > 0 AND expiration_date <= current_date;
+SELECT coalesce(sum(l.quantity * p.price), 0) FROM stock_lot l JOIN inventory_product p
+  ON p.id = l.product_id
+WHERE l.organization_id = %(organization)s AND l.quantity > 0 AND l.expiration_date <= current_date
+  AND NOT p.is_archived AND NOT p.has_variations;
 SELECT category_id, count(*), sum(quantity), sum(quantity * price), sum(quantity * average_cost)
 FROM inventory_product
 WHERE organization_id = %(organization)s AND NOT is_archived AND NOT has_variations
