@@ -97,7 +97,10 @@ class VariationInline(OrganizationInlineMixin, admin.TabularInline):
         return False
 
 
-@admin.action(description="Delete selected products (archive those with stock history)")
+@admin.action(
+    description="Delete selected products (archive those with stock history)",
+    permissions=["archive"],
+)
 def delete_or_archive(modeladmin, request, queryset):
     """Through the catalogue's rule: a product still holding stock is kept, and named."""
     done, kept = 0, []
@@ -130,7 +133,14 @@ class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
         "has_variations",
         "is_archived",
     ]
-    list_filter = ["is_archived", "has_variations", "expiration_date", "organization"]
+    list_filter = [
+        "is_archived",
+        "has_variations",
+        "expiration_date",
+        "category",
+        "supplier",
+        "organization",
+    ]
     list_select_related = ["organization", "category", "supplier"]
     search_fields = ["sku", "barcode", "name", "description"]
     autocomplete_fields = ["organization", "category", "supplier"]
@@ -159,6 +169,9 @@ class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # products with history are archived: use the action or the API
+
+    def has_archive_permission(self, request):
+        return request.user.has_perm("inventory.delete_product")  # admins only, as the API
 
     def save_model(self, request, obj, form, change):
         """Through the catalogue's services, as the API: a new product is created by them (a

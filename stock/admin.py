@@ -24,7 +24,7 @@ class MovementLotInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdminMixin, OrganizationAdminMixin, admin.ModelAdmin):
     """The ledger is read-only in the admin too: no add, change or delete (nor bulk delete)."""
 
     list_display = [
@@ -41,7 +41,7 @@ class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "reference",
         "performed_by",
     ]
-    list_filter = ["movement_type", "source", "created_at", "organization"]
+    list_filter = ["movement_type", "source", "location", "created_at", "organization"]
     list_select_related = ["organization", "product", "location", "performed_by"]
     search_fields = ["product__sku", "product__name", "reference", "note", "location__name"]
     date_hierarchy = "created_at"
@@ -84,6 +84,9 @@ class LocationAdmin(OrganizationAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # through the action: the service keeps what has history
 
+    def has_archive_permission(self, request):
+        return request.user.has_perm("stock.delete_location")
+
     def save_model(self, request, obj, form, change):
         names = ("name", "code", "address", "is_default")
         fields = {name: form.cleaned_data[name] for name in names}
@@ -94,7 +97,10 @@ class LocationAdmin(OrganizationAdminMixin, admin.ModelAdmin):
         obj.pk = saved.pk
         obj.refresh_from_db()
 
-    @admin.action(description="Delete selected locations (archive those with history)")
+    @admin.action(
+        description="Delete selected locations (archive those with history)",
+        permissions=["archive"],
+    )
     def archive_or_delete(self, request, queryset):
         done = 0
         for location in queryset.filter(is_archived=False).order_by("pk"):
@@ -132,7 +138,7 @@ class LotAdmin(OrganizationAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class StockLevelAdmin(ReadOnlyAdminMixin, OrganizationAdminMixin, admin.ModelAdmin):
     """What is where: written only by the ledger."""
 
     list_display = ["product", "location", "lot", "quantity", "allocated", "organization"]
@@ -143,7 +149,7 @@ class StockLevelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransferAdmin(ReadOnlyAdminMixin, OrganizationAdminMixin, admin.ModelAdmin):
     list_display = [
         "reference", "product", "from_location", "to_location", "quantity", "performed_by",
         "created_at",
