@@ -14,6 +14,7 @@ from core.errors import Conflict
 from inventory import services
 from inventory.models import Category, Product
 from stock import services as stock_services
+from stock.admin import stock_change_links
 
 
 @admin.register(Category)
@@ -156,6 +157,13 @@ class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
     inlines = [VariationInline]
     actions = [delete_or_archive]
     show_full_result_count = False  # no COUNT(*) over a million products per page
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            **stock_change_links(request, product_id=object_id),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
