@@ -8,7 +8,10 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.text import Truncator
 
 from core.admin import (
     OrganizationAdminForm,
@@ -133,21 +136,19 @@ class StockMovementAdmin(ReadOnlyAdminMixin, OrganizationAdminMixin, admin.Model
     """The ledger is read-only in the admin too: no add, change or delete (nor bulk delete).
     Stock changes through `stock.services` only: "Record a movement" and "Transfer" ask what
     the API asks and call `record_movement` and `transfer_stock`; their refusals are form
-    errors and messages."""
+    errors and messages. The list fits a 1400 px window: short columns, notes truncated."""
 
     list_display = [
-        "id",
-        "created_at",
-        "organization",
-        "product",
+        "when",
+        "sku",
         "location",
         "movement_type",
-        "quantity",
         "delta",
         "balance_after",
-        "source",
-        "reference",
+        "reference_or_source",
         "performed_by",
+        "short_note",
+        "organization",
     ]
     list_filter = ["movement_type", "source", "location", "created_at", "organization"]
     list_select_related = ["organization", "product", "location", "performed_by"]
@@ -156,6 +157,24 @@ class StockMovementAdmin(ReadOnlyAdminMixin, OrganizationAdminMixin, admin.Model
     show_full_result_count = False
     inlines = [MovementLotInline]
     change_list_template = "admin/stock/stockmovement/change_list.html"
+
+    @admin.display(description="when", ordering="created_at")
+    def when(self, movement):
+        return timezone.localtime(movement.created_at).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="SKU", ordering="product__sku")
+    def sku(self, movement):
+        return format_html(
+            '<span title="{}">{}</span>', movement.product.name, movement.product.sku
+        )
+
+    @admin.display(description="reference", ordering="reference")
+    def reference_or_source(self, movement):
+        return movement.reference or movement.get_source_display()
+
+    @admin.display(description="note")
+    def short_note(self, movement):
+        return Truncator(movement.note).chars(NOTE_CHARS)
 
     def get_urls(self):
         own = [
@@ -260,6 +279,9 @@ class StockMovementAdmin(ReadOnlyAdminMixin, OrganizationAdminMixin, admin.Model
             + (f"?product={product}" if str(product or "").isdigit() else ""),
         }
         return TemplateResponse(request, "admin/stock/stockmovement/stock_change.html", context)
+
+
+NOTE_CHARS = 40  # the ledger list's note column
 
 
 class LocationAdminForm(OrganizationAdminForm):
