@@ -1,11 +1,11 @@
 from django.contrib import admin
 
 from alerts.models import AlertLog, StockAlert
-from core.admin import ReadOnlyAdminMixin
+from core.admin import OrganizationAdminMixin, ReadOnlyAdminMixin
 
 
-class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Written by the alerts' services only."""
+class ReadOnlyAdmin(ReadOnlyAdminMixin, OrganizationAdminMixin, admin.ModelAdmin):
+    """Written by the alerts' services only; an organization's staff read their own."""
 
 
 @admin.register(AlertLog)

@@ -103,7 +103,7 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 CORS_URLS_REGEX = r"^/api/.*$"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "users.apps.AdminConfig",  # django.contrib.admin with Stockroom's site (users.admin_site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

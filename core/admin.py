@@ -1,17 +1,43 @@
 """Tenancy in the Django admin: the admin's counterpart of `core.tenancy` for the API.
 
-An organization-owned object never moves to another organization (its stock history, order
-lines and references would stay behind), and everything it references (category, supplier,
-parent, product, order, ...) belongs to its own organization. Every admin of an
-organization-owned model uses `OrganizationAdminMixin`, and its inlines
-`OrganizationInlineMixin`.
+Two kinds of people sign in (who may is the site's `has_permission`, see `users.admin_site`):
+the platform's superusers, who see every organization, and an organization's own staff, who
+see and change only their organization's rows, as far as their role's model permissions go.
+
+- `OrganizationAdminSite` registers every ModelAdmin: one that does not scope itself to the
+  signed-in user's organization (`OrganizationScopeMixin`) is made superusers-only, so a
+  newly registered model can never show one organization's rows to another.
+- `OrganizationScopeMixin` (in every tenant ModelAdmin and inline) scopes, for anyone but a
+  superuser, the queryset (so the changelist, search, filters' counts, actions, the change,
+  delete and history pages and the autocomplete answers), every foreign-key and many-to-many
+  choice (a relation to anything that belongs to no organization offers nothing), the related
+  list filters' choices and the raw-id widgets' labels; the organization is neither shown nor
+  chosen: a new object gets the user's.
+- An organization-owned object never moves to another organization (its stock history, order
+  lines and references would stay behind), and everything it references (category, supplier,
+  parent, product, order, ...) belongs to its own organization, also for a superuser: every
+  admin of an organization-owned model uses `OrganizationAdminMixin`, and its inlines
+  `OrganizationInlineMixin`.
+- A service's refusal (`core.errors`) while the admin saves, deletes or runs an action is an
+  error message, never a 500 (`RefusalMessagesMixin`).
 """
 
 from django import forms
-from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
+from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.widgets import (
+    AutocompleteSelect,
+    AutocompleteSelectMultiple,
+    ForeignKeyRawIdWidget,
+)
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
+from django.db import connection, models
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path
 
+from core.errors import DomainError
 from core.tenancy import ORGANIZATION_MODEL
 
 
@@ -26,6 +52,38 @@ def is_organization_owned(model) -> bool:
         isinstance(field, models.ForeignKey)
         and field.related_model._meta.label == ORGANIZATION_MODEL
     )
+
+
+def organization_lookup(model) -> str | None:
+    """How a row of `model` names its organization: `pk` for the tenant itself,
+    `organization` for an organization-owned model, None for anything else."""
+    if model._meta.label == ORGANIZATION_MODEL:
+        return "pk"
+    if is_organization_owned(model):
+        return "organization"
+    return None
+
+
+def sees_every_organization(request) -> bool:
+    """The platform's superusers see every organization; everyone else only their own."""
+    return request.user.is_superuser
+
+
+def organization_condition(model, organization_id) -> models.Q:
+    """The rows of `model` that belong to the organization: none of a model that belongs to no
+    organization (fail closed), none for a user without an organization."""
+    lookup = organization_lookup(model)
+    if lookup is None or organization_id is None:
+        return models.Q(pk__in=[])
+    return models.Q(**{lookup: organization_id})
+
+
+def scope_to_user(queryset: models.QuerySet, request) -> models.QuerySet:
+    """What of `queryset` the signed-in user may see: everything for a superuser, their own
+    organization's rows for anyone else."""
+    if sees_every_organization(request):
+        return queryset
+    return queryset.filter(organization_condition(queryset.model, request.user.organization_id))
 
 
 def check_same_organization(form: forms.BaseForm, organization_id, *, owner: str) -> None:
@@ -44,8 +102,46 @@ def check_same_organization(form: forms.BaseForm, organization_id, *, owner: str
                 break
 
 
+def refusal_messages(refusal: DomainError) -> list[str]:
+    """A service's refusal as the lines an admin page shows."""
+    message = refusal.message
+    if isinstance(message, dict):
+        lines = []
+        for field, texts in message.items():
+            texts = texts if isinstance(texts, (list, tuple)) else [texts]
+            lines += [
+                str(text) if field == "non_field_errors" else f"{field}: {text}" for text in texts
+            ]
+        return lines
+    if isinstance(message, (list, tuple)):
+        return [str(text) for text in message]
+    return [str(message)]
+
+
+def add_refusal_to_form(form: forms.BaseForm, refusal: DomainError) -> None:
+    """Put a service's refusal on the form: on the field it names when the form has it."""
+    message = refusal.message
+    if isinstance(message, dict):
+        for field, texts in message.items():
+            form.add_error(field if field in form.fields else None, texts)
+        return
+    field = refusal.field if refusal.field in form.fields else None
+    form.add_error(field, refusal_messages(refusal))
+
+
 class OrganizationAdminForm(forms.ModelForm):
-    """Every reference must belong to the object's organization."""
+    """Every reference must belong to the object's organization.
+
+    `new_organization_id`, set by `OrganizationAdminMixin` for an organization's own staff,
+    is the organization a new object gets (the form then has no `organization` field).
+    """
+
+    new_organization_id = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.new_organization_id is not None and self.instance._state.adding:
+            self.instance.organization_id = self.new_organization_id
 
     def organization_id(self):
         """The organization of the object: chosen in the form on add, fixed on change."""
@@ -93,12 +189,207 @@ class OrganizationInlineFormSet(BaseInlineFormSet):
     def clean_line(self, form) -> None:
         """Further checks of one changed line (add errors to `form`)."""
 
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # A line's hidden id names one of this parent's lines (Django's accepts any row's).
+        pk = form.fields.get(self.model._meta.pk.name)
+        if isinstance(pk, forms.ModelChoiceField):
+            pk.queryset = self.get_queryset()
 
-class OrganizationAdminMixin:
+
+def usable_keys(values, field) -> list:
+    """The values that can name a row by `field`: another value typed into a form ("abc", a
+    number beyond the column) names nothing, rather than failing the page with a 500."""
+    bounds = connection.ops.integer_field_ranges.get(field.get_internal_type())
+    keys = []
+    for value in values:
+        try:
+            key = field.to_python(value)
+        except ValidationError:
+            continue
+        if key is None or (bounds and not bounds[0] <= key <= bounds[1]):
+            continue
+        keys.append(key)
+    return keys
+
+
+class SafeAutocompleteMixin:
+    """Django's autocomplete widgets look the submitted value up to show its label, and fail
+    (a 500) on one that is no id at all: such a value shows no label (the field refuses it)."""
+
+    def optgroups(self, name, value, attr=None):
+        field = self.field.remote_field.model._meta.get_field(self.field.remote_field.field_name)
+        return super().optgroups(name, [str(key) for key in usable_keys(value, field)], attr)
+
+
+class SafeAutocompleteSelect(SafeAutocompleteMixin, AutocompleteSelect):
+    pass
+
+
+class SafeAutocompleteSelectMultiple(SafeAutocompleteMixin, AutocompleteSelectMultiple):
+    pass
+
+
+class OrganizationRawIdWidget(ForeignKeyRawIdWidget):
+    """A raw-id input that names only what its field may choose: another organization's id,
+    typed in by hand, is shown without its name (and refused by the field)."""
+
+    def __init__(self, rel, admin_site, *, queryset, attrs=None, using=None):
+        super().__init__(rel, admin_site, attrs=attrs, using=using)
+        self.queryset = queryset
+
+    def label_and_url_for_value(self, value):
+        field = self.rel.get_related_field()
+        keys = usable_keys([value], field)
+        if not keys or not self.queryset.filter(**{field.name: keys[0]}).exists():
+            return "", ""
+        return super().label_and_url_for_value(keys[0])
+
+
+class OrganizationRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A filter by a related object that offers only the signed-in user's organization's
+    objects (a superuser's: every organization's)."""
+
+    def field_choices(self, field, request, model_admin):
+        if sees_every_organization(request):
+            return super().field_choices(field, request, model_admin)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(
+            include_blank=False,
+            ordering=ordering,
+            limit_choices_to=organization_condition(
+                field.related_model, request.user.organization_id
+            ),
+        )
+
+
+class OrganizationScopeMixin:
+    """For a ModelAdmin (or inline) of tenant data: scoped to the signed-in user's organization
+    unless they are a superuser (see the module's docstring). The organization is then not shown
+    at all: not as a column, a filter or a form field."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if isinstance(self, InlineModelAdmin) and organization_lookup(self.model) is None:
+            return queryset  # lines of a parent: reached only through the (scoped) parent
+        return scope_to_user(queryset, request)
+
+    def _scope_formfield(self, formfield, request):
+        if formfield is None or sees_every_organization(request):
+            return formfield
+        if hasattr(formfield, "queryset"):
+            formfield.queryset = scope_to_user(formfield.queryset, request)
+        return formfield
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        formfield = self._scope_formfield(
+            super().formfield_for_foreignkey(db_field, request, **kwargs), request
+        )
+        if (
+            formfield is not None
+            and not sees_every_organization(request)
+            and isinstance(formfield.widget, ForeignKeyRawIdWidget)
+        ):
+            formfield.widget = OrganizationRawIdWidget(
+                db_field.remote_field,
+                self.admin_site,
+                queryset=formfield.queryset,
+                attrs=formfield.widget.attrs,
+                using=kwargs.get("using"),
+            )
+        return formfield
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = SafeAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return self._scope_formfield(
+            super().formfield_for_manytomany(db_field, request, **kwargs), request
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if sees_every_organization(request):
+            return fieldsets
+        return [
+            (name, {**options, "fields": _without_organization(options["fields"])})
+            for name, options in fieldsets
+        ]
+
+    def get_list_display(self, request):
+        fields = super().get_list_display(request)
+        if sees_every_organization(request):
+            return fields
+        return [field for field in fields if field != "organization"]
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        if not sees_every_organization(request):
+            filters = [item for item in filters if item != "organization"]
+        return [self._organization_filter(item) for item in filters]
+
+    def _organization_filter(self, item):
+        """A related field's filter offers only the user's organization's objects."""
+        if isinstance(item, str):
+            field = get_fields_from_path(self.model, item)[-1]
+            return (item, OrganizationRelatedFieldListFilter) if field.is_relation else item
+        if isinstance(item, (list, tuple)) and item[1] is admin.RelatedFieldListFilter:
+            return (item[0], OrganizationRelatedFieldListFilter)
+        return item
+
+
+def _without_organization(fields):
+    kept = []
+    for field in fields:
+        if isinstance(field, (list, tuple)):  # fields shown on one line
+            field = tuple(name for name in field if name != "organization")
+            if field:
+                kept.append(field)
+        elif field != "organization":
+            kept.append(field)
+    return kept
+
+
+class RefusalMessagesMixin:
+    """A service's refusal (`core.errors`) while the admin saves, deletes or runs an action is
+    an error message on the same page: the view's transaction rolls back, nothing changes,
+    never a 500. Forms should say what they can before that, on their fields."""
+
+    def _refused(self, request, refusal: DomainError):
+        for line in refusal_messages(refusal):
+            self.message_user(request, line, messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except DomainError as refusal:
+            return self._refused(request, refusal)
+
+    def delete_view(self, request, *args, **kwargs):
+        try:
+            return super().delete_view(request, *args, **kwargs)
+        except DomainError as refusal:
+            return self._refused(request, refusal)
+
+    def changelist_view(self, request, *args, **kwargs):
+        try:
+            return super().changelist_view(request, *args, **kwargs)
+        except DomainError as refusal:
+            return self._refused(request, refusal)
+
+
+class OrganizationAdminMixin(RefusalMessagesMixin, OrganizationScopeMixin):
     """For the ModelAdmin of an organization-owned model.
 
-    The organization is chosen on add and read-only afterwards; references are checked in the
-    form's clean(). A form of the admin's own must subclass `OrganizationAdminForm`.
+    A superuser chooses the organization on add, and it is read-only afterwards; an
+    organization's own staff never see it: a new object gets theirs. References are checked
+    in the form's clean(). A form of the admin's own must subclass `OrganizationAdminForm`.
     """
 
     form = OrganizationAdminForm
@@ -113,10 +404,14 @@ class OrganizationAdminMixin:
         form = super().get_form(request, obj, change=change, **kwargs)
         if not issubclass(form, OrganizationAdminForm):
             raise TypeError(f"{type(self).__name__}.form must subclass OrganizationAdminForm.")
+        if not sees_every_organization(request):
+            form = type(
+                form.__name__, (form,), {"new_organization_id": request.user.organization_id}
+            )
         return form
 
 
-class OrganizationInlineMixin:
+class OrganizationInlineMixin(OrganizationScopeMixin):
     """For the inlines of an organization-owned parent (order lines, variations)."""
 
     formset = OrganizationInlineFormSet
@@ -144,3 +439,80 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class PlatformAdminMixin:
+    """For an admin of the platform's own data (tokens, the role groups' definitions): the
+    platform's superusers only, whatever permissions anyone else holds."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if sees_every_organization(request) else queryset.none()
+
+    def has_module_permission(self, request):
+        return sees_every_organization(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return sees_every_organization(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args, **kwargs):
+        return sees_every_organization(request) and super().has_add_permission(
+            request, *args, **kwargs
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return sees_every_organization(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return sees_every_organization(request) and super().has_delete_permission(request, obj)
+
+
+class OrganizationAdminSite(admin.AdminSite):
+    """The admin site of the platform and of every organization's own staff.
+
+    A ModelAdmin registered without `OrganizationScopeMixin` (ours, or a library's: tokens,
+    groups) is made superusers-only (`PlatformAdminMixin`); one with it must be of a model that
+    names its organization. Who may sign in is `has_permission` (a subclass's rule).
+    """
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        admin_class = admin_class or admin.ModelAdmin
+        models_ = (
+            [model_or_iterable] if isinstance(model_or_iterable, models.base.ModelBase)
+            else model_or_iterable
+        )  # fmt: skip
+        if issubclass(admin_class, OrganizationScopeMixin):
+            for model in models_:
+                if organization_lookup(model) is None:
+                    raise ImproperlyConfigured(
+                        f"{admin_class.__name__} scopes {model._meta.label} to an organization, "
+                        "but it has no `organization` foreign key."
+                    )
+        elif not issubclass(admin_class, PlatformAdminMixin):
+            admin_class = type(
+                admin_class.__name__,
+                (PlatformAdminMixin, admin_class),
+                {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
+            )
+        super().register(models_, admin_class, **options)
+
+    def get_urls(self):
+        return [
+            path(
+                "r/<path:content_type_id>/<path:object_id>/",
+                self.admin_view(self.view_on_site),
+                name="view_on_site",
+            )
+            if getattr(pattern, "name", None) == "view_on_site"
+            else pattern
+            for pattern in super().get_urls()
+        ]
+
+    def view_on_site(self, request, content_type_id, object_id):
+        """Django's "view on site" shortcut looks any object up by id (and tells whether it
+        exists): the platform's superusers only."""
+        from django.contrib.contenttypes.views import shortcut
+
+        if not sees_every_organization(request):
+            raise Http404
+        return shortcut(request, content_type_id, object_id)

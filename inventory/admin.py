@@ -1,8 +1,12 @@
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from core.admin import (
     OrganizationAdminForm,
@@ -12,8 +16,13 @@ from core.admin import (
 )
 from core.errors import Conflict
 from inventory import services
-from inventory.models import Category, Product
+from inventory.models import LOW_STOCK, OUT_OF_STOCK, Category, Product
+from inventory.selectors import expired_condition
+from stock import selectors as stock_selectors
 from stock import services as stock_services
+from stock.admin import stock_change_links
+
+RECENT_MOVEMENTS = 20  # on a product's page; the rest in the ledger, filtered by the product
 
 
 @admin.register(Category)
@@ -97,7 +106,10 @@ class VariationInline(OrganizationInlineMixin, admin.TabularInline):
         return False
 
 
-@admin.action(description="Delete selected products (archive those with stock history)")
+@admin.action(
+    description="Delete selected products (archive those with stock history)",
+    permissions=["archive"],
+)
 def delete_or_archive(modeladmin, request, queryset):
     """Through the catalogue's rule: a product still holding stock is kept, and named."""
     done, kept = 0, []
@@ -114,24 +126,103 @@ def delete_or_archive(modeladmin, request, queryset):
         modeladmin.message_user(request, message, messages.WARNING)
 
 
+class ArchivedFilter(admin.SimpleListFilter):
+    """Archived products are hidden unless asked for (as in the API's lists)."""
+
+    title = "archived"
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Archived"), ("all", "All")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(is_archived=True)
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(is_archived=False)
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Live",
+        }
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
+
+
+class StockLevelFilter(admin.SimpleListFilter):
+    """Low stock (available at or below the threshold) and out of stock, as the API says."""
+
+    title = "stock"
+    parameter_name = "stock"
+
+    def lookups(self, request, model_admin):
+        return [("low", "Low stock"), ("out", "Out of stock"), ("ok", "Above the threshold")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "low":
+            return queryset.filter(LOW_STOCK)
+        if self.value() == "out":
+            return queryset.filter(OUT_OF_STOCK)
+        if self.value() == "ok":
+            return queryset.filter(has_variations=False).exclude(LOW_STOCK)
+        return queryset
+
+
+class ExpiryFilter(admin.SimpleListFilter):
+    """Expired stock, and stock expiring within ALERT_EXPIRY_DAYS (not expired yet)."""
+
+    title = "expiry"
+    parameter_name = "expiry"
+
+    def lookups(self, request, model_admin):
+        days = settings.ALERT_EXPIRY_DAYS
+        return [("expired", "Expired"), ("soon", f"Expiring within {days} days")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "expired":
+            return queryset.filter(expired_condition())
+        if self.value() == "soon":
+            return queryset.filter(stock_selectors.expiring_within(settings.ALERT_EXPIRY_DAYS))
+        return queryset
+
+
 @admin.register(Product)
 class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
+    """What a shop reads: SKU, name, what is available and what it is worth; low-stock and
+    expiry filters; archived products hidden unless asked for. A product's page shows its stock
+    per location and lot and its last movements; stock changes by recording a movement or a
+    transfer (links at the top), never by editing a quantity."""
+
     form = ProductAdminForm
     list_display = [
         "sku",
         "name",
-        "organization",
         "category",
-        "supplier",
         "price",
-        "quantity",
+        "available",
+        "stock_value",
         "low_stock_threshold",
         "expiration_date",
-        "has_variations",
-        "is_archived",
+        "organization",
     ]
-    list_filter = ["is_archived", "has_variations", "expiration_date", "organization"]
-    list_select_related = ["organization", "category", "supplier"]
+    list_display_links = ["sku", "name"]
+    list_filter = [
+        ArchivedFilter,
+        StockLevelFilter,
+        ExpiryFilter,
+        "category",
+        "supplier",
+        "has_variations",
+        "organization",
+    ]
+    list_select_related = ["organization", "category"]
     search_fields = ["sku", "barcode", "name", "description"]
     autocomplete_fields = ["organization", "category", "supplier"]
     readonly_fields = [
@@ -142,10 +233,109 @@ class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
         "is_archived",
         "created_at",
         "updated_at",
+        "stock_by_location",
+        "recent_movements",
     ]
+    stock_fields = ["stock_by_location", "recent_movements"]
     inlines = [VariationInline]
     actions = [delete_or_archive]
     show_full_result_count = False  # no COUNT(*) over a million products per page
+
+    def get_queryset(self, request):
+        return stock_selectors.with_stock_figures(super().get_queryset(request))
+
+    @admin.display(description="available", ordering="available")
+    def available(self, product):
+        return product.available
+
+    @admin.display(description="stock value", ordering="stock_value")
+    def stock_value(self, product):
+        return f"{product.stock_value:.2f}"
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (
+                name,
+                {**options, "fields": [f for f in options["fields"] if f not in self.stock_fields]},
+            )
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+        if obj is not None:
+            fieldsets.append(("Stock", {"fields": self.stock_fields}))
+        return fieldsets
+
+    @admin.display(description="where")
+    def stock_by_location(self, product):
+        """What each location holds, lot by lot, and what of it confirmed orders reserve."""
+        if product.has_variations:
+            return "Kept by its variations."
+        levels = stock_selectors.held_levels().filter(product=product)
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    level.location.name,
+                    level.lot.code if level.lot else "-",
+                    (level.lot.expiration_date if level.lot else product.expiration_date) or "-",
+                    level.quantity,
+                    level.allocated,
+                    level.available,
+                )
+                for level in levels
+            ),
+        )
+        if not rows:
+            return "No stock."
+        return format_html(
+            '<table class="stock-levels"><thead><tr><th>location</th><th>lot</th>'
+            "<th>expires</th><th>on hand</th><th>reserved</th><th>available</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
+
+    @admin.display(description=f"last {RECENT_MOVEMENTS} movements")
+    def recent_movements(self, product):
+        """The newest movements of the product, with a link to all of them in the ledger."""
+        ledger = reverse("admin:stock_stockmovement_changelist") + f"?product={product.pk}"
+        movements = (
+            stock_selectors.movements_with_details()
+            .filter(product=product)
+            .order_by("-created_at", "-id")[:RECENT_MOVEMENTS]
+        )
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    timezone.localtime(m.created_at).strftime("%Y-%m-%d %H:%M"),
+                    m.movement_type,
+                    m.location.name,
+                    f"{m.delta:+d}",
+                    m.balance_after,
+                    m.reference or m.get_source_display(),
+                    m.performed_by.username if m.performed_by else "-",
+                )
+                for m in movements
+            ),
+        )
+        if not rows:
+            return "No movements yet."
+        return format_html(
+            '<table class="recent-movements"><thead><tr><th>when</th><th>type</th>'
+            "<th>location</th><th>change</th><th>balance</th><th>reference</th><th>by</th>"
+            '</tr></thead><tbody>{}</tbody></table><p><a href="{}">All movements of this '
+            "product in the ledger</a></p>",
+            rows,
+            ledger,
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            **stock_change_links(request, product_id=object_id),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
@@ -159,6 +349,9 @@ class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # products with history are archived: use the action or the API
+
+    def has_archive_permission(self, request):
+        return request.user.has_perm("inventory.delete_product")  # admins only, as the API
 
     def save_model(self, request, obj, form, change):
         """Through the catalogue's services, as the API: a new product is created by them (a

@@ -7,6 +7,7 @@ from django.db import transaction
 from core.admin import OrganizationInlineFormSet
 from core.errors import Conflict, DomainError
 from orders import services
+from orders.selectors import order_total
 from stock.services import ensure_stock_keeping
 
 
@@ -64,11 +65,30 @@ def delete_open_orders(modeladmin, request, queryset):
 
 class OrderAdminMixin:
     """Orders are numbered and created through the API; saved or deleted orders are locked
-    first, as the API's status moves lock them; only open orders can be deleted."""
+    first, as the API's status moves lock them; only open orders can be deleted. Lists and
+    pages show the order's total, summed by the database."""
 
     actions = [delete_open_orders]
     # What the API alone writes; the subclass adds its own timestamps.
-    readonly_fields = ["organization", "number", "status", "created_by", "created_at", "updated_at"]
+    readonly_fields = [
+        "organization", "number", "status", "total", "created_by", "created_at", "updated_at",
+    ]  # fmt: skip
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_total=order_total(self.model))
+
+    @admin.display(description="total", ordering="_total")
+    def total(self, order):
+        total = getattr(order, "_total", None)
+        if total is None:  # e.g. an order read again under its lock
+            total = (
+                type(order)
+                .objects.filter(pk=order.pk)
+                .annotate(_total=order_total(type(order)))
+                .values_list("_total", flat=True)
+                .get()
+            )
+        return f"{total:.2f}"
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -55,3 +55,23 @@ def orders_with_totals(model: type[Order], *, total: str) -> QuerySet:
         )
         .prefetch_related(Prefetch("items", queryset=lines_with_totals(line_model)))
     )
+
+
+def order_total(model: type[Order]):
+    """An order's total (the sum of its lines' quantity * price; 0.00 without lines) as an
+    expression to annotate a queryset of `model` with: one subquery per order, as in
+    `orders_with_totals`."""
+    line_model = model._meta.get_field("items").related_model
+    line_total = ExpressionWrapper(
+        F("quantity") * F(line_model.PRICE_FIELD), output_field=MONEY_TOTAL
+    )
+    totals = (
+        line_model.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(total=Sum(line_total))
+        .values("total")
+    )
+    return Coalesce(
+        Subquery(totals, output_field=MONEY_TOTAL), Value(Decimal("0.00")), output_field=MONEY_TOTAL
+    )

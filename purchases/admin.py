@@ -21,9 +21,9 @@ class PurchaseOrderItemInline(OrderLineInlineMixin, OrganizationInlineMixin, adm
 
 
 def _lines(document) -> str:
+    """`SKU name × quantity` per line, as order lines read."""
     return "; ".join(
-        f"{line.item.product.sku} × {line.quantity}"
-        + (f" (lot {line.lot_code})" if line.lot_code else "")
+        str(line) + (f" (lot {line.lot_code})" if line.lot_code else "")
         for line in document.lines.all()
     )
 
@@ -69,6 +69,7 @@ class PurchaseOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdm
         "organization",
         "supplier",
         "status",
+        "total",
         "expected_date",
         "created_at",
     ]

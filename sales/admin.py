@@ -25,9 +25,7 @@ class CustomerReturnInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description="lines")
     def returned_lines(self, returned):
-        return "; ".join(
-            f"{line.item.product.sku} × {line.quantity}" for line in returned.lines.all()
-        )
+        return "; ".join(str(line) for line in returned.lines.all())  # SKU name × quantity
 
     def get_queryset(self, request):
         return (
@@ -43,7 +41,7 @@ class SalesOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdmin)
     """Orders with their lines. Status moves go through the API, which keeps stock right;
     customer and lines change only while pending."""
 
-    list_display = ["reference", "organization", "customer_name", "status", "created_at"]
+    list_display = ["reference", "organization", "customer_name", "status", "total", "created_at"]
     list_filter = ["status", "organization", "created_at"]
     list_select_related = ["organization"]
     search_fields = ["number", "customer_name", "customer_email"]

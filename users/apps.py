@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class UsersConfig(AppConfig):
@@ -12,3 +13,11 @@ class UsersConfig(AppConfig):
 
         # Permissions exist only after every app has migrated, so roles get theirs then.
         post_migrate.connect(sync_role_permissions, dispatch_uid="users.sync_role_permissions")
+
+
+class AdminConfig(admin_apps.AdminConfig):
+    """Django's admin with the site that lets each organization's own staff in
+    (`INSTALLED_APPS` names it instead of `django.contrib.admin`)."""
+
+    default = False  # not the users app's own configuration
+    default_site = "users.admin_site.StockroomAdminSite"

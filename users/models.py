@@ -24,6 +24,10 @@ class Role(models.TextChoices):
     SALES = "sales", "Sales rep"
 
 
+# The roles whose members an org admin may let into the Django admin (`User.admin_access`).
+ADMIN_ACCESS_ROLES = (Role.ADMIN, Role.MANAGER)
+
+
 class User(AbstractUser):
     """A person who works for exactly one organization (superusers may have none)."""
 
@@ -33,6 +37,12 @@ class User(AbstractUser):
         related_name="users",
         null=True,
         blank=True,
+    )
+    # Set by an org admin: the user may sign in to the Django admin and see their own
+    # organization there (admins and managers only; users.selectors.may_use_admin).
+    admin_access = models.BooleanField(
+        default=False,
+        help_text="May sign in to the organization's Django admin (admins and managers only).",
     )
 
     class Meta:

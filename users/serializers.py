@@ -108,7 +108,7 @@ class LogoutSerializer(serializers.Serializer):
 
 
 class UserAdminSerializer(UserSerializer):
-    """Org admins manage their teammates: role and password are writable."""
+    """Org admins manage their teammates: role, admin access and password are writable."""
 
     username = UsernameField()
     email = serializers.EmailField(max_length=254)
@@ -118,7 +118,7 @@ class UserAdminSerializer(UserSerializer):
     )
 
     class Meta(UserSerializer.Meta):
-        fields = [*UserSerializer.Meta.fields, "is_active", "password"]
+        fields = [*UserSerializer.Meta.fields, "is_active", "admin_access", "password"]
         read_only_fields = ["id"]
 
     def validate_username(self, value):

@@ -17,7 +17,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from core.db import lock_row, update_under_lock
 from core.errors import BrokenRule, Conflict, LoginRefused, NotFound
-from users.models import Organization, Role, User
+from users.models import ADMIN_ACCESS_ROLES, Organization, Role, User
 from users.throttling import clear_login_failures, start_login_attempt
 
 
@@ -46,6 +46,17 @@ def set_role(*, user: User, role: str) -> None:
     user.groups.add(Group.objects.get(name=role))
 
 
+def check_admin_access(*, role: str | None, admin_access: bool) -> None:
+    """Only admins and managers may be let into the Django admin: `admin_access` for any other
+    role (a sales rep, or a user demoted to sales who still has it) is refused."""
+    if admin_access and role not in ADMIN_ACCESS_ROLES:
+        raise BrokenRule(
+            "Only admins and managers can have admin access "
+            "(send admin_access false with the sales role).",
+            field="admin_access",
+        )
+
+
 def register_user(*, username: str, email: str, password: str, organization_name: str = "") -> User:
     """Registering creates a new organization whose first user is its admin."""
     user = User(username=username, email=email)
@@ -71,8 +82,10 @@ def create_user(
     first_name: str = "",
     last_name: str = "",
     is_active: bool = True,
+    admin_access: bool = False,
 ) -> User:
-    """An org admin adds a teammate with a role."""
+    """An org admin adds a teammate with a role (and, for an admin or manager, admin access)."""
+    check_admin_access(role=role, admin_access=admin_access)
     user = User(
         username=username,
         email=email,
@@ -80,6 +93,7 @@ def create_user(
         last_name=last_name,
         is_active=is_active,
         organization=organization,
+        admin_access=admin_access,
     )
     _validate_new_password(password=password, user=user)
     with transaction.atomic():
@@ -237,11 +251,26 @@ def update_profile(*, user: User, **fields) -> User:
     return update_under_lock(user, fields, gone="The user no longer exists.")
 
 
-def update_user(*, user: User, role: str | None = None, password: str | None = None, **fields):
-    """Change a user's details, role or password; the last admin stays an admin."""
+def update_user(
+    *,
+    user: User,
+    role: str | None = None,
+    password: str | None = None,
+    admin_access: bool | None = None,
+    **fields,
+):
+    """Change a user's details, role, admin access or password; the last admin stays an admin,
+    and only admins and managers keep admin access (demoting to sales takes it away in the
+    same request, or is refused)."""
     with transaction.atomic():
         lock_organization(user.organization_id)
         locked = _lock_user(user.pk)
+        check_admin_access(
+            role=role if role is not None else locked.role,
+            admin_access=admin_access if admin_access is not None else locked.admin_access,
+        )
+        if admin_access is not None:
+            fields["admin_access"] = admin_access
         leaves_admin = locked.role == Role.ADMIN and (
             (role is not None and role != Role.ADMIN) or fields.get("is_active") is False
         )

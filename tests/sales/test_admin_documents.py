@@ -34,7 +34,7 @@ def test_a_confirmed_order_shows_what_it_reserves(
 
 
 def test_order_pages_list_receipts_and_returns(staff_client, admin_client, organization):
-    milk = ProductFactory(organization=organization, sku="MILK", price="2.00")
+    milk = ProductFactory(organization=organization, sku="MILK", name="Milk", price="2.00")
     supplier = SupplierFactory(organization=organization)
 
     def post(path, body):
@@ -59,8 +59,9 @@ def test_order_pages_list_receipts_and_returns(staff_client, admin_client, organ
         reverse("admin:sales_salesorder_change", args=[so["id"]]), secure=True
     ).content.decode()
 
-    assert "MILK × 6" in purchase and "SR-00001" in purchase and "MILK × 1" in purchase
-    assert "CR-00001" in sale and "MILK × 1" in sale
+    # every line reads `SKU name × quantity`, as order lines do
+    assert "MILK Milk × 6" in purchase and "SR-00001" in purchase and "MILK Milk × 1" in purchase
+    assert "CR-00001" in sale and "MILK Milk × 1" in sale
     assert 'name="receipts-TOTAL_FORMS"' in purchase  # the inline is there...
     assert 'name="receipts-0-note"' not in purchase  # ...shown, not editable
     assert 'name="returns-0-note"' not in purchase and 'name="returns-0-note"' not in sale
