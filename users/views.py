@@ -213,9 +213,10 @@ class UserFilter(django_filters.FilterSet):
 
 
 class UserViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
-    """The organization's users, managed by its admins."""
+    """The organization's users, managed by its admins. A platform superuser attached to an
+    organization is not one of its users here: an org admin can neither see nor change it."""
 
-    queryset = selectors.users_with_roles()
+    queryset = selectors.users_with_roles().filter(is_superuser=False)
     serializer_class = UserAdminSerializer
     permission_classes = [permissions.IsAuthenticated, RolePermission]
     filterset_class = UserFilter

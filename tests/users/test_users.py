@@ -101,6 +101,26 @@ def test_another_organizations_user_is_404(admin_client, other_admin_user, metho
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("method", ["get", "patch", "put", "delete"])
+def test_a_platform_superuser_in_the_organization_is_out_of_the_org_admins_reach(
+    admin_client, organization, method
+):
+    root = User.objects.create_superuser("root", "root@example.com", "Platform-Pass-2026!")
+    User.objects.filter(pk=root.pk).update(organization=organization)
+
+    response = getattr(admin_client, method)(
+        f"/api/users/{root.pk}/", {"email": "x@example.com", "password": "Take-Over-2026!"},
+        format="json",
+    )  # fmt: skip
+
+    assert response.status_code == 404
+    root.refresh_from_db()
+    assert (root.email, root.check_password("Platform-Pass-2026!")) == ("root@example.com", True)
+    listed = admin_client.get("/api/users/").json()["results"]
+    assert "root" not in {user["username"] for user in listed}
+
+
+@pytest.mark.django_db
 def test_admin_adds_a_teammate_who_can_log_in_with_that_role(admin_client, api_client, admin_user):
     response = admin_client.post("/api/users/", new_user(role="manager"), format="json")
 
