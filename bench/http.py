@@ -479,6 +479,9 @@ class WrkRun:
     socket_errors: dict[str, int]
     latency: str
     output: str
+    app_cpu_ms: float = 0.0  # gunicorn workers' CPU time per request
+    db_cpu_ms: float = 0.0  # this database's PostgreSQL backends' CPU time per request
+    load: str = ""  # /proc/loadavg when the run started: other work on the machine
 
     @property
     def errors(self) -> str:
@@ -514,15 +517,75 @@ def parse_wrk(output: str) -> WrkRun:
     )
 
 
-def run_wrk(options: Options, url: str, token: str, seconds: int) -> WrkRun:
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CORES = os.cpu_count() or 1
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def backend_pids(database: str) -> list[int]:
+    """PostgreSQL backends connected to `database` (their title names it), on this machine."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+            pids.append(int(entry.name))
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds used between start() and stop() by the workers and the database's backends:
+    unlike req/s, hardly changed by what else runs on the machine."""
+
+    def __init__(self, workers: list[int], database: str):
+        self.workers = workers
+        self.database = database
+
+    def start(self) -> None:
+        self.app = sum(cpu_seconds(pid) for pid in self.workers)
+        self.backends = {pid: cpu_seconds(pid) for pid in backend_pids(self.database)}
+
+    def stop(self) -> tuple[float, float]:
+        app = sum(cpu_seconds(pid) for pid in self.workers) - self.app
+        db = sum(
+            cpu_seconds(pid) - self.backends.get(pid, 0.0) for pid in backend_pids(self.database)
+        )
+        return app, db
+
+
+def run_wrk(
+    options: Options, url: str, token: str, seconds: int, meter: CpuMeter | None = None
+) -> WrkRun:
+    """One wrk run against `url` with the Bearer token; with a meter, the CPU per request."""
+    load = Path("/proc/loadavg").read_text().split()[0]
     command = [
         "wrk", f"-t{options.threads}", f"-c{options.connections}", f"-d{seconds}s",
         "--timeout", "30s", "-H", f"Authorization: Bearer {token}", url,
     ]  # fmt: skip
+    if meter is not None:
+        meter.start()
     result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     if result.returncode:
         raise SystemExit(f"wrk failed ({result.returncode}): {result.stderr}")
-    return parse_wrk(result.stdout)
+    run = parse_wrk(result.stdout)
+    run.load = load
+    if meter is not None and run.requests:
+        app, db = meter.stop()
+        run.app_cpu_ms = app / run.requests * 1000
+        run.db_cpu_ms = db / run.requests * 1000
+    return run
 
 
 # --- The same SQL, without Python in between ---------------------------------------------------
@@ -705,6 +768,11 @@ class Measured:
     def good(self) -> list[float]:
         return sorted((run.rps for run in self.runs if not run.errors), reverse=True)
 
+    def cpu_ms(self) -> tuple[float, float]:
+        """The workers' and PostgreSQL's CPU ms per request, the least of the counted runs."""
+        counted = [run for run in self.runs if not run.errors] or [WrkRun(0, 0, 0, {}, "", "")]
+        return min(run.app_cpu_ms for run in counted), min(run.db_cpu_ms for run in counted)
+
 
 def _fmt(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:,.1f}"
@@ -721,7 +789,8 @@ def print_table(options: Options, measured: list[Measured], export: dict | None)
     )
     header = (
         f"{'request':<62} {'req/s':>15} {'goal':>7} {'result':>8} {'vs me':>6} "
-        f"{'queries':>7} {'SQL ms':>7} {'SQL share':>9} {'SQL-only req/s':>14}"
+        f"{'app CPU':>7} {'DB CPU':>6} {'CPU-bound':>9} "
+        f"{'queries':>7} {'SQL ms':>7} {'SQL share':>9} {'SQL-only':>8}"
     )
     say(header)
     say("-" * len(header))
@@ -738,9 +807,12 @@ def print_table(options: Options, measured: list[Measured], export: dict | None)
         versus = f"{good[0] / floor:.2f}x" if good and floor else "-"
         # Share of a worker's time per request spent waiting for SQL: sql_ms / (workers / rps).
         share = f"{m.sql_ms / 1000 * good[0] / options.workers:.0%}" if good else "-"
+        app_cpu, db_cpu = m.cpu_ms()
+        bound = _fmt(CORES * 1000 / (app_cpu + db_cpu)) if app_cpu + db_cpu else "-"
         say(
             f"{m.row.label:<62} {rps:>15} {goal:>7} {result:>8} {versus:>6} "
-            f"{len(m.queries):>7} {m.sql_ms:>7.2f} {share:>9} {_fmt(m.sql_rps):>14}"
+            f"{app_cpu:>7.1f} {db_cpu:>6.1f} {bound:>9} "
+            f"{len(m.queries):>7} {m.sql_ms:>7.2f} {share:>9} {_fmt(m.sql_rps):>8}"
         )
         for run in m.runs:
             if run.errors:
@@ -755,8 +827,12 @@ def print_table(options: Options, measured: list[Measured], export: dict | None)
             f"(goal <= {EXPORT_GOAL_RSS_MB} MB at 1M rows; {export['rows']:,} rows here)"
         )
     say(
-        "SQL ms: the request's SELECTs run back to back on one psycopg connection; SQL share: "
-        "SQL ms x req/s / workers; SQL-only req/s: the same SELECTs on one connection per worker."
+        "req/s: wrk's, better / worse counted run. app CPU, DB CPU: ms of CPU per request used "
+        "by the gunicorn workers and by this database's PostgreSQL backends (the lesser of the "
+        f"runs); CPU-bound: the req/s those two allow on {CORES} cores (wrk's own CPU not "
+        "counted). SQL ms: the request's SELECTs run back to back on one psycopg connection; SQL "
+        "share: SQL ms x req/s / workers; SQL-only: req/s of those SELECTs alone, one connection "
+        "per worker."
     )
 
 
@@ -788,17 +864,19 @@ def measure(options: Options) -> None:
             queries = capture_queries(application, path, token)
             measured.append(Measured(row, path, queries))
             say(f"checked {path}: 200, {len(body):,} bytes, {len(queries)} queries")
+        meter = CpuMeter(server.worker_pids(), options.database_name)
         for round_ in range(options.runs):
             for m in measured:
                 url = f"http://{server.base}{m.path}"
                 if round_ == 0 and options.warmup:
                     run_wrk(options, url, token, options.warmup)
-                run = run_wrk(options, url, token, options.duration)
+                run = run_wrk(options, url, token, options.duration, meter)
                 m.runs.append(run)
                 note = f" ERRORS: {run.errors}" if run.errors else ""
                 say(
                     f"round {round_ + 1}: {m.row.label:<62} {run.rps:>8.1f} req/s, "
-                    f"latency {run.latency}{note}"
+                    f"latency {run.latency}, CPU per request: workers {run.app_cpu_ms:.1f} ms, "
+                    f"PostgreSQL {run.db_cpu_ms:.1f} ms; load average {run.load}{note}"
                 )
         for m in measured:
             selects = repeatable(m.queries)
