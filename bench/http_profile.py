@@ -15,7 +15,8 @@ each request of the table, after 10 warm-up calls:
   rendering, middleware, ...), each split into the time spent in psycopg (SQL sent and rows
   read), in Redis, checking a connection out of the pool, and in Python; the parts' shares of
   the profiled time, applied to the unprofiled time per request, give the ms;
-- its SQL queries, each timed alone on a psycopg connection (median of 30).
+- its SQL queries, each timed alone on a psycopg connection (median of 30), and the plan
+  (EXPLAIN ANALYZE) of every one that takes 5 ms or more.
 The export is profiled over one whole download (per row). The full pyinstrument trees are
 written to BENCH_HTTP_PROFILE_DIR (default /tmp/bench_http_profiles).
 """
@@ -46,6 +47,7 @@ from bench.http import (
 )
 
 INTERVAL = 0.001
+EXPLAIN_MS = 5.0  # queries at least this slow get their plan printed
 
 
 @dataclass(frozen=True)
@@ -88,9 +90,9 @@ PARTS = [
     Part("search + ordering filters", "filter_queryset", "rest_framework/filters.py"),
     Part("search + ordering filters", "filter_queryset", "core/api.py"),
     Part("search + ordering filters", "get_ordering", "core/api.py"),
-    Part("count query (paginator)", "count", "core/api.py", final=False),
+    Part("count: paginator (cache get/set)", "count", "core/api.py", final=False),
     Part("count: SQL text for the cache key", "sql_with_params", "django/db/models/sql/query"),
-    Part("count queries", "count", "django/db/models/query.py"),
+    Part("count: COUNT queries", "count", "django/db/models/query.py"),
     Part("queryset building (annotations)", "get_queryset", "/"),
     Part("page query (paginator)", "paginate_queryset", "rest_framework/", final=False),
     Part("dashboard queries (reports.selectors)", "dashboard", "reports/selectors.py"),
@@ -216,6 +218,15 @@ def report(label, totals, duration, calls, plain_ms, profiled_ms, unit="request"
     )
 
 
+def explain(options: Options, sql: str) -> str:
+    """The query's plan as PostgreSQL ran it (EXPLAIN ANALYZE, BUFFERS)."""
+    import psycopg
+
+    with psycopg.connect(options.database_url, autocommit=True, options="-c jit=off") as db:
+        rows = db.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}").fetchall()
+    return "\n".join(row[0] for row in rows)
+
+
 def list_queries(options: Options, queries: list[dict], *, repeat: int = 30) -> None:
     """Each query of a request, timed alone (median of `repeat` runs), with a short name."""
     selects = repeatable(queries)
@@ -223,6 +234,10 @@ def list_queries(options: Options, queries: list[dict], *, repeat: int = 30) -> 
     timed = per_query_ms(options, selects, repeat=repeat)
     for index, (sql, ms) in enumerate(zip(selects, timed, strict=True), 1):
         say(f"{index}. {ms:.2f} ms: {describe_query(sql)}")
+    for sql, ms in zip(selects, timed, strict=True):
+        if ms >= EXPLAIN_MS:
+            say(f"\nEXPLAIN (ANALYZE, BUFFERS) of the {ms:.1f} ms query:\n{sql}")
+            say(explain(options, sql))
 
 
 def profile_export(application, token: str, out: Path) -> None:

@@ -128,8 +128,8 @@ SELECT
     0,
     10,
     g %% 50 = 7,
-    CASE WHEN g %% 50 = 7 THEN current_date - 10 + ((g * 17) %% 60)::int
-         WHEN g %% 10 = 4 THEN current_date - 30 + ((g * 13) %% 400)::int
+    CASE WHEN g %% 50 = 7 THEN current_date - 10 + ((g / 50 * 17) %% 60)::int
+         WHEN g %% 10 = 4 THEN current_date - 30 + ((g / 10 * 13) %% 400)::int
          ELSE NULL END,
     '{}'::jsonb,
     false,
