@@ -485,6 +485,8 @@ class WrkRun:
 
     @property
     def errors(self) -> str:
+        if not self.requests:
+            return "no answer within the run"
         problems = [f"{n} non-2xx" for n in [self.non_2xx] if n]
         problems += [f"{n} {kind}" for kind, n in self.socket_errors.items() if n]
         return ", ".join(problems)
@@ -588,6 +590,14 @@ def run_wrk(
     return run
 
 
+def drain(base: str) -> float:
+    """Wait until the workers have answered what wrk left queued (requests it sent and stopped
+    waiting for still run): a /api/health/ request queues behind them. Seconds waited."""
+    started = time.perf_counter()
+    http_get(base, "/api/health/")
+    return time.perf_counter() - started
+
+
 # --- The same SQL, without Python in between ---------------------------------------------------
 
 
@@ -633,13 +643,15 @@ def time_sql(options: Options, queries: list[str], *, parallel: int) -> tuple[fl
 
 
 def per_query_ms(options: Options, queries: list[str], *, repeat: int = 30) -> list[float]:
-    """Each query's median time in ms over `repeat` runs on one psycopg connection (warm)."""
+    """Each query's median time in ms over `repeat` runs on one psycopg connection (warm), or
+    fewer for a slow one: as many as fit in 3 s, at least 3."""
     times = []
     with _psycopg_connect(options) as connection:
         for sql in queries:
             connection.execute(sql).fetchall()
             runs = []
-            for _ in range(repeat):
+            deadline = time.perf_counter() + 3
+            while len(runs) < repeat and (len(runs) < 3 or time.perf_counter() < deadline):
                 started = time.perf_counter()
                 connection.execute(sql).fetchall()
                 runs.append(time.perf_counter() - started)
@@ -840,6 +852,7 @@ def measure(options: Options) -> None:
     """The child: seed (or reuse), serve, log in, load, compare with SQL and COPY, print."""
     import django
 
+    stop_on_signals()
     django.setup()
     from django.core.cache import cache
 
@@ -870,7 +883,9 @@ def measure(options: Options) -> None:
                 url = f"http://{server.base}{m.path}"
                 if round_ == 0 and options.warmup:
                     run_wrk(options, url, token, options.warmup)
+                    drain(server.base)
                 run = run_wrk(options, url, token, options.duration, meter)
+                waited = drain(server.base)
                 m.runs.append(run)
                 note = f" ERRORS: {run.errors}" if run.errors else ""
                 say(
@@ -878,6 +893,8 @@ def measure(options: Options) -> None:
                     f"latency {run.latency}, CPU per request: workers {run.app_cpu_ms:.1f} ms, "
                     f"PostgreSQL {run.db_cpu_ms:.1f} ms; load average {run.load}{note}"
                 )
+                if waited > 1:
+                    say(f"  (the workers were busy {waited:.1f} s more with what wrk left queued)")
         for m in measured:
             selects = repeatable(m.queries)
             m.sql_ms, _ = time_sql(options, selects, parallel=1)
@@ -890,7 +907,7 @@ def measure(options: Options) -> None:
         if with_export:
             export = measure_export(options, server, application, token)
         print_table(options, measured, export)
-        say("\nThe queries of each request (median ms of 30 runs on one psycopg connection):")
+        say("\nThe queries of each request (median ms of up to 30 runs on one psycopg connection):")
         for m in measured:
             say(f"{m.row.label}: {len(m.queries)} queries")
             selects = repeatable(m.queries)
@@ -934,15 +951,35 @@ def measure_export(options: Options, server: Server, application, token: str) ->
     }
 
 
+def stop_on_signals() -> None:
+    """SIGTERM and SIGINT end the process through its `finally` blocks (gunicorn stopped, the
+    child ended, the database dropped), even where a shell started it with SIGINT ignored."""
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the clean-up runs to its end
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
 def run_child(module: str, options: Options) -> int:
     """Run `python -m bench <module>` with the harness's settings on a database made for it,
     and drop that database afterwards (unless BENCH_HTTP_KEEPDB)."""
+    stop_on_signals()
     kept = prepare_database(options)
     say(f"database {options.database_name}: {'kept from an earlier run' if kept else 'created'}")
     env = {**app_environment(options), INNER: "1"}
+    child = subprocess.Popen([sys.executable, "-m", "bench", module], cwd=ROOT, env=env)
     try:
-        return subprocess.call([sys.executable, "-m", "bench", module], cwd=ROOT, env=env)
+        return child.wait()
+    except SystemExit as stopped:
+        if stopped.code == 128 + signal.SIGTERM:  # Ctrl-C reaches the child by itself
+            child.terminate()
+        raise
     finally:
+        child.wait()  # until it has stopped its gunicorn
         if not options.keepdb:
             drop_database(options)
             say(f"database {options.database_name} dropped")

@@ -15,7 +15,7 @@ each request of the table, after 10 warm-up calls:
   rendering, middleware, ...), each split into the time spent in psycopg (SQL sent and rows
   read), in Redis, checking a connection out of the pool, and in Python; the parts' shares of
   the profiled time, applied to the unprofiled time per request, give the ms;
-- its SQL queries, each timed alone on a psycopg connection (median of 30), and the plan
+- its SQL queries, each timed alone on a psycopg connection (median of up to 30), and the plan
   (EXPLAIN ANALYZE) of every one that takes 5 ms or more.
 The export is profiled over one whole download (per row). The full pyinstrument trees are
 written to BENCH_HTTP_PROFILE_DIR (default /tmp/bench_http_profiles).
@@ -43,6 +43,7 @@ from bench.http import (
     repeatable,
     run_child,
     say,
+    stop_on_signals,
     wsgi_request,
 )
 
@@ -84,6 +85,7 @@ PARTS = [
     Part("authentication: other", "perform_authentication", "rest_framework/views.py", False),
     Part("permissions (has_perm)", "check_permissions", "/", final=False),
     Part("permissions: view.get_queryset() for its model", "_queryset", "rest_framework/perm"),
+    Part("permissions: has_perms (user and group permission queries)", "has_perms", "django/"),
     Part("throttling", "check_throttles", "rest_framework/views.py"),
     Part("cost permission (serializer context)", "get_serializer_context", "/"),
     Part("django-filter (FilterSet, form, validation)", "filter_queryset", "django_filters/"),
@@ -272,6 +274,7 @@ def profile(options: Options) -> None:
     """The child: seed or reuse the database, log in in-process, profile every request."""
     import django
 
+    stop_on_signals()
     django.setup()
     from django.core.cache import cache
 
