@@ -58,9 +58,10 @@ class LargeListPaginator(Paginator):
     count_cache_seconds = 60
     deferred_offset = 1000
 
-    def __init__(self, *args, count_key: str | None = None, **kwargs):
+    def __init__(self, *args, count_key: str | None = None, rows=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.count_key = count_key  # what names the filtered query (else: its SQL)
+        self.rows = rows  # how the page's rows are read (e.g. `.values(...)`); counted without
 
     @cached_property
     def count(self):
@@ -91,10 +92,11 @@ class LargeListPaginator(Paginator):
         top = bottom + self.per_page
         if self.orphans and top + self.orphans >= self.count:
             top = self.count  # (not capped otherwise: a cached count must not cut rows off)
+        rows = self.object_list if self.rows is None else self.rows(self.object_list)
         if bottom < self.deferred_offset or not self._can_defer():
-            return self._get_page(self.object_list[bottom:top], number, self)
+            return self._get_page(rows[bottom:top], number, self)
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        return self._get_page(list(self.object_list.filter(pk__in=ids)), number, self)
+        return self._get_page(list(rows.filter(pk__in=ids)), number, self)
 
     def _can_defer(self) -> bool:
         """Model (or values) rows in a total order (the ordering ends with the id), no DISTINCT or
@@ -122,12 +124,15 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, *, rows=None):
+        """The page of `queryset`; `rows(queryset)` reads its rows when given (the count is
+        taken of `queryset` itself, e.g. without the joins a `values()` adds)."""
         self.count_key = _count_key(request, (self.page_query_param, self.page_size_query_param))
+        self.rows = rows
         return super().paginate_queryset(queryset, request, view)
 
     def django_paginator_class(self, object_list, per_page):
-        return LargeListPaginator(object_list, per_page, count_key=self.count_key)
+        return LargeListPaginator(object_list, per_page, count_key=self.count_key, rows=self.rows)
 
 
 def _count_key(request, paging: tuple[str, ...]) -> str:

@@ -96,7 +96,7 @@ class ProductQueryMixin(OrganizationScopedMixin):
     """The organization's live products with their stock figures, in one query; with
     `?archived=true` (admin and manager) the archived ones instead."""
 
-    queryset = Product.objects.select_related("category")
+    queryset = Product.objects.all()  # the model, for the permission check; see get_queryset
     permission_classes = CATALOGUE_PERMISSIONS
     search_fields = ["name", "sku", "description", "barcode"]
     ordering_fields = PRODUCT_ORDERING
@@ -116,17 +116,23 @@ class ProductQueryMixin(OrganizationScopedMixin):
 
     def get_queryset(self):
         archived = self.action in ("list", "export") and self.wants_archived()
-        return stock_selectors.with_stock_figures(
-            super().get_queryset().filter(is_archived=archived)
+        return self.scoped(stock_selectors.products_with_stock_figures()).filter(
+            is_archived=archived
         )
 
     def _fresh(self, product):
         return self.get_queryset().get(pk=product.pk)
 
     def list(self, request, *args, **kwargs):
+        """A page of products read as values (ValuesRepresentation): the serializer's answer
+        without a model instance per row."""
         rows = _rows_of(self.get_serializer_class())
-        queryset = self.filter_queryset(self.get_queryset()).values(*rows.columns)
-        page = self.paginate_queryset(queryset)
+        page = self.paginator.paginate_queryset(
+            self.filter_queryset(self.get_queryset()),
+            request,
+            view=self,
+            rows=lambda queryset: queryset.values(*rows.columns),
+        )
         hide_costs = self.get_serializer_context()["hide_costs"]
         return self.get_paginated_response(rows(page, hide_costs=hide_costs))
 
