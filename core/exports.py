@@ -113,14 +113,15 @@ _CELL_SQL = {
     "date": "to_char(%(expressions)s, 'YYYY-MM-DD')",
     # DRF's timestamps: UTC, microseconds only when there are any, and a Z.
     "datetime": (
-        "regexp_replace(to_char(%(expressions)s AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '\\.000000$', '') || 'Z'"
+        "replace(to_char(%(expressions)s AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '.000000Z', 'Z')"
     ),
-    # json.dumps(value, sort_keys=True, ensure_ascii=False) of an object of strings.
+    # json.dumps(value, sort_keys=True, ensure_ascii=False) of an object of strings (a column:
+    # it is named twice, so that the usual empty object costs no subquery).
     "json": (
-        "(SELECT coalesce('{' || string_agg(to_json(pair.key)::text || ': ' || "
-        "pair.value::text, ', ' ORDER BY pair.key COLLATE \"C\") || '}', '{}') "
-        "FROM jsonb_each(%(expressions)s) AS pair)"
+        "(CASE WHEN %(expressions)s = '{}'::jsonb THEN '{}' ELSE (SELECT '{' || string_agg("
+        "to_json(pair.key)::text || ': ' || pair.value::text, ', ' ORDER BY pair.key "
+        "COLLATE \"C\") || '}' FROM jsonb_each(%(expressions)s) AS pair) END)"
     ),
 }
 _KINDS = {
@@ -149,6 +150,9 @@ def _cell(queryset: QuerySet, column: Column, *, hidden: bool):
     return Func(F(column.expression), template=template, output_field=TextField())
 
 
+COPY_BLOCK_BYTES = 64 * 1024
+
+
 def copy_lines(
     queryset: QuerySet, columns: list[Column], *, hide_costs: bool = False
 ) -> Iterator[bytes]:
@@ -166,12 +170,30 @@ def copy_lines(
     yield header
     with connections[rows.db].cursor() as cursor:
         # Logged as Django logs queries when it does (DEBUG, tests): psycopg's COPY is not.
-        logged = cursor.debug_sql(statement, params) if hasattr(cursor, "debug_sql") else None
+        logged = (
+            cursor.debug_sql(statement, params, use_last_executed_query=True)
+            if hasattr(cursor, "debug_sql")
+            else None
+        )
         with logged or contextlib.nullcontext(), cursor.cursor.copy(statement, params) as copy:
             quoted = False
-            for chunk in copy:
-                chunk, quoted = _crlf(bytes(chunk), quoted)
-                yield chunk
+            for block in _blocks(copy):
+                block, quoted = _crlf(block, quoted)
+                yield block
+
+
+def _blocks(copy, size: int = COPY_BLOCK_BYTES) -> Iterator[bytes]:
+    """COPY's data (a message per row) gathered into blocks of about `size` bytes: one write
+    to the client each, not one per row."""
+    parts, gathered = [], 0
+    for data in copy:
+        parts.append(data)
+        gathered += len(data)
+        if gathered >= size:
+            yield b"".join(parts)
+            parts, gathered = [], 0
+    if parts:
+        yield b"".join(parts)
 
 
 def _crlf(chunk: bytes, quoted: bool) -> tuple[bytes, bool]:
