@@ -70,6 +70,7 @@ def seed_products(*, organization: Organization, count: int, category: Category 
                     quantity=product.quantity,
                     delta=product.quantity,
                     balance_after=product.quantity,
+                    unit_cost=product.average_cost,
                     source=StockMovement.Source.INITIAL,
                 )
                 for product in products
