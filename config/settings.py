@@ -181,6 +181,9 @@ if DATABASE_URL:
         # No JIT: compiling a large report query cost more (0.4 s on the 1M-product bench) than
         # running it; short web queries never gain from it.
         options.setdefault("options", "-c jit=off")
+        # Parameters bound by the server: psycopg then prepares the queries a connection runs
+        # again and again (a list page's count and rows), and PostgreSQL plans them once.
+        options.setdefault("server_side_binding", True)
         if env_bool("DATABASE_POOL", True):
             # Django's built-in psycopg 3 pool (CONN_MAX_AGE must stay 0 with it).
             options["pool"] = {

@@ -47,7 +47,8 @@ class LargeListPaginator(Paginator):
     shared cache for `count_cache_seconds`: within that time `count` can lag behind rows added
     or removed since (the pages' rows are always current: the last page can be empty, or one
     page late). The API contract holds: `count` is an int, exact for every list below the
-    threshold.
+    threshold. A list cached at twice the threshold or more is not even bounded-counted again
+    (10,000 rows would have to go within the minute for it to fall below the threshold).
 
     Deep pages: `OFFSET n` makes PostgreSQL walk n rows. From row `deferred_offset` on, the
     page's ids are read first (an index-only scan of the ordering's index), then only those
@@ -69,9 +70,6 @@ class LargeListPaginator(Paginator):
         if not isinstance(queryset, QuerySet):
             return super().count
         queryset = queryset.order_by()
-        bounded = _ids_only(queryset)[: self.count_cache_threshold].count()
-        if bounded < self.count_cache_threshold:
-            return bounded
         key = self.count_key
         if key is None:
             try:
@@ -81,6 +79,11 @@ class LargeListPaginator(Paginator):
             key = f"{queryset.db}|{sql}|{params!r}"
         key = f"page-count:{hashlib.sha256(key.encode()).hexdigest()}"
         count = cache.get(key)
+        if count is not None and count >= 2 * self.count_cache_threshold:
+            return count  # it cannot have fallen below the threshold meanwhile
+        bounded = _ids_only(queryset)[: self.count_cache_threshold].count()
+        if bounded < self.count_cache_threshold:
+            return bounded
         if count is None or count < bounded:
             count = queryset.count()
             cache.set(key, count, self.count_cache_seconds)

@@ -159,6 +159,20 @@ def test_a_large_count_is_computed_once_then_read_from_the_cache(
     assert len(product_queries_of_a_page()) == 2  # bounded count, page: no full count
 
 
+def test_a_list_twice_the_threshold_is_not_counted_again(
+    admin_client, organization, small_threshold
+):
+    bulk_products(organization, 12)  # at least 2 x 5
+    assert count_of(admin_client) == 12  # bounded count, full count: cached
+
+    with CaptureQueriesContext(connection) as captured:
+        assert count_of(admin_client) == 12
+    bulk_products(organization, 1, prefix="Q")
+
+    assert len(product_queries(captured)) == 1  # the page's rows only
+    assert count_of(admin_client) == 12  # cached for 60 s: the new one is in the pages
+
+
 # --- deep pages: ids first, then the rows -------------------------------------------------
 
 
