@@ -20,6 +20,8 @@ see and change only their organization's rows, as far as their role's model perm
   `OrganizationInlineMixin`.
 - A service's refusal (`core.errors`) while the admin saves, deletes or runs an action is an
   error message, never a 500 (`RefusalMessagesMixin`).
+- Cost figures are shown only to those who may see costs (`CostFiguresMixin`, the rule of
+  `core.tenancy.sees_costs`, as in the API).
 """
 
 from django import forms
@@ -38,7 +40,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path
 
 from core.errors import DomainError
-from core.tenancy import ORGANIZATION_MODEL
+from core.tenancy import ORGANIZATION_MODEL, sees_costs
 
 
 def is_organization_owned(model) -> bool:
@@ -423,6 +425,32 @@ class OrganizationInlineMixin(OrganizationScopeMixin):
                 f"{type(self).__name__}.formset must subclass OrganizationInlineFormSet."
             )
         return formset
+
+
+class CostFiguresMixin:
+    """For a ModelAdmin (or inline) that shows cost figures (`cost_fields`: cost price, average
+    and unit costs, costs of goods, margins): only users who may see costs
+    (`core.tenancy.sees_costs`, as in the API) get them as columns, on the page or in the form;
+    for anyone else they are left out, not blanked."""
+
+    cost_fields: tuple[str, ...] = ()
+
+    def _without_costs(self, request, names):
+        if sees_costs(request.user):
+            return names
+        return [name for name in names if name not in self.cost_fields]
+
+    def get_list_display(self, request):
+        return self._without_costs(request, super().get_list_display(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._without_costs(request, super().get_readonly_fields(request, obj))
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (name, {**options, "fields": self._without_costs(request, options["fields"])})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
 
 
 class ReadOnlyAdminMixin:
