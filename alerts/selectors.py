@@ -50,7 +50,7 @@ def alert_recipients(*, organization_id: int) -> list[str]:
 def expiring_products(*, organization_id, today: datetime.date | None = None) -> QuerySet:
     """Products with stock expiring within ALERT_EXPIRY_DAYS, not expired yet."""
     return stock_keeping_products(organization_id=organization_id).filter(
-        expiring_within(settings.ALERT_EXPIRY_DAYS, today=today)
+        expiring_within(settings.ALERT_EXPIRY_DAYS, organization_id=organization_id, today=today)
     )
 
 

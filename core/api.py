@@ -11,8 +11,9 @@ from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.core.paginator import Paginator
 from django.db import InterfaceError, OperationalError
 from django.db.models import QuerySet
-from django.db.models.query import ModelIterable
+from django.db.models.query import ModelIterable, ValuesIterable
 from django.utils.functional import cached_property
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, filters, pagination, parsers, status
 from rest_framework.response import Response
 
@@ -57,6 +58,11 @@ class LargeListPaginator(Paginator):
     count_cache_seconds = 60
     deferred_offset = 1000
 
+    def __init__(self, *args, count_key: str | None = None, rows=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count_key = count_key  # what names the filtered query (else: its SQL)
+        self.rows = rows  # how the page's rows are read (e.g. `.values(...)`); counted without
+
     @cached_property
     def count(self):
         queryset = self.object_list
@@ -66,12 +72,14 @@ class LargeListPaginator(Paginator):
         bounded = _ids_only(queryset)[: self.count_cache_threshold].count()
         if bounded < self.count_cache_threshold:
             return bounded
-        try:
-            sql, params = queryset.query.sql_with_params()
-        except (EmptyResultSet, FullResultSet):
-            return queryset.count()
-        digest = hashlib.sha256(f"{queryset.db}|{sql}|{params!r}".encode()).hexdigest()
-        key = f"page-count:{digest}"
+        key = self.count_key
+        if key is None:
+            try:
+                sql, params = queryset.query.sql_with_params()
+            except (EmptyResultSet, FullResultSet):
+                return queryset.count()
+            key = f"{queryset.db}|{sql}|{params!r}"
+        key = f"page-count:{hashlib.sha256(key.encode()).hexdigest()}"
         count = cache.get(key)
         if count is None or count < bounded:
             count = queryset.count()
@@ -84,17 +92,19 @@ class LargeListPaginator(Paginator):
         top = bottom + self.per_page
         if self.orphans and top + self.orphans >= self.count:
             top = self.count  # (not capped otherwise: a cached count must not cut rows off)
+        rows = self.object_list if self.rows is None else self.rows(self.object_list)
         if bottom < self.deferred_offset or not self._can_defer():
-            return self._get_page(self.object_list[bottom:top], number, self)
+            return self._get_page(rows[bottom:top], number, self)
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        return self._get_page(list(self.object_list.filter(pk__in=ids)), number, self)
+        return self._get_page(list(rows.filter(pk__in=ids)), number, self)
 
     def _can_defer(self) -> bool:
-        """Model rows in a total order (the ordering ends with the id), no DISTINCT or UNION."""
+        """Model (or values) rows in a total order (the ordering ends with the id), no DISTINCT or
+        UNION."""
         queryset = self.object_list
         return (
             isinstance(queryset, QuerySet)
-            and queryset._iterable_class is ModelIterable
+            and queryset._iterable_class in (ModelIterable, ValuesIterable)
             and queryset.ordered
             and not queryset.query.distinct
             and not queryset.query.combinator
@@ -104,12 +114,48 @@ class LargeListPaginator(Paginator):
 
 class PageNumberPagination(pagination.PageNumberPagination):
     """`?page=N&page_size=M`: 20 by default, at most 500; counted and sliced by
-    `LargeListPaginator` (cached counts for lists of 10,000 rows or more, deep pages by id)."""
+    `LargeListPaginator` (cached counts for lists of 10,000 rows or more, deep pages by id).
+
+    A large list's cached count is named by what determines its rows: the caller (their
+    organization and role), the path and the query parameters other than the page's, so naming
+    it costs nothing (not the SQL compiled once more to hash it)."""
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 500
-    django_paginator_class = LargeListPaginator
+
+    def paginate_queryset(self, queryset, request, view=None, *, rows=None):
+        """The page of `queryset`; `rows(queryset)` reads its rows when given (the count is
+        taken of `queryset` itself, e.g. without the joins a `values()` adds)."""
+        self.count_key = _count_key(request, (self.page_query_param, self.page_size_query_param))
+        self.rows = rows
+        return super().paginate_queryset(queryset, request, view)
+
+    def django_paginator_class(self, object_list, per_page):
+        return LargeListPaginator(object_list, per_page, count_key=self.count_key, rows=self.rows)
+
+
+def _count_key(request, paging: tuple[str, ...]) -> str:
+    user = request.user
+    parameters = sorted(
+        (name, values)
+        for name, values in request.query_params.lists()
+        if name not in (*paging, "ordering")
+    )
+    return f"{user.pk}|{request.path}|{parameters!r}"
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which builds its filter set and form only when the request
+    names one of its parameters: a list without filters (the usual page) skips the form."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or request.query_params.keys().isdisjoint(
+            filterset_class.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class SearchFilter(filters.SearchFilter):

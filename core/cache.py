@@ -5,12 +5,25 @@ set, else the database cache table (made by `migrate`). Redis going away must no
 request into a 500 (the rate throttles and the login counter read the cache on every call):
 `ResilientRedisCache` then answers from this process's memory, logs it, and tries Redis again
 a few seconds later. While it is down, counters are per process (see the README).
+
+Derived data read on every request (the signed-in user with their role and permissions, an
+organization's dashboard and alerts) is cached by *version* (`cached_version`, `store`,
+`changed`): each cached value carries the version it was computed at, and a change moves the
+version on after its transaction commits, before the request that made it answers. A value is
+used only when its version is the current one, so a read after a change never sees the value
+from before it (whoever computed it). Values are not trusted while Redis is down (each process
+would see only its own changes): everything is computed afresh then, and when Redis answers
+again the process that noticed moves a global epoch on, so values cached before the outage are
+not used either.
 """
 
+import contextlib
 import logging
 import threading
 import time
+from functools import partial
 
+from django.core.cache import cache as default_cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
 from django.core.cache.backends.locmem import LocMemCache
@@ -85,24 +98,38 @@ class ResilientRedisCache(RedisCache):
         super().__init__(server, {**params, "OPTIONS": options})
         self._fallback = LocMemCache(f"redis-fallback-{id(self)}", {})
         self._down_until = 0.0
+        self._missed = False  # Redis failed us since it last answered: versions may be behind
 
     @property
     def is_down(self) -> bool:
         return time.monotonic() < self._down_until
+
+    def _went_down(self, exc) -> None:
+        self._down_until = time.monotonic() + self.RETRY_SECONDS
+        self._missed = True
+        logger.warning(
+            "Redis cache unreachable (%s): counting in this process's memory for %d s",
+            exc,
+            self.RETRY_SECONDS,
+        )
+
+    def _move_epoch_on(self) -> None:
+        """Redis is back: versions moved on meanwhile went to this process's memory only, so
+        no value cached before is to be trusted: a new epoch (see `cached_version`)."""
+        with contextlib.suppress(ValueError):  # no epoch yet: nothing was cached at one
+            super().incr(EPOCH_KEY)
+        self._missed = False
 
     def _call(self, name: str, *args, **kwargs):
         import redis
 
         if not self.is_down:
             try:
+                if self._missed:
+                    self._move_epoch_on()
                 return getattr(super(), name)(*args, **kwargs)
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                self._down_until = time.monotonic() + self.RETRY_SECONDS
-                logger.warning(
-                    "Redis cache unreachable (%s): counting in this process's memory for %d s",
-                    exc,
-                    self.RETRY_SECONDS,
-                )
+                self._went_down(exc)
         return getattr(self._fallback, name)(*args, **kwargs)
 
     def ping(self) -> bool:
@@ -121,8 +148,7 @@ class ResilientRedisCache(RedisCache):
             try:
                 return self._count_in_redis(key, window)
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                self._down_until = time.monotonic() + self.RETRY_SECONDS
-                logger.warning("Redis cache unreachable (%s): counting in this process", exc)
+                self._went_down(exc)
         with _local_lock:
             return _count_locally(self._fallback, key, window)
 
@@ -145,6 +171,22 @@ class ResilientRedisCache(RedisCache):
                 break
             client.delete(key, ends_key)
         return int(count), ends
+
+    def move_version_on(self, key: str) -> None:
+        """A version key one step on (made first when missing): one round trip. While Redis
+        is down, nothing: versions are not used then (see `cached_version`)."""
+        import redis
+
+        if self.is_down:
+            return
+        try:
+            key = self.make_and_validate_key(key)
+            pipeline = self._cache.get_client(key, write=True).pipeline(transaction=True)
+            pipeline.set(key, time.time_ns(), nx=True)
+            pipeline.incr(key)
+            pipeline.execute()
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            self._went_down(exc)
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         return self._call("add", key, value, timeout, version)
@@ -178,3 +220,73 @@ class ResilientRedisCache(RedisCache):
 
     def clear(self):
         return self._call("clear")
+
+
+# --- Values cached by version --------------------------------------------------------------------
+
+EPOCH_KEY = "version-epoch"
+
+
+def _first(key: str, cache) -> int:
+    """The value of a version key, made now when it has none (a value never used before)."""
+    cache.add(key, time.time_ns(), timeout=None)
+    return cache.get(key) or 0
+
+
+def cached_version(key: str, *, version_key: str | None = None, cache=None):
+    """What is cached under `key`, if it was stored at the current version of `version_key`
+    (default: `key` itself; several values can share one version), else None; and the current
+    version to `store` a fresh value at (None when nothing may be cached now: the shared cache
+    is down). One round trip."""
+    cache = cache or default_cache
+    if getattr(cache, "is_down", False):
+        return None, None
+    version_key = f"{version_key or key}:version"
+    found = cache.get_many([EPOCH_KEY, version_key, key])
+    version = (
+        found.get(EPOCH_KEY) or _first(EPOCH_KEY, cache),
+        found.get(version_key) or _first(version_key, cache),
+    )
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        return entry[1], version
+    return None, version
+
+
+def store(key: str, version: tuple | None, value, *, timeout: int, cache=None) -> None:
+    """Cache `value` under `key` at `version` (as `cached_version` gave it, read BEFORE the value
+    was computed); nothing when there is no version."""
+    if version is not None and value is not None:
+        (cache or default_cache).set(key, (version, value), timeout)
+
+
+def changed(*version_keys: str, cache=None) -> None:
+    """What is cached at these versions is out of date: move them on now, and again once the
+    current transaction commits, so the next read computes it afresh. Now: nothing in this
+    transaction reads the old value (nor a test, whose transaction never commits). After the
+    commit: a value another request computed meanwhile from the state before it is not used."""
+    _move_on(version_keys, cache)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(partial(_move_on, version_keys, cache), robust=True)
+
+
+def _move_on(version_keys, cache) -> None:
+    cache = cache or default_cache
+    for key in version_keys:
+        if hasattr(cache, "move_version_on"):
+            cache.move_version_on(f"{key}:version")
+            continue
+        try:
+            cache.incr(f"{key}:version")
+        except ValueError:  # none yet (or it expired): start one no value was stored at
+            cache.add(f"{key}:version", time.time_ns(), timeout=None)
+
+
+def figures_key(organization_id: int) -> str:
+    """The version of everything computed from an organization's catalogue and stock (its
+    dashboard, its alerts): `changed(figures_key(...))` by every service that changes them."""
+    return f"organization-figures:{organization_id}"
+
+
+def figures_changed(organization_id: int) -> None:
+    changed(figures_key(organization_id))

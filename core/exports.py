@@ -1,5 +1,11 @@
-"""Streamed CSV downloads: rows leave as they are read, never built in memory (DESIGN rule 7)."""
+"""Streamed CSV downloads: rows leave as they are read, never built in memory (DESIGN rule 7).
 
+Two ways to the same bytes: rows read by Django and written by Python's `csv` (any database),
+and on PostgreSQL `COPY (query) TO STDOUT` with every cell formatted by the query itself
+(`copy_lines`), about twenty times faster.
+"""
+
+import contextlib
 import csv
 import datetime
 import json
@@ -7,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connections
+from django.db.models import F, Func, QuerySet, TextField, Value
 from django.http import StreamingHttpResponse
 from rest_framework import renderers
 from rest_framework.fields import DateTimeField
@@ -82,11 +90,106 @@ def csv_download(
     *, columns: list[Column], rows: Iterable[tuple], filename: str, hide_costs: bool = False
 ):
     """A streamed `text/csv` attachment named `filename`."""
-    response = StreamingHttpResponse(
-        csv_lines(columns, rows, hide_costs=hide_costs), content_type="text/csv; charset=utf-8"
-    )
+    return _attachment(csv_lines(columns, rows, hide_costs=hide_costs), filename)
+
+
+def _attachment(lines, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# --- COPY on PostgreSQL: the same cells, formatted by the query --------------------------------
+
+# Each kind of value as `csv_cell` writes it, in SQL that names the value once (its SQL may carry
+# parameters). An empty cell is a NULL: COPY writes it unquoted, as Python's `csv` writes "".
+_GUARDED_TEXT = (  # text a spreadsheet would run as a formula gets a leading apostrophe
+    r"NULLIF(regexp_replace(%(expressions)s, E'^([-=+@\t\r])', '''\1'), '')"
+)
+_CELL_SQL = {
+    "text": _GUARDED_TEXT,
+    "integer": "(%(expressions)s)::text",
+    "boolean": "(CASE %(expressions)s WHEN true THEN 'true' WHEN false THEN 'false' END)",
+    "date": "to_char(%(expressions)s, 'YYYY-MM-DD')",
+    # DRF's timestamps: UTC, microseconds only when there are any, and a Z.
+    "datetime": (
+        "regexp_replace(to_char(%(expressions)s AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '\\.000000$', '') || 'Z'"
+    ),
+    # json.dumps(value, sort_keys=True, ensure_ascii=False) of an object of strings.
+    "json": (
+        "(SELECT coalesce('{' || string_agg(to_json(pair.key)::text || ': ' || "
+        "pair.value::text, ', ' ORDER BY pair.key COLLATE \"C\") || '}', '{}') "
+        "FROM jsonb_each(%(expressions)s) AS pair)"
+    ),
+}
+_KINDS = {
+    "CharField": "text",
+    "TextField": "text",
+    "IntegerField": "integer",
+    "PositiveIntegerField": "integer",
+    "BigIntegerField": "integer",
+    "AutoField": "integer",
+    "BigAutoField": "integer",
+    "BooleanField": "boolean",
+    "DateField": "date",
+    "DateTimeField": "datetime",
+    "JSONField": "json",
+}
+
+
+def _cell(queryset: QuerySet, column: Column, *, hidden: bool):
+    if hidden:
+        return Value(None, output_field=TextField())
+    if column.places is not None:
+        template = f"round(%(expressions)s, {int(column.places)})::text"
+    else:
+        probe = queryset.annotate(_probe=F(column.expression)).query.annotations["_probe"]
+        template = _CELL_SQL[_KINDS[probe.output_field.get_internal_type()]]
+    return Func(F(column.expression), template=template, output_field=TextField())
+
+
+def copy_lines(
+    queryset: QuerySet, columns: list[Column], *, hide_costs: bool = False
+) -> Iterator[bytes]:
+    """The byte-order mark and the header, then the rows of `queryset` as `csv_lines` writes
+    them, byte for byte, but by PostgreSQL: `COPY (query) TO STDOUT`, each cell formatted in
+    the query, streamed as the server sends it (a million rows need no more memory than ten)."""
+    header = next(csv_lines(columns, [], hide_costs=hide_costs)).encode()
+    cells = {
+        f"cell_{position}": _cell(queryset, column, hidden=hide_costs and column.cost)
+        for position, column in enumerate(columns)
+    }
+    rows = queryset.annotate(**cells).values_list(*cells)
+    sql, params = rows.query.sql_with_params()
+    statement = f"COPY ({sql}) TO STDOUT (FORMAT csv)"
+    yield header
+    with connections[rows.db].cursor() as cursor:
+        # Logged as Django logs queries when it does (DEBUG, tests): psycopg's COPY is not.
+        logged = cursor.debug_sql(statement, params) if hasattr(cursor, "debug_sql") else None
+        with logged or contextlib.nullcontext(), cursor.cursor.copy(statement, params) as copy:
+            quoted = False
+            for chunk in copy:
+                chunk, quoted = _crlf(bytes(chunk), quoted)
+                yield chunk
+
+
+def _crlf(chunk: bytes, quoted: bool) -> tuple[bytes, bool]:
+    """COPY ends rows with \n, Python's `csv` with \r\n: a line break outside quotes becomes
+    \r\n (one inside a quoted cell stays). `quoted`: whether the chunk starts inside quotes
+    (a doubled quote inside a cell counts twice: the parity holds)."""
+    parts = chunk.split(b'"')
+    start = 1 if quoted else 0
+    for index in range(start, len(parts), 2):
+        parts[index] = parts[index].replace(b"\n", b"\r\n")
+    return b'"'.join(parts), quoted ^ (len(parts) % 2 == 0)
+
+
+def copy_download(
+    queryset: QuerySet, *, columns: list[Column], filename: str, hide_costs: bool = False
+):
+    """A streamed `text/csv` attachment of `queryset` through COPY (PostgreSQL only)."""
+    return _attachment(copy_lines(queryset, columns, hide_costs=hide_costs), filename)
 
 
 class CSVRenderer(renderers.BaseRenderer):

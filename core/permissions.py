@@ -24,3 +24,9 @@ class RolePermission(permissions.DjangoModelPermissions):
         if request.method not in view.allowed_methods:
             return True  # let the view answer 405: the method is not offered at all
         return super().has_permission(request, view)
+
+    def _queryset(self, view):
+        """Only the model is read from it: the view's declared queryset, not `get_queryset()`
+        built once more (with every annotation) for that."""
+        queryset = getattr(view, "queryset", None)
+        return queryset if queryset is not None else super()._queryset(view)

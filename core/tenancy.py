@@ -30,7 +30,10 @@ class OrganizationScopedMixin:
         return self.request.user.organization_id
 
     def get_queryset(self):
-        queryset = super().get_queryset()
+        return self.scoped(super().get_queryset())
+
+    def scoped(self, queryset):
+        """The caller's organization's rows of `queryset` (none for a caller without one)."""
         if getattr(self, "swagger_fake_view", False):
             return queryset.none()
         organization_id = getattr(self.request.user, "organization_id", None)

@@ -192,7 +192,11 @@ class ExpiryFilter(admin.SimpleListFilter):
         if self.value() == "expired":
             return queryset.filter(expired_condition())
         if self.value() == "soon":
-            return queryset.filter(stock_selectors.expiring_within(settings.ALERT_EXPIRY_DAYS))
+            days = settings.ALERT_EXPIRY_DAYS
+            organization_id = request.user.organization_id  # None: a superuser's, every one
+            return queryset.filter(
+                stock_selectors.expiring_within(days, organization_id=organization_id)
+            )
         return queryset
 
 

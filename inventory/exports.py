@@ -2,10 +2,11 @@
 
 from collections.abc import Iterator
 
+from django.db import connections
 from django.db.models import QuerySet
 
 from core.dates import utc_today
-from core.exports import Column, csv_download
+from core.exports import Column, copy_download, csv_download
 
 # The list's fields in its order (stock value included), names beside their ids.
 PRODUCT_COLUMNS = [
@@ -46,10 +47,16 @@ def product_rows(queryset: QuerySet) -> Iterator[tuple]:
 
 
 def products_csv_response(queryset: QuerySet, *, hide_costs: bool = False):
-    """A `products-YYYY-MM-DD.csv` download of the (filtered, ordered) product queryset."""
+    """A `products-YYYY-MM-DD.csv` download of the (filtered, ordered) product queryset: by
+    COPY on PostgreSQL, else row by row; the same bytes either way."""
+    filename = f"products-{utc_today()}.csv"
+    if connections[queryset.db].vendor == "postgresql":
+        return copy_download(
+            queryset, columns=PRODUCT_COLUMNS, filename=filename, hide_costs=hide_costs
+        )
     return csv_download(
         columns=PRODUCT_COLUMNS,
         rows=product_rows(queryset),
-        filename=f"products-{utc_today()}.csv",
+        filename=filename,
         hide_costs=hide_costs,
     )

@@ -148,6 +148,12 @@ class Product(models.Model):
                 )
                 for field in ("category", "supplier")
             ),
+            # A category's products by price (a shelf's cheapest or dearest first).
+            models.Index(
+                fields=["organization", "category", "price", "id"],
+                condition=Q(is_archived=False),
+                name="inv_product_live_cat_price",
+            ),
             models.Index(fields=["organization", "parent", "id"]),
             models.Index(
                 fields=["organization", "expiration_date"],

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from core.cache import figures_changed
 from core.db import (
     foreign_keys_checked_at_once,
     lock_all_in_id_order,
@@ -71,6 +72,7 @@ def _save_category(category: Category, *, update_fields=None) -> Category:
     try:
         with transaction.atomic():
             category.save(update_fields=update_fields)
+            figures_changed(category.organization_id)
     except IntegrityError:
         if _category_name_taken(
             organization_id=category.organization_id, name=category.name, exclude_pk=category.pk
@@ -109,6 +111,7 @@ def delete_category(*, category: Category) -> None:
             # A product created in the category meanwhile makes the DELETE fail here (409).
             with foreign_keys_checked_at_once():
                 category.delete()
+            figures_changed(category.organization_id)
     except (ProtectedError, IntegrityError):
         raise Conflict(message) from None
 
@@ -184,6 +187,7 @@ def _insert_product(product: Product, *, sku: str | None, generated_base) -> Pro
         raise
     if not sku:
         _assign_generated_sku(product, base=generated_base(product))
+    figures_changed(product.organization_id)
     return product
 
 
@@ -268,6 +272,7 @@ def _save_fields(product: Product, changes: dict, allowed: tuple[str, ...]) -> l
             if error := _uniqueness_error(product) or _missing_reference(product):
                 raise error from None
             raise
+        figures_changed(product.organization_id)
     return fields
 
 
@@ -323,6 +328,7 @@ def delete_product(*, product: Product) -> None:
         for variation in variations:
             _remove_or_archive(variation, now=now)
         _remove_or_archive(product, now=now)
+        figures_changed(product.organization_id)
         if product.parent_id is not None:
             Product.objects.filter(pk=product.parent_id).update(
                 has_variations=live_variations_exist(), updated_at=timezone.now()
@@ -360,6 +366,7 @@ def restore_product(*, product: Product) -> Product:
         for pk in (current.pk, current.parent_id):
             if pk is not None:
                 Product.objects.filter(pk=pk).update(has_variations=live_variations_exist())
+        figures_changed(current.organization_id)
     return current
 
 

@@ -1,3 +1,4 @@
+import functools
 from functools import partial
 
 from django import forms
@@ -11,9 +12,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.cache import cached_version, figures_key, store
+from core.dates import utc_today
 from core.exports import CSVRenderer
 from core.filters import StrictBooleanField
 from core.permissions import RolePermission
+from core.serializers import ValuesRepresentation
 from core.tenancy import OrganizationScopedMixin
 from inventory import selectors, services
 from inventory.exports import products_csv_response
@@ -39,6 +43,8 @@ class RestorePermission(RolePermission):
     perms_map = {**RolePermission.perms_map, "POST": ["%(app_label)s.delete_%(model_name)s"]}
 
 
+# How long the alerts stay cached at most (see `alerts`; changes move their version on at once).
+ALERTS_SECONDS = 300
 PRODUCT_ORDERING = ["name", "sku", "price", "quantity", "available", "created_at", "updated_at"]
 
 
@@ -81,11 +87,16 @@ class CategoryViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         services.delete_category(category=instance)
 
 
+@functools.cache
+def _rows_of(serializer_class) -> ValuesRepresentation:
+    return ValuesRepresentation(serializer_class)
+
+
 class ProductQueryMixin(OrganizationScopedMixin):
     """The organization's live products with their stock figures, in one query; with
     `?archived=true` (admin and manager) the archived ones instead."""
 
-    queryset = Product.objects.select_related("category")
+    queryset = Product.objects.all()  # the model, for the permission check; see get_queryset
     permission_classes = CATALOGUE_PERMISSIONS
     search_fields = ["name", "sku", "description", "barcode"]
     ordering_fields = PRODUCT_ORDERING
@@ -105,12 +116,25 @@ class ProductQueryMixin(OrganizationScopedMixin):
 
     def get_queryset(self):
         archived = self.action in ("list", "export") and self.wants_archived()
-        return stock_selectors.with_stock_figures(
-            super().get_queryset().filter(is_archived=archived)
+        return self.scoped(stock_selectors.products_with_stock_figures()).filter(
+            is_archived=archived
         )
 
     def _fresh(self, product):
         return self.get_queryset().get(pk=product.pk)
+
+    def list(self, request, *args, **kwargs):
+        """A page of products read as values (ValuesRepresentation): the serializer's answer
+        without a model instance per row."""
+        rows = _rows_of(self.get_serializer_class())
+        page = self.paginator.paginate_queryset(
+            self.filter_queryset(self.get_queryset()),
+            request,
+            view=self,
+            rows=lambda queryset: queryset.values(*rows.columns),
+        )
+        hide_costs = self.get_serializer_context()["hide_costs"]
+        return self.get_paginated_response(rows(page, hide_costs=hide_costs))
 
     # The catalogue knows no stock: where one request changes both, the view calls the
     # catalogue's service and then stock's, in one transaction (DESIGN.md, dependencies).
@@ -182,22 +206,39 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
     )
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def alerts(self, request):
-        """The most urgent low-stock, expired and soon-expiring products, with the counts."""
+        """The most urgent low-stock, expired and soon-expiring products, with the counts: kept
+        in the shared cache until the organization's stock or catalogue changes (as the
+        dashboard, reports.selectors.cached_dashboard) or the UTC day ends."""
         query = AlertsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         limit = query.validated_data["limit"]
         days = query.validated_data.get("days", settings.ALERT_EXPIRY_DAYS)
+        key = f"alerts:{self.organization_id}:{limit}:{days}:{utc_today()}"
+        data, version = cached_version(key, version_key=figures_key(self.organization_id))
+        if data is None:
+            data = self._alerts(limit=limit, days=days)
+            store(key, version, data, timeout=ALERTS_SECONDS)
+        if self.get_serializer_context()["hide_costs"]:
+            rows = _rows_of(self.get_serializer_class())
+            data = {name: rows.without_costs(v) if isinstance(v, list) else v
+                    for name, v in data.items()}  # fmt: skip
+        return Response(data)
+
+    def _alerts(self, *, limit: int, days: int) -> dict:
         products = self.get_queryset()
         lists = {
             "low_stock": selectors.most_urgent_low_stock(products),
             "expired": selectors.most_urgent_expired(products),
-            "expiring_soon": stock_selectors.most_urgent_expiring(products, days=days),
+            "expiring_soon": stock_selectors.most_urgent_expiring(
+                products, days=days, organization_id=self.organization_id
+            ),
         }
+        rows = _rows_of(self.get_serializer_class())
         data = {}
         for name, queryset in lists.items():
-            data[name] = self.get_serializer(queryset[:limit], many=True).data
+            data[name] = rows(queryset[:limit].values(*rows.columns))  # with costs: cached
             data[f"{name}_count"] = queryset.order_by().count()
-        return Response(data)
+        return data
 
     @extend_schema(responses=StockLevelSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])

@@ -157,17 +157,18 @@ def dashboard_figures(
     costs: bool,
 ) -> dict:
     """Everything the dashboard shows of one organization, from the API's selectors: the
-    stock totals and categories (`dashboard`), the locations (`location_figures`), the sales
+    stock totals and categories (`cached_dashboard`), the locations (`location_figures`), the sales
     within the dates (`total_sales`) and per period (`sales_over_time`), and the most urgent
-    low-stock and expiring products with how many there are. A constant number of queries."""
-    stock = selectors.dashboard(organization_id=organization_id)
+    low-stock and expiring products with how many there are. A constant number of queries
+    (the stock totals and categories cached as the API caches them, `cached_dashboard`)."""
+    stock = selectors.cached_dashboard(organization_id=organization_id)
     locations = selectors.location_figures(organization_id=organization_id)
     dates = {"date_from": date_from, "date_to": date_to}
     sales = selectors.total_sales(organization_id=organization_id, **dates)
     periods = selectors.sales_over_time(organization_id=organization_id, interval=interval, **dates)
     products = stock_keeping_products(organization_id=organization_id)
     days = settings.ALERT_EXPIRY_DAYS
-    expiring = most_urgent_expiring(products, days=days)
+    expiring = most_urgent_expiring(products, days=days, organization_id=organization_id)
     return {
         "stock": stock,
         "cards": _cards(stock, sales, costs=costs, urls=product_list_urls()),

@@ -45,7 +45,7 @@ class DashboardView(OrganizationScopedMixin, APIView):
         )
         params.is_valid(raise_exception=True)
         location = params.validated_data.get("location")
-        figures = selectors.dashboard(
+        figures = selectors.cached_dashboard(
             organization_id=self.organization_id, location_id=location and location.pk
         )
         return Response(DashboardSerializer(figures, context=_shown(request)).data)

@@ -95,7 +95,10 @@ class ProductStockFilter(ProductFilter):
         return queryset.filter(Exists(here))
 
     def filter_expires_within(self, queryset, name, value):
-        return queryset.filter(STOCK_KEEPING).filter(expiring_within(value))
+        organization_id = self.request.user.organization_id
+        return queryset.filter(STOCK_KEEPING).filter(
+            expiring_within(value, organization_id=organization_id)
+        )
 
 
 class VariationStockFilter(ProductStockFilter):

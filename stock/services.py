@@ -32,6 +32,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min, ProtectedError, Q, Sum
 from django.utils import timezone
 
+from core.cache import figures_changed
 from core.dates import utc_today
 from core.db import (
     foreign_keys_checked_at_once,
@@ -329,6 +330,7 @@ def update_lot(*, lot: Lot, expiration_date: datetime.date | None) -> Lot:
         current.expiration_date = expiration_date
         current.save(update_fields=["expiration_date"])
         _refresh_earliest_expiry([current.product_id])
+        figures_changed(current.organization_id)
     return current
 
 
@@ -650,6 +652,8 @@ class Books:
         if lines:
             MovementLot.objects.bulk_create(lines)
         record_low_stock_changes(was_low=self.was_low, products=products)
+        for organization_id in {product.organization_id for product in products}:
+            figures_changed(organization_id)  # the dashboard's and the alerts' figures
         return movements
 
 
@@ -782,6 +786,7 @@ def record_initial_stock(*, product: Product, quantity: int, user) -> StockMovem
         if product.cost_price:
             Product.objects.filter(pk=product.pk).update(average_cost=product.cost_price)
             product.average_cost = product.cost_price
+            figures_changed(product.organization_id)
         return None
     if product.track_lots:
         raise InvalidStockChange(

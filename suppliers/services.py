@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from core.cache import figures_changed
 from core.db import foreign_keys_checked_at_once, lock_all_in_id_order, update_under_lock
 from core.errors import BrokenRule, Conflict
 from suppliers.models import Supplier
@@ -50,6 +51,7 @@ def delete_supplier(*, supplier: Supplier) -> None:
             lock_all_in_id_order(supplier.products.all())  # as the ledger locks products
             supplier.products.update(supplier=None, updated_at=timezone.now())
             supplier.delete()
+            figures_changed(supplier.organization_id)  # products' rows lost the link
     except ProtectedError:
         raise Conflict(message) from None
     except IntegrityError:

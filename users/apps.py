@@ -9,10 +9,12 @@ class UsersConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from users import signals
         from users.roles import sync_role_permissions
 
         # Permissions exist only after every app has migrated, so roles get theirs then.
         post_migrate.connect(sync_role_permissions, dispatch_uid="users.sync_role_permissions")
+        signals.connect()
 
 
 class AdminConfig(admin_apps.AdminConfig):

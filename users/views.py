@@ -156,7 +156,8 @@ class MeView(generics.RetrieveUpdateAPIView):
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_object(self):
-        return _fresh(self.request.user)
+        # As authentication loaded it: with organization and role (from the cache for JWTs).
+        return self.request.user
 
     def update(self, request, *args, **kwargs):
         serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)

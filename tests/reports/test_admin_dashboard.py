@@ -166,7 +166,7 @@ def test_every_figure_is_the_api_selectors(signed_in, organization, interval):
         p.pk for p in selectors.low_stock_list(products)[:10]
     ]
     assert [p.pk for p in figures["expiring"]] == [
-        p.pk for p in most_urgent_expiring(products, days=7)[:10]
+        p.pk for p in most_urgent_expiring(products, days=7, organization_id=organization.pk)[:10]
     ]
 
 

@@ -112,6 +112,23 @@ def test_authenticated_requests_are_throttled_per_user(admin_client, manager_cli
     assert manager_client.get("/api/users/me/").status_code == 200
 
 
+@pytest.mark.django_db
+def test_a_throttled_user_waits_for_the_end_of_the_window(admin_client, tight_rates, monkeypatch):
+    now = [1_000_000.0]
+    monkeypatch.setattr("core.cache.clock", lambda: now[0])
+    assert [admin_client.get("/api/users/me/").status_code for _ in range(4)] == [200] * 4
+
+    refused = admin_client.get("/api/users/me/")
+    now[0] += 30
+    later = admin_client.get("/api/users/me/")
+    now[0] += 30.5  # the window opened by the first request is over
+    again = admin_client.get("/api/users/me/")
+
+    assert (refused.status_code, refused["Retry-After"]) == (429, "60")
+    assert (later.status_code, later["Retry-After"]) == (429, "30")
+    assert again.status_code == 200
+
+
 def test_throttle_rates_come_from_the_environment(monkeypatch):
     import importlib
 
