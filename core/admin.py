@@ -20,7 +20,16 @@ see and change only their organization's rows, as far as their role's model perm
   `OrganizationInlineMixin`.
 - A service's refusal (`core.errors`) while the admin saves, deletes or runs an action is an
   error message, never a 500 (`RefusalMessagesMixin`).
+- Cost figures are shown only to those who may see costs (`CostFiguresMixin`, the rule of
+  `core.tenancy.sees_costs`, as in the API).
+- The site's own pages (not a model's, e.g. the dashboard) are registered with
+  `OrganizationAdminSite.register_page`: behind the same sign-in, linked at the top of the
+  index. Such a page reads no queryset of a ModelAdmin, so it scopes what it reads itself: to
+  the signed-in user's organization, or, for a superuser, to one they choose.
 """
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
@@ -35,10 +44,10 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, Vali
 from django.db import connection, models
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
-from django.urls import path
+from django.urls import path, reverse
 
 from core.errors import DomainError
-from core.tenancy import ORGANIZATION_MODEL
+from core.tenancy import ORGANIZATION_MODEL, sees_costs
 
 
 def is_organization_owned(model) -> bool:
@@ -425,6 +434,32 @@ class OrganizationInlineMixin(OrganizationScopeMixin):
         return formset
 
 
+class CostFiguresMixin:
+    """For a ModelAdmin (or inline) that shows cost figures (`cost_fields`: cost price, average
+    and unit costs, costs of goods, margins): only users who may see costs
+    (`core.tenancy.sees_costs`, as in the API) get them as columns, on the page or in the form;
+    for anyone else they are left out, not blanked."""
+
+    cost_fields: tuple[str, ...] = ()
+
+    def _without_costs(self, request, names):
+        if sees_costs(request.user):
+            return names
+        return [name for name in names if name not in self.cost_fields]
+
+    def get_list_display(self, request):
+        return self._without_costs(request, super().get_list_display(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._without_costs(request, super().get_readonly_fields(request, obj))
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (name, {**options, "fields": self._without_costs(request, options["fields"])})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+
+
 class ReadOnlyAdminMixin:
     """For what only services write (the ledger, alert history): no add, change or delete in
     the admin, nor bulk delete."""
@@ -467,13 +502,53 @@ class PlatformAdminMixin:
         return sees_every_organization(request) and super().has_delete_permission(request, obj)
 
 
+@dataclass(frozen=True)
+class AdminPage:
+    """A page of the admin site's own (not a model's): `/admin/<route>`, named `admin:<name>`."""
+
+    route: str
+    name: str
+    title: str
+    description: str
+    view: Callable
+
+
 class OrganizationAdminSite(admin.AdminSite):
     """The admin site of the platform and of every organization's own staff.
 
     A ModelAdmin registered without `OrganizationScopeMixin` (ours, or a library's: tokens,
     groups) is made superusers-only (`PlatformAdminMixin`); one with it must be of a model that
-    names its organization. Who may sign in is `has_permission` (a subclass's rule).
+    names its organization. Who may sign in is `has_permission` (a subclass's rule). The site's
+    own pages (`register_page`) are linked at the top of the index.
     """
+
+    index_template = "admin/stockroom/index.html"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pages: list[AdminPage] = []
+
+    def register_page(
+        self, *, route: str, name: str, title: str, view: Callable, description: str = ""
+    ) -> None:
+        """Add a page of the site's own, for whoever may use the admin (`has_permission`,
+        checked on every request as for every admin page); the view gets only their requests
+        and must scope what it reads to their organization."""
+        if any(page.name == name for page in self._pages):
+            raise ImproperlyConfigured(f"The admin already has a page named {name!r}.")
+        self._pages.append(AdminPage(route, name, title, description, view))
+
+    def pages(self) -> list[dict]:
+        """The site's own pages, as the index links them."""
+        return [
+            {"title": page.title, "description": page.description,
+             "url": reverse(f"{self.name}:{page.name}", current_app=self.name)}
+            for page in self._pages
+        ]  # fmt: skip
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        return {**context, "site_pages": self.pages() if context["has_permission"] else []}
 
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
@@ -497,7 +572,10 @@ class OrganizationAdminSite(admin.AdminSite):
         super().register(models_, admin_class, **options)
 
     def get_urls(self):
-        return [
+        pages = [
+            path(page.route, self.admin_view(page.view), name=page.name) for page in self._pages
+        ]
+        return pages + [
             path(
                 "r/<path:content_type_id>/<path:object_id>/",
                 self.admin_view(self.view_on_site),

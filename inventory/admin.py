@@ -4,17 +4,20 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import ExpressionWrapper, F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin import (
+    CostFiguresMixin,
     OrganizationAdminForm,
     OrganizationAdminMixin,
     OrganizationInlineFormSet,
     OrganizationInlineMixin,
 )
 from core.errors import Conflict
+from core.fields import MONEY_TOTAL, as_money
 from inventory import services
 from inventory.models import LOW_STOCK, OUT_OF_STOCK, Category, Product
 from inventory.selectors import expired_condition
@@ -198,11 +201,12 @@ class ExpiryFilter(admin.SimpleListFilter):
 
 
 @admin.register(Product)
-class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
-    """What a shop reads: SKU, name, what is available and what it is worth; low-stock and
-    expiry filters; archived products hidden unless asked for. A product's page shows its stock
-    per location and lot and its last movements; stock changes by recording a movement or a
-    transfer (links at the top), never by editing a quantity."""
+class ProductAdmin(CostFiguresMixin, OrganizationAdminMixin, admin.ModelAdmin):
+    """What a shop reads: SKU, name, what is available and what it is worth (at price, and at
+    its moving-average cost for who may see costs); low-stock and expiry filters; archived
+    products hidden unless asked for. A product's page shows its value, its stock per location
+    and lot and its last movements; stock changes by recording a movement or a transfer (links
+    at the top), never by editing a quantity."""
 
     form = ProductAdminForm
     list_display = [
@@ -212,6 +216,8 @@ class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
         "price",
         "available",
         "stock_value",
+        "average_cost",
+        "cost_value",
         "low_stock_threshold",
         "expiration_date",
         "organization",
@@ -237,16 +243,24 @@ class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
         "is_archived",
         "created_at",
         "updated_at",
+        "stock_value",
+        "average_cost",
+        "cost_value",
         "stock_by_location",
         "recent_movements",
     ]
-    stock_fields = ["stock_by_location", "recent_movements"]
+    stock_fields = [
+        "stock_value", "average_cost", "cost_value", "stock_by_location", "recent_movements",
+    ]  # fmt: skip
+    cost_fields = ("cost_price", "average_cost", "cost_value")
     inlines = [VariationInline]
     actions = [delete_or_archive]
     show_full_result_count = False  # no COUNT(*) over a million products per page
 
     def get_queryset(self, request):
-        return stock_selectors.with_stock_figures(super().get_queryset(request))
+        return stock_selectors.with_stock_figures(super().get_queryset(request)).annotate(
+            cost_value=ExpressionWrapper(F("quantity") * F("average_cost"), MONEY_TOTAL)
+        )
 
     @admin.display(description="available", ordering="available")
     def available(self, product):
@@ -254,7 +268,14 @@ class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="stock value", ordering="stock_value")
     def stock_value(self, product):
-        return f"{product.stock_value:.2f}"
+        """On hand at the selling price (`quantity * price`)."""
+        return f"{as_money(product.stock_value):.2f}"
+
+    @admin.display(description="value at cost", ordering="cost_value")
+    def cost_value(self, product):
+        """On hand at the moving-average cost (`quantity * average_cost`), as the dashboard
+        values stock at cost."""
+        return f"{as_money(product.cost_value):.2f}"
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
@@ -265,7 +286,7 @@ class ProductAdmin(OrganizationAdminMixin, admin.ModelAdmin):
             for name, options in super().get_fieldsets(request, obj)
         ]
         if obj is not None:
-            fieldsets.append(("Stock", {"fields": self.stock_fields}))
+            fieldsets.append(("Stock", {"fields": self._without_costs(request, self.stock_fields)}))
         return fieldsets
 
     @admin.display(description="where")

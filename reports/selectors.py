@@ -24,7 +24,7 @@ from inventory.selectors import (
     stock_keeping_products,
 )
 from sales.models import CustomerReturnLine, SalesOrder, SalesOrderItem
-from stock.models import Lot, StockLevel
+from stock.models import Location, Lot, StockLevel
 from stock.selectors import expired_level, expired_lot, with_stock_figures
 
 ZERO_MONEY = Value(0, output_field=MONEY_TOTAL)
@@ -198,6 +198,28 @@ def cached_dashboard(*, organization_id: int, location_id: int | None = None) ->
         figures = dashboard(organization_id=organization_id, location_id=location_id, today=today)
         store(key, version, figures, timeout=DASHBOARD_SECONDS)
     return figures
+
+
+def location_figures(*, organization_id: int) -> list[dict]:
+    """Every live location of the organization (by name, empty ones with zeros) with the stock
+    of stock-keeping products there: `id`, `name`, `total_quantity`, `total_value` (at price)
+    and `total_cost_value` (at average cost). One query: the levels grouped per location. The
+    locations' values add up to the dashboard's totals (a product's quantity is its levels')."""
+    kept = Q(levels__product__is_archived=False, levels__product__has_variations=False)
+    return list(
+        Location.objects.filter(organization_id=organization_id, is_archived=False)
+        .annotate(
+            total_quantity=_int_sum("levels__quantity", filter=kept),
+            total_value=_money_sum(
+                F("levels__quantity") * F("levels__product__price"), filter=kept
+            ),
+            total_cost_value=_money_sum(
+                F("levels__quantity") * F("levels__product__average_cost"), filter=kept
+            ),
+        )
+        .order_by("name", "id")
+        .values("id", "name", "total_quantity", "total_value", "total_cost_value")
+    )
 
 
 def low_stock_list(products: QuerySet, *, today: datetime.date | None = None):

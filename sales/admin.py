@@ -1,18 +1,31 @@
 from django.contrib import admin
 from django.utils.html import format_html_join
 
-from core.admin import OrganizationAdminMixin, OrganizationInlineMixin, ReadOnlyAdminMixin
+from core.admin import (
+    CostFiguresMixin,
+    OrganizationAdminMixin,
+    OrganizationInlineMixin,
+    ReadOnlyAdminMixin,
+)
+from core.fields import as_money
 from orders.admin import OrderAdminMixin, OrderLineInlineMixin
 from sales.models import CustomerReturn, Reservation, SalesOrder, SalesOrderItem
+from sales.selectors import sales_orders_with_totals
 
 PENDING = SalesOrder.Status.PENDING
 
 
-class SalesOrderItemInline(OrderLineInlineMixin, OrganizationInlineMixin, admin.TabularInline):
-    """The lines, editable while the order is pending (as in the API)."""
+class SalesOrderItemInline(
+    CostFiguresMixin, OrderLineInlineMixin, OrganizationInlineMixin, admin.TabularInline
+):
+    """The lines, editable while the order is pending (as in the API). Their unit cost and
+    cost of goods sold are what fulfilment recorded (empty until then), never an input; shown
+    to who may see costs."""
 
     model = SalesOrderItem
-    readonly_fields = ["returned_quantity"]
+    fields = ["product", "quantity", "unit_price", "unit_cost", "line_cost", "returned_quantity"]
+    readonly_fields = ["unit_cost", "line_cost", "returned_quantity"]
+    cost_fields = ("unit_cost", "line_cost")
 
 
 class CustomerReturnInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -37,9 +50,11 @@ class CustomerReturnInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(SalesOrder)
-class SalesOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdmin):
+class SalesOrderAdmin(CostFiguresMixin, OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdmin):
     """Orders with their lines. Status moves go through the API, which keeps stock right;
-    customer and lines change only while pending."""
+    customer and lines change only while pending. An order's page shows its total and, once
+    fulfilled, its cost of goods sold and gross margin (`sales_orders_with_totals`, as the
+    API), to who may see costs."""
 
     list_display = ["reference", "organization", "customer_name", "status", "total", "created_at"]
     list_filter = ["status", "organization", "created_at"]
@@ -48,11 +63,36 @@ class SalesOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdmin)
     date_hierarchy = "created_at"
     readonly_fields = [
         *OrderAdminMixin.readonly_fields,
+        "total_cost",
+        "gross_margin",
         "confirmed_at",
         "fulfilled_at",
         "reservations",
     ]
     inlines = [SalesOrderItemInline, CustomerReturnInline]
+    cost_fields = ("total_cost", "gross_margin")
+
+    def _costs(self, order) -> tuple:
+        """The order's cost of goods sold and gross margin as the API gives them (None until
+        it is fulfilled): one query per page."""
+        if not hasattr(order, "_costs"):
+            order._costs = (
+                sales_orders_with_totals()
+                .filter(pk=order.pk)
+                .values_list("total_cost", "gross_margin")
+                .first()
+            ) or (None, None)
+        return order._costs
+
+    @admin.display(description="cost of goods sold")
+    def total_cost(self, order):
+        cost = self._costs(order)[0]
+        return "-" if cost is None else f"{as_money(cost):.2f}"
+
+    @admin.display(description="gross margin")
+    def gross_margin(self, order):
+        margin = self._costs(order)[1]
+        return "-" if margin is None else f"{as_money(margin):.2f}"
 
     @admin.display(description="reserved stock")
     def reservations(self, order):

@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from django.utils.text import Truncator
 
 from core.admin import (
+    CostFiguresMixin,
     OrganizationAdminForm,
     OrganizationAdminMixin,
     ReadOnlyAdminMixin,
@@ -24,7 +25,8 @@ from core.admin import (
     sees_every_organization,
 )
 from core.errors import BrokenRule, Conflict, DomainError
-from core.fields import MAX_QUANTITY
+from core.fields import COST_DIGITS, COST_PLACES, MAX_QUANTITY
+from core.tenancy import sees_costs
 from inventory.models import Product
 from stock import services
 from stock.models import Location, Lot, MovementLot, StockLevel, StockMovement, Transfer
@@ -103,13 +105,24 @@ class MovementForm(StockChangeForm):
     expiration_date = forms.DateField(
         required=False, widget=AdminDateWidget, help_text="The expiry of the lot an IN creates."
     )
+    unit_cost = forms.DecimalField(
+        max_digits=COST_DIGITS,
+        decimal_places=COST_PLACES,
+        min_value=0,
+        required=False,
+        help_text="IN only, optional: what each unit cost (it moves the average cost). Empty: "
+        "the product's average cost.",
+    )
     location_fields = {"location": {"required": False, "empty_label": "The default location"}}
     field_order = [
-        "product", "movement_type", "location", "quantity", "lot_code", "expiration_date", "note",
+        "product", "movement_type", "location", "quantity", "unit_cost", "lot_code",
+        "expiration_date", "note",
     ]  # fmt: skip
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        if not sees_costs(request.user):
+            del self.fields["unit_cost"]
         self.fields[
             "quantity"
         ].help_text = "IN and OUT: the units moved. ADJUST: the units counted there (of that lot)."
@@ -132,19 +145,23 @@ class TransferForm(StockChangeForm):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(ReadOnlyAdminMixin, OrganizationAdminMixin, admin.ModelAdmin):
+class StockMovementAdmin(
+    CostFiguresMixin, ReadOnlyAdminMixin, OrganizationAdminMixin, admin.ModelAdmin
+):
     """The ledger is read-only in the admin too: no add, change or delete (nor bulk delete).
-    Stock changes through `stock.services` only: "Record a movement" and "Transfer" ask what
-    the API asks and call `record_movement` and `transfer_stock`; their refusals are form
-    errors and messages. The list fits a 1400 px window: short columns, notes truncated."""
+    Stock changes through `stock.services` only: "Record a movement" (an IN at an optional unit
+    cost) and "Transfer" ask what the API asks and call `record_movement` and
+    `transfer_stock`; their refusals are form errors and messages. The list fits a 1400 px
+    window: short columns (the type and the signed change in one), notes truncated; the unit
+    cost for who may see costs."""
 
     list_display = [
         "when",
         "sku",
         "location",
-        "movement_type",
-        "delta",
+        "change",
         "balance_after",
+        "unit_cost",
         "reference_or_source",
         "performed_by",
         "short_note",
@@ -156,6 +173,7 @@ class StockMovementAdmin(ReadOnlyAdminMixin, OrganizationAdminMixin, admin.Model
     date_hierarchy = "created_at"
     show_full_result_count = False
     inlines = [MovementLotInline]
+    cost_fields = ("unit_cost",)
     change_list_template = "admin/stock/stockmovement/change_list.html"
 
     @admin.display(description="when", ordering="created_at")
@@ -167,6 +185,11 @@ class StockMovementAdmin(ReadOnlyAdminMixin, OrganizationAdminMixin, admin.Model
         return format_html(
             '<span title="{}">{}</span>', movement.product.name, movement.product.sku
         )
+
+    @admin.display(description="change", ordering="delta")
+    def change(self, movement):
+        """The kind of movement and what it changed: `IN +7`, `OUT -3`, `ADJUST -1`."""
+        return f"{movement.movement_type} {movement.delta:+d}"
 
     @admin.display(description="reference", ordering="reference")
     def reference_or_source(self, movement):
@@ -224,6 +247,7 @@ class StockMovementAdmin(ReadOnlyAdminMixin, OrganizationAdminMixin, admin.Model
             location=data["location"],
             lot_code=data["lot_code"] or None,
             expiration_date=data["expiration_date"],
+            unit_cost=data.get("unit_cost"),
             note=data["note"],
         )
         return (

@@ -40,6 +40,7 @@ MARKER = "quokka"  # in every name of the other organization's data
 REGISTERED = sorted(site._registry, key=lambda model: model._meta.label)
 TENANT_MODELS = [m for m in REGISTERED if isinstance(site._registry[m], OrganizationScopeMixin)]
 PLATFORM_MODELS = [m for m in REGISTERED if m not in TENANT_MODELS]
+SITE_PAGES = [page.name for page in site._pages]  # the site's own: the dashboard, ...
 
 
 def build_shop(stocked, organization, user, name: str) -> None:
@@ -173,6 +174,31 @@ def test_every_url_of_another_organizations_object_is_out_of_reach(staff, theirs
                     failures.append(f"{where}: {status} (platform data: superusers only)")
         if not model._default_manager.filter(pk=obj._meta.pk.value_from_object(obj)).exists():
             failures.append(f"{model._meta.label}: the other organization's object was deleted")
+    assert not failures, "\n".join(failures)
+
+
+def test_the_sites_own_pages_show_only_the_users_organization(staff, ours, theirs):
+    """Every page of the site's own (the dashboard, and any registered later), asked plainly,
+    for the other organization by id, or with nonsense: the user's organization's figures,
+    never the other's, never a 500."""
+    assert "dashboard" in SITE_PAGES
+    index = staff.get(reverse("admin:index"), secure=True).content.decode()
+    failures = []
+    for name in SITE_PAGES:
+        address = reverse(f"admin:{name}")
+        if f'href="{address}"' not in index:
+            failures.append(f"{address}: not linked from the index")
+        for query in ({}, {"organization": theirs.pk}, {"organization": "abc"},
+                      {"organization_id": theirs.pk, "q": MARKER}):  # fmt: skip
+            for method in ("get", "post"):
+                response = getattr(staff, method)(address, query, secure=True)
+                where = f"{method.upper()} {address} {query}"
+                if response.status_code not in (200, 405):
+                    failures.append(f"{where}: {response.status_code}")
+                elif not shows_no_other_organization(response):
+                    failures.append(f"{where}: shows the other organization's data")
+                elif method == "get" and "Corner" not in response.content.decode():
+                    failures.append(f"{where}: does not show the user's own organization")
     assert not failures, "\n".join(failures)
 
 
