@@ -62,7 +62,7 @@ class LargeListPaginator(Paginator):
     def __init__(self, *args, count_key: str | None = None, rows=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.count_key = count_key  # what names the filtered query (else: its SQL)
-        self.rows = rows  # how the page's rows are read (e.g. `.values(...)`); counted without
+        self.rows = rows  # how the page's rows are read (e.g. `.values(...)`): not how it counts
 
     @cached_property
     def count(self):
