@@ -118,6 +118,16 @@ def other_admin_client(other_admin_user):
 
 
 @pytest.fixture
+def manager(client, manager_user):
+    """A Django test client signed in to the admin as the organization's manager, whom its
+    admin let in (`admin_access`)."""
+    manager_user.admin_access = True
+    manager_user.save(update_fields=["admin_access"])
+    client.force_login(manager_user)
+    return client
+
+
+@pytest.fixture
 def stocked():
     """Make a product with opening stock recorded in the ledger (an `initial` movement)."""
 

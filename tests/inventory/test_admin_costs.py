@@ -27,14 +27,6 @@ RECORD = reverse("admin:stock_stockmovement_record")
 
 
 @pytest.fixture
-def manager(client, manager_user):
-    manager_user.admin_access = True
-    manager_user.save(update_fields=["admin_access"])
-    client.force_login(manager_user)
-    return client
-
-
-@pytest.fixture
 def shop(organization, manager_user):
     return build_corner_shop(organization, manager_user)
 

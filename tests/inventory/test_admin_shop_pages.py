@@ -23,14 +23,6 @@ LEDGER = reverse("admin:stock_stockmovement_changelist")
 
 
 @pytest.fixture
-def manager(client, manager_user):
-    manager_user.admin_access = True
-    manager_user.save(update_fields=["admin_access"])
-    client.force_login(manager_user)
-    return client
-
-
-@pytest.fixture
 def shelf(stocked, organization, manager_user):
     """Milk (plenty, one reserved), low eggs, expired cheese, soon-expiring yoghurt lots, and
     an archived product."""

@@ -15,14 +15,6 @@ LEDGER = reverse("admin:stock_stockmovement_changelist")
 
 
 @pytest.fixture
-def manager(client, manager_user):
-    manager_user.admin_access = True
-    manager_user.save(update_fields=["admin_access"])
-    client.force_login(manager_user)
-    return client
-
-
-@pytest.fixture
 def nails(stocked, organization):
     return stocked(quantity=10, organization=organization, sku="NAILS", name="Nails")
 
