@@ -27,6 +27,7 @@ applied to it, so before/after numbers come from the same rows); BENCH_SCALE_ONL
 measures only the matching rows.
 """
 
+import contextlib
 import os
 import statistics
 import time
@@ -347,11 +348,12 @@ def _explain(sql: str) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def main() -> None:
-    import django
-
-    django.setup()
-    from django.core.cache import cache
+@contextlib.contextmanager
+def scale_shop():
+    """The seeded shop in a throw-away test database (`test_<name>` on DATABASE_URL's server),
+    or the one a run kept (BENCH_SCALE_KEEPDB=1; migrations added since are applied to it):
+    yields (organization, user, categories, suppliers, first product, places), then drops the
+    database unless it is kept. BENCH_SCALE_* give the sizes."""
     from django.db import connection
     from django.test.utils import (
         setup_databases,
@@ -359,19 +361,9 @@ def main() -> None:
         teardown_databases,
         teardown_test_environment,
     )
-    from rest_framework.test import APIClient
 
-    if connection.vendor != "postgresql":
-        print("catalogue_scale measures PostgreSQL plans: set DATABASE_URL=postgres://...; skipped")
-        return
     products = _env_int("BENCH_SCALE_PRODUCTS", 1_000_000)
-    other_products = _env_int("BENCH_SCALE_OTHER_PRODUCTS", 100_000)
-    movements = _env_int("BENCH_SCALE_MOVEMENTS", 3_000_000)
-    runs = _env_int("BENCH_SCALE_RUNS", 5)
-    explain = _env_int("BENCH_SCALE_EXPLAIN", 4)
     keepdb = os.environ.get("BENCH_SCALE_KEEPDB", "").lower() in ("1", "true", "yes")
-    only = os.environ.get("BENCH_SCALE_ONLY", "")
-
     setup_test_environment()
     old_config = setup_databases(
         verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=[]
@@ -381,7 +373,10 @@ def main() -> None:
         if seeded is None:
             with connection.cursor() as cursor:
                 seeded = _seed(
-                    cursor, products=products, other_products=other_products, movements=movements
+                    cursor,
+                    products=products,
+                    other_products=_env_int("BENCH_SCALE_OTHER_PRODUCTS", 100_000),
+                    movements=_env_int("BENCH_SCALE_MOVEMENTS", 3_000_000),
                 )
             if products <= 100_000:  # a check of the seeding itself, quick at this size
                 from stock.selectors import ledger_mismatches
@@ -389,6 +384,28 @@ def main() -> None:
                 print(f"ledger mismatches after seeding: {len(ledger_mismatches())}")
         else:
             print("reusing the kept database (BENCH_SCALE_KEEPDB)")
+        yield seeded
+    finally:
+        teardown_databases(old_config, verbosity=0, keepdb=keepdb)
+        teardown_test_environment()
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+    from django.db import connection
+    from rest_framework.test import APIClient
+
+    if connection.vendor != "postgresql":
+        print("catalogue_scale measures PostgreSQL plans: set DATABASE_URL=postgres://...; skipped")
+        return
+    runs = _env_int("BENCH_SCALE_RUNS", 5)
+    explain = _env_int("BENCH_SCALE_EXPLAIN", 4)
+    only = os.environ.get("BENCH_SCALE_ONLY", "")
+
+    with scale_shop() as seeded:
         organization, user, categories, suppliers, hot_product, places = seeded
         with connection.cursor() as cursor:
             cursor.execute(
@@ -435,6 +452,3 @@ def main() -> None:
         for seconds, label, (_query_seconds, sql) in sorted(results, reverse=True)[:explain]:
             print(f"\n--- {label.strip()} ({seconds * 1000:.0f} ms): its slowest query\n{sql}")
             print(_explain(sql))
-    finally:
-        teardown_databases(old_config, verbosity=0, keepdb=keepdb)
-        teardown_test_environment()
