@@ -19,7 +19,8 @@ see and change only their organization's rows, as far as their role's model perm
   admin of an organization-owned model uses `OrganizationAdminMixin`, and its inlines
   `OrganizationInlineMixin`.
 - A service's refusal (`core.errors`) while the admin saves, deletes or runs an action is an
-  error message, never a 500 (`RefusalMessagesMixin`).
+  error message, never a 500 (`RefusalMessagesMixin`). Rows that have services of their own
+  are saved and deleted by them (`SavedByServicesMixin`), never by the admin's plain `save()`.
 - Cost figures are shown only to those who may see costs (`CostFiguresMixin`, the rule of
   `core.tenancy.sees_costs`, as in the API).
 - The site's own pages (not a model's, e.g. the dashboard) are registered with
@@ -41,7 +42,7 @@ from django.contrib.admin.widgets import (
     ForeignKeyRawIdWidget,
 )
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
@@ -418,6 +419,35 @@ class OrganizationAdminMixin(RefusalMessagesMixin, OrganizationScopeMixin):
                 form.__name__, (form,), {"new_organization_id": request.user.organization_id}
             )
         return form
+
+
+class SavedByServicesMixin:
+    """An admin whose rows are created, edited and deleted by their app's services, as the API
+    does it: the services' rules, their locks and the cached figures they move on
+    (`core.cache.figures_changed`) hold for the admin too. The subclass names the services
+    (`service_create(organization, **fields)`, `service_update(obj, **fields)`,
+    `service_delete(obj)`, where the admin deletes) and the form fields they take
+    (`service_fields`). A selection is deleted in one transaction, in id order: a refusal keeps
+    every row of it."""
+
+    service_fields: tuple[str, ...] = ()
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in self.service_fields}
+        if change:
+            saved = self.service_update(obj, **fields)
+        else:
+            saved = self.service_create(obj.organization, **fields)
+        obj.pk = saved.pk
+        obj.refresh_from_db()  # as saved (the admin logs and links it)
+
+    def delete_model(self, request, obj):
+        self.service_delete(obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset.order_by("pk"):
+                self.service_delete(obj)
 
 
 class OrganizationInlineMixin(OrganizationScopeMixin):

@@ -15,6 +15,7 @@ from core.admin import (
     OrganizationAdminMixin,
     OrganizationInlineFormSet,
     OrganizationInlineMixin,
+    SavedByServicesMixin,
 )
 from core.errors import Conflict
 from core.fields import MONEY_TOTAL, as_money
@@ -29,13 +30,26 @@ RECENT_MOVEMENTS = 20  # on a product's page; the rest in the ledger, filtered b
 
 
 @admin.register(Category)
-class CategoryAdmin(OrganizationAdminMixin, admin.ModelAdmin):
+class CategoryAdmin(SavedByServicesMixin, OrganizationAdminMixin, admin.ModelAdmin):
+    """Categories through the catalogue's services, as in the API: names unique whatever their
+    case, one with live products kept, the dashboard's and alerts' figures moved on."""
+
     list_display = ["name", "organization", "created_at", "updated_at"]
     list_filter = ["organization"]
     list_select_related = ["organization"]
     search_fields = ["name", "description", "organization__name"]
     autocomplete_fields = ["organization"]
     readonly_fields = ["created_at", "updated_at"]
+    service_fields = ("name", "description")
+
+    def service_create(self, organization, **fields):
+        return services.create_category(organization=organization, **fields)
+
+    def service_update(self, category, **fields):
+        return services.update_category(category=category, **fields)
+
+    def service_delete(self, category):
+        services.delete_category(category=category)
 
 
 class ProductAdminForm(OrganizationAdminForm):

@@ -33,7 +33,10 @@ class Category(models.Model):
         verbose_name_plural = "categories"
         constraints = [
             models.UniqueConstraint(
-                "organization", Lower("name"), name="inventory_category_name_ci_unique_per_org"
+                "organization",
+                Lower("name"),
+                name="inventory_category_name_ci_unique_per_org",
+                violation_error_message="A category with this name already exists.",
             ),
         ]
         indexes = [

@@ -19,6 +19,7 @@ from core.admin import (
     OrganizationAdminMixin,
     ReadOnlyAdminMixin,
     SafeAutocompleteSelect,
+    SavedByServicesMixin,
     add_refusal_to_form,
     refusal_messages,
     scope_to_user,
@@ -326,7 +327,7 @@ class LocationAdminForm(OrganizationAdminForm):
 
 
 @admin.register(Location)
-class LocationAdmin(OrganizationAdminMixin, admin.ModelAdmin):
+class LocationAdmin(SavedByServicesMixin, OrganizationAdminMixin, admin.ModelAdmin):
     """Locations through stock's services, as in the API: one default per organization, and
     a location with stock or history is kept (archived) rather than deleted."""
 
@@ -346,15 +347,13 @@ class LocationAdmin(OrganizationAdminMixin, admin.ModelAdmin):
     def has_archive_permission(self, request):
         return request.user.has_perm("stock.delete_location")
 
-    def save_model(self, request, obj, form, change):
-        names = ("name", "code", "address", "is_default")
-        fields = {name: form.cleaned_data[name] for name in names}
-        if change:
-            saved = services.update_location(location=obj, **fields)
-        else:
-            saved = services.create_location(organization=obj.organization, **fields)
-        obj.pk = saved.pk
-        obj.refresh_from_db()
+    service_fields = ("name", "code", "address", "is_default")
+
+    def service_create(self, organization, **fields):
+        return services.create_location(organization=organization, **fields)
+
+    def service_update(self, location, **fields):
+        return services.update_location(location=location, **fields)
 
     @admin.action(
         description="Delete selected locations (archive those with history)",

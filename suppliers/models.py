@@ -18,7 +18,9 @@ class Supplier(models.Model):
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "name"], name="suppliers_supplier_name_unique_per_org"
+                fields=["organization", "name"],
+                name="suppliers_supplier_name_unique_per_org",
+                violation_error_message="A supplier with this name already exists.",
             ),
         ]
         indexes = [

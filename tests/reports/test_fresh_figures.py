@@ -162,3 +162,61 @@ def test_figures_are_computed_afresh_while_the_shared_cache_is_down(
     shop["cola"].__class__.objects.filter(pk=shop["cola"].pk).update(price=Decimal("5.00"))
 
     assert admin_client.get(DASHBOARD).json()["total_inventory_value"] == "50.00"
+
+
+@pytest.fixture
+def org_admin_in_admin(client, admin_user):
+    """The organization's admin signed in to the Django admin."""
+    admin_user.admin_access = True
+    admin_user.save(update_fields=["admin_access"])
+    client.force_login(admin_user)
+    return client
+
+
+def test_category_and_supplier_edits_in_the_admin_show_on_the_next_read(
+    org_admin_in_admin, admin_client, organization, shop
+):
+    """The admin saves and deletes them through the services, which move the figures on."""
+    drinks = shop["drinks"]
+    supplier = SupplierFactory(organization=organization, name="Fizz Ltd")
+    low = {"supplier": supplier.pk, "low_stock_threshold": 12}
+    admin_client.patch(f"/api/products/{shop['cola'].pk}/", low)
+    assert drinks_row(admin_client.get(DASHBOARD).json())["name"] == "Drinks"
+    assert admin_client.get(ALERTS).json()["low_stock"][0]["supplier"] == supplier.pk
+
+    renamed = org_admin_in_admin.post(
+        f"/admin/inventory/category/{drinks.pk}/change/",
+        {"name": "Soft drinks", "description": ""},
+        secure=True,
+    )
+    assert renamed.status_code == 302
+    assert drinks_row(admin_client.get(DASHBOARD).json())["name"] == "Soft drinks"
+
+    deleted = org_admin_in_admin.post(
+        f"/admin/suppliers/supplier/{supplier.pk}/delete/", {"post": "yes"}, secure=True
+    )
+    assert deleted.status_code == 302
+    assert admin_client.get(ALERTS).json()["low_stock"][0]["supplier"] is None
+
+
+def test_the_admin_keeps_the_catalogues_rules(org_admin_in_admin, admin_client, organization, shop):
+    """A name taken whatever its case is refused on the page with the API's words; a category
+    deleted from the changelist leaves the dashboard at once."""
+    from inventory.models import Category
+
+    SupplierFactory(organization=organization, name="Fizz Ltd")
+    for url, name, words in [
+        ("/admin/inventory/category/add/", "DRINKS", "A category with this name already exists."),
+        ("/admin/suppliers/supplier/add/", "Fizz Ltd", "A supplier with this name already exists."),
+    ]:
+        taken = org_admin_in_admin.post(url, {"name": name, "description": ""}, secure=True)
+        assert taken.status_code == 200
+        assert words in taken.content.decode()
+    assert not Category.objects.filter(name="DRINKS").exists()
+
+    empty = CategoryFactory(organization=organization, name="Empty")
+    assert "Empty" in [row["name"] for row in admin_client.get(DASHBOARD).json()["categories"]]
+    selection = {"action": "delete_selected", "post": "yes", "_selected_action": [empty.pk]}
+    answer = org_admin_in_admin.post("/admin/inventory/category/", selection, secure=True)
+    assert answer.status_code == 302
+    assert "Empty" not in [row["name"] for row in admin_client.get(DASHBOARD).json()["categories"]]
