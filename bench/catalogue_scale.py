@@ -174,17 +174,13 @@ def _env_int(name: str, default: int) -> int:
 
 def _seed_organization(cursor, *, name: str, products: int, movements: int, first_g: int):
     """One organization with its categories, suppliers, products and ledger; returns the ids."""
-    from bench.seed import make_organization
-    from inventory.models import Category, Product
+    from bench.seed import make_categories_and_suppliers, make_organization
+    from inventory.models import Product
     from stock import services
-    from suppliers.models import Supplier
 
     organization, user = make_organization(name)
-    categories = Category.objects.bulk_create(
-        Category(organization=organization, name=f"Category {i:03d}") for i in range(CATEGORIES)
-    )
-    suppliers = Supplier.objects.bulk_create(
-        Supplier(organization=organization, name=f"Supplier {i:03d}") for i in range(SUPPLIERS)
+    categories, suppliers = make_categories_and_suppliers(
+        organization, categories=CATEGORIES, suppliers=SUPPLIERS
     )
     params = {
         "organization": organization.pk,

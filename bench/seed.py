@@ -181,6 +181,20 @@ CATALOGUE_TABLES = (
 )  # fmt: skip
 
 
+def make_categories_and_suppliers(organization, *, categories: int, suppliers: int) -> tuple:
+    """`Category 000`, ... and `Supplier 000`, ... of the organization: (categories, suppliers)."""
+    from suppliers.models import Supplier
+
+    return (
+        Category.objects.bulk_create(
+            Category(organization=organization, name=f"Category {i:03d}") for i in range(categories)
+        ),
+        Supplier.objects.bulk_create(
+            Supplier(organization=organization, name=f"Supplier {i:03d}") for i in range(suppliers)
+        ),
+    )
+
+
 def seed_catalogue(
     *,
     organization: Organization,
@@ -203,13 +217,8 @@ def seed_catalogue(
 
     from django.db import connection
 
-    from suppliers.models import Supplier
-
-    made_categories = Category.objects.bulk_create(
-        Category(organization=organization, name=f"Category {i:03d}") for i in range(categories)
-    )
-    made_suppliers = Supplier.objects.bulk_create(
-        Supplier(organization=organization, name=f"Supplier {i:03d}") for i in range(suppliers)
+    made_categories, made_suppliers = make_categories_and_suppliers(
+        organization, categories=categories, suppliers=suppliers
     )
     params = {
         "organization": organization.pk,
