@@ -16,6 +16,7 @@ from core.admin import (
     OrganizationInlineFormSet,
     OrganizationInlineMixin,
     SavedByServicesMixin,
+    sees_every_organization,
 )
 from core.errors import Conflict
 from core.fields import MONEY_TOTAL, as_money
@@ -206,10 +207,14 @@ class ExpiryFilter(admin.SimpleListFilter):
         if self.value() == "expired":
             return queryset.filter(expired_condition())
         if self.value() == "soon":
-            days = settings.ALERT_EXPIRY_DAYS
-            organization_id = request.user.organization_id  # None: a superuser's, every one
+            # A superuser's list holds every organization (whichever one they belong to).
+            organization_id = (
+                None if sees_every_organization(request) else request.user.organization_id
+            )
             return queryset.filter(
-                stock_selectors.expiring_within(days, organization_id=organization_id)
+                stock_selectors.expiring_within(
+                    settings.ALERT_EXPIRY_DAYS, organization_id=organization_id
+                )
             )
         return queryset
 

@@ -93,6 +93,22 @@ def test_low_stock_and_expiry_filters(manager, shelf, query, expected):
     assert skus(response) == expected
 
 
+def test_a_superusers_expiry_filter_holds_every_organization(
+    client, shelf, organization, other_organization
+):
+    """A platform superuser attached to one organization still sees every one's products."""
+    from tests.factories import UserFactory
+
+    root = UserFactory(organization=organization, is_staff=True, is_superuser=True)
+    elsewhere = ProductFactory(organization=other_organization, sku="FETA", track_lots=True)
+    stock_services.record_movement(
+        product=elsewhere, movement_type="IN", quantity=2, user=None, lot_code="F-1",
+        expiration_date=utc_today() + datetime.timedelta(days=2),
+    )  # fmt: skip
+    client.force_login(root)
+    assert skus(client.get(PRODUCTS, {"expiry": "soon"}, secure=True)) == ["FETA", "YOG"]
+
+
 def test_a_product_page_shows_its_stock_per_location_and_lot(manager, shelf):
     yoghurt = shelf["yoghurt"]
     html = manager.get(reverse("admin:inventory_product_change", args=[yoghurt.pk]),
