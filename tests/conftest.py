@@ -128,6 +128,16 @@ def manager(client, manager_user):
 
 
 @pytest.fixture
+def owner(client, admin_user):
+    """A Django test client signed in to the admin as the organization's admin (who lets
+    themselves in: `admin_access`)."""
+    admin_user.admin_access = True
+    admin_user.save(update_fields=["admin_access"])
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
 def stocked():
     """Make a product with opening stock recorded in the ledger (an `initial` movement)."""
 

@@ -164,17 +164,8 @@ def test_figures_are_computed_afresh_while_the_shared_cache_is_down(
     assert admin_client.get(DASHBOARD).json()["total_inventory_value"] == "50.00"
 
 
-@pytest.fixture
-def org_admin_in_admin(client, admin_user):
-    """The organization's admin signed in to the Django admin."""
-    admin_user.admin_access = True
-    admin_user.save(update_fields=["admin_access"])
-    client.force_login(admin_user)
-    return client
-
-
 def test_category_and_supplier_edits_in_the_admin_show_on_the_next_read(
-    org_admin_in_admin, admin_client, organization, shop
+    owner, admin_client, organization, shop
 ):
     """The admin saves and deletes them through the services, which move the figures on."""
     drinks = shop["drinks"]
@@ -184,7 +175,7 @@ def test_category_and_supplier_edits_in_the_admin_show_on_the_next_read(
     assert drinks_row(admin_client.get(DASHBOARD).json())["name"] == "Drinks"
     assert admin_client.get(ALERTS).json()["low_stock"][0]["supplier"] == supplier.pk
 
-    renamed = org_admin_in_admin.post(
+    renamed = owner.post(
         f"/admin/inventory/category/{drinks.pk}/change/",
         {"name": "Soft drinks", "description": ""},
         secure=True,
@@ -192,14 +183,14 @@ def test_category_and_supplier_edits_in_the_admin_show_on_the_next_read(
     assert renamed.status_code == 302
     assert drinks_row(admin_client.get(DASHBOARD).json())["name"] == "Soft drinks"
 
-    deleted = org_admin_in_admin.post(
+    deleted = owner.post(
         f"/admin/suppliers/supplier/{supplier.pk}/delete/", {"post": "yes"}, secure=True
     )
     assert deleted.status_code == 302
     assert admin_client.get(ALERTS).json()["low_stock"][0]["supplier"] is None
 
 
-def test_the_admin_keeps_the_catalogues_rules(org_admin_in_admin, admin_client, organization, shop):
+def test_the_admin_keeps_the_catalogues_rules(owner, admin_client, organization, shop):
     """A name taken whatever its case is refused on the page with the API's words; a category
     deleted from the changelist leaves the dashboard at once."""
     from inventory.models import Category
@@ -209,7 +200,7 @@ def test_the_admin_keeps_the_catalogues_rules(org_admin_in_admin, admin_client, 
         ("/admin/inventory/category/add/", "DRINKS", "A category with this name already exists."),
         ("/admin/suppliers/supplier/add/", "Fizz Ltd", "A supplier with this name already exists."),
     ]:
-        taken = org_admin_in_admin.post(url, {"name": name, "description": ""}, secure=True)
+        taken = owner.post(url, {"name": name, "description": ""}, secure=True)
         assert taken.status_code == 200
         assert words in taken.content.decode()
     assert not Category.objects.filter(name="DRINKS").exists()
@@ -217,6 +208,6 @@ def test_the_admin_keeps_the_catalogues_rules(org_admin_in_admin, admin_client, 
     empty = CategoryFactory(organization=organization, name="Empty")
     assert "Empty" in [row["name"] for row in admin_client.get(DASHBOARD).json()["categories"]]
     selection = {"action": "delete_selected", "post": "yes", "_selected_action": [empty.pk]}
-    answer = org_admin_in_admin.post("/admin/inventory/category/", selection, secure=True)
+    answer = owner.post("/admin/inventory/category/", selection, secure=True)
     assert answer.status_code == 302
     assert "Empty" not in [row["name"] for row in admin_client.get(DASHBOARD).json()["categories"]]

@@ -22,14 +22,6 @@ def change(user):
     return reverse("admin:users_user_change", args=[user.pk])
 
 
-@pytest.fixture
-def owner(client, admin_user):
-    admin_user.admin_access = True
-    admin_user.save(update_fields=["admin_access"])
-    client.force_login(admin_user)
-    return client
-
-
 def test_an_org_admin_lists_only_their_organizations_users(
     owner, manager_user, sales_user, other_admin_user, organization
 ):
