@@ -86,6 +86,7 @@ def main() -> None:
     from rest_framework.test import APIClient
 
     from alerts.selectors import stock_report
+    from core.dates import local_today
     from bench.seed import make_organization, seed_products
     from inventory.models import Category
 
@@ -121,7 +122,7 @@ def main() -> None:
             seconds, queries = _time(client, path)
             print(f"{path:<70} {seconds * 1000:8.1f} ms  {queries} queries")
         started = time.perf_counter()
-        report = stock_report(organization_id=organization.pk)
+        report = stock_report(organization=organization, today=local_today(organization))
         print(
             f"{'alert digest query (stock_report)':<70} "
             f"{(time.perf_counter() - started) * 1000:8.1f} ms  "

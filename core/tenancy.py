@@ -29,6 +29,13 @@ class OrganizationScopedMixin:
         """The caller's organization, for views that aggregate rather than list a queryset."""
         return self.request.user.organization_id
 
+    @property
+    def today(self):
+        """The caller's organization's today: its local date (`core.dates.local_today`)."""
+        from core.dates import local_today
+
+        return local_today(getattr(self.request.user, "organization", None))
+
     def get_queryset(self):
         return self.scoped(super().get_queryset())
 

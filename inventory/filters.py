@@ -3,6 +3,7 @@
 from django.db.models.functions import Lower
 from django_filters import rest_framework as filters
 
+from core.dates import local_today
 from core.filters import IdFilter, StrictBooleanFilter
 from inventory.models import Product
 from inventory.selectors import LOW_STOCK, OUT_OF_STOCK, STOCK_KEEPING, expired_condition
@@ -68,8 +69,12 @@ class ProductFilter(filters.FilterSet):
     def filter_low_stock(self, queryset, name, value):
         return self._split(queryset, LOW_STOCK, value)
 
+    def today(self):
+        """The caller's organization's today."""
+        return local_today(self.request.user.organization)
+
     def filter_expired(self, queryset, name, value):
-        return self._split(queryset, expired_condition(), value)
+        return self._split(queryset, expired_condition(self.today()), value)
 
     def filter_in_stock(self, queryset, name, value):
         return self._split(queryset, OUT_OF_STOCK, not value)

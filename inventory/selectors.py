@@ -15,7 +15,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from core.dates import utc_today
 from inventory.models import LOW_STOCK, OUT_OF_STOCK, STOCK_KEEPING, Category, Product
 
 __all__ = ["LOW_STOCK", "OUT_OF_STOCK", "STOCK_KEEPING"]  # the predicates, for every reader
@@ -31,13 +30,14 @@ def is_low_stock(product: Product) -> bool:
     )
 
 
-def expired_condition(today: datetime.date | None = None) -> Q:
-    """Expired: stock on hand whose expiry is today (UTC) or past. A lot-tracked product's
-    `expiration_date` is its earliest lot that holds stock, so this holds for it too."""
+def expired_condition(today) -> Q:
+    """Expired: stock on hand whose expiry is today (the organization's local date:
+    `core.dates.local_today`) or past. A lot-tracked product's `expiration_date` is its
+    earliest lot that holds stock, so this holds for it too."""
     return Q(
         has_variations=False,
         expiration_date__isnull=False,
-        expiration_date__lte=today or utc_today(),
+        expiration_date__lte=today,
         quantity__gt=0,
     )
 
@@ -53,8 +53,8 @@ def low_stock_products(*, organization_id: int) -> QuerySet[Product]:
     return stock_keeping_products(organization_id=organization_id).filter(LOW_STOCK)
 
 
-def expired_products(*, organization_id: int, today: datetime.date | None = None):
-    """Expired means expiration_date <= today (UTC)."""
+def expired_products(*, organization_id: int, today: datetime.date):
+    """Expired means expiration_date <= today (the organization's)."""
     return stock_keeping_products(organization_id=organization_id).filter(expired_condition(today))
 
 
@@ -67,7 +67,7 @@ def most_urgent_low_stock(queryset: QuerySet[Product]) -> QuerySet[Product]:
     )
 
 
-def most_urgent_expired(queryset: QuerySet[Product], *, today: datetime.date | None = None):
+def most_urgent_expired(queryset: QuerySet[Product], *, today: datetime.date):
     """Expired products, oldest expiration date first."""
     return queryset.filter(expired_condition(today)).order_by("expiration_date", "id")
 

@@ -13,7 +13,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.cache import cached_version, figures_key, store
-from core.dates import utc_today
 from core.exports import CSVRenderer
 from core.filters import StrictBooleanField
 from core.permissions import RolePermission
@@ -116,9 +115,8 @@ class ProductQueryMixin(OrganizationScopedMixin):
 
     def get_queryset(self):
         archived = self.action in ("list", "export") and self.wants_archived()
-        return self.scoped(stock_selectors.products_with_stock_figures()).filter(
-            is_archived=archived
-        )
+        products = stock_selectors.products_with_stock_figures(today=self.today)
+        return self.scoped(products).filter(is_archived=archived)
 
     def _fresh(self, product):
         return self.get_queryset().get(pk=product.pk)
@@ -207,13 +205,13 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def alerts(self, request):
         """The most urgent low-stock, expired and soon-expiring products, with the counts: kept
-        in the shared cache until the organization's stock or catalogue changes (as the
-        dashboard, reports.selectors.cached_dashboard) or the UTC day ends."""
+        in the shared cache until the organization's stock, catalogue or settings change (as
+        the dashboard, reports.selectors.cached_dashboard) or its local day ends."""
         query = AlertsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         limit = query.validated_data["limit"]
         days = query.validated_data.get("days", settings.ALERT_EXPIRY_DAYS)
-        key = f"alerts:{self.organization_id}:{limit}:{days}:{utc_today()}"
+        key = f"alerts:{self.organization_id}:{limit}:{days}:{self.today}"
         data, version = cached_version(key, version_key=figures_key(self.organization_id))
         if data is None:
             data = self._alerts(limit=limit, days=days)
@@ -228,9 +226,9 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
         products = self.get_queryset()
         lists = {
             "low_stock": selectors.most_urgent_low_stock(products),
-            "expired": selectors.most_urgent_expired(products),
+            "expired": selectors.most_urgent_expired(products, today=self.today),
             "expiring_soon": stock_selectors.most_urgent_expiring(
-                products, days=days, organization_id=self.organization_id
+                products, days=days, organization_id=self.organization_id, today=self.today
             ),
         }
         rows = _rows_of(self.get_serializer_class())
@@ -267,6 +265,7 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
         return products_csv_response(
             self.filter_queryset(self.get_queryset()),
             hide_costs=self.get_serializer_context()["hide_costs"],
+            today=self.today,
         )
 
     @extend_schema(

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from core.fields import MAX_QUANTITY, money_input
+from core.fields import MAX_QUANTITY, money_input, money_output
+from core.serializers import CostFieldsMixin
 from core.tenancy import OrganizationPrimaryKeyRelatedField
 from orders.serializers import OrderLineSerializer, OrderSerializer
 from purchases.models import (
@@ -105,25 +106,38 @@ class ReceiptSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "purchase_order", "created_at"]
 
 
-class SupplierReturnLineSerializer(serializers.ModelSerializer):
+class SupplierReturnLineSerializer(CostFieldsMixin, serializers.ModelSerializer):
+    cost_fields = ("unit_cost", "line_total")
+
     item = serializers.IntegerField(source="item_id", min_value=1)
     product = serializers.IntegerField(source="item.product_id", read_only=True)
     sku = serializers.CharField(source="item.product.sku", read_only=True)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     lot_code = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    unit_cost = money_output(
+        source="item.unit_cost", allow_null=True, help_text="The purchase order line's unit cost."
+    )
+    line_total = money_output(allow_null=True, help_text="quantity * unit_cost")
 
     class Meta:
         model = SupplierReturnLine
-        fields = ["item", "product", "sku", "quantity", "lot_code"]
+        fields = ["item", "product", "sku", "quantity", "lot_code", "unit_cost", "line_total"]
 
 
-class SupplierReturnSerializer(serializers.ModelSerializer):
-    """Goods sent back to the supplier; on input location, note and lines."""
+class SupplierReturnSerializer(CostFieldsMixin, serializers.ModelSerializer):
+    """Goods sent back to the supplier; on input location, note and lines. `total_cost` (the
+    lines' totals at the purchase order's unit costs) is what to claim back from the
+    supplier."""
+
+    cost_fields = ("total_cost",)
 
     reference = serializers.CharField(read_only=True)
     location = LocationField(required=False, help_text="Default: the order's location.")
     note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
     lines = SupplierReturnLineSerializer(many=True, allow_empty=False)
+    total_cost = money_output(
+        allow_null=True, help_text="The lines' totals: what to claim back from the supplier."
+    )
     movements = StockMovementSerializer(many=True, read_only=True)
     created_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
@@ -138,6 +152,7 @@ class SupplierReturnSerializer(serializers.ModelSerializer):
             "location",
             "note",
             "lines",
+            "total_cost",
             "movements",
             "created_by",
             "created_at",

@@ -213,6 +213,8 @@ def record_customer_return(
                 item=items[line["item"]],
                 quantity=line["quantity"],
                 unit_price=items[line["item"]].unit_price,
+                unit_cost=items[line["item"]].unit_cost,  # what the sale recorded
+                line_cost=as_money(line["quantity"] * items[line["item"]].unit_cost),
             )
             for line in lines
         )

@@ -1,12 +1,12 @@
 """Streamed CSV of the stock ledger: rows go out as they are read, never built in memory."""
 
+import datetime
 from collections import defaultdict
 from collections.abc import Iterator
 from itertools import islice
 
 from django.db.models import F, QuerySet
 
-from core.dates import utc_today
 from core.exports import Column, csv_download
 from stock.models import MovementLot, StockLevel, StockMovement
 
@@ -51,12 +51,15 @@ def movement_rows(queryset: QuerySet[StockMovement]) -> Iterator[tuple]:
             yield (*row[:LOTS], "; ".join(lots[row[LOTS]]), *row[LOTS + 1 :])
 
 
-def movements_csv_response(queryset: QuerySet[StockMovement], *, hide_costs: bool = False):
-    """A `stock-movements-YYYY-MM-DD.csv` download of the (filtered, ordered) movements."""
+def movements_csv_response(
+    queryset: QuerySet[StockMovement], *, today: datetime.date, hide_costs: bool = False
+):
+    """A `stock-movements-YYYY-MM-DD.csv` download (the organization's `today`) of the
+    (filtered, ordered) movements."""
     return csv_download(
         columns=MOVEMENT_COLUMNS,
         rows=movement_rows(queryset),
-        filename=f"stock-movements-{utc_today()}.csv",
+        filename=f"stock-movements-{today}.csv",
         hide_costs=hide_costs,
     )
 
@@ -77,13 +80,14 @@ LEVEL_COLUMNS = [
 ]
 
 
-def levels_csv_response(queryset: QuerySet[StockLevel]):
-    """A `stock-levels-YYYY-MM-DD.csv` download of the (filtered, ordered) levels."""
+def levels_csv_response(queryset: QuerySet[StockLevel], *, today: datetime.date):
+    """A `stock-levels-YYYY-MM-DD.csv` download (the organization's `today`) of the (filtered,
+    ordered) levels."""
     rows = queryset.annotate(units_available=F("quantity") - F("allocated")).values_list(
         *(column.expression for column in LEVEL_COLUMNS)
     )
     return csv_download(
         columns=LEVEL_COLUMNS,
         rows=rows.iterator(chunk_size=CHUNK_SIZE),
-        filename=f"stock-levels-{utc_today()}.csv",
+        filename=f"stock-levels-{today}.csv",
     )

@@ -33,7 +33,7 @@ from django.db.models import Min, ProtectedError, Q, Sum
 from django.utils import timezone
 
 from core.cache import figures_changed
-from core.dates import utc_today
+from core.dates import local_today
 from core.db import (
     foreign_keys_checked_at_once,
     lock_in_id_order,
@@ -366,7 +366,7 @@ class Books:
     def __init__(self, products: dict[int, Product]):
         self.products = products
         self.was_low = low_stock_states(products.values())
-        self.today = utc_today()
+        self._today: dict[int, datetime.date] = {}
         self._levels: dict[tuple[int, int, int | None], StockLevel] = {}
         self._loaded: set[int] = set()
         self._lots: dict[int, Lot] = {}
@@ -455,11 +455,17 @@ class Books:
             self._changed_lots.add(found.pk)
         return found
 
+    def today(self, organization_id: int) -> datetime.date:
+        """The organization's today (its local date), read once per transaction."""
+        if organization_id not in self._today:
+            self._today[organization_id] = local_today(organization_id)
+        return self._today[organization_id]
+
     def is_expired(self, lot: Lot | None) -> bool:
         return (
             lot is not None
             and lot.expiration_date is not None
-            and (lot.expiration_date <= self.today)
+            and (lot.expiration_date <= self.today(lot.organization_id))
         )
 
     def fefo(self, levels: list[StockLevel]) -> list[StockLevel]:

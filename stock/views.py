@@ -9,6 +9,7 @@ from core.permissions import RolePermission
 from core.tenancy import OrganizationScopedMixin
 from stock import exports, selectors, services
 from stock.filters import LotFilter, StockLevelFilter, StockMovementFilter
+from stock.models import Lot
 from stock.serializers import (
     LocationSerializer,
     LotSerializer,
@@ -63,6 +64,7 @@ class StockMovementViewSet(
         return exports.movements_csv_response(
             self.filter_queryset(self.get_queryset()),
             hide_costs=self.get_serializer_context()["hide_costs"],
+            today=self.today,
         )
 
 
@@ -107,13 +109,18 @@ class LotViewSet(
 ):
     """The lots (batches) of lot-tracked products; PATCH corrects an expiry."""
 
-    queryset = selectors.lots_with_state()
+    queryset = Lot.objects.all()  # the model, for the permission check; see get_queryset
     serializer_class = LotSerializer
     permission_classes = STOCK_PERMISSIONS
     filterset_class = LotFilter
     search_fields = ["code", "product__sku", "product__name"]
     ordering_fields = ["expiration_date", "created_at", "code"]
     http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        """With `is_expired` as of the organization's today (built per request: a queryset
+        built once, at import, would keep the day the process started)."""
+        return self.scoped(selectors.lots_with_state(today=self.today))
 
     def update(self, request, *args, **kwargs):
         lot = self.get_object()
@@ -139,7 +146,9 @@ class StockLevelViewSet(OrganizationScopedMixin, mixins.ListModelMixin, viewsets
     @csv_action
     def export(self, request):
         """The same rows as the list, honouring its filters, streamed as CSV."""
-        return exports.levels_csv_response(self.filter_queryset(self.get_queryset()))
+        return exports.levels_csv_response(
+            self.filter_queryset(self.get_queryset()), today=self.today
+        )
 
 
 class TransferViewSet(
