@@ -316,18 +316,18 @@ def top_products(
         _fulfilled_lines(**dates)
         .values("product_id")
         .annotate(
-            quantity=Sum("quantity"),
+            units=Sum("quantity"),
             amount=Sum(F("quantity") * F("unit_price")),
             cost=Sum("line_cost"),
         )
-        .values_list("product_id", "quantity", "amount", "cost")
+        .values_list("product_id", "units", "amount", "cost")
         .order_by()
     )
     returned = (
         _returned_lines(**dates)
         .values(product_id=F("item__product_id"))
-        .annotate(quantity=Sum("quantity"), amount=Sum(F("quantity") * F("unit_price")))
-        .values_list("product_id", "quantity", "amount")
+        .annotate(units=Sum("quantity"), amount=Sum(F("quantity") * F("unit_price")))
+        .values_list("product_id", "units", "amount")
         .order_by()
     )
     sold_sql, sold_params = sold.query.sql_with_params()
@@ -345,11 +345,11 @@ def top_products(
                    SUM(sold_quantity) - SUM(returned_quantity) AS net_quantity,
                    SUM(sold_amount) - SUM(returned_amount) AS net_revenue
             FROM (
-                SELECT s.product_id, s.quantity AS sold_quantity, s.amount AS sold_amount,
+                SELECT s.product_id, s.units AS sold_quantity, s.amount AS sold_amount,
                        s.cost AS sold_cost, 0 AS returned_quantity, 0 AS returned_amount
                 FROM ({sold_sql}) s
                 UNION ALL
-                SELECT r.product_id, 0, 0, 0, r.quantity, r.amount FROM ({returned_sql}) r
+                SELECT r.product_id, 0, 0, 0, r.units, r.amount FROM ({returned_sql}) r
             ) AS moved
             GROUP BY product_id
             ORDER BY net_quantity DESC, net_revenue DESC, product_id

@@ -21,14 +21,24 @@ class Organization(models.Model):
     its money in one currency (API.md, Organization)."""
 
     name = models.CharField(max_length=200)
+    # New organizations start with DEFAULT_TIME_ZONE and DEFAULT_CURRENCY; a row written
+    # without them (raw SQL, an older migration's model) gets the database's UTC and USD.
     time_zone = models.CharField(
-        max_length=64, default=default_time_zone, help_text="An IANA time zone name."
+        max_length=64,
+        default=default_time_zone,
+        db_default="UTC",
+        help_text="An IANA time zone name.",
     )
     currency = models.CharField(
-        max_length=3, default=default_currency, help_text="An ISO 4217 currency code."
+        max_length=3,
+        default=default_currency,
+        db_default="USD",
+        help_text="An ISO 4217 currency code.",
     )
     digest_hour = models.PositiveSmallIntegerField(
-        default=7, help_text="The local hour (0-23) at which the daily digest goes out."
+        default=7,
+        db_default=7,
+        help_text="The local hour (0-23) at which the daily digest goes out.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

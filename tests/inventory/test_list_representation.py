@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.renderers import JSONRenderer
 
-from core.dates import utc_today
+from core.dates import local_today, utc_today
 from inventory.models import Product
 from inventory.serializers import ProductSerializer, VariationSerializer
 from stock import services
@@ -58,7 +58,9 @@ def listed(client, path) -> bytes:
 
 def live(organization):
     products = Product.objects.filter(organization=organization, is_archived=False)
-    return with_stock_figures(products.select_related("category")).order_by("name", "id")
+    return with_stock_figures(
+        products.select_related("category"), today=local_today(organization)
+    ).order_by("name", "id")
 
 
 def test_the_product_list_is_the_serializers_answer(

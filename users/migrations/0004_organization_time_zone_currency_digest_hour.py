@@ -2,9 +2,16 @@
 organizations get DEFAULT_TIME_ZONE and DEFAULT_CURRENCY (UTC and USD unless set: their days and
 reports stay as they were) and the digest at 07:00 local time."""
 
+from django.conf import settings
 from django.db import migrations, models
 
 import users.models
+
+
+def organizations_start_with_the_defaults(apps, schema_editor):
+    apps.get_model("users", "Organization").objects.update(
+        time_zone=settings.DEFAULT_TIME_ZONE, currency=settings.DEFAULT_CURRENCY
+    )
 
 
 class Migration(migrations.Migration):
@@ -17,6 +24,7 @@ class Migration(migrations.Migration):
             model_name="organization",
             name="currency",
             field=models.CharField(
+                db_default="USD",
                 default=users.models.default_currency,
                 help_text="An ISO 4217 currency code.",
                 max_length=3,
@@ -26,18 +34,22 @@ class Migration(migrations.Migration):
             model_name="organization",
             name="digest_hour",
             field=models.PositiveSmallIntegerField(
-                default=7, help_text="The local hour (0-23) at which the daily digest goes out."
+                db_default=7,
+                default=7,
+                help_text="The local hour (0-23) at which the daily digest goes out.",
             ),
         ),
         migrations.AddField(
             model_name="organization",
             name="time_zone",
             field=models.CharField(
+                db_default="UTC",
                 default=users.models.default_time_zone,
                 help_text="An IANA time zone name.",
                 max_length=64,
             ),
         ),
+        migrations.RunPython(organizations_start_with_the_defaults, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name="organization",
             constraint=models.CheckConstraint(
