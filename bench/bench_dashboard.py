@@ -86,8 +86,8 @@ def main() -> None:
     from rest_framework.test import APIClient
 
     from alerts.selectors import stock_report
-    from core.dates import local_today
     from bench.seed import make_organization, seed_products
+    from core.dates import local_today
     from inventory.models import Category
 
     total = int(os.environ.get("BENCH_DASHBOARD_ROWS", "200000"))
