@@ -24,11 +24,19 @@ def require_response_fields(result, generator, request, public):
     return result
 
 
+# Figures that can fall below zero: a margin (sold below cost), and revenue or margin net of
+# customer returns (a period with more returned than sold).
+SIGNED_AMOUNTS = frozenset({"gross_margin", "net_margin", "net_revenue"})
+
+
 def non_negative_money(result, generator, request, public):
     """Money in this API is never negative (prices, costs, totals: API.md says >= 0), so
-    decimal strings match `^\\d...`, not drf-spectacular's generic `^-?\\d...`."""
+    decimal strings match `^\\d...`, not drf-spectacular's generic `^-?\\d...`; margins and
+    figures net of returns (`SIGNED_AMOUNTS`) keep their sign."""
     for component in result.get("components", {}).get("schemas", {}).values():
-        for prop in _walk_properties(component):
+        for name, prop in (component.get("properties") or {}).items():
+            if name in SIGNED_AMOUNTS:
+                continue
             pattern = prop.get("pattern")
             if prop.get("format") == "decimal" and pattern and pattern.startswith("^-?"):
                 prop["pattern"] = "^" + pattern[3:]
