@@ -4,6 +4,9 @@ places, and is shown with its code where a person reads it (`12.50 EUR`)."""
 
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
 from core.fields import as_money
 
 # ISO 4217's current list (as published in 2026, BGN gone into EUR, XCG for ANG), less the
@@ -32,3 +35,11 @@ def with_currency(amount, currency: str) -> str:
     if amount is None:
         return "-"
     return f"{as_money(Decimal(amount)):.2f} {currency}"
+
+
+@extend_schema_field({"type": "string", "enum": CURRENCY_CHOICES})
+class CurrencyField(serializers.ChoiceField):
+    """An ISO 4217 code in an answer or a request (the schema lists the codes, nothing more)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=CURRENCY_CHOICES, **kwargs)

@@ -6,7 +6,7 @@ import datetime
 
 from rest_framework import serializers
 
-from core.currencies import CURRENCY_CHOICES
+from core.currencies import CurrencyField
 from core.fields import money_output
 from core.serializers import CostFieldsMixin
 from core.tenancy import OrganizationPrimaryKeyRelatedField
@@ -23,8 +23,7 @@ LOCAL_DATE = "The organization's local date (its time zone), inclusive"
 
 
 def currency_output():
-    return serializers.ChoiceField(
-        choices=CURRENCY_CHOICES,
+    return CurrencyField(
         read_only=True,
         help_text="The organization's currency (ISO 4217): every amount is in it.",
     )

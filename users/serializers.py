@@ -1,7 +1,7 @@
 from django.contrib.auth.models import Group, Permission
 from rest_framework import serializers
 
-from core.currencies import CURRENCY_CHOICES
+from core.currencies import CurrencyField
 from users.models import DIGEST_HOURS, Organization, Role, User
 
 
@@ -20,9 +20,8 @@ def time_zone_input(**kwargs) -> serializers.CharField:
     )
 
 
-def currency_input(**kwargs) -> serializers.ChoiceField:
-    return serializers.ChoiceField(
-        choices=CURRENCY_CHOICES,
+def currency_input(**kwargs) -> CurrencyField:
+    return CurrencyField(
         help_text="An ISO 4217 currency code: every amount of the organization is in it.",
         **kwargs,
     )

@@ -166,3 +166,34 @@ def test_the_reports_queries_stay_few_with_returns(shop, django_assert_max_num_q
         get(client, TOP, **params)
     with django_assert_max_num_queries(1):  # the periods with their sales and returns
         get(client, BY_DAY, **params)
+
+
+def test_the_schema_describes_the_new_figures_exactly(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = schema["components"]["schemas"]
+    money = {"type": "string", "format": "decimal", "readOnly": True}
+    signed = {"gross_margin", "net_revenue", "net_margin"}  # may fall below zero
+
+    def described(component, field):
+        prop = components[component]["properties"][field]
+        assert field in components[component]["required"]
+        return prop
+
+    for field in ("returned_cost", "net_margin"):  # cost figures: null for a sales rep
+        for component in ("TotalSales", "SalesPeriod"):
+            prop = described(component, field)
+            assert {**money, "nullable": True}.items() <= prop.items()
+    for component, field in (("TotalSales", "net_revenue"), ("SalesPeriod", "net_revenue"),
+                             ("SalesPeriod", "returned_amount"), ("TopProduct", "net_revenue"),
+                             ("SupplierReturn", "total_cost")):  # fmt: skip
+        prop = described(component, field)
+        assert money.items() <= prop.items()
+        assert field in signed or not prop.get("pattern", "^").startswith("^-")
+    for component, field in (("TopProduct", "returned_quantity"), ("TopProduct", "net_quantity")):
+        assert described(component, field)["type"] == "integer"
+    for component in ("TotalSales", "Dashboard"):
+        currency = described(component, "currency")
+        assert currency["allOf"] == [{"$ref": "#/components/schemas/CurrencyEnum"}]
+    line = components["SupplierReturnLine"]["properties"]
+    assert line["unit_cost"]["readOnly"] and line["line_total"]["readOnly"]
+    assert "unit_cost" not in components["SupplierReturnLineRequest"]["properties"]

@@ -282,3 +282,23 @@ def test_the_admin_shows_times_in_the_organizations_zone(owner, organization, ad
                        {"created_at__day": "20", "created_at__month": "11",
                         "created_at__year": "2026"}, secure=True)  # fmt: skip
     assert ledger.context["cl"].result_count == 1  # the date hierarchy's day is Auckland's
+
+
+def test_the_schema_describes_the_settings_as_the_api_behaves(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = schema["components"]["schemas"]
+    assert set(schema["paths"]["/api/organization/"]) == {"get", "patch"}
+    answer = components["OrganizationSettings"]
+    assert set(answer["properties"]) == FIELDS
+    assert set(answer["required"]) == FIELDS
+    properties = answer["properties"]
+    assert properties["time_zone"]["type"] == "string"
+    assert properties["currency"]["allOf"] == [{"$ref": "#/components/schemas/CurrencyEnum"}]
+    assert set(components["CurrencyEnum"]["enum"]) == ISO_4217
+    assert (properties["digest_hour"]["minimum"], properties["digest_hour"]["maximum"]) == (0, 23)
+    patch = components["PatchedOrganizationSettingsRequest"]
+    assert set(patch["properties"]) == {"name", "time_zone", "currency", "digest_hour"}
+    assert "required" not in patch
+    register = components["RegisterRequest"]
+    assert {"time_zone", "currency"} <= set(register["properties"])
+    assert not {"time_zone", "currency"} & set(register["required"])
