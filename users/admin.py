@@ -56,6 +56,7 @@ class OrganizationAdmin(RefusalMessagesMixin, OrganizationScopeMixin, admin.Mode
 
     form = OrganizationForm
     list_display = ["id", "name", "time_zone", "currency", "digest_hour", "created_at"]
+    list_display_links = ["id", "name"]
     list_filter = ["created_at"]
     search_fields = ["name"]
     date_hierarchy = "created_at"

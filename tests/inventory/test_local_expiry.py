@@ -168,3 +168,32 @@ def test_a_change_of_zone_moves_the_cached_figures_on_even_on_the_same_date(cloc
     )
     _, after = cached_version("probe", version_key=figures_key(shop["organization"].pk))
     assert before != after
+
+
+def test_the_admins_expiry_filters_go_by_each_organizations_today(ahead_and_behind, client):
+    """Each shop's staff see their own today; a platform superuser, whose lists hold every
+    organization, sees each row by its own organization's today."""
+    from django.urls import reverse
+
+    ahead, behind = ahead_and_behind
+    products = reverse("admin:inventory_product_changelist")
+
+    def listed(user, expiry):
+        client.force_login(user)
+        response = client.get(products, {"expiry": expiry}, secure=True)
+        assert response.status_code == 200
+        return sorted((p.organization.name, p.sku) for p in response.context["cl"].result_list)
+
+    for shop in (ahead, behind):
+        shop["admin"].admin_access = True
+        shop["admin"].save(update_fields=["admin_access"])
+    assert listed(ahead["admin"], "expired") == [("Pacific/Kiritimati", "MILK"),
+                                                 ("Pacific/Kiritimati", "YOG")]  # fmt: skip
+    assert listed(behind["admin"], "expired") == []
+    assert listed(behind["admin"], "soon") == [("Pacific/Pago_Pago", "MILK"),
+                                               ("Pacific/Pago_Pago", "YOG")]  # fmt: skip
+    root = UserFactory(organization=None, is_staff=True, is_superuser=True, role=None)
+    assert listed(root, "expired") == [("Pacific/Kiritimati", "MILK"),
+                                       ("Pacific/Kiritimati", "YOG")]  # fmt: skip
+    assert listed(root, "soon") == [("Pacific/Kiritimati", "YOG"), ("Pacific/Pago_Pago", "MILK"),
+                                    ("Pacific/Pago_Pago", "YOG")]  # fmt: skip
