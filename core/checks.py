@@ -29,21 +29,12 @@ def organization_defaults_check(app_configs=None, **kwargs):
     from core.currencies import is_currency
     from core.dates import is_known_time_zone
 
-    errors = []
-    if not is_known_time_zone(settings.DEFAULT_TIME_ZONE):
-        errors.append(
-            checks.Error(
-                f"DEFAULT_TIME_ZONE={settings.DEFAULT_TIME_ZONE!r} is no IANA time zone name "
-                "(e.g. Europe/Paris, America/New_York, UTC).",
-                id="stockroom.E002",
-            )
-        )
-    if not is_currency(settings.DEFAULT_CURRENCY):
-        errors.append(
-            checks.Error(
-                f"DEFAULT_CURRENCY={settings.DEFAULT_CURRENCY!r} is no ISO 4217 currency code "
-                "(e.g. EUR, USD, NZD).",
-                id="stockroom.E003",
-            )
-        )
-    return errors
+    defaults = [
+        ("DEFAULT_TIME_ZONE", is_known_time_zone, "IANA time zone name (Europe/Paris, UTC)", 2),
+        ("DEFAULT_CURRENCY", is_currency, "ISO 4217 currency code (EUR, USD, NZD)", 3),
+    ]
+    return [
+        checks.Error(f"{name}={value!r} is no {what}.", id=f"stockroom.E00{number}")
+        for name, known, what, number in defaults
+        if not known(value := getattr(settings, name))
+    ]

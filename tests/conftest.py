@@ -158,6 +158,17 @@ def on_postgres():
 
 
 @pytest.fixture
+def eager_celery():
+    """Run tasks in-process even when REDIS_URL points Celery at a real broker."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
 def clock():
     """The clock stopped at noon UTC on 2026-11-21 (the suite's usual "today"); move it with
     `clock.move_to(aware_datetime)`. time-machine patches it at the C level: `timezone.now()`,

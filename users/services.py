@@ -83,6 +83,24 @@ def check_digest_hour(digest_hour: int) -> None:
         raise BrokenRule("A digest hour is a whole hour from 0 to 23.", field="digest_hour")
 
 
+def checked_settings(
+    *, time_zone: str | None = None, currency: str | None = None, digest_hour: int | None = None
+) -> dict:
+    """The organization settings given (None: not given), each checked (a BrokenRule names
+    the first that is not what an organization may have)."""
+    checks = {
+        "time_zone": (time_zone, check_time_zone),
+        "currency": (currency, check_currency),
+        "digest_hour": (digest_hour, check_digest_hour),
+    }
+    given = {}
+    for field, (value, check) in checks.items():
+        if value is not None:
+            check(value)
+            given[field] = value
+    return given
+
+
 def register_user(
     *,
     username: str,
@@ -97,13 +115,7 @@ def register_user(
     DEFAULT_CURRENCY)."""
     user = User(username=username, email=email)
     _validate_new_password(password=password, user=user)
-    settings_given = {}
-    if time_zone is not None:
-        check_time_zone(time_zone)
-        settings_given["time_zone"] = time_zone
-    if currency is not None:
-        check_currency(currency)
-        settings_given["currency"] = currency
+    settings_given = checked_settings(time_zone=time_zone, currency=currency)
     with transaction.atomic():
         organization = Organization.objects.create(
             name=organization_name.strip() or f"{username}'s organization", **settings_given
@@ -273,20 +285,11 @@ def update_organization(
     """An org admin changes the organization's name or settings (API.md, Organization). Each
     applies from the next request: the signed-in users cached with it and the organization's
     cached figures (its "today" moves with its zone) are moved on after commit."""
-    changes = {}
+    changes = checked_settings(time_zone=time_zone, currency=currency, digest_hour=digest_hour)
     if name is not None:
         if not name.strip():
             raise BrokenRule("An organization needs a name.", field="name")
         changes["name"] = name.strip()
-    if time_zone is not None:
-        check_time_zone(time_zone)
-        changes["time_zone"] = time_zone
-    if currency is not None:
-        check_currency(currency)
-        changes["currency"] = currency
-    if digest_hour is not None:
-        check_digest_hour(digest_hour)
-        changes["digest_hour"] = digest_hour
     with transaction.atomic():
         locked = lock_row(Organization.objects, organization.pk)
         if locked is None:
