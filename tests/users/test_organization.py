@@ -216,8 +216,8 @@ def test_an_org_admin_changes_the_settings_in_the_admin(owner, organization, adm
     html = page.content.decode()
     assert '<option value="Pacific/Auckland">' in html and '<option value="NZD">' in html
 
-    response = save_in_admin(owner, organization, name="Kiwi Shop",
-                             time_zone="Pacific/Auckland", currency="NZD", digest_hour="5")  # fmt: skip
+    kiwi = {"name": "Kiwi Shop", "time_zone": "Pacific/Auckland", "currency": "NZD"}
+    response = save_in_admin(owner, organization, **kiwi, digest_hour="5")
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     organization.refresh_from_db()
