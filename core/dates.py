@@ -47,9 +47,10 @@ def known_time_zones() -> frozenset[str]:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def database_knows_time_zone(name: str) -> bool:
-    """Whether the database can compute in this zone too (PostgreSQL keeps its own list; SQLite
-    computes with Python's)."""
+    """Whether the database can compute in this zone too (PostgreSQL keeps its own list, read
+    once per name in a process; SQLite computes with Python's)."""
     if connection.vendor != "postgresql":
         return True
     with connection.cursor() as cursor:

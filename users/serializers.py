@@ -2,7 +2,9 @@ from django.contrib.auth.models import Group, Permission
 from rest_framework import serializers
 
 from core.currencies import CurrencyField
+from core.errors import BrokenRule
 from users.models import DIGEST_HOURS, Organization, Role, User
+from users.services import check_time_zone
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -11,9 +13,18 @@ class OrganizationSerializer(serializers.ModelSerializer):
         fields = ["id", "name"]
 
 
+def known_time_zone(value: str) -> None:
+    """The service's check, said with the other fields' errors."""
+    try:
+        check_time_zone(value)
+    except BrokenRule as refusal:
+        raise serializers.ValidationError(str(refusal.message)) from refusal
+
+
 def time_zone_input(**kwargs) -> serializers.CharField:
     return serializers.CharField(
         max_length=64,
+        validators=[known_time_zone],
         help_text="An IANA time zone name (`Europe/Paris`, `America/New_York`): the "
         "organization's today, date ranges, report periods and digest hour are local to it.",
         **kwargs,

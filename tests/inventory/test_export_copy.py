@@ -59,9 +59,9 @@ def both(queryset, *, hide_costs=False) -> tuple[bytes, bytes]:
 
 @pytest.mark.parametrize("hide_costs", [False, True])
 def test_copy_writes_the_same_bytes(organization, awkward, hide_costs):
-    products = with_stock_figures(Product.objects.filter(organization=organization)).order_by(
-        "name", "id"
-    )
+    products = with_stock_figures(
+        Product.objects.filter(organization=organization), today=utc_today()
+    ).order_by("name", "id")
 
     copied, written = both(products, hide_costs=hide_costs)
 
@@ -73,7 +73,10 @@ def test_copy_honours_the_lists_filters_through_the_api(admin_client, organizati
     response = admin_client.get("/api/products/export/?search=lines&ordering=-price")
     body = b"".join(response.streaming_content)
     products = with_stock_figures(
-        Product.objects.filter(organization=organization, is_archived=False, name__contains="lines")
+        Product.objects.filter(
+            organization=organization, is_archived=False, name__contains="lines"
+        ),
+        today=utc_today(),
     ).order_by("-price", "-id")
     assert body == both(products)[1]
     assert len(list(csv.reader(io.StringIO(body.decode())))) == 1 + 2  # the header, two rows
