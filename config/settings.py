@@ -307,6 +307,11 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Every JWT carries a digest of the password hash it was issued under ("hash_password");
+    # a token whose digest is not the user's current one is refused on every request, refresh
+    # and verify (users.authentication.issued_under_current_password): a new password ends
+    # every session however a refresh races it, without waiting for a blacklist.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {

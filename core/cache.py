@@ -63,24 +63,54 @@ def count_in_window(cache, key: str, *, window: int) -> tuple[int, float]:
         return _count_locally(cache, key, window)
 
 
-class DatabaseCache(DjangoDatabaseCache):
-    """Django's database cache, with an atomic `count_in_window` (the row is locked)."""
+def _uncount_locally(cache, key: str) -> None:
+    """Read-modify-write of a (count, window end) pair, one event fewer; the caller makes it
+    atomic. Nothing when the window has ended (or never started)."""
+    now = clock()
+    count, ends = cache.get(key) or (0, now)
+    if count > 0 and ends > now:
+        cache.set(key, (count - 1, ends), timeout=max(1, int(ends - now) + 1))
 
-    def count_in_window(self, key: str, *, window: int) -> tuple[int, float]:
+
+def uncount(cache, key: str) -> None:
+    """Take back one event that `count_in_window` counted under `key` (an attempt that turned
+    out not to count), atomically; nothing once its window has ended."""
+    if hasattr(cache, "uncount"):
+        return cache.uncount(key)
+    with _local_lock:
+        _uncount_locally(cache, key)
+
+
+class DatabaseCache(DjangoDatabaseCache):
+    """Django's database cache, with an atomic `count_in_window` and `uncount` (the row is
+    locked)."""
+
+    @contextlib.contextmanager
+    def _row_locked(self, key: str, *, made_with=None):
+        """A transaction holding `key`'s row locked (made first with `made_with`, when given),
+        so concurrent counters queue on it. SQLite runs one writing transaction at a time
+        (IMMEDIATE mode)."""
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
         with transaction.atomic(using=db):
             if connection.vendor == "postgresql":
-                # Queue concurrent counters on one row: first make sure it exists.
-                self.add(key, (0, clock() + window), timeout=window + 1)
+                if made_with is not None:
+                    self.add(key, made_with[0], timeout=made_with[1])
                 table = connection.ops.quote_name(self._table)
                 with connection.cursor() as cursor:
                     cursor.execute(
                         f"SELECT cache_key FROM {table} WHERE cache_key = %s FOR UPDATE",
                         [self.make_and_validate_key(key)],
                     )
-            # SQLite runs one writing transaction at a time (IMMEDIATE mode).
+            yield
+
+    def count_in_window(self, key: str, *, window: int) -> tuple[int, float]:
+        with self._row_locked(key, made_with=((0, clock() + window), window + 1)):
             return _count_locally(self, key, window)
+
+    def uncount(self, key: str) -> None:
+        with self._row_locked(key):
+            _uncount_locally(self, key)
 
 
 class ResilientRedisCache(RedisCache):
@@ -171,6 +201,25 @@ class ResilientRedisCache(RedisCache):
                 break
             client.delete(key, ends_key)
         return int(count), ends
+
+    # DECR only a count that is still there and above zero (never make a key without expiry).
+    UNCOUNT_SCRIPT = (
+        "local n = tonumber(redis.call('GET', KEYS[1]) or '0') "
+        "if n > 0 then return redis.call('DECR', KEYS[1]) end return 0"
+    )
+
+    def uncount(self, key: str) -> None:
+        import redis
+
+        if not self.is_down:
+            try:
+                stored = self.make_and_validate_key(key)
+                self._cache.get_client(stored, write=True).eval(self.UNCOUNT_SCRIPT, 1, stored)
+                return
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                self._went_down(exc)
+        with _local_lock:
+            _uncount_locally(self._fallback, key)
 
     def move_version_on(self, key: str) -> None:
         """A version key one step on (made first when missing): one round trip. While Redis
