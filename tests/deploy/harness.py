@@ -193,10 +193,40 @@ class Client:
         finally:
             connection.close()
 
+    def send_raw(self, head: str, body: bytes = b"") -> tuple[int, str, bytes]:
+        """Send these request bytes as they are, then close our side (a client that sent all it
+        had): (status, Content-Type, body) of the answer."""
+        parts = urllib.parse.urlsplit(self.base)
+        headers = "".join(f"{name}: {value}\r\n" for name, value in self.headers.items())
+        request = head.replace("\r\n", f"\r\n{headers}", 1).encode() + body
+        with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+            sock.sendall(request)
+            sock.shutdown(socket.SHUT_WR)
+            answer = b""
+            while data := sock.recv(65536):
+                answer += data
+        head_part, _, content = answer.partition(b"\r\n\r\n")
+        status_line, *lines = head_part.decode("latin-1").split("\r\n")
+        headers = {name.strip().lower(): value.strip()
+                   for name, _, value in (line.partition(":") for line in lines)}  # fmt: skip
+        if headers.get("transfer-encoding") == "chunked":
+            content = _unchunk(content)
+        return int(status_line.split()[1]), headers.get("content-type", ""), content
+
     def authenticate(self, access: str) -> "Client":
         other = Client(self.base)
         other.headers = {**self.headers, "Authorization": f"Bearer {access}"}
         return other
+
+
+def _unchunk(data: bytes) -> bytes:
+    body = b""
+    while data:
+        size, _, data = data.partition(b"\r\n")
+        if not int(size, 16):
+            break
+        body, data = body + data[: int(size, 16)], data[int(size, 16) + 2 :]
+    return body
 
 
 class RedisServer:
