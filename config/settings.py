@@ -251,6 +251,10 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTH_TOKEN_DAYS = env_int("AUTH_TOKEN_DAYS", 30)
 # A password-reset link is valid this many seconds (Django's token generator).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
+# At most this many reset requests per address (known or not) in this many seconds are
+# written (and emailed); more are answered 202 all the same and send nothing.
+PASSWORD_RESET_MAX_PER_ADDRESS = env_int("PASSWORD_RESET_MAX_PER_ADDRESS", 3)
+PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
 # Optional: a front end's page for the reset email's link, e.g.
 # https://shop.example.com/reset-password?uid={uid}&token={token}
 PASSWORD_RESET_URL = os.environ.get("PASSWORD_RESET_URL", "").strip()

@@ -17,6 +17,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from core.db import lock_row, update_under_lock
 from core.errors import BrokenRule, Conflict, LoginRefused, NotFound
+from users import password_resets
 from users.models import ADMIN_ACCESS_ROLES, Organization, Role, User
 from users.throttling import login_attempt
 
@@ -194,14 +195,11 @@ def change_password(*, user: User, old_password: str, new_password: str) -> None
 
 
 def request_password_reset(*, email: str) -> None:
-    """Email a one-time reset token to every active user with this address (none: nothing,
-    and the caller cannot tell the difference)."""
-    from users import tasks
-
-    for user_id in User.objects.filter(email__iexact=email, is_active=True).values_list(
-        "pk", flat=True
-    ):
-        tasks.send_password_reset_email.delay(user_id=user_id)
+    """Write a reset request for the address into the outbox, whether or not an active user
+    has it (the caller cannot tell the difference, not even by the time it takes); the email
+    goes out after the answer (`users.tasks.deliver_password_resets_soon`), at most
+    PASSWORD_RESET_MAX_PER_ADDRESS per address and window."""
+    password_resets.record_reset_request(email=email)
 
 
 def reset_token_for(user: User) -> tuple[str, str]:

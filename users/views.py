@@ -16,9 +16,10 @@ from rest_framework_simplejwt.views import (
     TokenVerifyView,
 )
 
+from core.api import ResponseThen
 from core.permissions import RolePermission
 from core.tenancy import OrganizationScopedMixin
-from users import selectors, services
+from users import selectors, services, tasks
 from users.authentication import PASSWORD_CHANGED, issued_under_current_password
 from users.models import Role, User
 from users.serializers import (
@@ -193,7 +194,8 @@ class MePasswordView(APIView):
 
 
 class PasswordResetView(APIView):
-    """Email a reset token to the address's account, if there is one: 202 either way."""
+    """Email a reset token to the address's account, if there is one: 202 either way, with
+    the same work before it; the email goes out after the answer."""
 
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
@@ -203,7 +205,9 @@ class PasswordResetView(APIView):
         serializer = PasswordResetSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.request_password_reset(email=serializer.validated_data["email"])
-        return Response(status=status.HTTP_202_ACCEPTED)
+        return ResponseThen(
+            status=status.HTTP_202_ACCEPTED, then=tasks.deliver_password_resets_soon
+        )
 
 
 class PasswordResetConfirmView(APIView):
