@@ -236,7 +236,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request that queues a task after its commit must not hang on a broker that is down: fail
 # fast, log, and let the periodic sweep of the alerts outbox catch up (nothing is lost).
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+# No reconnection loop when publishing (kombu's default tried for 2 s against a refused port):
+# a publish that fails is given up at once (core.broker), and the sweep does the work later.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+    "max_retries": 0,
+}
 CELERY_TASK_PUBLISH_RETRY = False
 
 # --- Auth -----------------------------------------------------------------------------------

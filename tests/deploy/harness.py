@@ -107,7 +107,7 @@ class Process:
 
 
 class Gunicorn(Process):
-    def __init__(self, env: dict, log: Path, *, workers: int = 2):
+    def __init__(self, env: dict, log: Path, *, workers: int = 2, options: tuple = ()):
         self.port = free_port()
         super().__init__(
             [
@@ -121,6 +121,7 @@ class Gunicorn(Process):
                 str(workers),
                 "--timeout",
                 "30",
+                *options,
             ],
             env,
             log,
@@ -230,11 +231,14 @@ def _unchunk(data: bytes) -> bytes:
 
 
 class RedisServer:
-    """A Redis of the test's own, on its own port (never the machine's shared one)."""
+    """A Redis of the test's own, on its own port (never the machine's shared one). `persist`:
+    every write goes to its append-only file first, so that once stopped (even killed) it
+    starts again with the data it had, as a Redis with persistence does after a restart."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, *, persist: bool = False):
         self.port = free_port()
         self.workdir = workdir
+        self.persist = persist
         self.proc = None
         self.start()
 
@@ -253,7 +257,9 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.persist else "no",
+                "--appendfsync",
+                "always",
                 "--dir",
                 str(self.workdir),
             ],
