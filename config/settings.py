@@ -164,10 +164,14 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-# When PostgreSQL is down, requests wait at most DATABASE_POOL_TIMEOUT (or the connect timeout)
-# and answer a JSON 503; pooled connections are checked before use, so the first requests
-# after a restart succeed (dead connections are replaced, not handed out).
+# When PostgreSQL is down, requests answer a JSON 503: at once once a connection attempt found
+# it unreachable (a circuit breaker per process, open DATABASE_BREAKER_SECONDS: core.pooling),
+# else within DATABASE_POOL_TIMEOUT (or the connect timeout). Pooled connections are checked
+# before use, so the first requests after a restart succeed (dead ones are replaced).
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+# After a connection attempt found PostgreSQL unreachable, fail at once for this many seconds
+# (then one request tries again).
+DATABASE_BREAKER_SECONDS = env_int("DATABASE_BREAKER_SECONDS", 2)
 if DATABASE_URL:
     DATABASES = {
         # Health checks: the pool checks each connection before handing it out.
@@ -190,8 +194,8 @@ if DATABASE_URL:
                 "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
                 "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20),
                 "timeout": env_int("DATABASE_POOL_TIMEOUT", 3),
-                # A failed connection is retried with backoff for at most 5 s; a request that
-                # finds no connection starts the pool afresh (core.db.recover_from_outage).
+                # A failed connection is retried with backoff for at most 5 s; meanwhile the
+                # breaker (core.pooling) answers at once, and its trial starts a fresh pool.
                 "reconnect_timeout": 5,
             }
 else:

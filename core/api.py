@@ -17,7 +17,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, filters, pagination, parsers, status
 from rest_framework.response import Response
 
-from core.db import recover_from_outage
 from core.errors import BrokenRule, Conflict, DomainError, LoginRefused, NotFound, TooManyAttempts
 from core.middleware import DATABASE_UNAVAILABLE
 
@@ -288,7 +287,6 @@ def exception_handler(exc, context):
         return _domain_error_response(exc)
     if isinstance(exc, OperationalError | InterfaceError):
         logger.error("Database unavailable, answered 503: %s", exc)
-        recover_from_outage(exc)
         return Response(
             {"detail": DATABASE_UNAVAILABLE},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,

@@ -395,9 +395,7 @@ def changed(*version_keys: str, cache=None, settle: bool = False) -> None:
     if recorded:
         record_missed_invalidation()
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(
-            partial(_move_on, version_keys, cache, recorded, settle), robust=True
-        )
+        transaction.on_commit(partial(_move_on, version_keys, cache, recorded, settle), robust=True)
     elif recorded and settle:
         time.sleep(EPOCH_RECHECK_SECONDS)
 

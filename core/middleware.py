@@ -7,8 +7,6 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 
-from core.db import recover_from_outage
-
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
@@ -99,6 +97,5 @@ class ApiErrorMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, OperationalError | InterfaceError):
             logger.error("Database unavailable, answered 503: %s", exception)
-            recover_from_outage(exception)
             return database_unavailable_response(request)
         return None

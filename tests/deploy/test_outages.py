@@ -133,3 +133,69 @@ def test_a_change_made_while_redis_was_unreachable_holds_on_every_node_once_it_i
             redis.stop()
         for server in (reader, writer):
             assert "Traceback" not in server.output()
+
+
+def test_postgresql_down_under_load_fails_at_once_and_health_answers_within_a_second(tmp_path):
+    """8 clients while PostgreSQL is cut: each got its 503 after 6.2 s (p50; the pool's 3 s
+    wait, queued behind another), and /api/health/ answered twice in 15 s. Now the breaker
+    answers at once, health within a second; the logins answered 503 meanwhile do not count as
+    failed logins, so the right password works at once when the database is back."""
+    redis = RedisServer(tmp_path)  # the login counter lives in Redis, as in production
+    with fresh_database() as database_url:
+        set_up(base_env(DATABASE_URL=database_url))
+        proxy = TcpProxy(target_port=int(database_url.split(":")[-1].split("/")[0]))
+        through_proxy = database_url.replace(f":{proxy.target_port}/", f":{proxy.port}/")
+        env = base_env(DATABASE_URL=through_proxy, REDIS_URL=redis.url)
+        server = Gunicorn(env, tmp_path / "gunicorn.log", workers=2)
+        try:
+            shop = open_shop(server.client)
+            assert shop.get("/api/products/")[0] == 200
+
+            proxy.cut()
+            answers, health, logins = [], [], []
+            until = time.monotonic() + 4
+
+            def client():
+                while time.monotonic() < until:
+                    (status, body), seconds = timed(lambda: shop.get("/api/products/"))
+                    kind = tuple(sorted(body)) if isinstance(body, dict) else body
+                    answers.append((status, kind, seconds))
+
+            clients = [threading.Thread(target=client) for _ in range(8)]
+            for thread in clients:
+                thread.start()
+            while time.monotonic() < until:
+                (status, _), seconds = timed(lambda: server.client.get("/api/health/"))
+                health.append((status, seconds))
+                if len(logins) < 6:  # a client retrying its login through the outage
+                    logins.append(
+                        server.client.post("/api/login/", {"username": "owner",
+                                                           "password": PASSWORD})[0]
+                    )  # fmt: skip
+                time.sleep(0.2)
+            for thread in clients:
+                thread.join(timeout=30)
+
+            assert {(status, body) for status, body, _ in answers} == {(503, ("detail",))}
+            assert statistics.median(seconds for *_, seconds in answers) < 1, answers
+            assert {status for status, _ in health} == {503}
+            assert max(seconds for _, seconds in health) < 1, health
+            assert logins == [503] * 6
+
+            proxy.restore()
+            # Back: the right password logs in (the six 503s were not failures).
+            status = None
+            for _ in range(50):
+                status, _ = server.client.post(
+                    "/api/login/", {"username": "owner", "password": PASSWORD}
+                )
+                if status != 503:
+                    break
+                time.sleep(0.2)
+            assert status == 200
+            assert server.client.get("/api/health/")[0] == 200
+        finally:
+            server.stop()
+            proxy.cut()
+            redis.stop()
+        assert "Traceback" not in server.output()
