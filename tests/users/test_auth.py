@@ -423,6 +423,8 @@ def test_a_password_set_in_the_django_admin_ends_every_session_too(
     refreshed = api_client.post("/api/token/refresh/", {"refresh": body["refresh"]}, format="json")
     assert refreshed.status_code == 401
     assert not Token.objects.filter(user=manager_user).exists()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access']}")
+    assert api_client.get("/api/users/me/").status_code == 401  # the access token too, at once
 
 
 @pytest.mark.postgres

@@ -6,7 +6,6 @@ PASSWORD_RESET_MAX_PER_ADDRESS requests an hour. tests/deploy has the real Redis
 
 import datetime
 import re
-import threading
 
 import pytest
 from django.core import mail
@@ -17,20 +16,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core import broker
+from tests.concurrency.test_stock_concurrency import run_concurrently, status_codes
+from tests.users.test_accounts import eager_celery  # noqa: F401 (a fixture)
 from users import tasks
 from users.models import PasswordResetRequest
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def eager_celery():
-    from config.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 @pytest.fixture
@@ -90,7 +81,8 @@ def test_a_known_and_an_unknown_address_take_the_same_work(sales_user, broker_do
     assert statements(sales_user.email) == statements("nobody@example.com")
 
 
-def test_the_email_goes_out_after_the_answer_has_been_sent(sales_user, eager_celery):
+@pytest.mark.usefixtures("eager_celery")
+def test_the_email_goes_out_after_the_answer_has_been_sent(sales_user):
     """As a WSGI server runs it: the answer is complete before any email work starts; the
     server's close() after sending it delivers the email (in-process without a broker)."""
     from django.core import signals
@@ -119,8 +111,9 @@ def test_the_email_goes_out_after_the_answer_has_been_sent(sales_user, eager_cel
     assert message.to == [sales_user.email]
 
 
+@pytest.mark.usefixtures("eager_celery")
 @pytest.mark.parametrize("known", [True, False])
-def test_an_address_gets_at_most_three_requests_an_hour(sales_user, eager_celery, known, settings):
+def test_an_address_gets_at_most_three_requests_an_hour(sales_user, known, settings):
     email = sales_user.email if known else "nobody@example.com"
 
     assert [reset(email).status_code for _ in range(10)] == [202] * 10
@@ -135,8 +128,9 @@ def test_an_address_gets_at_most_three_requests_an_hour(sales_user, eager_celery
     assert len(mail.outbox) == (4 if known else 0)
 
 
+@pytest.mark.usefixtures("eager_celery")
 def test_a_failed_send_is_retried_with_backoff_and_a_stale_one_is_dropped(
-    sales_user, eager_celery, settings, monkeypatch
+    sales_user, settings, monkeypatch
 ):
     from django.core.mail.backends.locmem import EmailBackend
 
@@ -173,21 +167,7 @@ def test_a_failed_send_is_retried_with_backoff_and_a_stale_one_is_dropped(
 @pytest.mark.django_db(transaction=True)
 def test_a_burst_of_requests_for_one_address_writes_at_most_three(sales_user, broker_down):
     """Requests for one address queue on an advisory lock: 20 at once write exactly 3."""
-    barrier = threading.Barrier(20)
-    statuses = []
+    results = run_concurrently([lambda: reset(sales_user.email)] * 20, workers=20)
 
-    def request():
-        try:
-            barrier.wait()
-            statuses.append(reset(sales_user.email).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=request) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert statuses == [202] * 20
+    assert status_codes(results) == {202: 20}
     assert PasswordResetRequest.objects.filter(user=sales_user).count() == 3
