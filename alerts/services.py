@@ -11,7 +11,6 @@ import logging
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -27,15 +26,11 @@ from alerts.selectors import (
 )
 from core.dates import local_today
 from core.db import one_at_a_time
+from core.outbox import send_claimed
 from stock.models import LowStockEvent
 from users.models import Organization
 
 logger = logging.getLogger(__name__)
-
-# A claimed send holds its email this long: a worker that died mid-send is retried after it.
-SEND_LEASE = datetime.timedelta(minutes=5)
-# Failed sends back off: 1, 2, 4, ... minutes, at most an hour apart.
-MAX_BACKOFF = datetime.timedelta(hours=1)
 
 
 def _write_email(
@@ -67,26 +62,15 @@ def send_alert(*, log_id: int) -> bool:
 
     Returns whether it went out. A failure is logged and leaves it for a later attempt.
     """
-    now = timezone.now()
-    claimed = (
-        alert_logs_due(now=now)
-        .filter(pk=log_id)
-        .update(next_attempt_at=now + SEND_LEASE, attempts=F("attempts") + 1)
-    )
-    if not claimed:
-        return False
-    log = AlertLog.objects.get(pk=log_id)
-    message = EmailMultiAlternatives(subject=log.subject, body=log.body_text, to=log.recipients)
-    message.attach_alternative(log.body_html, "text/html")
-    try:
+
+    def send(log: AlertLog) -> None:
+        message = EmailMultiAlternatives(subject=log.subject, body=log.body_text, to=log.recipients)
+        message.attach_alternative(log.body_html, "text/html")
         message.send(fail_silently=False)
-    except Exception as exc:  # SMTP, network, a timeout: try again later
-        backoff = min(datetime.timedelta(minutes=2 ** (log.attempts - 1)), MAX_BACKOFF)
-        AlertLog.objects.filter(pk=log_id).update(next_attempt_at=timezone.now() + backoff)
-        logger.warning("Alert email %s not sent (%s); next attempt in %s", log_id, exc, backoff)
-        return False
-    AlertLog.objects.filter(pk=log_id).update(sent_at=timezone.now())
-    return True
+
+    return send_claimed(
+        due=alert_logs_due(now=timezone.now()), pk=log_id, send=send, what="Alert email"
+    )
 
 
 def record_crossings(*, batch_size: int = 1000) -> int:

@@ -30,6 +30,12 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Password-reset emails requested while the broker was unreachable, and failed sends.
+    "deliver-password-resets": {
+        "task": "users.tasks.deliver_password_resets",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # The stock ledger's nightly check that quantity == sum(delta) for every product.
     "reconcile-stock-ledger-nightly": {
         "task": "stock.tasks.reconcile_stock_ledger",

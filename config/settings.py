@@ -164,10 +164,14 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-# When PostgreSQL is down, requests wait at most DATABASE_POOL_TIMEOUT (or the connect timeout)
-# and answer a JSON 503; pooled connections are checked before use, so the first requests
-# after a restart succeed (dead connections are replaced, not handed out).
+# When PostgreSQL is down, requests answer a JSON 503: at once once a connection attempt found
+# it unreachable (a circuit breaker per process, open DATABASE_BREAKER_SECONDS: core.pooling),
+# else within DATABASE_POOL_TIMEOUT (or the connect timeout). Pooled connections are checked
+# before use, so the first requests after a restart succeed (dead ones are replaced).
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+# After a connection attempt found PostgreSQL unreachable, fail at once for this many seconds
+# (then one request tries again).
+DATABASE_BREAKER_SECONDS = env_int("DATABASE_BREAKER_SECONDS", 2)
 if DATABASE_URL:
     DATABASES = {
         # Health checks: the pool checks each connection before handing it out.
@@ -190,8 +194,8 @@ if DATABASE_URL:
                 "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
                 "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20),
                 "timeout": env_int("DATABASE_POOL_TIMEOUT", 3),
-                # A failed connection is retried with backoff for at most 5 s; a request that
-                # finds no connection starts the pool afresh (core.db.recover_from_outage).
+                # A failed connection is retried with backoff for at most 5 s; meanwhile the
+                # breaker (core.pooling) answers at once, and its trial starts a fresh pool.
                 "reconnect_timeout": 5,
             }
 else:
@@ -236,7 +240,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request that queues a task after its commit must not hang on a broker that is down: fail
 # fast, log, and let the periodic sweep of the alerts outbox catch up (nothing is lost).
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+# No reconnection loop when publishing (kombu's default tried for 2 s against a refused port):
+# a publish that fails is given up at once (core.broker), and the sweep does the work later.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+    "max_retries": 0,
+}
 CELERY_TASK_PUBLISH_RETRY = False
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -251,6 +261,10 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTH_TOKEN_DAYS = env_int("AUTH_TOKEN_DAYS", 30)
 # A password-reset link is valid this many seconds (Django's token generator).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60)
+# At most this many reset requests per address (known or not) in this many seconds are
+# written (and emailed); more are answered 202 all the same and send nothing.
+PASSWORD_RESET_MAX_PER_ADDRESS = env_int("PASSWORD_RESET_MAX_PER_ADDRESS", 3)
+PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
 # Optional: a front end's page for the reset email's link, e.g.
 # https://shop.example.com/reset-password?uid={uid}&token={token}
 PASSWORD_RESET_URL = os.environ.get("PASSWORD_RESET_URL", "").strip()
@@ -307,6 +321,11 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Every JWT carries a digest of the password hash it was issued under ("hash_password");
+    # a token whose digest is not the user's current one is refused on every request, refresh
+    # and verify (users.authentication.issued_under_current_password): a new password ends
+    # every session however a refresh races it, without waiting for a blacklist.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -17,7 +17,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, filters, pagination, parsers, status
 from rest_framework.response import Response
 
-from core.db import recover_from_outage
 from core.errors import BrokenRule, Conflict, DomainError, LoginRefused, NotFound, TooManyAttempts
 from core.middleware import DATABASE_UNAVAILABLE
 
@@ -288,10 +287,29 @@ def exception_handler(exc, context):
         return _domain_error_response(exc)
     if isinstance(exc, OperationalError | InterfaceError):
         logger.error("Database unavailable, answered 503: %s", exc)
-        recover_from_outage(exc)
         return Response(
             {"detail": DATABASE_UNAVAILABLE},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )
     return drf_exception_handler(exc, context)
+
+
+class ResponseThen(Response):
+    """A response that runs `then()` once it has been sent: the WSGI server calls `close()`
+    after writing the body (PEP 3333), so the client's answer (sent with its length) waits for
+    none of that work, and its timing says nothing about what the work found to do. A failure
+    there is logged; the answer is out already."""
+
+    def __init__(self, *args, then, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._then = then
+
+    def close(self):
+        then, self._then = self._then, None
+        if then is not None:
+            try:
+                then()
+            except Exception:
+                logger.exception("Work after the response failed")
+        super().close()  # then request_finished: the database connection goes back

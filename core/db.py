@@ -130,16 +130,6 @@ def references_checked(*, message: str, field: str | None = None):
         raise
 
 
-def recover_from_outage(exc: Exception) -> None:
-    """After a request could not get a pooled connection, start the pool afresh: its own
-    reconnection backs off (1, 2, 4 ... s, and may sit idle once it gives up), while a new pool
-    connects at once, so the first requests after PostgreSQL is back succeed."""
-    from psycopg_pool import PoolTimeout
-
-    if isinstance(exc.__cause__, PoolTimeout) and getattr(connection, "pool", None) is not None:
-        connection.close_pool()
-
-
 @contextmanager
 def one_at_a_time(name: str):
     """A transaction that runs alone among those with the same `name`, on every server process:

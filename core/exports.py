@@ -19,8 +19,11 @@ from django.http import StreamingHttpResponse
 from rest_framework import renderers
 from rest_framework.fields import DateTimeField
 
-# Text a spreadsheet would run as a formula gets a leading apostrophe.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Text a spreadsheet would run as a formula gets a leading apostrophe. The full-width forms
+# count too (＝１＋１): Excel in East Asian locales turns a full-width sign typed at the start of
+# a cell into a formula, and whether it or another spreadsheet does so when it opens a CSV is
+# not something we can promise either way, so they are guarded as well.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 # Excel reads a CSV as UTF-8 only when it starts with the byte-order mark ("Café crème").
 BYTE_ORDER_MARK = "\ufeff"
 _timestamp = DateTimeField()
@@ -104,7 +107,7 @@ def _attachment(lines, filename: str) -> StreamingHttpResponse:
 # Each kind of value as `csv_cell` writes it, in SQL that names the value once (its SQL may carry
 # parameters). An empty cell is a NULL: COPY writes it unquoted, as Python's `csv` writes "".
 _GUARDED_TEXT = (  # text a spreadsheet would run as a formula gets a leading apostrophe
-    r"NULLIF(regexp_replace(%(expressions)s, E'^([-=+@\t\r])', '''\1'), '')"
+    r"NULLIF(regexp_replace(%(expressions)s, E'^([-=+@\t\r\uFF1D\uFF0B\uFF0D\uFF20])', '''\1'), '')"
 )
 _CELL_SQL = {
     "text": _GUARDED_TEXT,

@@ -7,11 +7,17 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 
-from core.db import recover_from_outage
-
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
+
+try:  # what gunicorn raises while it decodes a chunked body for us (InvalidChunkSize, ...)
+    from gunicorn.http.errors import ParseException as ChunkError
+except ImportError:  # another WSGI server
+    ChunkError = ValueError
+# A body the server could not decode, or that ended before its last chunk (gunicorn's
+# NoMoreData is an OSError, as is a connection reset while reading).
+BROKEN_BODY = (ChunkError, OSError, ValueError)
 DATABASE_UNAVAILABLE = "The database is unavailable; try again in a few seconds."
 
 
@@ -31,7 +37,8 @@ class RequestBodyLimitMiddleware:
     DRF parsers read the request stream directly, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE
     alone does not protect JSON endpoints. A chunked body (no Content-Length) is read here,
     up to one byte past the limit, and handed on as if it had come with its length: without
-    that, Django and DRF would read it as empty.
+    that, Django and DRF would read it as empty. One the server cannot decode (a malformed
+    chunk size, a body cut short) is a 400, never a 500.
     """
 
     def __init__(self, get_response):
@@ -43,7 +50,11 @@ class RequestBodyLimitMiddleware:
         chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
         stream = request.environ.get("wsgi.input")
         if not raw_length and chunked and stream is not None:
-            body = stream.read(limit + 1)
+            try:
+                body = stream.read(limit + 1)
+            except BROKEN_BODY as exc:  # a bad chunk size, a body cut short: the client's fault
+                logger.info("Malformed chunked request body refused: %r", exc)
+                return JsonResponse({"detail": "Malformed chunked request body."}, status=400)
             if len(body) > limit:
                 return self._too_large(limit)
             request.META["CONTENT_LENGTH"] = str(len(body))
@@ -86,6 +97,5 @@ class ApiErrorMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, OperationalError | InterfaceError):
             logger.error("Database unavailable, answered 503: %s", exception)
-            recover_from_outage(exception)
             return database_unavailable_response(request)
         return None

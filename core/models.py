@@ -23,3 +23,22 @@ class Counter(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.last_number} (organization {self.organization_id})"
+
+
+class MissedInvalidation(models.Model):
+    """A change that the shared cache (Redis) could not be told about: moving its version on
+    failed because Redis was unreachable from the process that made it.
+
+    Written in the change's own transaction (or just after its commit, when Redis failed only
+    then), so it is as durable as the change. Every process counts these (the sum of `weight`:
+    `core.cache.database_epoch`) before it trusts a value cached in Redis, so that no value
+    cached before such a change is used on any node once Redis answers again, whatever data it
+    kept (a restart from its own files, or a partition that only some nodes saw). Rows are
+    folded into one from time to time; the sum of their weights never goes down.
+    """
+
+    weight = models.PositiveIntegerField(default=1)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.weight} missed at {self.recorded_at:%Y-%m-%d %H:%M:%S}"

@@ -1,5 +1,6 @@
 import datetime
 import os
+import time
 
 import pytest
 import time_machine
@@ -37,15 +38,23 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _cache(settings):
+def _cache(settings, monkeypatch):
     """Throttle counters live in the cache: every test starts with an empty one.
 
     In CI that is Redis, as in production. Without Redis, tests use a local-memory cache
     rather than the database one, so pinned query counts do not include throttle bookkeeping
-    (tests/test_auth.py exercises the database cache explicitly).
+    (tests/test_auth.py exercises the database cache explicitly). A process reads the
+    database's record of what Redis missed at most once a second, never per request
+    (core.cache.database_epoch): a test holds the reading it starts with (nothing missed: the
+    table is empty), read again only when the test records a miss, so that pinned query
+    counts count what a request does (tests/core/test_missed_invalidations.py times readings).
     """
+    from core import cache as versioned
+
     if "redis" not in settings.CACHES["default"]["BACKEND"].lower():
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    held = {"epoch": 0, "read_at": time.monotonic() + 24 * 3600}  # fresh all the test long
+    monkeypatch.setattr(versioned, "_reading", held)
     cache.clear()
     yield
     cache.clear()

@@ -8,7 +8,7 @@ from core.admin import OrganizationAdminSite
 from core.errors import TooManyAttempts
 from users.selectors import may_use_admin
 from users.services import end_sessions
-from users.throttling import clear_login_failures, client_address, start_login_attempt
+from users.throttling import client_address, login_attempt
 
 
 class AdminSignInForm(AdminAuthenticationForm):
@@ -18,17 +18,17 @@ class AdminSignInForm(AdminAuthenticationForm):
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        attempted = bool(username and self.cleaned_data.get("password"))
-        address = client_address(self.request)
-        if attempted:
-            try:
-                start_login_attempt(username=username, address=address)
-            except TooManyAttempts as refusal:
-                raise ValidationError(str(refusal.message), code="throttled") from refusal
-        cleaned = super().clean()
-        if attempted:
-            clear_login_failures(username=username, address=address)
-        return cleaned
+        if not (username and self.cleaned_data.get("password")):
+            return super().clean()
+        try:
+            # A refusal (wrong password, or an account the admin is not open to) keeps its
+            # count; a sign-in the database could not check (503) gives it back.
+            with login_attempt(
+                username=username, address=client_address(self.request), refused=ValidationError
+            ):
+                return super().clean()
+        except TooManyAttempts as refusal:
+            raise ValidationError(str(refusal.message), code="throttled") from refusal
 
     def confirm_login_allowed(self, user):
         if not may_use_admin(user):

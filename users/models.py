@@ -3,6 +3,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 DIGEST_HOURS = range(24)
 
@@ -109,3 +110,37 @@ class User(AbstractUser):
             if role in names:
                 return role
         return None
+
+
+class PasswordResetRequest(models.Model):
+    """One request for a password-reset email to an address: the outbox the email goes out
+    from (after the request has been answered: by a worker, in-process without a broker, or by
+    the periodic sweep), and the record that limits how many requests an address gets.
+
+    `user` is the account the email goes to; None when no active account has the address (no
+    email, but the request is written and counted all the same, so that neither the answer nor
+    its timing tells whether the address is known). The address is kept as a digest only.
+    """
+
+    address = models.CharField(max_length=64)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # Not before: a claimed send holds it for a while, a failed one backs off.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["address", "requested_at"]),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(sent_at__isnull=True, user__isnull=False),
+                name="users_passwordreset_unsent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"reset for user {self.user_id} at {self.requested_at:%Y-%m-%d %H:%M}"

@@ -20,8 +20,9 @@ from core.currencies import is_currency
 from core.dates import database_knows_time_zone, is_known_time_zone
 from core.db import lock_row, update_under_lock
 from core.errors import BrokenRule, Conflict, LoginRefused, NotFound
+from users import password_resets
 from users.models import ADMIN_ACCESS_ROLES, DIGEST_HOURS, Organization, Role, User
-from users.throttling import clear_login_failures, start_login_attempt
+from users.throttling import login_attempt
 
 
 def _validate_new_password(*, password: str, user: User, field: str = "password") -> None:
@@ -183,19 +184,23 @@ class Session:
 
 
 def log_in(*, username: str, password: str, address: str, request=None) -> Session:
-    """Check the credentials, throttled per username and client address (the attempt is
-    counted before the check); a success clears the count."""
-    start_login_attempt(username=username, address=address)
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        raise LoginRefused("Invalid username or password.")
-    clear_login_failures(username=username, address=address)
-    refresh = RefreshToken.for_user(user)
+    """Check the credentials, throttled per username and client address: the attempt is
+    counted before the check, and only a wrong password keeps its count (a success clears it,
+    a failure to check gives it back). The session is issued under the user's row lock with
+    the password read again: a login that checked a password which a concurrent change has just
+    replaced is refused, never handed a DRF token that the change's end of sessions missed."""
+    with login_attempt(username=username, address=address, refused=LoginRefused):
+        user = authenticate(request, username=username, password=password)
+        if user is None:
+            raise LoginRefused("Invalid username or password.")
+        with transaction.atomic():
+            locked = lock_row(User.objects, user.pk)
+            if locked is None or locked.password != user.password:
+                raise LoginRefused("Invalid username or password.")
+            refresh = RefreshToken.for_user(locked)
+            token = issue_token(user=locked)
     return Session(
-        user=user,
-        access=str(refresh.access_token),
-        refresh=str(refresh),
-        token=issue_token(user=user).key,
+        user=locked, access=str(refresh.access_token), refresh=str(refresh), token=token.key
     )
 
 
@@ -245,14 +250,11 @@ def change_password(*, user: User, old_password: str, new_password: str) -> None
 
 
 def request_password_reset(*, email: str) -> None:
-    """Email a one-time reset token to every active user with this address (none: nothing,
-    and the caller cannot tell the difference)."""
-    from users import tasks
-
-    for user_id in User.objects.filter(email__iexact=email, is_active=True).values_list(
-        "pk", flat=True
-    ):
-        tasks.send_password_reset_email.delay(user_id=user_id)
+    """Write a reset request for the address into the outbox, whether or not an active user
+    has it (the caller cannot tell the difference, not even by the time it takes); the email
+    goes out after the answer (`users.tasks.deliver_password_resets_soon`), at most
+    PASSWORD_RESET_MAX_PER_ADDRESS per address and window."""
+    password_resets.record_reset_request(email=email)
 
 
 def reset_token_for(user: User) -> tuple[str, str]:

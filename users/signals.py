@@ -1,6 +1,8 @@
 """The cached signed-in user (users.selectors.signed_in_user) follows every change to what it
 holds: the user row, their groups (role) and own permissions, their organization, and the
-permissions of a role. Receivers only move versions on (core.cache.changed), after commit."""
+permissions of a role. Receivers only move versions on (core.cache.changed), after commit;
+a change the shared cache could not be told about answers once every node will see it
+(`settle`: access must not outlive a demotion on any node)."""
 
 from django.contrib.auth.models import Group
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -12,7 +14,7 @@ from users.selectors import signed_in_key
 
 def _users_changed(user_ids) -> None:
     if user_ids:
-        changed(*(signed_in_key(pk) for pk in user_ids))
+        changed(*(signed_in_key(pk) for pk in user_ids), settle=True)
 
 
 def user_saved(sender, instance, **kwargs):

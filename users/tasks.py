@@ -3,8 +3,11 @@
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import InterfaceError, OperationalError
 from django.template.loader import render_to_string
 
+from core.broker import queue_or_leave_for_sweep
+from users import password_resets
 from users.models import User
 from users.services import reset_token_for
 
@@ -31,3 +34,21 @@ def send_password_reset_email(user_id: int) -> bool:
     message.attach_alternative(render_to_string("users/password_reset.html", context), "text/html")
     message.send(fail_silently=False)
     return True
+
+
+@shared_task(
+    name="users.tasks.deliver_password_resets",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=5 * 60,
+    max_retries=20,
+)
+def deliver_password_resets() -> int:
+    """Send every reset email the outbox holds (after each request, and every minute on beat)."""
+    return password_resets.deliver_password_resets(send=send_password_reset_email)
+
+
+def deliver_password_resets_soon() -> None:
+    """Run once a reset request has been answered: queue the delivery (in-process without a
+    broker). With the broker unreachable the email waits in the outbox for the sweep."""
+    queue_or_leave_for_sweep(deliver_password_resets, what="password-reset emails")

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import Group, Permission
+from django.db import transaction
 from django_filters import rest_framework as django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, permissions, serializers, status, viewsets
@@ -15,9 +16,11 @@ from rest_framework_simplejwt.views import (
     TokenVerifyView,
 )
 
+from core.api import ResponseThen
 from core.permissions import RolePermission
 from core.tenancy import OrganizationScopedMixin
-from users import selectors, services
+from users import selectors, services, tasks
+from users.authentication import PASSWORD_CHANGED, issued_under_current_password
 from users.models import Organization, Role, User
 from users.serializers import (
     GroupSerializer,
@@ -34,7 +37,7 @@ from users.serializers import (
     UserAdminSerializer,
     UserSerializer,
 )
-from users.throttling import clear_login_failures, client_address, start_login_attempt
+from users.throttling import client_address, login_attempt
 
 
 def _fresh(user: User) -> User:
@@ -95,32 +98,44 @@ class ThrottledTokenObtainPairView(TokenObtainPairView):
 
     def post(self, request, *args, **kwargs):
         username = str(request.data.get("username", "")) if hasattr(request.data, "get") else ""
-        address = client_address(request)
-        start_login_attempt(username=username, address=address)
-        response = super().post(request, *args, **kwargs)
-        if response.status_code == status.HTTP_200_OK:
-            clear_login_failures(username=username, address=address)
-        return response
+        # Wrong credentials are SimpleJWT's AuthenticationFailed: only they keep their count.
+        with login_attempt(
+            username=username, address=client_address(request), refused=AuthenticationFailed
+        ):
+            return super().post(request, *args, **kwargs)
 
 
-def _ensure_active_account(token) -> None:
-    """A token of a deleted or deactivated user is refused (401), as every endpoint refuses it."""
+def _ensure_current_session(token, *, lock: bool = False) -> None:
+    """A token of a deleted or deactivated user, or one issued under a password the user no
+    longer has, is refused (401), as every endpoint refuses it. `lock`: read the user's row
+    FOR NO KEY UPDATE, so the caller's transaction queues behind a password change (and the
+    change behind it) instead of interleaving with it."""
     user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
-    user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
+    users = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id})
+    user = (users.select_for_update(no_key=True) if lock else users).first()
     if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
         raise AuthenticationFailed(
             "No active account found for the given token.", code="no_active_account"
         )
+    if not issued_under_current_password(token, user):
+        raise AuthenticationFailed(PASSWORD_CHANGED, code="password_changed")
 
 
 class RefreshSerializer(TokenRefreshSerializer):
     def validate(self, attrs):
-        _ensure_active_account(RefreshToken(attrs["refresh"]))
-        return super().validate(attrs)
+        # One transaction under the user's row lock: the token is checked (signature, expiry,
+        # blacklist, password) and rotated while no password change can commit, so a refresh
+        # either mints its token before a change (which then blacklists it, and whose password
+        # digest it does not carry) or is refused after it; two refreshes of one token queue,
+        # and the second finds it blacklisted.
+        with transaction.atomic():
+            _ensure_current_session(RefreshToken(attrs["refresh"]), lock=True)
+            return super().validate(attrs)
 
 
 class RefreshTokenView(TokenRefreshView):
-    """A new access token (and refresh token, rotated); 401 for a deleted or inactive user."""
+    """A new access token (and refresh token, rotated); 401 for a deleted or inactive user, or
+    a token issued before the user's password changed."""
 
     serializer_class = RefreshSerializer
 
@@ -131,12 +146,13 @@ class VerifySerializer(TokenVerifySerializer):
             data = super().validate(attrs)
         except serializers.ValidationError as exc:  # e.g. "Token is blacklisted"
             raise InvalidToken(exc.detail) from exc
-        _ensure_active_account(UntypedToken(attrs["token"]))
+        _ensure_current_session(UntypedToken(attrs["token"]))
         return data
 
 
 class VerifyTokenView(TokenVerifyView):
-    """200 for a valid token of an active user; 401 for any other, blacklisted ones included."""
+    """200 for a valid token of an active user, issued under their current password; 401 for
+    any other, blacklisted ones included."""
 
     serializer_class = VerifySerializer
 
@@ -181,7 +197,8 @@ class MePasswordView(APIView):
 
 
 class PasswordResetView(APIView):
-    """Email a reset token to the address's account, if there is one: 202 either way."""
+    """Email a reset token to the address's account, if there is one: 202 either way, with
+    the same work before it; the email goes out after the answer."""
 
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
@@ -191,7 +208,9 @@ class PasswordResetView(APIView):
         serializer = PasswordResetSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.request_password_reset(email=serializer.validated_data["email"])
-        return Response(status=status.HTTP_202_ACCEPTED)
+        return ResponseThen(
+            status=status.HTTP_202_ACCEPTED, then=tasks.deliver_password_resets_soon
+        )
 
 
 class PasswordResetConfirmView(APIView):

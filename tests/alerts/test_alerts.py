@@ -471,7 +471,7 @@ def test_a_worker_that_dies_mid_send_repeats_only_that_email(
 def test_a_broker_outage_never_fails_the_stock_change_and_loses_no_crossing(
     organization, manager_user, stocked, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from alerts import receivers
+    from core import broker
 
     product = stocked(5, organization=organization, sku="KEPT", low_stock_threshold=4)
 
@@ -479,7 +479,7 @@ def test_a_broker_outage_never_fails_the_stock_change_and_loses_no_crossing(
         raise ConnectionRefusedError("redis unreachable")
 
     monkeypatch.setattr(tasks.deliver_stock_alerts, "delay", broker_down)
-    monkeypatch.setattr(receivers, "_broker_down_until", 0.0)
+    monkeypatch.setattr(broker, "_down_until", 0.0)
     with django_capture_on_commit_callbacks(execute=True):
         record_movement(product=product, movement_type=OUT, quantity=1, user=manager_user)
 

@@ -321,12 +321,14 @@ def test_settings_bound_every_wait_on_a_service():
     assert settings.EMAIL_TIMEOUT <= 10
     assert settings.CELERY_BROKER_CONNECTION_TIMEOUT <= 1
     assert settings.CELERY_TASK_PUBLISH_RETRY is False
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["max_retries"] == 0  # no 2 s reconnect loop
     if connection.vendor == "postgresql":
         options = settings.DATABASES["default"]["OPTIONS"]
         assert options["connect_timeout"] <= 3
         if "pool" in options:
             assert options["pool"]["timeout"] <= 3
             assert connection.pool._check.__name__ == "check_pooled_connection"
+            assert type(connection.pool).__name__ == "BreakingConnectionPool"
 
 
 @pytest.mark.skipif(

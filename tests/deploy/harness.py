@@ -107,7 +107,7 @@ class Process:
 
 
 class Gunicorn(Process):
-    def __init__(self, env: dict, log: Path, *, workers: int = 2):
+    def __init__(self, env: dict, log: Path, *, workers: int = 2, options: tuple = ()):
         self.port = free_port()
         super().__init__(
             [
@@ -121,6 +121,7 @@ class Gunicorn(Process):
                 str(workers),
                 "--timeout",
                 "30",
+                *options,
             ],
             env,
             log,
@@ -193,18 +194,51 @@ class Client:
         finally:
             connection.close()
 
+    def send_raw(self, head: str, body: bytes = b"") -> tuple[int, str, bytes]:
+        """Send these request bytes as they are, then close our side (a client that sent all it
+        had): (status, Content-Type, body) of the answer."""
+        parts = urllib.parse.urlsplit(self.base)
+        headers = "".join(f"{name}: {value}\r\n" for name, value in self.headers.items())
+        request = head.replace("\r\n", f"\r\n{headers}", 1).encode() + body
+        with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+            sock.sendall(request)
+            sock.shutdown(socket.SHUT_WR)
+            answer = b""
+            while data := sock.recv(65536):
+                answer += data
+        head_part, _, content = answer.partition(b"\r\n\r\n")
+        status_line, *lines = head_part.decode("latin-1").split("\r\n")
+        headers = {name.strip().lower(): value.strip()
+                   for name, _, value in (line.partition(":") for line in lines)}  # fmt: skip
+        if headers.get("transfer-encoding") == "chunked":
+            content = _unchunk(content)
+        return int(status_line.split()[1]), headers.get("content-type", ""), content
+
     def authenticate(self, access: str) -> "Client":
         other = Client(self.base)
         other.headers = {**self.headers, "Authorization": f"Bearer {access}"}
         return other
 
 
-class RedisServer:
-    """A Redis of the test's own, on its own port (never the machine's shared one)."""
+def _unchunk(data: bytes) -> bytes:
+    body = b""
+    while data:
+        size, _, data = data.partition(b"\r\n")
+        if not int(size, 16):
+            break
+        body, data = body + data[: int(size, 16)], data[int(size, 16) + 2 :]
+    return body
 
-    def __init__(self, workdir: Path):
+
+class RedisServer:
+    """A Redis of the test's own, on its own port (never the machine's shared one). `persist`:
+    every write goes to its append-only file first, so that once stopped (even killed) it
+    starts again with the data it had, as a Redis with persistence does after a restart."""
+
+    def __init__(self, workdir: Path, *, persist: bool = False):
         self.port = free_port()
         self.workdir = workdir
+        self.persist = persist
         self.proc = None
         self.start()
 
@@ -223,7 +257,9 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.persist else "no",
+                "--appendfsync",
+                "always",
                 "--dir",
                 str(self.workdir),
             ],

@@ -6,6 +6,7 @@ ledger is clean and every crossing was notified exactly once.
 These are the README's deployment steps (README "Running with PostgreSQL and Redis").
 """
 
+import json
 import signal
 import subprocess
 import sys
@@ -124,6 +125,22 @@ def test_migrate_then_gunicorn_without_redis_serves_a_shop(tmp_path):
             assert (status, sorted(body)) == (200, ["access", "refresh", "token", "user"])
             status, body = client.post_chunked("/api/login/", b'{"pad": "%s"}' % (b"x" * 3_000_000))
             assert status == 413, body
+            # A chunked body gunicorn cannot decode, or one cut short, is a 400 JSON (issue 21).
+            chunked = (
+                "POST /api/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            )
+            malformed = b'zz\r\n{"username": "owner"}\r\n0\r\n\r\n'
+            for body in (malformed, b'40\r\n{"username": "ow'):
+                status, kind, answer = client.send_raw(chunked, body)
+                assert (status, kind) == (400, "application/json"), answer
+                assert json.loads(answer) == {"detail": "Malformed chunked request body."}
+            # A request line over 4094 bytes never reaches Stockroom: gunicorn answers 414
+            # itself, in HTML (README, "Answers that come from gunicorn").
+            status, kind, answer = client.send_raw(
+                f"GET /api/products/?search={'x' * 4100} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            )
+            assert (status, kind) == (414, "text/html"), answer
             # Under /api/ even a URL that matches nothing answers JSON.
             assert shop.get("/api/products/1.5/") == (404, {"detail": "Not found."})
             # Plain HTTP (no TLS proxy in front) is sent to https.

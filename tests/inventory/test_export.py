@@ -165,6 +165,8 @@ def test_formula_injection_is_neutralised(admin_client, organization):
 @pytest.mark.parametrize(
     "value, cell",
     [("=1+1", "'=1+1"), ("-x", "'-x"), ("@a", "'@a"), ("+1", "'+1"), ("ok", "ok"),
+     ("\uff1d1+1", "'\uff1d1+1"), ("\uff0b1", "'\uff0b1"), ("\uff0dx", "'\uff0dx"),
+     ("\uff20a", "'\uff20a"), ("1\uff1d1", "1\uff1d1"),
      (None, ""), (True, "true"), ({"b": "2", "a": "1"}, '{"a": "1", "b": "2"}')],
 )  # fmt: skip
 def test_csv_cell(value, cell):

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 AWKWARD = [
     "=SUM(A1:A9)", "+1 555", "-2", "@user", "\tindented", "\rcarriage", "plain", "",
     'say "cheese", twice', "two\nlines", "windows\r\nlines", "lone\rreturn", "\\.", "Café ☕ 🚀",
-    " padded ", "'already quoted", "trailing comma,",
+    " padded ", "'already quoted", "trailing comma,", "\uff1d1+1", "\uff20user", "\uff0d2",
 ]  # fmt: skip
 
 

@@ -129,6 +129,9 @@ def test_a_reset_token_sets_a_new_password_once_and_ends_every_session(
     assert login(api_client, "sam", NEW_PASSWORD).status_code == 200
     assert refresh_with(api_client, session["refresh"]).status_code == 401
     assert not Token.objects.filter(key=session["token"]).exists()
+    old_access = APIClient()
+    old_access.credentials(HTTP_AUTHORIZATION=f"Bearer {session['access']}")
+    assert old_access.get("/api/users/me/").status_code == 401
 
 
 @pytest.mark.parametrize(

@@ -236,6 +236,51 @@ def test_without_redis_the_failure_count_lives_in_the_database(api_client, manag
     assert login(api_client, "mike", PASSWORD).status_code == 429
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("cache_backend", ["configured", "database"])
+@pytest.mark.parametrize("path", ["/api/login/", "/api/token/", "/admin/login/"])
+def test_logins_the_database_could_not_check_do_not_count_as_failures(
+    client, manager_user, monkeypatch, settings, path, cache_backend
+):
+    """Only a wrong password counts: logins answered 503 while the database was unreachable
+    (the attempt is counted before the password is checked) are given back, so a client that
+    retried through the outage is not locked out afterwards (tests/deploy has the real outage).
+    """
+    from django.contrib.auth import backends
+    from django.core.cache import cache
+    from django.db import OperationalError
+
+    if cache_backend == "database":
+        settings.CACHES = {
+            "default": {"BACKEND": "core.cache.DatabaseCache", "LOCATION": "stockroom_cache"}
+        }
+        cache.clear()
+    manager_user.admin_access = True
+    manager_user.save(update_fields=["admin_access"])
+    real = backends.ModelBackend.authenticate
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    def attempt(password) -> str:
+        body = {"username": "mike", "password": password}
+        if not path.startswith("/admin/"):
+            status = client.post(path, body, content_type="application/json").status_code
+            return {200: "in", 401: "refused", 429: "throttled", 503: "unavailable"}[status]
+        page = client.post(path, body)
+        if page.status_code != 200:
+            return {302: "in", 503: "unavailable"}[page.status_code]
+        return "throttled" if b"Too many failed login attempts" in page.content else "refused"
+
+    monkeypatch.setattr(backends.ModelBackend, "authenticate", unreachable)
+    assert [attempt(PASSWORD) for _ in range(7)] == ["unavailable"] * 7
+    monkeypatch.setattr(backends.ModelBackend, "authenticate", real)
+    assert [attempt("wrong") for _ in range(4)] == ["refused"] * 4  # wrong passwords count
+    assert attempt(PASSWORD) == "in"
+    assert [attempt("wrong") for _ in range(6)] == ["refused"] * 5 + ["throttled"]
+    assert attempt(PASSWORD) == "throttled"
+
+
 # --- JWT endpoints ----------------------------------------------------------------------------
 
 
@@ -378,6 +423,8 @@ def test_a_password_set_in_the_django_admin_ends_every_session_too(
     refreshed = api_client.post("/api/token/refresh/", {"refresh": body["refresh"]}, format="json")
     assert refreshed.status_code == 401
     assert not Token.objects.filter(user=manager_user).exists()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access']}")
+    assert api_client.get("/api/users/me/").status_code == 401  # the access token too, at once
 
 
 @pytest.mark.postgres

@@ -16,7 +16,7 @@ def organizations_start_with_the_defaults(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("users", "0003_user_admin_access"),
+        ("users", "0004_password_reset_requests"),
     ]
 
     operations = [
