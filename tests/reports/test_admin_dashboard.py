@@ -123,7 +123,8 @@ def test_the_cards_and_tables_are_the_worked_out_figures(signed_in, shop):
     html = response.content.decode()
     # Amounts carry the organization's currency; counts do not.
     assert '<div class="module dashboard-card" id="card-stock-value">' in html
-    assert "<p>59.00 USD</p>" in html and "<p>2.20 USD</p>" in html and "<p>1</p>" in html
+    assert '<p>59.00 <span class="currency">USD</span></p>' in html
+    assert '<p>2.20 <span class="currency">USD</span></p>' in html and "<p>1</p>" in html
     bread = reverse("admin:inventory_product_change", args=[shop["bread"].pk])
     yoghurt = reverse("admin:inventory_product_change", args=[shop["yoghurt"].pk])
     low = html[html.index('id="low-stock"') : html.index('id="expiring"')]
