@@ -19,7 +19,14 @@ import each other, never the package, so there is no import cycle.
 """
 
 from stock.services.books import Books, Entry, ensure_stock_keeping
-from stock.services.catalogue import low_stock_watch
+from stock.services.catalogue import (
+    add_variation_with_stock,
+    create_product_with_stock,
+    delete_product_with_stock,
+    restore_product_with_stock,
+    update_product_with_stock,
+    update_variation_with_stock,
+)
 from stock.services.errors import (
     InsufficientStock,
     InvalidStockChange,
@@ -60,19 +67,22 @@ __all__ = [
     "Shortage",
     "StockLine",
     "add_to_stock",
+    "add_variation_with_stock",
     "create_location",
+    "create_product_with_stock",
     "default_location",
     "delete_location",
+    "delete_product_with_stock",
     "ensure_stock_keeping",
     "lock_products",
     "low_stock_states",
-    "low_stock_watch",
     "moving_average",
     "record_initial_stock",
     "record_low_stock_changes",
     "record_movement",
     "release_stock",
     "reserve_stock",
+    "restore_product_with_stock",
     "return_to_stock",
     "set_stock_level",
     "take_out_of_stock",
@@ -80,4 +90,6 @@ __all__ = [
     "transfer_stock",
     "update_location",
     "update_lot",
+    "update_product_with_stock",
+    "update_variation_with_stock",
 ]

@@ -530,6 +530,25 @@ def test_threshold_edits_record_crossings_and_recoveries(
     assert len(mail.outbox) == 1
 
 
+def test_restoring_a_low_product_reopens_its_alert(organization, admin_user, admin_client, stocked):
+    """Archiving closes a low product's alert (it is low no more); restoring it, still at or
+    below its threshold, is a crossing: the alert opens again and the managers hear of it. The
+    restore used to skip the low-stock watch: `is_low_stock: true` and no alert."""
+    product = stocked(3, organization=organization, sku="BACK", low_stock_threshold=2)
+    record_movement(product=product, movement_type=OUT, quantity=3, user=admin_user)  # low
+    assert admin_client.delete(f"/api/products/{product.pk}/").status_code == 204  # archived
+    services.deliver_stock_alerts()
+    assert StockAlert.objects.get(product=product).closed_at is not None
+
+    response = admin_client.post(f"/api/products/{product.pk}/restore/")
+    services.deliver_stock_alerts()
+
+    assert response.status_code == 200 and response.json()["is_low_stock"] is True
+    reopened = StockAlert.objects.get(product=product, closed_at__isnull=True)
+    assert reopened.notified_at is not None
+    assert len(mail.outbox) == 2  # the first crossing, and this one
+
+
 class _SilentSMTPServer:
     """A mail server that accepts connections and never says a word."""
 

@@ -10,6 +10,7 @@ from core.dates import utc_today
 from core.errors import NotFound
 from inventory import services
 from inventory.models import Product
+from inventory.services import ProductChanges
 from stock.models import StockMovement
 from stock.services import default_location, record_movement
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory
@@ -439,7 +440,7 @@ def test_editing_or_deleting_a_product_deleted_meanwhile_is_404(admin_client, or
     assert admin_client.delete(f"{URL}{product.pk}/").status_code == 204
 
     with pytest.raises(NotFound):
-        services.update_product(product=stale, name="Gone")
+        services.update_product(product=stale, changes=ProductChanges(name="Gone"))
     with pytest.raises(NotFound):
         services.delete_product(product=stale)
 
