@@ -10,6 +10,7 @@ import random
 from decimal import Decimal
 
 from core.dates import utc_today
+from orders.services import OrderItem
 from purchases import services as purchase_services
 from sales import services as sales_services
 from sales.models import SalesOrder
@@ -74,7 +75,7 @@ def build_deli(organization, user) -> dict:
     # lot on the floor that expires soon, a fresher one in the back room).
     for supplier, location in ((dry, warehouse), (fresh, floor)):
         items = [
-            {"product": product, "quantity": received * 2, "unit_cost": Decimal(cost)}
+            OrderItem(product, received * 2, Decimal(cost))
             for _, sku, _, _, cost, received, _, expiry in CATALOGUE
             if expiry is None and (product := products[sku]).supplier_id == supplier.pk
         ]
@@ -133,7 +134,7 @@ def _sell_for_twelve_weeks(organization, user, products, floor) -> None:
                 if on_floor.get(product.pk, 0) - quantity < 3:
                     continue
                 on_floor[product.pk] -= quantity
-                items.append({"product": product, "quantity": quantity, "unit_price": None})
+                items.append(OrderItem(product, quantity))
             if not items:
                 continue
             order = sales_services.create_sales_order(

@@ -9,6 +9,7 @@ released).
 import pytest
 
 from inventory.models import Product
+from orders.services import OrderItem
 from sales.models import Reservation, SalesOrder
 from sales.services import create_sales_order, update_sales_order
 from stock import services
@@ -25,7 +26,7 @@ def pending_orders(organization, user, product, count, quantity=1):
         create_sales_order(
             organization=organization,
             user=user,
-            items=[{"product": product, "quantity": quantity}],
+            items=[OrderItem(product, quantity)],
         )
         for _ in range(count)
     ]
@@ -102,7 +103,7 @@ def test_fulfil_racing_cancel_of_one_confirmed_order(stocked, organization, mana
     product = stocked(quantity=10, organization=organization)
     for _ in range(10):
         (confirmed,) = pending_orders(organization, manager_user, product, 1, quantity=3)
-        update_sales_order(order=confirmed, user=manager_user, changes={"status": "confirmed"})
+        update_sales_order(order=confirmed, user=manager_user, status="confirmed")
         fulfil, cancel = client_for(manager_user), client_for(manager_user)
 
         results = run_concurrently(

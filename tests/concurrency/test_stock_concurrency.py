@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 
 from inventory.models import Product
+from orders.services import OrderItem
 from purchases.models import PurchaseOrder
 from sales.models import SalesOrder
 from sales.services import create_sales_order
@@ -75,7 +76,7 @@ def test_one_hundred_one_unit_sales_against_forty_in_stock(stocked, organization
         create_sales_order(
             organization=organization,
             user=sales_user,
-            items=[{"product": product, "quantity": 1}],
+            items=[OrderItem(product, 1)],
         )
         for _ in range(100)
     ]

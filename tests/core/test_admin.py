@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django import forms
+from django.contrib.admin.models import LogEntry
 from django.contrib.admin.sites import site
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.contrib.auth.models import Group
@@ -26,6 +27,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from alerts.models import AlertLog, StockAlert
 from core.admin import OrganizationAdminForm
 from inventory.models import Category, Product
+from orders.services import OrderItem
 from purchases import services as purchase_services
 from purchases.models import PurchaseOrder, PurchaseOrderItem
 from sales import services as sales_services
@@ -81,12 +83,15 @@ def shop(stocked, organization, admin_user):
                         attributes={"size": "L"})  # fmt: skip
     nails = stocked(quantity=50, organization=organization, sku="NAILS", name="Nails",
                     category=category, supplier=supplier, low_stock_threshold=60)  # fmt: skip
-    line = {"product": nails, "quantity": 2, "unit_cost": Decimal("1.50"), "unit_price": None}
+    line = OrderItem(nails, 2, Decimal("1.50"))
     purchase = purchase_services.create_purchase_order(
         organization=organization, user=admin_user, supplier=supplier, items=[line]
     )
     sale = sales_services.create_sales_order(
-        organization=organization, user=admin_user, items=[line], customer_name="Carol"
+        organization=organization,
+        user=admin_user,
+        items=[OrderItem(nails, 2)],
+        customer_name="Carol",
     )
     alert = StockAlert.objects.create(
         organization=organization, product=nails, quantity=50, low_stock_threshold=60
@@ -516,9 +521,7 @@ def test_an_order_line_must_keep_stock(staff_client, shop, which, message):
 
 def test_a_received_order_keeps_its_supplier_and_lines(staff_client, shop, admin_user):
     order = shop[PurchaseOrder]
-    purchase_services.update_purchase_order(
-        order=order, user=admin_user, changes={"status": "received"}
-    )
+    purchase_services.update_purchase_order(order=order, user=admin_user, status="received")
     other_supplier = SupplierFactory(organization=shop[Organization])
     page = staff_client.get(change_url(order), secure=True)
     assert "supplier" not in page.context["adminform"].form.fields
@@ -531,6 +534,51 @@ def test_a_received_order_keeps_its_supplier_and_lines(staff_client, shop, admin
     order.refresh_from_db()
     assert order.supplier == shop[Supplier]
     assert order.items.get().quantity == 2
+
+
+def test_a_submitted_orders_location_is_read_only_as_the_service_says(
+    staff_client, shop, admin_user
+):
+    """What each status lets change is stated once, in the service (`editable_fields`): the
+    admin used to let a submitted order's location change, which the API refuses (409)."""
+    order = purchase_services.update_purchase_order(
+        order=shop[PurchaseOrder], user=admin_user, status="submitted"
+    )
+    page = staff_client.get(change_url(order), secure=True)
+    fields = page.context["adminform"].form.fields
+    assert "location" not in fields and "supplier" not in fields
+    assert "notes" in fields  # notes and date until received
+
+    response = staff_client.post(
+        change_url(order), posted(page, location=shop[Location].pk, notes="Call first"),
+        secure=True,
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert (order.location.is_default, order.notes) == (True, "Call first")
+
+
+def test_an_order_edited_in_the_admin_is_saved_through_its_service(
+    staff_client, shop, admin_user, stocked
+):
+    """Fields and lines together, as one PATCH would: the lines are replaced by the service
+    (its rules: stock-keeping products, the organization's), the customer changes."""
+    order = shop[SalesOrder]
+    screws = stocked(quantity=0, organization=shop[Organization], sku="SCREWS", price="0.20")
+    page = staff_client.get(change_url(order), secure=True)
+    data = with_new_line(posted(page, customer_name="Dora"), "items", product=screws.pk,
+                         quantity=5, unit_price="0.20")  # fmt: skip
+
+    response = staff_client.post(change_url(order), data, secure=True)
+
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.customer_name == "Dora"
+    lines = list(order.items.values_list("product__sku", "quantity"))
+    assert lines == [("NAILS", 2), ("SCREWS", 5)]
+    history = LogEntry.objects.get(object_id=order.pk).get_change_message()
+    assert history.startswith("Changed Customer name. Added sales order item")
 
 
 # --- Uniqueness within the (read-only) organization is a form error, never a 500 -------------
@@ -609,11 +657,11 @@ def test_two_variations_cannot_share_attributes(staff_client, shop, stocked):
 
 
 def receive(order, user):
-    purchase_services.update_purchase_order(order=order, user=user, changes={"status": "received"})
+    purchase_services.update_purchase_order(order=order, user=user, status="received")
 
 
 def cancel(order, user):
-    sales_services.update_sales_order(order=order, user=user, changes={"status": "cancelled"})
+    sales_services.update_sales_order(order=order, user=user, status="cancelled")
 
 
 @pytest.mark.parametrize(
@@ -648,7 +696,7 @@ def test_bulk_delete_removes_only_open_orders(
 
 def test_a_closed_order_cannot_be_deleted_one_by_one(staff_client, shop, admin_user):
     order = shop[SalesOrder]
-    sales_services.update_sales_order(order=order, user=admin_user, changes={"status": "fulfilled"})
+    sales_services.update_sales_order(order=order, user=admin_user, status="fulfilled")
     response = staff_client.post(url(SalesOrder, "delete", order.pk), {"post": "yes"}, secure=True)
     assert response.status_code == 403
     assert SalesOrder.objects.filter(pk=order.pk).exists()

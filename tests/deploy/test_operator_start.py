@@ -259,7 +259,7 @@ KILLED_MID_FULFILMENT = textwrap.dedent(
         return created
     StockMovement.objects.bulk_create = taken_then_stuck
     order = SalesOrder.objects.get(pk=int(sys.argv[1]))
-    update_sales_order(order=order, user=order.created_by, changes={"status": "fulfilled"})
+    update_sales_order(order=order, user=order.created_by, status="fulfilled")
     """
 )
 

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from inventory.models import Product
+from orders.services import OrderItem
 from purchases import services as purchase_services
 from sales import services as sales_services
 from sales.models import SalesOrder
@@ -180,7 +181,7 @@ def test_a_pending_order_has_no_cost_yet_and_its_lines_costs_are_no_input(
 ):
     order = sales_services.create_sales_order(
         organization=organization, user=manager_user,
-        items=[{"product": shop["candle"], "quantity": 1, "unit_price": None}],
+        items=[OrderItem(shop["candle"], 1)],
     )  # fmt: skip
     html = manager.get(reverse("admin:sales_salesorder_change", args=[order.pk]),
                        secure=True).content.decode()  # fmt: skip
@@ -196,7 +197,7 @@ def test_a_purchase_order_page_keeps_its_total(manager, manager_user, organizati
     order = purchase_services.create_purchase_order(
         organization=organization, user=manager_user, supplier=SupplierFactory(**{
             "organization": organization}),
-        items=[{"product": shop["milk"], "quantity": 10, "unit_cost": Decimal("0.95")}],
+        items=[OrderItem(shop["milk"], 10, Decimal("0.95"))],
     )  # fmt: skip
     html = manager.get(reverse("admin:purchases_purchaseorder_change", args=[order.pk]),
                        secure=True).content.decode()  # fmt: skip

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from core.dates import utc_today
+from orders.services import OrderItem
 from purchases import services as purchase_services
 from sales import services as sales_services
 from stock import services as stock_services
@@ -28,12 +29,12 @@ def shelf(stocked, organization, manager_user):
     an archived product."""
     milk = stocked(quantity=12, organization=organization, sku="MILK-1L", name="Milk 1 L",
                    price="1.50", low_stock_threshold=2)  # fmt: skip
-    line = {"product": milk, "quantity": 2, "unit_price": None}
+    line = OrderItem(milk, 2)
     order = sales_services.create_sales_order(
         organization=organization, user=manager_user, items=[line]
     )
     sales_services.update_sales_order(order=order, user=manager_user,
-                                      changes={"status": "confirmed"})  # fmt: skip
+                                      status="confirmed")  # fmt: skip
     eggs = stocked(quantity=3, organization=organization, sku="EGGS", name="Eggs",
                    low_stock_threshold=5)  # fmt: skip
     cheese = stocked(quantity=4, organization=organization, sku="CHEESE", name="Cheese",
@@ -160,8 +161,8 @@ def test_order_lines_read_sku_name_times_quantity_and_orders_show_totals(
     supplier = SupplierFactory(organization=organization)
     purchase = purchase_services.create_purchase_order(
         organization=organization, user=manager_user, supplier=supplier,
-        items=[{"product": shelf["milk"], "quantity": 10, "unit_cost": Decimal("0.95")},
-               {"product": shelf["eggs"], "quantity": 3, "unit_cost": Decimal("2.10")}],
+        items=[OrderItem(shelf["milk"], 10, Decimal("0.95")),
+               OrderItem(shelf["eggs"], 3, Decimal("2.10"))],
     )  # fmt: skip
     sale = shelf["order"]
 

@@ -23,6 +23,7 @@ import datetime
 from decimal import Decimal
 
 from core.dates import utc_today
+from orders.services import OrderItem
 from sales import services as sales_services
 from sales.models import SalesOrder
 from stock import services as stock_services
@@ -43,7 +44,7 @@ def sell(organization, user, product, quantity: int, *, on: datetime.datetime) -
     order = sales_services.create_sales_order(
         organization=organization,
         user=user,
-        items=[{"product": product, "quantity": quantity, "unit_price": None}],
+        items=[OrderItem(product, quantity)],
         status=SalesOrder.Status.FULFILLED,
     )
     SalesOrder.objects.filter(pk=order.pk).update(fulfilled_at=on)
