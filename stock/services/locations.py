@@ -8,6 +8,7 @@ from django.db.models import Min, ProtectedError, Sum
 from django.utils import timezone
 
 from core.cache import figures_changed
+from core.changes import UNSET, given
 from core.db import foreign_keys_checked_at_once, lock_in_id_order, lock_row, update_under_lock
 from core.errors import BrokenRule, Conflict, NotFound
 from inventory.models import Product
@@ -91,9 +92,17 @@ def create_location(
         return _save_location(location)
 
 
-def update_location(*, location: Location, **changes) -> Location:
+def update_location(
+    *,
+    location: Location,
+    name: str = UNSET,
+    code: str | None = UNSET,
+    address: str = UNSET,
+    is_default: bool = UNSET,
+) -> Location:
     """Rename, recode or readdress a location, or make it the default (the old default stops
     being one). The default cannot stop being the default except by another taking over."""
+    changes = given({"name": name, "code": code, "address": address, "is_default": is_default})
     with transaction.atomic():
         _lock_locations(location.organization_id)
         current = lock_row(Location.objects, location.pk)
