@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from bench.catalogue_scale import ADJECTIVES, MATERIALS
-from bench.catalogue_scale import NOUNS as ALL_NOUNS
+from bench.words import ADJECTIVES, MATERIALS
+from bench.words import NOUNS as ALL_NOUNS
 from inventory.models import Category, Product
 from orders.services import OrderItem
 from stock.models import StockLevel, StockMovement

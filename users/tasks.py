@@ -6,7 +6,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from users.models import User
-from users.services import reset_token_for
+from users.tokens import reset_token_for
 
 
 @shared_task(name="users.tasks.send_password_reset_email")
