@@ -17,6 +17,7 @@ from core.admin import (
     SavedByServicesMixin,
     sees_every_organization,
 )
+from core.dates import local_today
 from core.errors import Conflict
 from core.fields import MONEY_TOTAL, as_money
 from inventory import services
@@ -203,19 +204,23 @@ class ExpiryFilter(admin.SimpleListFilter):
         return [("expired", "Expired"), ("soon", f"Expiring within {days} days")]
 
     def queryset(self, request, queryset):
+        # A superuser's list holds every organization (whichever one they belong to).
+        organization_id = organization_listed(request)
         if self.value() == "expired":
-            return queryset.filter(expired_condition())
+            return queryset.filter(expired_condition(local_today(organization_id)))
         if self.value() == "soon":
-            # A superuser's list holds every organization (whichever one they belong to).
-            organization_id = (
-                None if sees_every_organization(request) else request.user.organization_id
-            )
             return queryset.filter(
                 stock_selectors.expiring_within(
                     settings.ALERT_EXPIRY_DAYS, organization_id=organization_id
                 )
             )
         return queryset
+
+
+def organization_listed(request) -> int | None:
+    """The organization whose products a changelist holds: the user's, or None for a superuser
+    (every organization's)."""
+    return None if sees_every_organization(request) else request.user.organization_id
 
 
 @admin.register(Product)
@@ -276,7 +281,9 @@ class ProductAdmin(CostFiguresMixin, OrganizationAdminMixin, admin.ModelAdmin):
     show_full_result_count = False  # no COUNT(*) over a million products per page
 
     def get_queryset(self, request):
-        return stock_selectors.with_stock_figures(super().get_queryset(request)).annotate(
+        today = local_today(organization_listed(request))
+        products = super().get_queryset(request)
+        return stock_selectors.with_stock_figures(products, today=today).annotate(
             cost_value=ExpressionWrapper(F("quantity") * F("average_cost"), MONEY_TOTAL)
         )
 

@@ -11,7 +11,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from core.cache import cached_version, figures_key, store
-from core.dates import utc_today
+from core.dates import local_today
 from core.exports import CSVRenderer
 from core.filters import StrictBooleanField
 from core.permissions import RolePermission
@@ -115,9 +115,9 @@ class ProductQueryMixin(OrganizationScopedMixin):
 
     def get_queryset(self):
         archived = self.action in ("list", "export") and self.wants_archived()
-        return self.scoped(stock_selectors.products_with_stock_figures()).filter(
-            is_archived=archived
-        )
+        organization_id = getattr(self.request.user, "organization_id", None)
+        products = stock_selectors.products_with_stock_figures(organization_id=organization_id)
+        return self.scoped(products).filter(is_archived=archived)
 
     def _fresh(self, product):
         return self.get_queryset().get(pk=product.pk)
@@ -203,10 +203,11 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
         query.is_valid(raise_exception=True)
         limit = query.validated_data["limit"]
         days = query.validated_data.get("days", settings.ALERT_EXPIRY_DAYS)
-        key = f"alerts:{self.organization_id}:{limit}:{days}:{utc_today()}"
+        today = local_today(self.organization_id)
+        key = f"alerts:{self.organization_id}:{limit}:{days}:{today}"
         data, version = cached_version(key, version_key=figures_key(self.organization_id))
         if data is None:
-            data = self._alerts(limit=limit, days=days)
+            data = self._alerts(limit=limit, days=days, today=today)
             store(key, version, data, timeout=ALERTS_SECONDS)
         if self.get_serializer_context()["hide_costs"]:
             rows = _rows_of(self.get_serializer_class())
@@ -214,13 +215,13 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
                     for name, v in data.items()}  # fmt: skip
         return Response(data)
 
-    def _alerts(self, *, limit: int, days: int) -> dict:
+    def _alerts(self, *, limit: int, days: int, today) -> dict:
         products = self.get_queryset()
         lists = {
             "low_stock": selectors.most_urgent_low_stock(products),
-            "expired": selectors.most_urgent_expired(products),
+            "expired": selectors.most_urgent_expired(products, today=today),
             "expiring_soon": stock_selectors.most_urgent_expiring(
-                products, days=days, organization_id=self.organization_id
+                products, days=days, organization_id=self.organization_id, today=today
             ),
         }
         rows = _rows_of(self.get_serializer_class())
@@ -256,6 +257,7 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
         """The product list as a streamed CSV download, honouring the list's filters."""
         return products_csv_response(
             self.filter_queryset(self.get_queryset()),
+            organization_id=self.organization_id,
             hide_costs=self.get_serializer_context()["hide_costs"],
         )
 

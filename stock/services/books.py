@@ -24,16 +24,19 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from core.cache import figures_changed
-from core.dates import utc_today
+from core.dates import local_today
 from core.db import write_columns
 from core.fields import MAX_QUANTITY, as_cost
+from core.tenancy import recorded_user
 from inventory.models import Product
+from inventory.selectors import has_expired
 from stock.models import Location, Lot, MovementLot, StockLevel, StockMovement
 from stock.services.errors import InvalidStockChange, NotStockKeeping
 from stock.services.locations import refresh_earliest_expiry
 from stock.services.locks import lock_products
 from stock.services.outbox import low_stock_states, record_low_stock_changes
 from stock.services.valuation import moving_average
+from users.models import User
 
 Type = StockMovement.MovementType
 
@@ -45,7 +48,7 @@ class Entry:
 
     source: str
     reference: str | None = None
-    user: object = None  # a User, or None for the system (a task, a command)
+    user: User | None = None  # None: the system (a task, a command)
     note: str = ""
 
 
@@ -81,7 +84,7 @@ class Books:
         # has found the stock (it is numbered after the take).
         self.entry = entry
         self.was_low = low_stock_states(products.values())
-        self.today = utc_today()
+        self._today: dict[int, datetime.date] = {}  # per organization (core.dates.local_today)
         self._levels: dict[tuple[int, int, int | None], StockLevel] = {}
         self._loaded: set[int] = set()
         self._lots: dict[int, Lot] = {}
@@ -188,11 +191,12 @@ class Books:
         raise InvalidStockChange(f"{product.sku}: the reserved stock is gone.", field="items")
 
     def is_expired(self, lot: Lot | None) -> bool:
-        return (
-            lot is not None
-            and lot.expiration_date is not None
-            and (lot.expiration_date <= self.today)
-        )
+        """Whether the lot has expired by its organization's today (FEFO never picks it)."""
+        if lot is None:
+            return False
+        if lot.organization_id not in self._today:
+            self._today[lot.organization_id] = local_today(lot.organization_id)
+        return has_expired(lot.expiration_date, self._today[lot.organization_id])
 
     def fefo(self, levels: list[StockLevel]) -> list[StockLevel]:
         """Unexpired lots first by earliest expiry (no expiry last), oldest lot among equals."""
@@ -408,5 +412,5 @@ class Books:
         movement.source = entry.source
         movement.reference = entry.reference
         movement.note = entry.note
-        movement.performed_by = entry.user if getattr(entry.user, "pk", None) else None
+        movement.performed_by = recorded_user(entry.user)
         return movement

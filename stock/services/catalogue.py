@@ -20,6 +20,7 @@ from inventory.models import Product
 from inventory.services import ProductChanges, ProductFields, VariationFields
 from stock.services.movements import record_initial_stock, set_stock_level
 from stock.services.outbox import low_stock_states, record_low_stock_changes
+from users.models import User
 
 
 @contextmanager
@@ -32,7 +33,7 @@ def _low_stock_watched(products: Iterable[Product]):
 
 
 def create_product_with_stock(
-    *, organization, fields: ProductFields, quantity: int = 0, user
+    *, organization, fields: ProductFields, quantity: int = 0, user: User | None
 ) -> Product:
     """A new product with its opening quantity: one IN movement (`initial`) at the default
     location, valued at its cost price (stock.services.movements.record_initial_stock), or
@@ -44,7 +45,7 @@ def create_product_with_stock(
 
 
 def update_product_with_stock(
-    *, product: Product, changes: ProductChanges, quantity: int | None = None, user
+    *, product: Product, changes: ProductChanges, quantity: int | None = None, user: User | None
 ) -> Product:
     """Edit a product's catalogue fields (a threshold edit can be a crossing), then set its
     quantity when given (one ADJUST movement when it changed), all or nothing."""
@@ -56,7 +57,7 @@ def update_product_with_stock(
 
 
 def update_variation_with_stock(
-    *, variation: Product, changes: ProductChanges, quantity: int | None = None, user
+    *, variation: Product, changes: ProductChanges, quantity: int | None = None, user: User | None
 ) -> Product:
     """Edit a variation's catalogue fields, then set its quantity when given, as a product's."""
     with transaction.atomic():
@@ -67,7 +68,7 @@ def update_variation_with_stock(
 
 
 def add_variation_with_stock(
-    *, parent: Product, fields: VariationFields, quantity: int = 0, user
+    *, parent: Product, fields: VariationFields, quantity: int = 0, user: User | None
 ) -> Product:
     """A new variation with its opening quantity; its parent, holding no stock now, is low no
     more."""
@@ -92,6 +93,6 @@ def restore_product_with_stock(*, product: Product) -> Product:
         return catalogue.restore_product(product=product)
 
 
-def _set_quantity(product: Product, quantity: int | None, user) -> None:
+def _set_quantity(product: Product, quantity: int | None, user: User | None) -> None:
     if quantity is not None:
         set_stock_level(product=product, quantity=quantity, user=user)

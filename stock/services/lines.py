@@ -15,6 +15,7 @@ from stock.services.errors import InsufficientStock, InvalidStockChange, Shortag
 from stock.services.locations import usable_location
 from stock.services.movements import check_quantity
 from stock.services.valuation import check_unit_cost
+from users.models import User
 
 Type = StockMovement.MovementType
 
@@ -49,7 +50,7 @@ def take_out_of_stock(
     lines: list[StockLine],
     source: str,
     reference: str | None,
-    user,
+    user: User | None,
     location: Location | None = None,
     note: str = "",
     field: str | None = "items",
@@ -84,7 +85,7 @@ def add_to_stock(
     lines: list[StockLine],
     source: str,
     reference: str | None,
-    user,
+    user: User | None,
     location: Location | None = None,
     note: str = "",
     field: str = "items",
@@ -126,7 +127,7 @@ def return_to_stock(
     returned_in: list[str],
     source: str,
     reference: str,
-    user,
+    user: User | None,
     note: str = "",
 ) -> list[StockMovement]:
     """Stock coming back (a customer's return): one IN per line at the location, at the line's

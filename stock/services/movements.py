@@ -21,6 +21,7 @@ from stock.services.errors import (
 from stock.services.locations import default_location, usable_location
 from stock.services.locks import lock_products
 from stock.services.valuation import check_unit_cost
+from users.models import User
 
 Type = StockMovement.MovementType
 Source = StockMovement.Source
@@ -65,7 +66,7 @@ def record_movement(
     product: Product,
     movement_type: str,
     quantity: int,
-    user,
+    user: User | None,
     location: Location | None = None,
     lot_code: str | None = None,
     expiration_date: datetime.date | None = None,
@@ -111,7 +112,9 @@ def record_movement(
     return movement
 
 
-def record_initial_stock(*, product: Product, quantity: int, user) -> StockMovement | None:
+def record_initial_stock(
+    *, product: Product, quantity: int, user: User | None
+) -> StockMovement | None:
     """A new product's opening quantity is one IN movement (`initial`) at the default
     location, valued at its `cost_price` (0 when none); a lot-tracked product's first stock
     needs a movement naming its lot. Without opening stock, its average cost starts at the
@@ -142,7 +145,12 @@ def record_initial_stock(*, product: Product, quantity: int, user) -> StockMovem
 
 
 def set_stock_level(
-    *, product: Product, quantity: int, user, source: str = Source.PRODUCT_EDIT, note: str = ""
+    *,
+    product: Product,
+    quantity: int,
+    user: User | None,
+    source: str = Source.PRODUCT_EDIT,
+    note: str = "",
 ) -> StockMovement | None:
     """Set the quantity on hand from a product edit: one ADJUST movement (none if unchanged),
     only while all of its stock is in one location (or none: the default location) and it

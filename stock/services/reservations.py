@@ -10,6 +10,7 @@ from stock.models import Location, StockLevel, StockMovement
 from stock.services.books import Books, Entry
 from stock.services.errors import InsufficientStock, Shortage
 from stock.services.lines import StockLine, open_books
+from users.models import User
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def take_reserved_stock(
     location: Location,
     source: str,
     reference: str | None,
-    user,
+    user: User | None,
     note: str = "",
 ) -> list[StockMovement]:
     """Take every line out of the levels its reservations hold (at `location`, where they were

@@ -2,13 +2,15 @@
 
 from django.db import transaction
 
-from core.numbering import next_number
+from core.numbering import next_number, reference
+from core.tenancy import recorded_user
 from inventory.models import Product
 from stock.models import Location, StockMovement, Transfer
 from stock.services.books import Books, Entry
 from stock.services.errors import InsufficientStock, InvalidStockChange, Shortage
 from stock.services.locations import usable_location
 from stock.services.movements import check_quantity
+from users.models import User
 
 Type = StockMovement.MovementType
 
@@ -19,7 +21,7 @@ def transfer_stock(
     from_location: Location,
     to_location: Location,
     quantity: int,
-    user,
+    user: User | None,
     lot_code: str | None = None,
     note: str = "",
 ) -> Transfer:
@@ -54,7 +56,7 @@ def transfer_stock(
         number = next_number(organization_id=organization_id, kind=Transfer.REFERENCE_PREFIX)
         books.entry = Entry(
             source=entry.source,
-            reference=f"{Transfer.REFERENCE_PREFIX}-{number:05d}",
+            reference=reference(Transfer.REFERENCE_PREFIX, number),
             user=user,
             note=note,
         )
@@ -69,5 +71,5 @@ def transfer_stock(
             note=note,
             out_movement=out_movement,
             in_movement=in_movement,
-            performed_by=user if getattr(user, "pk", None) else None,
+            performed_by=recorded_user(user),
         )

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.dates import utc_today
+from core.dates import local_today
 from inventory.models import Product
 from reports import selectors
 from stock.models import StockMovement
@@ -21,7 +21,7 @@ from tests.reports.shops import MARKER, build_corner_shop, build_quokka_shop
 
 pytestmark = pytest.mark.browser
 
-TODAY = utc_today()
+TODAY = local_today(None)
 
 # What a chart holds and where it drew it: for every dataset, its label, its values, and
 # whether each bar or point stands where the y scale puts its value.

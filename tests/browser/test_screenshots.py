@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from core.dates import utc_today
+from core.dates import local_today
 from tests.browser.demo import build_deli
 from tests.browser.test_admin_in_a_browser import read_chart, sign_in
 from tests.factories import OrganizationFactory, UserFactory
@@ -39,7 +39,7 @@ def deli(db):
 def test_screenshots_of_the_dashboard_and_a_product_page(page, deli, tmp_path):
     out = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
     sign_in(page, "maria")
-    since = (utc_today() - datetime.timedelta(weeks=12)).isoformat()
+    since = (local_today(None) - datetime.timedelta(weeks=12)).isoformat()
     page.goto(f"/admin/dashboard/?date_from={since}&interval=week")
     sales = read_chart(page, "chart-sales")
     assert len(sales["labels"]) == 13 and sum(sales["datasets"][0]["data"]) > 0

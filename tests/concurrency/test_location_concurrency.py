@@ -9,7 +9,7 @@ import datetime
 
 import pytest
 
-from core.dates import utc_today
+from core.dates import local_today
 from inventory.models import Product
 from stock import services
 from stock.models import Lot, MovementLot, StockLevel
@@ -90,7 +90,7 @@ def test_fifty_transfers_and_sales_across_two_locations(
 def test_fefo_under_thirty_concurrent_outs_takes_each_lot_in_order(
     organization, manager_user, two_places
 ):
-    today = utc_today()
+    today = local_today(None)
     product = ProductFactory(organization=organization, track_lots=True)
     for code, quantity, days in [("A", 10, 1), ("B", 10, 2), ("C", 10, 3), ("GONE", 5, -1)]:
         services.record_movement(

@@ -22,7 +22,7 @@ sale), every name holding "quokka": a page of the Corner Shop must never show th
 import datetime
 from decimal import Decimal
 
-from core.dates import utc_today
+from core.dates import local_today
 from orders.services import OrderItem
 from sales import services as sales_services
 from sales.models import SalesOrder
@@ -34,7 +34,7 @@ MARKER = "quokka"
 
 
 def days_ago(days: int, *, hour: int = 12) -> datetime.datetime:
-    day = utc_today() - datetime.timedelta(days=days)
+    day = local_today(None) - datetime.timedelta(days=days)
     return datetime.datetime.combine(day, datetime.time(hour), tzinfo=datetime.UTC)
 
 
@@ -75,7 +75,7 @@ def build_corner_shop(organization, user) -> dict:
                              track_lots=True)  # fmt: skip
     stock_services.record_movement(
         product=yoghurt, movement_type="IN", quantity=10, user=user, location=back_room,
-        lot_code="L1", expiration_date=utc_today() + datetime.timedelta(days=3),
+        lot_code="L1", expiration_date=local_today(None) + datetime.timedelta(days=3),
         unit_cost=Decimal("0.40"),
     )  # fmt: skip
     candle = stocked(4, sku="CANDLE", name="Candle", price="5.00", cost_price="2.00")
@@ -101,8 +101,9 @@ def build_quokka_shop(organization) -> dict:
     main = stock_services.default_location(organization_id=organization.pk)
     stock_services.transfer_stock(product=cheese, from_location=yard, to_location=main,
                                   quantity=10, user=owner)  # fmt: skip
+    soon = local_today(organization.pk) + datetime.timedelta(days=2)
     cream = ProductFactory(**org, sku="QUOKKA-CREAM", name="Quokka cream", price="700.00",
-                           expiration_date=utc_today() + datetime.timedelta(days=2))  # fmt: skip
+                           expiration_date=soon)  # fmt: skip
     stock_services.record_initial_stock(product=cream, quantity=6, user=owner)
     sell(organization, owner, cheese, 3, on=days_ago(2))
     return {"owner": owner, "cheese": cheese, "cream": cream, "yard": yard}

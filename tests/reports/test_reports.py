@@ -2,6 +2,7 @@
 
 import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
@@ -84,7 +85,9 @@ def cache_off_the_database(settings):
 
 @pytest.fixture
 def frozen_today(monkeypatch):
-    monkeypatch.setattr("inventory.selectors.utc_today", lambda: TODAY)
+    """Every organization's today is TODAY (core.dates.local_today, the one place that knows)."""
+    noon = datetime.datetime.combine(TODAY, datetime.time(12), tzinfo=datetime.UTC)
+    monkeypatch.setattr("core.dates.timezone", SimpleNamespace(now=lambda: noon))
     return TODAY
 
 

@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 
-from core.dates import utc_today
+from core.dates import local_today
 from sales.models import SalesOrder
 from tests.factories import ProductFactory
 from tests.reports.test_reports import _order
@@ -119,7 +119,7 @@ def test_a_day_is_a_utc_day(admin_client, autumn):
 
 def test_the_last_thirty_days_by_default(admin_client, organization):
     tea = ProductFactory(organization=organization, sku="TEA", price="1.00")
-    today = utc_today()
+    today = local_today(None)
     _order(organization, number=1, status=FULFILLED, lines=[(tea, 2, "1.00", "0.25")],
            fulfilled_at=at(today.isoformat(), "00:00"))  # fmt: skip
     _order(organization, number=2, status=FULFILLED, lines=[(tea, 7, "1.00", "0.25")],
