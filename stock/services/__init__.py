@@ -16,6 +16,12 @@ reservations and average costs (DESIGN.md, rule 2). One module per concept:
 
 Callers import from the package (`from stock.services import record_movement`); the modules
 import each other, never the package, so there is no import cycle.
+
+What comes next has its place: a stocktake posts its counted differences with `Books.count`
+(one ADJUST each, under the product locks) from a module of its own; an import creates
+products with their opening stock through `catalogue`; events and audit rows are written
+where each change is made, in its transaction (`Books.close` for every movement, `outbox` for
+threshold crossings, `catalogue` for product changes).
 """
 
 from stock.services.books import Books, Entry, ensure_stock_keeping

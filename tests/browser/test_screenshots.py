@@ -1,5 +1,5 @@
 """The README's screenshots of the admin (docs/admin-dashboard.png, docs/admin-product.png),
-taken by the browser of the browser tests on a realistic demo shop (tests/browser/demo.py),
+taken by the browser of the browser tests on a realistic demo shop (tests/support/demo.py),
 signed in as its manager. Every run takes them and checks that they show the page drawn;
 `SCREENSHOTS_DIR=docs` writes them there too:
 
@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from core.dates import local_today
-from tests.browser.demo import build_deli
-from tests.browser.test_admin_in_a_browser import read_chart, sign_in
 from tests.factories import OrganizationFactory, UserFactory
+from tests.support.browser import read_chart, sign_in
+from tests.support.demo import build_deli
 from users.models import Role
 
 pytestmark = pytest.mark.browser

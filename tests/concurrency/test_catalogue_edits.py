@@ -21,8 +21,8 @@ from sales.models import SalesOrder
 from stock.services import catalogue as stock_catalogue
 from suppliers import services as supplier_services
 from suppliers.models import Supplier
-from tests.conftest import client_for
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory
+from tests.support.api import client_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

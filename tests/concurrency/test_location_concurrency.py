@@ -14,9 +14,9 @@ from inventory.models import Product
 from stock import services
 from stock.models import Lot, MovementLot, StockLevel
 from stock.selectors import ledger_mismatches
-from tests.concurrency.test_stock_concurrency import run_concurrently, status_codes
-from tests.conftest import client_for
 from tests.factories import ProductFactory
+from tests.support.api import client_for
+from tests.support.concurrency import run_concurrently, status_codes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

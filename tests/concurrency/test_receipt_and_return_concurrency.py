@@ -14,9 +14,9 @@ from purchases.services import create_purchase_order, record_receipt
 from sales.services import create_sales_order
 from stock.models import StockMovement
 from stock.selectors import ledger_mismatches
-from tests.concurrency.test_stock_concurrency import run_concurrently, status_codes
-from tests.conftest import client_for
 from tests.factories import ProductFactory, SupplierFactory
+from tests.support.api import client_for
+from tests.support.concurrency import run_concurrently, status_codes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

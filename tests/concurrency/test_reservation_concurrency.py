@@ -15,8 +15,8 @@ from sales.services import create_sales_order, update_sales_order
 from stock import services
 from stock.models import StockLevel, StockMovement
 from stock.selectors import ledger_mismatches
-from tests.concurrency.test_stock_concurrency import run_concurrently, status_codes
-from tests.conftest import client_for
+from tests.support.api import client_for
+from tests.support.concurrency import run_concurrently, status_codes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -11,15 +11,12 @@ import re
 from decimal import Decimal
 
 import pytest
-from django import forms
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.sites import site
-from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.forms.models import modelform_factory
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from rest_framework.authtoken.models import Token, TokenProxy
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -36,6 +33,14 @@ from stock import services as stock_services
 from stock.models import Location, Lot, StockLevel, StockMovement, Transfer
 from suppliers.models import Supplier
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UserFactory
+from tests.support.admin import (
+    change_url,
+    form_errors,
+    inline_errors,
+    posted,
+    url,
+    with_new_line,
+)
 from users.models import Organization, User
 
 NAMED_MODELS = {
@@ -54,14 +59,6 @@ NAMED_MODELS = {
     "alerts.StockAlert",
 }
 REGISTERED = sorted(site._registry, key=lambda model: model._meta.label)
-
-
-def url(model_or_obj, view="changelist", *args):
-    return reverse(admin_urlname(model_or_obj._meta, view), args=args)
-
-
-def change_url(obj):
-    return url(obj, "change", obj.pk)
 
 
 @pytest.fixture
@@ -156,44 +153,6 @@ def search_term(obj, admin) -> str:
         if value not in (None, ""):
             return str(value)
     raise AssertionError(f"{type(obj).__name__} has no value to search for")
-
-
-def posted(response, **changes) -> dict:
-    """The change form of `response` as a browser posts it, with `changes` applied."""
-    data = {}
-
-    def add(form):
-        for name, field in form.fields.items():
-            value = form[name].value()
-            key = form.add_prefix(name)
-            if isinstance(field, forms.BooleanField):
-                if value:
-                    data[key] = "on"
-            else:
-                data[key] = "" if value is None else str(value)
-
-    add(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        add(inline.formset.management_form)
-        for form in inline.formset.forms:
-            add(form)
-    data.update({key: str(value) for key, value in changes.items()})
-    return data
-
-
-def with_new_line(data: dict, prefix: str, **fields) -> dict:
-    index = int(data[f"{prefix}-TOTAL_FORMS"])
-    data[f"{prefix}-TOTAL_FORMS"] = str(index + 1)
-    data.update({f"{prefix}-{index}-{name}": str(value) for name, value in fields.items()})
-    return data
-
-
-def form_errors(response) -> dict:
-    return response.context["adminform"].form.errors
-
-
-def inline_errors(response) -> list:
-    return [inline.formset.errors for inline in response.context["inline_admin_formsets"]]
 
 
 # --- Every model: list, search, filters, change page ---------------------------------------

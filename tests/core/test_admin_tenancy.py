@@ -27,7 +27,6 @@ from orders.services import OrderItem
 from purchases import services as purchase_services
 from sales import services as sales_services
 from stock import services as stock_services
-from tests.core.test_admin import posted, url
 from tests.factories import (
     CategoryFactory,
     OrganizationFactory,
@@ -35,6 +34,7 @@ from tests.factories import (
     SupplierFactory,
     UserFactory,
 )
+from tests.support.admin import posted, url
 from users.models import Organization, Role
 
 MARKER = "quokka"  # in every name of the other organization's data

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.deploy.harness import (
+from tests.support.deploy import (
     ROOT,
     Gunicorn,
     Process,

@@ -3,7 +3,7 @@ moving-average cost and the stock at cost, the ledger each movement's unit cost,
 movement" takes an IN's unit cost (through `stock.services`), sales order pages the cost of
 goods sold and the gross margin once fulfilled (lines: unit cost and line cost, never an
 input), purchase order pages their totals; and none of it for a user who may not see costs.
-Figures: tests/reports/shops.py (the Corner Shop)."""
+Figures: tests/support/shops.py (the Corner Shop)."""
 
 import re
 from decimal import Decimal
@@ -19,7 +19,7 @@ from sales import services as sales_services
 from sales.models import SalesOrder
 from stock.models import StockMovement
 from tests.factories import SupplierFactory
-from tests.reports.shops import build_corner_shop
+from tests.support.shops import build_corner_shop
 from users.models import Role
 
 PRODUCTS = reverse("admin:inventory_product_changelist")

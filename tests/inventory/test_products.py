@@ -552,8 +552,8 @@ def test_other_organization_gets_404(other_admin_client, product):
 
 
 def test_superuser_without_organization_cannot_create(db):
-    from tests.conftest import client_for
     from tests.factories import UserFactory
+    from tests.support.api import client_for
 
     root = UserFactory(organization=None, is_superuser=True, role="")
     response = client_for(root).post(URL, {"name": "X", "price": "1"})

@@ -18,7 +18,7 @@ from inventory.selectors import stock_keeping_products
 from reports import selectors
 from stock.selectors import most_urgent_expiring
 from tests.factories import UserFactory
-from tests.reports.shops import MARKER, build_corner_shop, build_quokka_shop
+from tests.support.shops import MARKER, build_corner_shop, build_quokka_shop
 from users.models import Role
 
 DASHBOARD = reverse("admin:dashboard")
@@ -339,7 +339,7 @@ def test_the_query_count_does_not_grow_with_the_shop(signed_in, organization, ma
     the session and the user, then the selectors' own."""
     from stock import services as stock_services
     from tests.factories import CategoryFactory, ProductFactory
-    from tests.reports.shops import days_ago, sell
+    from tests.support.shops import days_ago, sell
 
     params = {"date_from": ago(60), "date_to": ago(0), "interval": "week"}
     with django_assert_max_num_queries(QUERIES) as before:

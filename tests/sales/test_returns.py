@@ -12,16 +12,9 @@ from inventory.models import Product
 from sales.models import CustomerReturn
 from stock import services as stock
 from stock.models import Lot, StockMovement
-from stock.selectors import ledger_mismatches
 from tests.factories import ProductFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def ledger_stays_true(db):
-    yield
-    assert ledger_mismatches() == []
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_stays_true")]
 
 
 def sell(client, *lines):

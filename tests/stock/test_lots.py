@@ -10,7 +10,7 @@ from inventory.models import Product
 from stock import services
 from stock.models import Lot, MovementLot, StockMovement
 from tests.factories import ProductFactory
-from tests.stock.helpers import days, levels, move, receive_lot
+from tests.support.stock import days, levels, move, receive_lot
 
 URL = "/api/lots/"
 PRODUCTS = "/api/products/"

@@ -25,7 +25,7 @@ from decimal import Decimal
 from core.dates import local_today
 from orders.services import OrderItem
 from sales import services as sales_services
-from sales.models import SalesOrder
+from sales.models import SalesOrder, SalesOrderItem
 from stock import services as stock_services
 from tests.factories import CategoryFactory, ProductFactory, UserFactory
 from users.models import Role
@@ -107,3 +107,28 @@ def build_quokka_shop(organization) -> dict:
     stock_services.record_initial_stock(product=cream, quantity=6, user=owner)
     sell(organization, owner, cheese, 3, on=days_ago(2))
     return {"owner": owner, "cheese": cheese, "cream": cream, "yard": yard}
+
+
+def sales_order(organization, *, number, status, fulfilled_at=None, lines=()):
+    """An order as the service leaves it: lines of (product, quantity, unit price, unit cost);
+    a fulfilled line with its cost of goods (quantity * unit cost, to the cent)."""
+    order = SalesOrder.objects.create(
+        organization=organization,
+        number=number,
+        status=status,
+        fulfilled_at=fulfilled_at,
+        location=stock_services.default_location(organization_id=organization.pk),
+    )
+    for product, quantity, unit_price, *cost in lines:
+        unit_cost = Decimal(cost[0] if cost else "0") if status == "fulfilled" else None
+        SalesOrderItem.objects.create(
+            order=order,
+            product=product,
+            quantity=quantity,
+            unit_price=unit_price,
+            unit_cost=unit_cost,
+            line_cost=None
+            if unit_cost is None
+            else (quantity * unit_cost).quantize(Decimal("0.01")),
+        )
+    return order
