@@ -11,7 +11,13 @@ import pytest
 from inventory.models import Product
 from orders.services import OrderItem
 from sales.models import Reservation, SalesOrder
-from sales.services import create_sales_order, update_sales_order
+from sales.services import (
+    cancel_sales_order,
+    confirm_sales_order,
+    create_sales_order,
+    fulfil_sales_order,
+    update_sales_order,
+)
 from stock import services
 from stock.models import StockLevel, StockMovement
 from stock.selectors import ledger_mismatches
@@ -124,3 +130,29 @@ def test_fulfil_racing_cancel_of_one_confirmed_order(stocked, organization, mana
             services.record_movement(product=product, movement_type="IN", quantity=3, user=None)
         assert current.quantity == (7 if final == "fulfilled" else 10)
         assert ledger_mismatches() == []
+
+
+def test_the_named_status_actions_lock_the_order_themselves(stocked, organization, manager_user):
+    """Called as a command, a task or another service calls them (no API request, no edit
+    around them): `fulfil_sales_order` racing `cancel_sales_order` on one confirmed order,
+    exactly one moves it; the other is refused (409) and nothing is taken or released twice."""
+    product = stocked(quantity=10, organization=organization)
+    for _ in range(5):
+        (order,) = pending_orders(organization, manager_user, product, 1, quantity=3)
+        confirm_sales_order(order=order, user=manager_user)
+
+        results = run_concurrently(
+            [
+                lambda o=order: fulfil_sales_order(order=o, user=manager_user),
+                lambda o=order: cancel_sales_order(order=o, user=manager_user),
+            ]
+        )
+
+        assert sorted(type(result).__name__ for result in results) == ["Conflict", "SalesOrder"]
+        final = SalesOrder.objects.get(pk=order.pk).status
+        current = Product.objects.get(pk=product.pk)
+        assert current.allocated == 0 and not Reservation.objects.exists()
+        assert current.quantity == (7 if final == "fulfilled" else 10)
+        assert ledger_mismatches() == []
+        if final == "fulfilled":  # restock for the next round
+            services.record_movement(product=product, movement_type="IN", quantity=3, user=None)
