@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef, QuerySet
 
 from alerts.models import AlertLog, StockAlert
-from core.dates import utc_today
+from core.dates import local_today
 from inventory.selectors import (
     expired_products,
     low_stock_products,
@@ -56,7 +56,7 @@ def expiring_products(*, organization_id, today: datetime.date | None = None) ->
 
 def organizations_to_alert(*, today: datetime.date | None = None) -> QuerySet:
     """Ids of organizations that have a low-stock, expired or soon-expiring product now."""
-    today = today or utc_today()
+    today = today or local_today(None)  # every organization's (the UTC date for now)
     low = low_stock_products(organization_id=OuterRef("pk"))
     expired = expired_products(organization_id=OuterRef("pk"), today=today)
     expiring = expiring_products(organization_id=OuterRef("pk"), today=today)
@@ -90,7 +90,7 @@ class StockReport:
 def stock_report(*, organization_id: int, today: datetime.date | None = None) -> StockReport:
     """Everything low, expired or expiring soon right now (most urgent first), in eight
     queries."""
-    today = today or utc_today()
+    today = today or local_today(organization_id)
     limit = email_max_rows()
     days = settings.ALERT_EXPIRY_DAYS
     products = stock_keeping_products(organization_id=organization_id)

@@ -24,7 +24,7 @@ from alerts.selectors import (
     stock_report,
     unnotified_crossings,
 )
-from core.dates import utc_today
+from core.dates import local_today
 from core.db import one_at_a_time
 from core.outbox import send_claimed
 from stock.models import LowStockEvent
@@ -170,7 +170,7 @@ def send_low_stock_digest(
     """Email the managers (else the admins) everything low or expired now, at most once per
     organization and UTC day (`force`: once more). Returns the email, sent or waiting for a
     retry; None when there is nothing to report, nobody to tell, or today's went already."""
-    today = today or utc_today()
+    today = today or local_today(organization_id)
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
         return None

@@ -9,7 +9,7 @@ from django.db import InterfaceError, OperationalError
 
 from alerts import services
 from alerts.selectors import organizations_to_alert
-from core.dates import utc_today
+from core.dates import local_today
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ DATABASE_RETRY = {
 @shared_task(name="alerts.tasks.check_low_stock", **DATABASE_RETRY)
 def check_low_stock(today: str | None = None) -> list[int]:
     """Queue one digest per organization that has something low or expired right now."""
-    day = datetime.date.fromisoformat(today) if today else utc_today()
+    day = datetime.date.fromisoformat(today) if today else local_today(None)
     organization_ids = list(organizations_to_alert(today=day))
     for organization_id in organization_ids:
         send_low_stock_digest.delay(organization_id=organization_id, today=day.isoformat())

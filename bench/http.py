@@ -690,7 +690,7 @@ def plain_export_select() -> str:
 
     organization = Organization.objects.get(name=ORGANIZATION_NAME)
     rows = (
-        products_with_stock_figures()
+        products_with_stock_figures(organization_id=organization.pk)
         .filter(organization=organization, is_archived=False)
         .order_by("name", "id")
         .values_list(*(column.expression for column in PRODUCT_COLUMNS))

@@ -1,4 +1,10 @@
-"""Date filters on timestamps: "today" and date ranges are UTC dates (API.md)."""
+"""An organization's "today", and date filters on timestamps (API.md).
+
+`local_today` is the ONE place that knows what day it is for an organization: every "today"
+(expiry, the alerts, a report's default range, an export's file name) is asked of it with the
+organization. For now every organization's is the UTC date, and date ranges are UTC dates; an
+organization's own time zone changes this module, not its callers.
+"""
 
 import datetime
 
@@ -6,8 +12,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 
-def utc_today() -> datetime.date:
-    """'Today' for expiry and date filters is the UTC date."""
+def local_today(organization_id: int | None) -> datetime.date:
+    """The organization's today: for now the UTC date for every organization. None (a scan
+    across every organization, e.g. which ones have something to report) is the UTC date."""
     return timezone.now().astimezone(datetime.UTC).date()
 
 

@@ -1,8 +1,13 @@
 from rest_framework import serializers
 
-from core.fields import MAX_QUANTITY, money_input
+from core.fields import money_input
 from core.tenancy import OrganizationPrimaryKeyRelatedField
-from orders.serializers import OrderLineSerializer, OrderSerializer
+from orders.serializers import (
+    DocumentLineSerializer,
+    DocumentSerializer,
+    OrderLineSerializer,
+    OrderSerializer,
+)
 from purchases.models import (
     PurchaseOrder,
     PurchaseOrderItem,
@@ -11,7 +16,6 @@ from purchases.models import (
     SupplierReturn,
     SupplierReturnLine,
 )
-from stock.serializers import LocationField, StockMovementSerializer
 from suppliers.models import Supplier
 
 
@@ -66,11 +70,8 @@ class PurchaseOrderSerializer(OrderSerializer):
         read_only_fields = ["id", "created_at", "received_at"]
 
 
-class ReceiptLineSerializer(serializers.ModelSerializer):
-    item = serializers.IntegerField(source="item_id", min_value=1)
-    product = serializers.IntegerField(source="item.product_id", read_only=True)
+class ReceiptLineSerializer(DocumentLineSerializer):
     sku = serializers.CharField(source="item.product.sku", read_only=True)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     lot_code = serializers.CharField(required=False, allow_blank=True, max_length=64)
     expiration_date = serializers.DateField(required=False, allow_null=True)
 
@@ -79,16 +80,10 @@ class ReceiptLineSerializer(serializers.ModelSerializer):
         fields = ["item", "product", "sku", "quantity", "lot_code", "expiration_date"]
 
 
-class ReceiptSerializer(serializers.ModelSerializer):
+class ReceiptSerializer(DocumentSerializer):
     """Goods that arrived for a purchase order; on input location, note and lines."""
 
-    location = LocationField(required=False, help_text="Default: the order's location.")
-    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
     lines = ReceiptLineSerializer(many=True, allow_empty=False)
-    movements = StockMovementSerializer(many=True, read_only=True)
-    created_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True
-    )
 
     class Meta:
         model = Receipt
@@ -105,11 +100,8 @@ class ReceiptSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "purchase_order", "created_at"]
 
 
-class SupplierReturnLineSerializer(serializers.ModelSerializer):
-    item = serializers.IntegerField(source="item_id", min_value=1)
-    product = serializers.IntegerField(source="item.product_id", read_only=True)
+class SupplierReturnLineSerializer(DocumentLineSerializer):
     sku = serializers.CharField(source="item.product.sku", read_only=True)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     lot_code = serializers.CharField(required=False, allow_blank=True, max_length=64)
 
     class Meta:
@@ -117,17 +109,11 @@ class SupplierReturnLineSerializer(serializers.ModelSerializer):
         fields = ["item", "product", "sku", "quantity", "lot_code"]
 
 
-class SupplierReturnSerializer(serializers.ModelSerializer):
+class SupplierReturnSerializer(DocumentSerializer):
     """Goods sent back to the supplier; on input location, note and lines."""
 
     reference = serializers.CharField(read_only=True)
-    location = LocationField(required=False, help_text="Default: the order's location.")
-    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
     lines = SupplierReturnLineSerializer(many=True, allow_empty=False)
-    movements = StockMovementSerializer(many=True, read_only=True)
-    created_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True
-    )
 
     class Meta:
         model = SupplierReturn

@@ -58,8 +58,9 @@ class DashboardForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, data, *, chooses_organization: bool):
+    def __init__(self, data, *, chooses_organization: bool, organization_id: int | None):
         super().__init__(data)
+        self.organization_id = organization_id  # the signed-in user's
         if not chooses_organization:
             del self.fields["organization"]
 
@@ -72,7 +73,11 @@ class DashboardForm(forms.Form):
             for name in ("date_from", "date_to", "interval")
             if cleaned.get(name) not in (None, "")
         }
-        params = SalesOverTimeParamsSerializer(data=given)
+        organization = cleaned.get("organization")
+        organization_id = organization.pk if organization else self.organization_id
+        params = SalesOverTimeParamsSerializer(
+            data=given, context={"organization_id": organization_id}
+        )
         if not params.is_valid():
             for field, messages in params.errors.items():
                 self.add_error(field if field in self.fields else None, [str(m) for m in messages])
@@ -172,7 +177,9 @@ def dashboard_figures(
     return {
         "stock": stock,
         "cards": _cards(stock, sales, costs=costs, urls=product_list_urls()),
-        "low_stock": list(selectors.low_stock_list(products)[:URGENT_ROWS]),
+        "low_stock": list(
+            selectors.low_stock_list(products, organization_id=organization_id)[:URGENT_ROWS]
+        ),
         "expiring": list(expiring[:URGENT_ROWS]),
         "expiring_count": expiring.order_by().count(),
         "expiry_days": days,
@@ -194,7 +201,9 @@ def dashboard_view(request):
     data = request.GET.copy()
     if superuser and not data.get("organization") and request.user.organization_id:
         data["organization"] = str(request.user.organization_id)
-    form = DashboardForm(data, chooses_organization=superuser)
+    form = DashboardForm(
+        data, chooses_organization=superuser, organization_id=request.user.organization_id
+    )
     costs = sees_costs(request.user)
     organization = figures = None
     if form.is_valid():

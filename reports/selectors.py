@@ -13,19 +13,20 @@ from django.db.models import Count, DateField, F, IntegerField, Max, Q, QuerySet
 from django.db.models.functions import Coalesce, Trunc
 
 from core.cache import cached_version, figures_key, store
-from core.dates import utc_today, within_utc_dates
+from core.dates import local_today, within_utc_dates
 from core.fields import MONEY_TOTAL
 from inventory.models import Category
 from inventory.selectors import (
     LOW_STOCK,
     OUT_OF_STOCK,
     STOCK_KEEPING,
+    expired_by,
     most_urgent_low_stock,
     stock_keeping_products,
 )
 from sales.models import CustomerReturnLine, SalesOrder, SalesOrderItem
 from stock.models import Location, Lot, StockLevel
-from stock.selectors import expired_level, expired_lot, with_stock_figures
+from stock.selectors import expired_level, with_stock_figures
 
 ZERO_MONEY = Value(0, output_field=MONEY_TOTAL)
 ZERO = Value(0, output_field=IntegerField())
@@ -47,11 +48,11 @@ def expired_stock_value(*, organization_id: int, today: datetime.date) -> Decima
     of the expiry indexes (of lots, of products), not a join of every level."""
     whole = (
         stock_keeping_products(organization_id=organization_id)
-        .filter(track_lots=False, quantity__gt=0, expiration_date__lte=today)
+        .filter(expired_by(today), track_lots=False, quantity__gt=0)
         .aggregate(value=_money_sum(F("quantity") * F("price")))["value"]
     )
     in_lots = Lot.objects.filter(
-        expired_lot(today),
+        expired_by(today),
         organization_id=organization_id,
         quantity__gt=0,
         product__is_archived=False,
@@ -62,7 +63,7 @@ def expired_stock_value(*, organization_id: int, today: datetime.date) -> Decima
 
 def inventory_totals(*, organization_id: int, today: datetime.date | None = None) -> dict:
     """The dashboard's totals over stock-keeping, non-archived products, in three queries."""
-    today = today or utc_today()
+    today = today or local_today(organization_id)
     products = stock_keeping_products(organization_id=organization_id)
     totals = products.aggregate(
         total_products=Count("id"),
@@ -154,7 +155,7 @@ def dashboard(
     Every category is listed by name (empty ones with zeros); products without a category are
     one more entry with `"id": None` (when there are any).
     """
-    today = today or utc_today()
+    today = today or local_today(organization_id)
     if location_id is None:
         totals = inventory_totals(organization_id=organization_id, today=today)
         rows = category_figures(organization_id=organization_id)
@@ -191,7 +192,7 @@ def cached_dashboard(*, organization_id: int, location_id: int | None = None) ->
     categories change (their services move `figures_key` on, after commit, before the changing
     request answers) or the UTC day ends: a page of the dashboard does not read the whole
     catalogue each time."""
-    today = utc_today()
+    today = local_today(organization_id)
     key = f"dashboard:{organization_id}:{location_id}:{today}"
     figures, version = cached_version(key, version_key=figures_key(organization_id))
     if figures is None:
@@ -222,11 +223,12 @@ def location_figures(*, organization_id: int) -> list[dict]:
     )
 
 
-def low_stock_list(products: QuerySet, *, today: datetime.date | None = None):
-    """The low-stock ones among (an organization's) products, with their stock figures,
-    most urgent (largest shortfall below the threshold) first."""
+def low_stock_list(products: QuerySet, *, organization_id: int, today=None):
+    """The low-stock ones among an organization's products, with their stock figures (as of
+    its today), most urgent (largest shortfall below the threshold) first."""
     return with_stock_figures(
-        most_urgent_low_stock(products.filter(STOCK_KEEPING)), today=today
+        most_urgent_low_stock(products.filter(STOCK_KEEPING)),
+        today=today or local_today(organization_id),
     ).select_related("category")
 
 

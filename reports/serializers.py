@@ -5,7 +5,7 @@ import datetime
 
 from rest_framework import serializers
 
-from core.dates import utc_today
+from core.dates import local_today
 from core.fields import money_output
 from core.serializers import CostFieldsMixin
 from core.tenancy import OrganizationPrimaryKeyRelatedField
@@ -48,7 +48,8 @@ class SalesOverTimeParamsSerializer(DateRangeSerializer):
 
     def validate(self, attrs):
         date_from = attrs.get("date_from")
-        date_to = attrs.get("date_to") or max(utc_today(), date_from or datetime.date.min)
+        today = local_today(self.context.get("organization_id"))
+        date_to = attrs.get("date_to") or max(today, date_from or datetime.date.min)
         attrs["date_to"] = date_to
         if date_from is None:
             date_from = date_to - min(datetime.timedelta(days=29), date_to - datetime.date.min)

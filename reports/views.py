@@ -60,7 +60,8 @@ class DashboardLowStockView(OrganizationScopedMixin, generics.ListAPIView):
     filter_backends = []
 
     def get_queryset(self):
-        return selectors.low_stock_list(super().get_queryset())
+        organization_id = getattr(self.request.user, "organization_id", None)
+        return selectors.low_stock_list(super().get_queryset(), organization_id=organization_id)
 
 
 class TotalSalesView(OrganizationScopedMixin, APIView):
@@ -103,7 +104,9 @@ class SalesOverTimeView(OrganizationScopedMixin, APIView):
         parameters=[SalesOverTimeParamsSerializer], responses=SalesPeriodSerializer(many=True)
     )
     def get(self, request):
-        params = SalesOverTimeParamsSerializer(data=_query_params(request))
+        params = SalesOverTimeParamsSerializer(
+            data=_query_params(request), context={"organization_id": self.organization_id}
+        )
         params.is_valid(raise_exception=True)
         rows = selectors.sales_over_time(
             organization_id=self.organization_id, **params.validated_data

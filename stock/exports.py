@@ -6,7 +6,7 @@ from itertools import islice
 
 from django.db.models import F, QuerySet
 
-from core.dates import utc_today
+from core.dates import local_today
 from core.exports import Column, csv_download
 from stock.models import MovementLot, StockLevel, StockMovement
 
@@ -51,12 +51,15 @@ def movement_rows(queryset: QuerySet[StockMovement]) -> Iterator[tuple]:
             yield (*row[:LOTS], "; ".join(lots[row[LOTS]]), *row[LOTS + 1 :])
 
 
-def movements_csv_response(queryset: QuerySet[StockMovement], *, hide_costs: bool = False):
-    """A `stock-movements-YYYY-MM-DD.csv` download of the (filtered, ordered) movements."""
+def movements_csv_response(
+    queryset: QuerySet[StockMovement], *, organization_id: int, hide_costs: bool = False
+):
+    """A `stock-movements-YYYY-MM-DD.csv` download (the organization's today) of the
+    (filtered, ordered) movements."""
     return csv_download(
         columns=MOVEMENT_COLUMNS,
         rows=movement_rows(queryset),
-        filename=f"stock-movements-{utc_today()}.csv",
+        filename=f"stock-movements-{local_today(organization_id)}.csv",
         hide_costs=hide_costs,
     )
 
@@ -77,13 +80,14 @@ LEVEL_COLUMNS = [
 ]
 
 
-def levels_csv_response(queryset: QuerySet[StockLevel]):
-    """A `stock-levels-YYYY-MM-DD.csv` download of the (filtered, ordered) levels."""
+def levels_csv_response(queryset: QuerySet[StockLevel], *, organization_id: int):
+    """A `stock-levels-YYYY-MM-DD.csv` download (the organization's today) of the (filtered,
+    ordered) levels."""
     rows = queryset.annotate(units_available=F("quantity") - F("allocated")).values_list(
         *(column.expression for column in LEVEL_COLUMNS)
     )
     return csv_download(
         columns=LEVEL_COLUMNS,
         rows=rows.iterator(chunk_size=CHUNK_SIZE),
-        filename=f"stock-levels-{utc_today()}.csv",
+        filename=f"stock-levels-{local_today(organization_id)}.csv",
     )

@@ -1,17 +1,13 @@
 from django.db.models import Exists, OuterRef, Q
 from django_filters import rest_framework as filters
 
+from core.dates import local_today
 from core.filters import DaysFilter, IdFilter, StrictBooleanFilter
 from inventory.filters import ProductFilter
 from inventory.models import LOW_STOCK, STOCK_KEEPING, Product
+from inventory.selectors import expired_by, expiry_window
 from stock.models import Lot, StockLevel, StockMovement
-from stock.selectors import (
-    expired_level,
-    expired_lot,
-    expiring_lot,
-    expiring_within,
-    movements_between,
-)
+from stock.selectors import expired_level, expiring_within, movements_between
 
 
 class StockMovementFilter(filters.FilterSet):
@@ -51,10 +47,12 @@ class LotFilter(filters.FilterSet):
         return queryset.filter(Exists(held))
 
     def filter_expired(self, queryset, name, value):
-        return queryset.filter(expired_lot()) if value else queryset.exclude(expired_lot())
+        expired = expired_by(local_today(self.request.user.organization_id))
+        return queryset.filter(expired) if value else queryset.exclude(expired)
 
     def filter_expires_within(self, queryset, name, value):
-        return queryset.filter(expiring_lot(value), quantity__gt=0)
+        today = local_today(self.request.user.organization_id)
+        return queryset.filter(expiry_window(value, today), quantity__gt=0)
 
     def filter_in_stock(self, queryset, name, value):
         return queryset.filter(quantity__gt=0) if value else queryset.filter(quantity=0)
@@ -77,7 +75,7 @@ class StockLevelFilter(filters.FilterSet):
 
     def filter_expired(self, queryset, name, value):
         """A level of an expired lot, or of a product without lots that has expired."""
-        condition = expired_level()
+        condition = expired_level(local_today(self.request.user.organization_id))
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
 

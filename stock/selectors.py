@@ -24,42 +24,18 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from core.dates import utc_today, within_utc_dates
+from core.dates import local_today, within_utc_dates
 from core.fields import MONEY_TOTAL
 from inventory.models import LOW_STOCK, Product
-from inventory.selectors import expired_condition
+from inventory.selectors import expired_by, expired_condition, expiry_window
 from stock.models import Location, Lot, MovementLot, StockLevel, StockMovement, Transfer
 
 
-def expired_lot(today: datetime.date | None = None, *, prefix: str = "") -> Q:
-    """A lot is expired when its expiration_date <= today (UTC)."""
-    return Q(
-        **{
-            f"{prefix}expiration_date__isnull": False,
-            f"{prefix}expiration_date__lte": today or utc_today(),
-        }
-    )
-
-
-def expired_level(today: datetime.date | None = None) -> Q:
-    """A stock level whose units are expired: an expired lot's, or a product's without lots
-    whose expiration_date has come."""
-    today = today or utc_today()
-    return expired_lot(today, prefix="lot__") | Q(
-        lot__isnull=True,
-        product__expiration_date__isnull=False,
-        product__expiration_date__lte=today,
-    )
-
-
-def expiring_lot(days: int, today: datetime.date | None = None, *, prefix: str = "") -> Q:
-    """Not expired yet, but within `days` days from today."""
-    today = today or utc_today()
-    return Q(
-        **{
-            f"{prefix}expiration_date__gt": today,
-            f"{prefix}expiration_date__lte": today + datetime.timedelta(days=days),
-        }
+def expired_level(today: datetime.date) -> Q:
+    """A stock level whose units are expired (`expired_by`): an expired lot's, or a product's
+    without lots whose expiration_date has come."""
+    return expired_by(today, prefix="lot__") | (
+        Q(lot__isnull=True) & expired_by(today, prefix="product__")
     )
 
 
@@ -87,11 +63,11 @@ def live_locations() -> QuerySet[Location]:
     return Location.objects.filter(is_archived=False)
 
 
-def lots_with_state(*, today: datetime.date | None = None) -> QuerySet[Lot]:
-    """Lots with `is_expired`, ordered by expiry (none last), then id."""
+def lots_with_state(*, today: datetime.date) -> QuerySet[Lot]:
+    """Lots with `is_expired` (as of `today`), ordered by expiry (none last), then id."""
     return (
         Lot.objects.select_related("product")
-        .annotate(is_expired=ExpressionWrapper(expired_lot(today), output_field=BooleanField()))
+        .annotate(is_expired=ExpressionWrapper(expired_by(today), output_field=BooleanField()))
         .order_by(F("expiration_date").asc(nulls_last=True), "id")
     )
 
@@ -277,14 +253,15 @@ def _lots_of_product(**conditions) -> QuerySet[Lot]:
     return Lot.objects.filter(product=OuterRef("pk"), quantity__gt=0, **conditions).order_by()
 
 
-def with_stock_figures(queryset: QuerySet[Product], *, today: datetime.date | None = None):
+def with_stock_figures(queryset: QuerySet[Product], *, today: datetime.date):
     """Annotate available, is_low_stock, expired_quantity, is_expired and stock_value in SQL,
-    not per row in Python. A lot-tracked product's expired quantity is its expired lots'
-    stock; another's is all of its quantity once its expiration_date has come. A product
-    whose variations keep its stock is neither low nor expired itself."""
-    today = today or utc_today()
+    not per row in Python, as of `today` (the organization's). A lot-tracked product's expired
+    quantity is its expired lots' stock; another's is all of its quantity once its
+    expiration_date has come. A product whose variations keep its stock is neither low nor
+    expired itself."""
     in_expired_lots = (
-        _lots_of_product(expiration_date__lte=today)
+        _lots_of_product()
+        .filter(expired_by(today))
         .values("product")
         .annotate(units=Sum("quantity"))
         .values("units")
@@ -308,11 +285,11 @@ def _products_with_figures_of(today: datetime.date) -> QuerySet[Product]:
     return with_stock_figures(Product.objects.select_related("category"), today=today)
 
 
-def products_with_stock_figures() -> QuerySet[Product]:
-    """Every product (with its category) and `with_stock_figures`, the annotated queryset built
-    once a day in a process (about 1 ms of building per request otherwise); each caller gets a
-    copy to filter."""
-    return _products_with_figures_of(utc_today()).all()
+def products_with_stock_figures(*, organization_id: int) -> QuerySet[Product]:
+    """Every product (with its category) and `with_stock_figures` as of the organization's
+    today, the annotated queryset built once a day in a process (about 1 ms of building per
+    request otherwise); each caller gets a copy to filter (to the organization's products)."""
+    return _products_with_figures_of(local_today(organization_id)).all()
 
 
 def expiring_within(
@@ -321,26 +298,21 @@ def expiring_within(
     """Products (of the organization; of every one for None) with stock that expires within
     `days` days and has not expired yet: a lot of a lot-tracked product, or another product's
     whole stock."""
-    today = today or utc_today()
-    window = {f"expiration_date__{k}": v for k, v in _window(days, today)}
+    today = today or local_today(organization_id)
+    window = expiry_window(days, today)
     if organization_id is not None:  # both scans start with it (the expiry indexes do)
-        window["organization_id"] = organization_id
+        window &= Q(organization_id=organization_id)
     # One set of ids from two index scans (lots in the window; the other products' own dates),
     # not an OR that sends the planner through every product of the organization.
-    in_lots = Lot.objects.filter(quantity__gt=0, **window)  # only lot-tracked stock is in lots
-    whole = Product.objects.filter(track_lots=False, quantity__gt=0, **window)
+    in_lots = Lot.objects.filter(window, quantity__gt=0)  # only lot-tracked stock is in lots
+    whole = Product.objects.filter(window, track_lots=False, quantity__gt=0)
     ids = in_lots.order_by().values("product_id").union(whole.order_by().values("id"))
     return Q(has_variations=False, pk__in=ids)
 
 
-def _window(days: int, today: datetime.date):
-    return (("gt", today), ("lte", today + datetime.timedelta(days=days)))
-
-
-def next_expiry(*, today: datetime.date | None = None):
+def next_expiry(*, today: datetime.date):
     """The date a product's stock that has not expired yet expires first (a lot's for a
     lot-tracked product), for "most urgent first"."""
-    today = today or utc_today()
     first_lot = (
         _lots_of_product(expiration_date__gt=today)
         .values("product")
@@ -354,6 +326,7 @@ def most_urgent_expiring(
     queryset: QuerySet[Product], *, days: int, organization_id: int | None, today=None
 ):
     """Products whose stock expires within `days` days, earliest first."""
+    today = today or local_today(organization_id)
     return (
         queryset.filter(expiring_within(days, organization_id=organization_id, today=today))
         .annotate(expires_on=next_expiry(today=today))
@@ -366,15 +339,14 @@ def expiry_rows(
     *,
     expired: bool,
     days: int = 0,
-    today: datetime.date | None = None,
+    today: datetime.date,
     limit: int | None = None,
 ) -> list[dict]:
     """What an alert lists as expired (or, with `expired=False`, expiring within `days` days),
     earliest first: a lot-tracked product's lots one by one, another product as a whole. Rows:
     id, sku, name, lot_code (None for a product without lots), quantity, expiration_date,
     supplier_name. Two queries."""
-    today = today or utc_today()
-    window = expired_lot(today) if expired else expiring_lot(days, today)
+    window = expired_by(today) if expired else expiry_window(days, today)
     fields = ("sku", "name", "supplier_name")
     lots = (
         Lot.objects.filter(window, product__in=products.filter(track_lots=True), quantity__gt=0)

@@ -4,11 +4,13 @@ from rest_framework import mixins, permissions, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.dates import local_today
 from core.exports import CSVRenderer
 from core.permissions import RolePermission
 from core.tenancy import OrganizationScopedMixin
 from stock import exports, selectors, services
 from stock.filters import LotFilter, StockLevelFilter, StockMovementFilter
+from stock.models import Lot
 from stock.serializers import (
     LocationSerializer,
     LotSerializer,
@@ -62,6 +64,7 @@ class StockMovementViewSet(
         """The same rows as the list, honouring its filters, streamed as CSV."""
         return exports.movements_csv_response(
             self.filter_queryset(self.get_queryset()),
+            organization_id=self.organization_id,
             hide_costs=self.get_serializer_context()["hide_costs"],
         )
 
@@ -107,13 +110,19 @@ class LotViewSet(
 ):
     """The lots (batches) of lot-tracked products; PATCH corrects an expiry."""
 
-    queryset = selectors.lots_with_state()
+    queryset = Lot.objects.all()  # the model, for the permission check; see get_queryset
     serializer_class = LotSerializer
     permission_classes = STOCK_PERMISSIONS
     filterset_class = LotFilter
     search_fields = ["code", "product__sku", "product__name"]
     ordering_fields = ["expiration_date", "created_at", "code"]
     http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        """With `is_expired` as of the organization's today (on every request: a queryset built
+        once, at import, kept the day the process started)."""
+        organization_id = getattr(self.request.user, "organization_id", None)
+        return self.scoped(selectors.lots_with_state(today=local_today(organization_id)))
 
     def update(self, request, *args, **kwargs):
         lot = self.get_object()
@@ -139,7 +148,9 @@ class StockLevelViewSet(OrganizationScopedMixin, mixins.ListModelMixin, viewsets
     @csv_action
     def export(self, request):
         """The same rows as the list, honouring its filters, streamed as CSV."""
-        return exports.levels_csv_response(self.filter_queryset(self.get_queryset()))
+        return exports.levels_csv_response(
+            self.filter_queryset(self.get_queryset()), organization_id=self.organization_id
+        )
 
 
 class TransferViewSet(

@@ -15,13 +15,14 @@ from django.db.models.deletion import Collector
 
 from inventory import services
 from inventory.models import Category, Product
+from inventory.services import VariationFields
 from purchases.models import PurchaseOrder
 from sales.models import SalesOrder
-from stock import services as stock_services
+from stock.services import catalogue as stock_catalogue
 from suppliers import services as supplier_services
 from suppliers.models import Supplier
-from tests.conftest import client_for
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory
+from tests.support.api import client_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -123,7 +124,9 @@ def test_deleting_a_variation_while_its_parent_changes_category_never_deadlocks(
     parent = ProductFactory(
         organization=organization, category=CategoryFactory(organization=organization)
     )
-    variation = services.add_variation(parent=parent, attributes={"size": "S"})
+    variation = services.add_variation(
+        parent=parent, fields=VariationFields(attributes={"size": "S"})
+    )
     sale = CategoryFactory(organization=organization, name="Sale")
     deleter, editor = client_for(admin_user), client_for(admin_user)
     # Each request stops once it has written its first row, until the other has too.
@@ -182,8 +185,8 @@ def test_two_variations_edited_to_the_same_attributes_at_once_one_is_refused(
     monkeypatch, organization, manager_user
 ):
     parent = ProductFactory(organization=organization, sku="TEE")
-    small = services.add_variation(parent=parent, attributes={"size": "S"})
-    medium = services.add_variation(parent=parent, attributes={"size": "M"})
+    small = services.add_variation(parent=parent, fields=VariationFields(attributes={"size": "S"}))
+    medium = services.add_variation(parent=parent, fields=VariationFields(attributes={"size": "M"}))
     clients = [client_for(manager_user), client_for(manager_user)]
     # Each request stops once it has saved, until the other has too.
     meet(monkeypatch, (services, "_save_fields"))
@@ -208,7 +211,7 @@ def test_adding_and_editing_to_the_same_attributes_at_once_one_is_refused(
     monkeypatch, organization, manager_user
 ):
     parent = ProductFactory(organization=organization, sku="TEE")
-    small = services.add_variation(parent=parent, attributes={"size": "S"})
+    small = services.add_variation(parent=parent, fields=VariationFields(attributes={"size": "S"}))
     adder, editor = client_for(manager_user), client_for(manager_user)
     meet(monkeypatch, (services, "_insert_product"), (services, "_save_fields"))
 
@@ -239,7 +242,7 @@ def test_deleting_a_category_while_a_product_is_created_in_it_is_409(
     succeed and the product's COMMIT then failed on its foreign key (500)."""
     category = CategoryFactory(organization=organization)
     creator, deleter = client_for(manager_user), client_for(manager_user)
-    pause = Pause(monkeypatch, stock_services, "record_initial_stock")  # after the INSERT
+    pause = Pause(monkeypatch, stock_catalogue, "record_initial_stock")  # after the INSERT
 
     create = Request(
         lambda: creator.post(

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from tests.deploy.harness import (
+from tests.support.deploy import (
     ROOT,
     Gunicorn,
     Process,
@@ -276,7 +276,7 @@ KILLED_MID_FULFILMENT = textwrap.dedent(
         return created
     StockMovement.objects.bulk_create = taken_then_stuck
     order = SalesOrder.objects.get(pk=int(sys.argv[1]))
-    update_sales_order(order=order, user=order.created_by, changes={"status": "fulfilled"})
+    update_sales_order(order=order, user=order.created_by, status="fulfilled")
     """
 )
 

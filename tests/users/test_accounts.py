@@ -9,8 +9,8 @@ from django.core import mail
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.conftest import client_for
 from tests.factories import PASSWORD
+from tests.support.api import client_for
 from users.models import User
 
 NEW_PASSWORD = "a-brand-new-long-passphrase-7"

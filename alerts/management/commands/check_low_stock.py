@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from alerts import services
 from alerts.selectors import organizations_to_alert
-from core.dates import utc_today
+from core.dates import local_today
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, force=False, **options):
-        today = utc_today()
+        today = local_today(None)  # every organization's (the UTC date for now)
         sent, failed = 0, []
         for organization_id in organizations_to_alert(today=today):
             log = services.send_low_stock_digest(
