@@ -26,17 +26,6 @@ IN, OUT = StockMovement.MovementType.IN, StockMovement.MovementType.OUT
 
 
 @pytest.fixture
-def eager_celery():
-    """Run tasks in-process even when REDIS_URL points Celery at a real broker."""
-    from config.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield app
-    app.conf.task_always_eager = previous
-
-
-@pytest.fixture
 def shop(organization, other_organization, admin_user, manager_user, stocked):
     """Corner Shop (a manager, an admin) and Rival Shop (admins only), with problems to report."""
     yesterday = local_today(None) - datetime.timedelta(days=1)

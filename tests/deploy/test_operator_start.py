@@ -16,6 +16,7 @@ import time
 import pytest
 
 from tests.support.deploy import (
+    PASSWORD,
     ROOT,
     Gunicorn,
     Process,
@@ -24,33 +25,12 @@ from tests.support.deploy import (
     base_env,
     fresh_database,
     manage,
+    open_shop,
     query,
+    set_up,
 )
 
 pytestmark = pytest.mark.postgres
-
-PASSWORD = "a-long-shop-passphrase-42"
-
-
-def set_up(env: dict) -> None:
-    """What the README says, and nothing else: migrate, collect the static files."""
-    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-        result = manage(env, *command)
-        assert result.returncode == 0, result.stdout + result.stderr
-
-
-def open_shop(client, *, username="owner"):
-    """Register, log in, create a product with stock: what a new shop does first."""
-    status, user = client.post(
-        "/api/register/",
-        {"username": username, "email": f"{username}@corner.example", "password": PASSWORD,
-         "organization": "Corner Shop"},
-    )  # fmt: skip
-    assert status == 201, user
-    status, session = client.post("/api/login/", {"username": username, "password": PASSWORD})
-    assert status == 200, session
-    shop = client.authenticate(session["access"])
-    return shop
 
 
 def add_product(shop, sku: str, quantity: int, threshold: int) -> dict:

@@ -449,17 +449,6 @@ def test_editing_or_deleting_a_product_deleted_meanwhile_is_404(admin_client, or
 
 
 @pytest.fixture
-def eager_celery():
-    """Run tasks in-process even when REDIS_URL points Celery at a real broker."""
-    from config.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield app
-    app.conf.task_always_eager = previous
-
-
-@pytest.fixture
 def committed(django_capture_on_commit_callbacks, eager_celery):
     """Run what a request leaves for after its commit (the alerts' task), as a real commit."""
     return partial(django_capture_on_commit_callbacks, execute=True)

@@ -25,16 +25,6 @@ def refresh_with(client, refresh):
     return client.post("/api/token/refresh/", {"refresh": refresh})
 
 
-@pytest.fixture
-def eager_celery():
-    from config.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
-
-
 # --- Changing one's password ---------------------------------------------------------------------
 
 
