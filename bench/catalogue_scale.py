@@ -32,20 +32,8 @@ import os
 import statistics
 import time
 
-ADJECTIVES = [
-    "Red", "Blue", "Green", "Black", "White", "Large", "Small", "Heavy", "Light", "Compact",
-    "Classic", "Modern", "Rustic", "Premium", "Basic", "Deluxe", "Mini", "Giant", "Smart", "Eco",
-]  # fmt: skip
-MATERIALS = [
-    "Steel", "Cotton", "Oak", "Glass", "Leather", "Plastic", "Copper", "Bamboo", "Wool", "Ceramic",
-]  # fmt: skip
-NOUNS = [
-    "Hammer", "Kettle", "Chair", "Lamp", "Bottle", "Towel", "Basket", "Bucket", "Brush", "Mug",
-    "Plate", "Shelf", "Rope", "Glove", "Jacket", "Candle", "Clock", "Drill", "Ladder", "Mirror",
-    "Pillow", "Rug", "Saw", "Scarf", "Spoon", "Table", "Tray", "Vase", "Wrench", "Box",
-    "Bench", "Blanket", "Cable", "Crate", "Fork", "Funnel", "Hook", "Jar", "Knife", "Mat",
-    "Pan", "Pot", "Rack", "Sack", "Sponge", "Stool", "Tape", "Tile", "Tub", "Whisk",
-]  # fmt: skip
+from bench.words import ADJECTIVES, MATERIALS, NOUNS
+
 CATEGORIES = 200
 SUPPLIERS = 500
 RARE_WORD = "Zephyrite"  # in one product name out of 100,000

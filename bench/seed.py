@@ -4,9 +4,10 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from bench.catalogue_scale import ADJECTIVES, MATERIALS
-from bench.catalogue_scale import NOUNS as ALL_NOUNS
+from bench.words import ADJECTIVES, MATERIALS
+from bench.words import NOUNS as ALL_NOUNS
 from inventory.models import Category, Product
+from orders.services import OrderItem
 from stock.models import StockLevel, StockMovement
 from stock.services import default_location
 from users.models import Organization, Role, User
@@ -278,8 +279,7 @@ def fulfil_sales_orders(*, organization: Organization, user: User, count: int, p
     for index in range(count):
         lines = 1 + index % 3
         items = [
-            {"product": products[(index * 7 + k * 13) % len(products)], "quantity": 1 + k}
-            for k in range(lines)
+            OrderItem(products[(index * 7 + k * 13) % len(products)], 1 + k) for k in range(lines)
         ]
         sales.create_sales_order(
             organization=organization, user=user, items=items, status="fulfilled"

@@ -18,6 +18,8 @@ import os
 import threading
 import time
 
+from orders.services import OrderItem
+
 
 def _run_threads(count: int, work) -> float:
     """Run work(index) in `count` threads released together; the wall time in seconds."""
@@ -105,7 +107,7 @@ def main() -> None:
             def work(index):
                 for order in batches[index]:
                     sales.update_sales_order(
-                        order=order, user=user, changes={"status": SalesOrder.Status.FULFILLED}
+                        order=order, user=user, status=SalesOrder.Status.FULFILLED
                     )
 
             return _run_threads(threads, work)
@@ -118,25 +120,21 @@ def main() -> None:
                 sales.create_sales_order(
                     organization=organization,
                     user=user,
-                    items=[{"product": products[3 + index], "quantity": 1}],
+                    items=[OrderItem(products[3 + index], 1)],
                 )
 
         seconds = _run_threads(threads, create_work)
         rows.append(("create pending orders (org number lock)", seconds))
 
-        batches = create_pending(lambda t, i: [{"product": hot, "quantity": 1}])
+        batches = create_pending(lambda t, i: [OrderItem(hot, 1)])
         rows.append(("fulfil, all on one hot product", fulfil_all(batches)))
 
-        batches = create_pending(
-            lambda t, i: [{"product": products[(t * per_thread + i) % 200], "quantity": 1}]
-        )
+        batches = create_pending(lambda t, i: [OrderItem(products[(t * per_thread + i) % 200], 1)])
         rows.append(("fulfil, spread over 200 products", fulfil_all(batches)))
 
         batches = create_pending(
             lambda t, i: (
-                [{"product": a, "quantity": 1}, {"product": b, "quantity": 1}]
-                if t % 2
-                else [{"product": b, "quantity": 1}, {"product": a, "quantity": 1}]
+                [OrderItem(a, 1), OrderItem(b, 1)] if t % 2 else [OrderItem(b, 1), OrderItem(a, 1)]
             )
         )
         rows.append(("fulfil, two lines in opposite orders", fulfil_all(batches)))
@@ -154,7 +152,7 @@ def main() -> None:
                     sales.create_sales_order(
                         organization=organization,
                         user=user,
-                        items=[{"product": product_of(t), "quantity": 1}],
+                        items=[OrderItem(product_of(t), 1)],
                     )
                     for _ in range(each)
                 ]
@@ -165,7 +163,7 @@ def main() -> None:
             def work(index):
                 for order in batches[index]:
                     for status in moves:
-                        sales.update_sales_order(order=order, user=user, changes={"status": status})
+                        sales.update_sales_order(order=order, user=user, status=status)
 
             return _run_threads(clients, work)
 
@@ -194,7 +192,7 @@ def main() -> None:
             started = time.perf_counter()
             for order in batches[0]:
                 for status in moves:
-                    sales.update_sales_order(order=order, user=user, changes={"status": status})
+                    sales.update_sales_order(order=order, user=user, status=status)
             return time.perf_counter() - started
 
         two_alone = one_client(alone, confirm_fulfil)

@@ -55,7 +55,9 @@ DEBUG = env_bool("DEBUG", False)
 # --- Secret key -----------------------------------------------------------------------------
 # It signs sessions, password-reset links and every JWT: a known key lets anyone sign a token
 # for any user. With DEBUG off, the server, the workers and manage.py's commands refuse to start
-# with a missing, short or placeholder key (config.startup); `manage.py help` still works.
+# with a missing, short or placeholder key (core.checks.refuse_insecure_secret_key, called by
+# config.wsgi, config.asgi and config.celery, and a system check for manage.py's commands);
+# `manage.py help` still works.
 SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
 SECRET_KEY_PLACEHOLDERS = {
     "change-me",

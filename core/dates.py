@@ -85,13 +85,12 @@ def local_now(organization) -> datetime.datetime:
 
 
 def local_today(organization) -> datetime.date:
-    """The organization's today: its local date now (API.md, Organization)."""
+    """The organization's today: its local date now (API.md, Organization). The ONE place that
+    knows what day it is for an organization: every "today" (expiry, the alerts, a report's
+    default range, an export's file name) is asked of it. `organization` is the organization or
+    its id (one query); None (no organization: a platform superuser, a scan across every
+    organization) is the UTC date."""
     return local_now(organization).date()
-
-
-def utc_today() -> datetime.date:
-    """The UTC date now: the today of an organization in UTC (the default zone)."""
-    return timezone.now().astimezone(UTC).date()
 
 
 def day_start(day: datetime.date, tz: zoneinfo.ZoneInfo) -> datetime.datetime:
@@ -166,7 +165,7 @@ class EachOrganizationsToday(Case):
             When(organization__time_zone__in=names, then=Value(day + shift))
             for day, names in sorted(by_date.items())
         ]
-        super().__init__(*whens, default=Value(utc_today() + shift), output_field=DateField())
+        super().__init__(*whens, default=Value(local_today(None) + shift), output_field=DateField())
 
     def __add__(self, other):
         if isinstance(other, datetime.timedelta):

@@ -1,9 +1,14 @@
 """Database helpers shared by the services: locking in id order, foreign-key checks, and
 sections that run one at a time.
 
-Lock order, everywhere: products first (in id order), then what hangs off them (levels, lots,
-reservations), then documents (orders by id). A transaction that locks rows of one table locks
-them in one `lock_in_id_order` call, so two lockers never wait on each other crosswise.
+Lock order, everywhere (as Saleor's order actions lock the order first): the document first
+(the order a status move, an edit, a receipt or a return is about), then the products (in id
+order, with their parents and variations where a catalogue change concerns them), then what
+hangs off them (levels, lots, reservations). A numbered document's counter (core.numbering) is
+taken when it is numbered: before the products for an order or a return, after them for a
+transfer (one counter per kind of document, so the two never wait on each other). A
+transaction that locks rows of one table locks them in one `lock_in_id_order` call, so two
+lockers never wait on each other crosswise.
 """
 
 import hashlib

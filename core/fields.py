@@ -15,10 +15,12 @@ from rest_framework import serializers
 
 # The largest quantity a column (and so a balance) can hold.
 MAX_QUANTITY = 2_147_483_647
-# A price or cost of one unit, as stored.
+# A price or cost of one unit, as stored: 2 places.
 MONEY_DIGITS = 12
-# Products of quantities and prices, and their sums, as the database computes them.
-MONEY_TOTAL = models.DecimalField(max_digits=30, decimal_places=2)
+MONEY_PLACES = 2
+# Products of quantities and prices, and their sums (as the database computes them, or as a
+# line's cost of goods is stored).
+MONEY_TOTAL_DIGITS = 30
 # An average or unit cost: 4 places, as many whole digits as a stored price.
 COST_PLACES = 4
 COST_DIGITS = MONEY_DIGITS + 2
@@ -36,9 +38,14 @@ def as_money(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
-def money_field(**kwargs) -> models.DecimalField:
-    """A stored price or cost (>= 0: CheckConstraints back it up)."""
-    return models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=2, **kwargs)
+def money_field(*, total: bool = False, **kwargs) -> models.DecimalField:
+    """A stored price or cost (>= 0: CheckConstraints back it up); `total`: an amount of many
+    units (a line's cost of goods, a sum), with room to grow."""
+    digits = MONEY_TOTAL_DIGITS if total else MONEY_DIGITS
+    return models.DecimalField(max_digits=digits, decimal_places=MONEY_PLACES, **kwargs)
+
+
+MONEY_TOTAL = money_field(total=True)  # the output field of money computed in SQL
 
 
 def cost_field(**kwargs) -> models.DecimalField:
@@ -49,14 +56,16 @@ def cost_field(**kwargs) -> models.DecimalField:
 def money_input(**kwargs) -> serializers.DecimalField:
     """A price or cost a client sends: a decimal string, >= 0, 2 places."""
     return serializers.DecimalField(
-        max_digits=MONEY_DIGITS, decimal_places=2, min_value=0, **kwargs
+        max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, min_value=0, **kwargs
     )
 
 
 def money_output(**kwargs) -> serializers.DecimalField:
     """A computed amount (a line total, a stock value, a report figure): read-only, 2 places,
     unbounded digits (a sum over many rows may exceed any column's size)."""
-    return serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True, **kwargs)
+    return serializers.DecimalField(
+        max_digits=None, decimal_places=MONEY_PLACES, read_only=True, **kwargs
+    )
 
 
 def quantity_input(*, minimum: int = 0, **kwargs) -> serializers.IntegerField:

@@ -23,6 +23,11 @@ def next_number(*, organization_id: int, kind: str) -> int:
     return counter.values_list("last_number", flat=True).get()
 
 
+def reference(prefix: str, number: int) -> str:
+    """A document's reference: its prefix and its number on five digits (`PO-00012`)."""
+    return f"{prefix}-{number:05d}"
+
+
 def give_back(*, organization_id: int, kind: str, number: int) -> None:
     """A deleted document hands its number back when it was the last one given, so the next
     document takes it (no gap at the end); a number in the middle stays a gap."""

@@ -14,6 +14,12 @@ def sees_costs(user) -> bool:
     return user is not None and user.has_perm(COST_PERMISSION)
 
 
+def recorded_user(user):
+    """The user a row records as having done it (a movement's, an order's, a document's): None
+    for no one (a task, a command) or an anonymous user."""
+    return user if getattr(user, "pk", None) else None
+
+
 class OrganizationScopedMixin:
     """Scope a view's queryset to the caller's organization: another organization's object is
     simply not in the queryset, so it answers 404. Callers without an organization get 403."""
@@ -30,11 +36,10 @@ class OrganizationScopedMixin:
         return self.request.user.organization_id
 
     @property
-    def today(self):
-        """The caller's organization's today: its local date (`core.dates.local_today`)."""
-        from core.dates import local_today
-
-        return local_today(getattr(self.request.user, "organization", None))
+    def organization(self):
+        """The caller's organization (loaded with the signed-in user), None without one (the
+        schema's views): `core.dates.local_today(self.organization)` is its today."""
+        return getattr(self.request.user, "organization", None)
 
     def get_queryset(self):
         return self.scoped(super().get_queryset())

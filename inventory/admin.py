@@ -3,7 +3,6 @@ import json
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import ExpressionWrapper, F
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +24,7 @@ from core.fields import MONEY_TOTAL
 from inventory import services
 from inventory.models import LOW_STOCK, OUT_OF_STOCK, Category, Product
 from inventory.selectors import expired_condition
+from inventory.services import ProductChanges, ProductFields
 from stock import selectors as stock_selectors
 from stock import services as stock_services
 from stock.admin import stock_change_links
@@ -135,8 +135,7 @@ def delete_or_archive(modeladmin, request, queryset):
     done, kept = 0, []
     for product in queryset.filter(is_archived=False).order_by("pk"):
         try:
-            with transaction.atomic(), stock_services.low_stock_watch(products=[product]):
-                services.delete_product(product=product)
+            stock_services.delete_product_with_stock(product=product)
         except Conflict as refusal:
             kept.append(str(refusal.message))
             continue
@@ -207,13 +206,11 @@ class ExpiryFilter(admin.SimpleListFilter):
         return [("expired", "Expired"), ("soon", f"Expiring within {days} days")]
 
     def queryset(self, request, queryset):
+        # A superuser's list holds every organization (whichever one they belong to).
+        organization_id = organization_listed(request)
         if self.value() == "expired":
             return queryset.filter(expired_condition(admin_today(request)))
         if self.value() == "soon":
-            # A superuser's list holds every organization (whichever one they belong to).
-            organization_id = (
-                None if sees_every_organization(request) else request.user.organization_id
-            )
             return queryset.filter(
                 stock_selectors.expiring_within(
                     settings.ALERT_EXPIRY_DAYS,
@@ -222,6 +219,12 @@ class ExpiryFilter(admin.SimpleListFilter):
                 )
             )
         return queryset
+
+
+def organization_listed(request) -> int | None:
+    """The organization whose products a changelist holds: the user's, or None for a superuser
+    (every organization's)."""
+    return None if sees_every_organization(request) else request.user.organization_id
 
 
 @admin.register(Product)
@@ -426,26 +429,31 @@ class ProductAdmin(CostFiguresMixin, OrganizationAdminMixin, admin.ModelAdmin):
         return request.user.has_perm("inventory.delete_product")  # admins only, as the API
 
     def save_model(self, request, obj, form, change):
-        """Through the catalogue's services, as the API: a new product is created by them (a
-        generated SKU, no stock); an edit writes only the edited columns (`quantity` belongs
-        to the ledger), a parent's category and supplier pass to its variations, and a
-        threshold edit that makes it low is a crossing the ledger records."""
+        """Through stock's service for catalogue changes, as the API: a new product is created
+        by it (a generated SKU, no stock, its average cost starting at its cost price); an edit
+        writes only the edited columns (`quantity` belongs to the ledger), a parent's category
+        and supplier pass to its variations, and a threshold edit that makes it low is a
+        crossing the ledger records."""
         if not change:
-            fields = {name: form.cleaned_data[name] for name in form.changed_data}
-            fields["organization"] = obj.organization
+            changed = [name for name in form.changed_data if name != "organization"]
+            fields = {name: form.cleaned_data[name] for name in changed}
             fields["sku"] = fields.get("sku") or None
-            created = services.create_product(**fields)
+            created = stock_services.create_product_with_stock(
+                organization=obj.organization, fields=ProductFields(**fields), user=request.user
+            )
             for field in Product._meta.concrete_fields:
                 setattr(obj, field.attname, getattr(created, field.attname))
             obj._state.adding = False
         elif form.changed_data:
             changes = {field: getattr(obj, field) for field in form.changed_data}
-            with transaction.atomic(), stock_services.low_stock_watch(products=[obj]):
-                services.update_product(product=obj, **changes)
+            stock_services.update_product_with_stock(
+                product=obj, changes=ProductChanges(**changes), user=request.user
+            )
 
     def save_formset(self, request, form, formset, change):
         formset.save(commit=False)  # no adds, no deletes: only edits of existing variations
         for variation, changed in formset.changed_objects:
             changes = {field: getattr(variation, field) for field in changed}
-            with transaction.atomic(), stock_services.low_stock_watch(products=[variation]):
-                services.update_variation(variation=variation, **changes)
+            stock_services.update_variation_with_stock(
+                variation=variation, changes=ProductChanges(**changes), user=request.user
+            )

@@ -4,15 +4,18 @@ from django.db.models.functions import Lower
 from django_filters import rest_framework as filters
 
 from core.dates import local_today
+from core.fields import MONEY_DIGITS, MONEY_PLACES
 from core.filters import IdFilter, StrictBooleanFilter
 from inventory.models import Product
 from inventory.selectors import LOW_STOCK, OUT_OF_STOCK, STOCK_KEEPING, expired_condition
 
 
 class PriceFilter(filters.NumberFilter):
+    """A price, as `money_input` takes one: a decimal >= 0 with at most 2 places."""
+
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_digits", 12)
-        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("max_digits", MONEY_DIGITS)
+        kwargs.setdefault("decimal_places", MONEY_PLACES)
         kwargs.setdefault("min_value", 0)
         super().__init__(*args, **kwargs)
 

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
-from core.fields import cost_field
+from core.fields import cost_field, money_field
 
 # The business predicates of a product, each stated once: the indexes below, the selectors,
 # the filters, the reports and the alerts all use these (InvenTree's IN_STOCK_FILTER habit).
@@ -75,8 +75,8 @@ class Product(models.Model):
         blank=True,
         related_name="products",
     )
-    price = models.DecimalField(max_digits=12, decimal_places=2)
-    cost_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    price = money_field()
+    cost_price = money_field(null=True, blank=True)
     # Moving-average cost of the stock on hand (API.md, Valuation): kept by stock.services under
     # the product's lock with every IN that brings stock at a cost.
     average_cost = cost_field(default=Decimal(0))

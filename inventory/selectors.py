@@ -30,16 +30,36 @@ def is_low_stock(product: Product) -> bool:
     )
 
 
-def expired_condition(today) -> Q:
-    """Expired: stock on hand whose expiry is today (the organization's local date:
-    `core.dates.local_today`) or past. A lot-tracked product's `expiration_date` is its
-    earliest lot that holds stock, so this holds for it too."""
+# --- Expiry: the rule, stated once for products and their lots ---------------------------------
+
+
+def expired_by(today: datetime.date, *, prefix: str = "") -> Q:
+    """THE expiry rule: an expiry date that is today or past has expired (`prefix`: the way to
+    the `expiration_date`, e.g. "lot__"; `today`: the organization's, core.dates.local_today)."""
+    return Q(**{f"{prefix}expiration_date__isnull": False, f"{prefix}expiration_date__lte": today})
+
+
+def has_expired(expiration_date: datetime.date | None, today: datetime.date) -> bool:
+    """`expired_by` for one date in memory (FEFO skips expired lots)."""
+    return expiration_date is not None and expiration_date <= today
+
+
+def expiry_window(days: int, today: datetime.date, *, prefix: str = "") -> Q:
+    """THE "expiring within `days` days" window: not expired yet, and at most `days` days
+    after today."""
     return Q(
-        has_variations=False,
-        expiration_date__isnull=False,
-        expiration_date__lte=today,
-        quantity__gt=0,
+        **{
+            f"{prefix}expiration_date__gt": today,
+            f"{prefix}expiration_date__lte": today + datetime.timedelta(days=days),
+        }
     )
+
+
+def expired_condition(today: datetime.date) -> Q:
+    """An expired product: stock on hand whose expiry has come (`expired_by`). A lot-tracked
+    product's `expiration_date` is its earliest lot that holds stock, so this holds for it
+    too."""
+    return Q(has_variations=False, quantity__gt=0) & expired_by(today)
 
 
 def stock_keeping_products(*, organization_id: int) -> QuerySet[Product]:
@@ -54,7 +74,7 @@ def low_stock_products(*, organization_id: int) -> QuerySet[Product]:
 
 
 def expired_products(*, organization_id: int, today: datetime.date):
-    """Expired means expiration_date <= today (the organization's)."""
+    """The organization's expired products (`expired_condition`) by its `today`."""
     return stock_keeping_products(organization_id=organization_id).filter(expired_condition(today))
 
 

@@ -2,7 +2,8 @@
 
 The catalogue knows no stock: quantities are written only by `stock.services`. Where one
 request needs both (a product created with an opening quantity, a quantity edit, a variation
-added), the API view calls this service and then stock's, in one transaction.
+added, archiving, restoring), one service in `stock.services.catalogue` calls these in one
+transaction with the stock's consequences, and the API and the admin call that one.
 
 Concurrency: an edit re-reads and locks what it writes inside its transaction (never trusting
 the instance the view read), products always in ONE id-ordered `lock_in_id_order` call, as the
@@ -12,13 +13,19 @@ violation could only be a 500; the writes that make or break a reference therefo
 at the statement (`core.db.foreign_keys_checked_at_once`), where the service answers 400 or 409.
 """
 
+import dataclasses
+import datetime
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
 from core.cache import figures_changed
+from core.changes import UNSET, given
 from core.db import (
     foreign_keys_checked_at_once,
     lock_all_in_id_order,
@@ -55,6 +62,81 @@ VARIATION_FIELDS = (
     "attributes",
 )
 SKU_MAX_LENGTH = Product._meta.get_field("sku").max_length
+
+
+@dataclass(frozen=True)
+class ProductFields:
+    """A new product's catalogue fields, as a client gives them (its stock is the ledger's; a
+    SKU is generated when none is given)."""
+
+    name: str
+    price: Decimal
+    sku: str | None = None
+    barcode: str | None = None
+    description: str = ""
+    category: Category | None = None
+    supplier: Supplier | None = None
+    cost_price: Decimal | None = None
+    low_stock_threshold: int = 0
+    track_lots: bool = False
+    expiration_date: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class VariationFields:
+    """A new variation's fields: its attributes, and what it does not take from its parent
+    (name and price default to the parent's; category and supplier are always the parent's)."""
+
+    attributes: dict = dataclasses.field(default_factory=dict)
+    sku: str | None = None
+    name: str | None = None
+    price: Decimal | None = None
+    barcode: str | None = None
+    description: str = ""
+    cost_price: Decimal | None = None
+    low_stock_threshold: int = 0
+    track_lots: bool = False
+    expiration_date: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class ProductChanges:
+    """An edit of a product's or a variation's catalogue fields: those left UNSET keep their
+    value (a variation's category and supplier are its parent's; a product has no attributes)."""
+
+    sku: str = UNSET
+    barcode: str | None = UNSET
+    name: str = UNSET
+    description: str = UNSET
+    category: Category | None = UNSET
+    supplier: Supplier | None = UNSET
+    price: Decimal = UNSET
+    cost_price: Decimal | None = UNSET
+    low_stock_threshold: int = UNSET
+    track_lots: bool = UNSET
+    expiration_date: datetime.date | None = UNSET
+    attributes: dict = UNSET
+
+
+def lock_family(
+    products: Iterable[Product], *, parents: bool = True, variations: bool = True
+) -> dict[int, Product]:
+    """Lock the products with their parents (`parents`) and the variations of them all
+    (`variations`) in ONE id-ordered `lock_in_id_order` call, as the ledger locks products:
+    the lock set of every catalogue change (and of the low-stock watch around it,
+    stock.services.catalogue). Returns the locked rows by id, as they are now.
+
+    A variation added after the variations were listed was added under the parent's lock,
+    before ours was granted: its id is the highest, so an UPDATE that locks it later keeps the
+    id order.
+    """
+    products = list(products)
+    ids = {product.pk for product in products}
+    if parents:
+        ids |= {product.parent_id for product in products if product.parent_id is not None}
+    if variations:
+        ids |= set(Product.objects.filter(parent_id__in=ids).values_list("pk", flat=True))
+    return lock_in_id_order(Product.objects, ids)
 
 
 # --- Categories -----------------------------------------------------------------------------
@@ -191,34 +273,26 @@ def _insert_product(product: Product, *, sku: str | None, generated_base) -> Pro
     return product
 
 
-def create_product(*, organization, sku: str | None = None, **fields) -> Product:
+def create_product(*, organization, fields: ProductFields) -> Product:
     """A new product, with no stock (its opening stock is the ledger's); a SKU is generated
     when none is given. A lot-tracked product's expiry comes from its lots."""
-    if fields.get("track_lots") and fields.get("expiration_date"):
+    if fields.track_lots and fields.expiration_date:
         raise BrokenRule(
             "A lot-tracked product's expiry is its lots': give it with the IN that names the lot.",
             field="expiration_date",
         )
-    product = Product(organization=organization, **fields)
+    values = given(fields)
+    sku = values.pop("sku")
+    product = Product(organization=organization, **values)
     return _insert_product(product, sku=sku, generated_base=lambda p: f"SKU-{p.pk:06d}")
 
 
 def _lock_with_relatives(
     product: Product, *, parent: bool = False, variations: bool = False
 ) -> dict[int, Product]:
-    """Lock the product, and its parent or its variations when the edit writes or checks them,
-    in ONE id-ordered `lock_in_id_order` call: 404 if it was deleted or archived meanwhile.
-
-    A variation added after the variations were listed was added under the parent's lock,
-    before ours was granted: its id is the highest, so an UPDATE that locks it later keeps the
-    id order.
-    """
-    ids = [product.pk]
-    if parent and product.parent_id is not None:
-        ids.append(product.parent_id)
-    if variations:
-        ids += Product.objects.filter(parent_id=product.pk).values_list("pk", flat=True)
-    locked = lock_in_id_order(Product.objects, ids)
+    """Lock the product, with its parent or its variations when the edit writes or checks them
+    (`lock_family`): 404 if it was deleted or archived meanwhile."""
+    locked = lock_family([product], parents=parent, variations=variations)
     current = locked.get(product.pk)
     if current is None or current.is_archived:
         raise NotFound("The product no longer exists.")
@@ -276,9 +350,10 @@ def _save_fields(product: Product, changes: dict, allowed: tuple[str, ...]) -> l
     return fields
 
 
-def update_product(*, product: Product, **changes) -> Product:
+def update_product(*, product: Product, changes: ProductChanges) -> Product:
     """Edit a product's catalogue fields (its quantity is the ledger's); a parent's new
     category or supplier is its variations' too."""
+    changes = given(changes)
     with transaction.atomic():
         variations = bool({"category", "supplier"} & changes.keys())
         product = _lock_with_relatives(product, variations=variations)[product.pk]
@@ -338,11 +413,7 @@ def delete_product(*, product: Product) -> None:
 def restore_product(*, product: Product) -> Product:
     """Bring an archived product back, with the variations that were archived with it."""
     with transaction.atomic():
-        ids = [product.pk]
-        if product.parent_id is not None:
-            ids.append(product.parent_id)
-        ids += Product.objects.filter(parent_id=product.pk).values_list("pk", flat=True)
-        locked = lock_in_id_order(Product.objects, ids)
+        locked = lock_family([product])
         current = locked.get(product.pk)
         if current is None or not current.is_archived:
             raise NotFound("No archived product matches the given query.")
@@ -397,17 +468,12 @@ def _ensure_unique_attributes(*, parent_id: int, attributes: dict, exclude_pk=No
         )
 
 
-def add_variation(
-    *,
-    parent: Product,
-    attributes: dict,
-    sku: str | None = None,
-    name: str | None = None,
-    price=None,
-    **fields,
-) -> Product:
+def add_variation(*, parent: Product, fields: VariationFields) -> Product:
     """A variation is a stock-keeping product of its own (with no stock yet); its parent must
     hold no stock."""
+    values = given(fields)
+    attributes, sku = values.pop("attributes"), values.pop("sku")
+    name, price = values.pop("name"), values.pop("price")
     with transaction.atomic():
         parent = lock_in_id_order(Product.objects, [parent.pk]).get(parent.pk)
         if parent is None or parent.is_archived:
@@ -428,7 +494,7 @@ def add_variation(
             price=parent.price if price is None else price,
             category_id=parent.category_id,
             supplier_id=parent.supplier_id,
-            **fields,
+            **values,
         )
         _insert_product(
             variation, sku=sku, generated_base=lambda _: _variation_sku_base(parent, attributes)
@@ -440,8 +506,9 @@ def add_variation(
     return variation
 
 
-def update_variation(*, variation: Product, **changes) -> Product:
+def update_variation(*, variation: Product, changes: ProductChanges) -> Product:
     """Edit a variation's catalogue fields (its quantity is the ledger's)."""
+    changes = given(changes)
     with transaction.atomic():
         # New attributes are checked against the siblings' under the parent's lock.
         parent = "attributes" in changes

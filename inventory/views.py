@@ -1,18 +1,17 @@
 import functools
-from functools import partial
 
 from django import forms
 from django.conf import settings
-from django.db import transaction
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from core.cache import cached_version, figures_key, store
+from core.dates import local_today
 from core.exports import CSVRenderer
 from core.filters import StrictBooleanField
 from core.permissions import RolePermission
@@ -28,6 +27,7 @@ from inventory.serializers import (
     ProductSerializer,
     VariationSerializer,
 )
+from inventory.services import ProductChanges, ProductFields, VariationFields
 from stock import selectors as stock_selectors
 from stock import services as stock_services
 from stock.filters import ProductStockFilter, VariationStockFilter
@@ -115,7 +115,7 @@ class ProductQueryMixin(OrganizationScopedMixin):
 
     def get_queryset(self):
         archived = self.action in ("list", "export") and self.wants_archived()
-        products = stock_selectors.products_with_stock_figures(today=self.today)
+        products = stock_selectors.products_with_stock_figures(today=local_today(self.organization))
         return self.scoped(products).filter(is_archived=archived)
 
     def _fresh(self, product):
@@ -134,22 +134,11 @@ class ProductQueryMixin(OrganizationScopedMixin):
         hide_costs = self.get_serializer_context()["hide_costs"]
         return self.get_paginated_response(rows(page, hide_costs=hide_costs))
 
-    # The catalogue knows no stock: where one request changes both, the view calls the
-    # catalogue's service and then stock's, in one transaction (DESIGN.md, dependencies).
-
-    def edit_with_stock(self, product, edit, *, quantity: int | None = None) -> None:
-        """A catalogue edit (its low-stock consequences recorded by the ledger), then the
-        quantity, an ADJUST movement when it changed."""
-        with transaction.atomic():
-            with stock_services.low_stock_watch(products=[product]):
-                edit()
-            if quantity is not None:
-                stock_services.set_stock_level(
-                    product=product, quantity=quantity, user=self.request.user
-                )
+    # The catalogue knows no stock: where one request changes both, stock's one service for
+    # a catalogue change does it (stock.services.catalogue; DESIGN.md, dependencies).
 
     def perform_destroy(self, instance):
-        self.edit_with_stock(instance, partial(services.delete_product, product=instance))
+        stock_services.delete_product_with_stock(product=instance)
 
 
 class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
@@ -168,11 +157,12 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         quantity = fields.pop("quantity", 0)
-        with transaction.atomic():
-            product = services.create_product(organization=request.user.organization, **fields)
-            stock_services.record_initial_stock(
-                product=product, quantity=quantity, user=request.user
-            )
+        product = stock_services.create_product_with_stock(
+            organization=request.user.organization,
+            fields=ProductFields(**fields),
+            quantity=quantity,
+            user=request.user,
+        )
         data = self.get_serializer(self._fresh(product)).data
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -184,8 +174,9 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         quantity = fields.pop("quantity", None)
-        edit = partial(services.update_product, product=product, **fields)
-        self.edit_with_stock(product, edit, quantity=quantity)
+        stock_services.update_product_with_stock(
+            product=product, changes=ProductChanges(**fields), quantity=quantity, user=request.user
+        )
         return Response(self.get_serializer(self._fresh(product)).data)
 
     @extend_schema(request=None, responses={200: ProductSerializer})
@@ -193,8 +184,8 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
     def restore(self, request, pk=None):
         """Bring an archived product back (admin); 404 for a live one."""
         archived = super(ProductQueryMixin, self).get_queryset().filter(is_archived=True)
-        product = get_object_or_404(archived, pk=pk)
-        services.restore_product(product=product)
+        product = get_object_or_404(archived, pk=pk)  # DRF's: an id that is no number is a 404
+        stock_services.restore_product_with_stock(product=product)
         return Response(self.get_serializer(self._fresh(product)).data)
 
     @extend_schema(
@@ -211,10 +202,11 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
         query.is_valid(raise_exception=True)
         limit = query.validated_data["limit"]
         days = query.validated_data.get("days", settings.ALERT_EXPIRY_DAYS)
-        key = f"alerts:{self.organization_id}:{limit}:{days}:{self.today}"
+        today = local_today(self.organization)
+        key = f"alerts:{self.organization_id}:{limit}:{days}:{today}"
         data, version = cached_version(key, version_key=figures_key(self.organization_id))
         if data is None:
-            data = self._alerts(limit=limit, days=days)
+            data = self._alerts(limit=limit, days=days, today=today)
             store(key, version, data, timeout=ALERTS_SECONDS)
         if self.get_serializer_context()["hide_costs"]:
             rows = _rows_of(self.get_serializer_class())
@@ -222,13 +214,13 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
                     for name, v in data.items()}  # fmt: skip
         return Response(data)
 
-    def _alerts(self, *, limit: int, days: int) -> dict:
+    def _alerts(self, *, limit: int, days: int, today) -> dict:
         products = self.get_queryset()
         lists = {
             "low_stock": selectors.most_urgent_low_stock(products),
-            "expired": selectors.most_urgent_expired(products, today=self.today),
+            "expired": selectors.most_urgent_expired(products, today=today),
             "expiring_soon": stock_selectors.most_urgent_expiring(
-                products, days=days, organization_id=self.organization_id, today=self.today
+                products, days=days, organization_id=self.organization_id, today=today
             ),
         }
         rows = _rows_of(self.get_serializer_class())
@@ -265,7 +257,7 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
         return products_csv_response(
             self.filter_queryset(self.get_queryset()),
             hide_costs=self.get_serializer_context()["hide_costs"],
-            today=self.today,
+            today=local_today(self.organization),
         )
 
     @extend_schema(
@@ -288,12 +280,9 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         quantity = fields.pop("quantity", 0)
-        with transaction.atomic():
-            with stock_services.low_stock_watch(products=[parent]):  # it keeps no stock now
-                variation = services.add_variation(parent=parent, **fields)
-            stock_services.record_initial_stock(
-                product=variation, quantity=quantity, user=request.user
-            )
+        variation = stock_services.add_variation_with_stock(
+            parent=parent, fields=VariationFields(**fields), quantity=quantity, user=request.user
+        )
         data = self.get_serializer(self._fresh(variation)).data
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -321,6 +310,10 @@ class VariationViewSet(
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         quantity = fields.pop("quantity", None)
-        edit = partial(services.update_variation, variation=variation, **fields)
-        self.edit_with_stock(variation, edit, quantity=quantity)
+        stock_services.update_variation_with_stock(
+            variation=variation,
+            changes=ProductChanges(**fields),
+            quantity=quantity,
+            user=request.user,
+        )
         return Response(self.get_serializer(self._fresh(variation)).data)

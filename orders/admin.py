@@ -1,5 +1,9 @@
-"""The admin base of every order: lines editable while open, status moves and creation through
-the API (which keeps stock right), deletion through the app's service."""
+"""The admin base of every order: fields and lines edited as the status allows and saved
+through the app's service (`update_*_order`: the rules of what each status lets change are
+stated there, once), status moves and creation through the API (which keeps stock right),
+deletion through the service."""
+
+from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.db import transaction
@@ -8,7 +12,9 @@ from core.admin import OrganizationInlineFormSet
 from core.currencies import with_currency
 from core.errors import Conflict, DomainError
 from orders import services
+from orders.models import Order
 from orders.selectors import order_total
+from orders.services import OrderItem
 from stock.services import ensure_stock_keeping
 
 
@@ -27,14 +33,15 @@ class OrderLineFormSet(OrganizationInlineFormSet):
 
 
 class OrderLineInlineMixin:
-    """Lines editable only while the order is open (as in the API)."""
+    """Lines editable only while the order's status lets them be (the service's rule)."""
 
     formset = OrderLineFormSet
     extra = 0
     raw_id_fields = ["product"]
+    rules: services.Rules  # the app's (e.g. `sales.services.RULES`)
 
     def _editable(self, obj):
-        return obj is not None and obj.status == obj.OPEN_STATUS
+        return obj is not None and "items" in services.editable_fields(self.rules, obj)
 
     def has_add_permission(self, request, obj=None):
         return self._editable(obj) and super().has_add_permission(request, obj)
@@ -65,11 +72,16 @@ def delete_open_orders(modeladmin, request, queryset):
 
 
 class OrderAdminMixin:
-    """Orders are numbered and created through the API; saved or deleted orders are locked
-    first, as the API's status moves lock them; only open orders can be deleted. Lists and
-    pages show the order's total, summed by the database."""
+    """Orders are numbered and created through the API; an edit is saved through the app's
+    service (`update_service`, e.g. `update_sales_order`), which locks the order and checks
+    what its status lets change (the same rule, `orders.services.editable_fields`, shows the
+    rest read-only); deleted orders are locked first too; only open orders can be deleted.
+    Lists and pages show the order's total, summed by the database."""
 
     actions = [delete_open_orders]
+    rules: services.Rules  # the app's (e.g. `sales.services.RULES`)
+    update_service: Callable[..., Order]  # the app's `update_*_order`, as a staticmethod
+    service_fields: tuple[str, ...] = ()  # the form's fields that it edits
     # What the API alone writes; the subclass adds its own timestamps.
     readonly_fields = [
         "organization", "number", "status", "total", "created_by", "created_at", "updated_at",
@@ -102,6 +114,43 @@ class OrderAdminMixin:
         if order is not None and request.method == "POST" and in_transaction:
             order = services.lock_order(order)
         return order
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            editable = services.editable_fields(self.rules, obj)
+            fields += [name for name in self.service_fields if name not in editable]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        """Nothing yet: `save_related` saves the fields and the lines together, through the
+        service."""
+
+    def save_related(self, request, form, formsets, change):
+        items = None
+        for formset in formsets:
+            formset.save(commit=False)  # what changed, for the admin's history; not saved here
+            if formset.model is form.instance.items.model and formset.has_changed():
+                items = self._items(formset)
+        fields = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in self.service_fields
+        }
+        if fields or items is not None:
+            self.update_service(order=form.instance, user=request.user, items=items, **fields)
+
+    @staticmethod
+    def _items(formset) -> list[OrderItem]:
+        """Every line the order keeps, as the formset leaves them (all of them: the service
+        replaces the lines)."""
+        price = formset.model.PRICE_FIELD
+        return [
+            OrderItem(form.cleaned_data["product"], form.cleaned_data["quantity"],
+                      form.cleaned_data.get(price))
+            for form in formset.forms
+            if form.cleaned_data and not formset._should_delete_form(form)
+        ]  # fmt: skip
 
     def has_add_permission(self, request):
         return False

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core import numbering
+
 
 class Order(models.Model):
     Status: type[models.TextChoices]
@@ -54,7 +56,7 @@ class Order(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"{self.REFERENCE_PREFIX}-{self.number:05d}"
+        return numbering.reference(self.REFERENCE_PREFIX, self.number)
 
 
 class OrderLine(models.Model):
@@ -113,4 +115,4 @@ class NumberedDocument(OrderDocument):
 
     @property
     def reference(self) -> str:
-        return f"{self.REFERENCE_PREFIX}-{self.number:05d}"
+        return numbering.reference(self.REFERENCE_PREFIX, self.number)

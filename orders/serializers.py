@@ -3,7 +3,12 @@
 from rest_framework import serializers
 
 from core.fields import money_output, quantity_input
-from stock.serializers import LocationField, StockKeepingProductField, StockLineListSerializer
+from stock.serializers import (
+    LocationField,
+    StockKeepingProductField,
+    StockLineListSerializer,
+    StockMovementSerializer,
+)
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
@@ -63,3 +68,25 @@ class OrderSerializer(serializers.ModelSerializer):
             "items": cls.line_serializer(many=True, allow_empty=False),
             cls.total_field: money_output(),
         }
+
+
+class DocumentLineSerializer(serializers.ModelSerializer):
+    # A line of a document recorded against an order (a receipt, a return): an item (line) of
+    # the order by id, its product, a quantity; the subclass adds its own fields. (Comments, not
+    # a docstring: the schema would show it as every line component's description.)
+
+    item = serializers.IntegerField(source="item_id", min_value=1)
+    product = serializers.IntegerField(source="item.product_id", read_only=True)
+    quantity = quantity_input(minimum=1)
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    # A document recorded against an order: where (on input, default the order's location), a
+    # note, its lines (the subclass's), the movements it made and who recorded it.
+
+    location = LocationField(required=False, help_text="Default: the order's location.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+    movements = StockMovementSerializer(many=True, read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )

@@ -1,34 +1,56 @@
 """The mechanics every order follows, the same way for purchases and sales: numbering, the
-status table checked under the order's row lock, lines, creation and editing in one
-transaction. Each order app keeps its own rules (what a move does to stock, what may be
-edited when) in its services and passes them in."""
+status table checked under the order's row lock, what each status lets be edited, lines,
+creation and editing in one transaction, and the documents recorded against an order (a
+receipt, a return). Each order app keeps its own rules (what a move does to stock, what may be
+edited when) in its services and passes them in.
 
+Lock order (core.db): the order first, then the counter of a document's numbers, then the
+products (stock.services), then their levels.
+"""
+
+import datetime
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 
 from core.db import lock_row, references_checked
 from core.errors import BrokenRule, Conflict
-from core.numbering import give_back, next_number
-from orders.models import Order
-from stock.services import default_location, ensure_stock_keeping
+from core.numbering import give_back, next_number, reference
+from core.tenancy import recorded_user
+from inventory.models import Product
+from orders.models import NumberedDocument, Order, OrderDocument, OrderLine
+from stock.models import Location, StockMovement
+from stock.services import StockLine, default_location, ensure_stock_keeping
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    """A line as a client asks for it: a product, a quantity and its price (a purchase line's
+    unit cost, a sales line's unit price; None: the product's default)."""
+
+    product: Product
+    quantity: int
+    price: Decimal | None = None
 
 
 @dataclass(frozen=True)
 class Rules:
-    """What one kind of order does its own way: its model; what reaching a status does to the
-    locked order (`effects[status](order, user)`: receiving adds stock, fulfilling takes it;
-    it returns the fields it set); what its status lets be edited (`check_edit(order,
-    items_changed, fields)` raises a Conflict); the 400's message when something it refers to
-    was deleted meanwhile; and the price a line takes when it names none."""
+    """What one kind of order does its own way: its model; its status table (`actions`: the
+    public service that moves an order to each status, e.g. `fulfil_sales_order`; a status it
+    does not name is a plain move); what each status lets be edited (`editable`: field names,
+    "items" for the lines; anything else asked is refused by `refuse_edit(order, refused)` with a
+    Conflict); the 400's message when something it refers to was deleted meanwhile; and the
+    price a line takes when it names none."""
 
     model: type[Order]
-    effects: dict[str, Callable[[Order, object], list[str]]]
-    check_edit: Callable[[Order, bool, dict], None]
+    actions: dict[str, Callable[..., Order]]
+    editable: dict[str, frozenset[str]]
+    refuse_edit: Callable[[Order, set[str]], Conflict]
     gone: str
-    default_price: Callable | None = None
+    default_price: Callable[[Product], Decimal | None] | None = None
 
 
 def lock_order(order: Order) -> Order:
@@ -47,17 +69,35 @@ def needs_move(order: Order, status: str) -> bool:
     return True
 
 
-def move(rules: Rules, *, order: Order, status: str, user) -> None:
-    """Move a locked order to `status` by its TRANSITIONS table, with that status's effect."""
-    if not needs_move(order, status):
-        return
-    effect = rules.effects.get(status)
-    changed = effect(order, user) if effect else []
-    order.status = status
-    order.save(update_fields=["status", *changed, "updated_at"])
+def change_status(
+    *, order: Order, status: str, user, effect: Callable[[Order, object], list[str]] | None = None
+) -> Order:
+    """Move the order to `status` by its TRANSITIONS table, under its row lock (in the caller's
+    transaction, or its own): `effect(order, user)` is what reaching it does (receiving adds
+    stock, fulfilling takes it; it returns the fields it set). Returns the locked order."""
+    with transaction.atomic(savepoint=False):  # a step of the caller's transaction, if any
+        order = lock_order(order)
+        if needs_move(order, status):
+            changed = effect(order, user) if effect else []
+            order.status = status
+            order.save(update_fields=["status", *changed, "updated_at"])
+    return order
 
 
-def write_lines(*, order: Order, items: list[dict], default_price=None) -> None:
+def move(rules: Rules, *, order: Order, status: str, user) -> Order:
+    """Move the order to `status` through its status table: the named action, or a plain move."""
+    action = rules.actions.get(status)
+    if action is not None:
+        return action(order=order, user=user)
+    return change_status(order=order, status=status, user=user)
+
+
+def editable_fields(rules: Rules, order: Order) -> frozenset[str]:
+    """What the order's status lets be edited ("items": its lines)."""
+    return rules.editable.get(order.status, frozenset())
+
+
+def write_lines(*, order: Order, items: list[OrderItem], default_price=None) -> None:
     """Store the order's lines (stock-keeping products only) in one INSERT; a line without a
     price takes `default_price(product)` when given (a 400 naming the lines where there is
     none)."""
@@ -65,22 +105,19 @@ def write_lines(*, order: Order, items: list[dict], default_price=None) -> None:
     price_field = line_model.PRICE_FIELD
     lines, unpriced = [], []
     for position, item in enumerate(items):
-        ensure_stock_keeping(product=item["product"], field="items")
-        price = item.get(price_field)
+        ensure_stock_keeping(product=item.product, field="items")
+        price = item.price
         if price is None and default_price is not None:
-            price = default_price(item["product"])
+            price = default_price(item.product)
         if price is None:
             unpriced.append(
-                f"Line {position + 1} ({item['product'].sku}): give a {price_field}; "
+                f"Line {position + 1} ({item.product.sku}): give a {price_field}; "
                 "the product has no default."
             )
             continue
         lines.append(
             line_model(
-                order=order,
-                product=item["product"],
-                quantity=item["quantity"],
-                **{price_field: price},
+                order=order, product=item.product, quantity=item.quantity, **{price_field: price}
             )
         )
     if unpriced:
@@ -88,67 +125,52 @@ def write_lines(*, order: Order, items: list[dict], default_price=None) -> None:
     line_model.objects.bulk_create(lines)
 
 
-def document_lines(order: Order, lines: list[dict], *, left, verb: str, left_as: str):
-    """The locked order's items by id, and what `lines` (of a receipt or a return: `item`,
-    `quantity`) ask of each, added up (an item may come twice). Every line naming an item of
-    another order, or asking more than `left(item)`, is refused at once: a BrokenRule naming
-    the lines ("Line 2 (MILK): 3 to return, 2 sold and not returned yet.")."""
-    items = {item.pk: item for item in order.items.select_related("product")}
-    wanted: dict[int, int] = defaultdict(int)
-    errors = []
-    for position, line in enumerate(lines):
-        item = items.get(line["item"])
-        if item is None:
-            errors.append(f"Line {position + 1}: item {line['item']} is not on this order.")
-            continue
-        wanted[item.pk] += line["quantity"]
-        if wanted[item.pk] > left(item):
-            errors.append(
-                f"Line {position + 1} ({item.product.sku}): {wanted[item.pk]} to {verb}, "
-                f"{left(item)} {left_as}."
-            )
-    if errors:
-        raise BrokenRule(errors, field="lines")
-    return items, wanted
-
-
-def create_order(rules: Rules, *, organization, user, items: list[dict], status: str, **fields):
-    """Number the order, store it and its lines, then move it to `status` if that is not its
-    open status: all in one transaction, or nothing is stored."""
+def create_order(
+    rules: Rules, *, organization, user, items: list[OrderItem], status: str, fields: dict
+):
+    """Number the order, store it (with its model's `fields`) and its lines, then move it to
+    `status` if that is not its open status: all in one transaction, or nothing is stored."""
     model = rules.model
     with references_checked(message=rules.gone, field="items"):
         if fields.get("location") is None:
-            fields["location"] = default_location(organization_id=organization.pk)
+            fields = {**fields, "location": default_location(organization_id=organization.pk)}
         order = model.objects.create(
             organization=organization,
             number=next_number(organization_id=organization.pk, kind=model.REFERENCE_PREFIX),
-            created_by=user if getattr(user, "pk", None) else None,
+            created_by=recorded_user(user),
             **fields,
         )
         write_lines(order=order, items=items, default_price=rules.default_price)
         if status != model.OPEN_STATUS:
-            move(rules, order=order, status=status, user=user)
+            order = move(rules, order=order, status=status, user=user)
     return order
 
 
-def update_order(rules: Rules, *, order: Order, user, changes: dict) -> Order:
-    """Edit a locked order as its status allows, replace its lines if given, then apply a
-    status move given in the changes: one transaction."""
-    changes = dict(changes)
-    status = changes.pop("status", None)
-    items = changes.pop("items", None)
+def update_order(
+    rules: Rules,
+    *,
+    order: Order,
+    user,
+    fields: dict,
+    items: list[OrderItem] | None = None,
+    status: str | None = None,
+) -> Order:
+    """Edit a locked order's `fields` and replace its lines (`items`, when given) as its status
+    allows (`rules.editable`), then move it to `status` when given: one transaction."""
     with references_checked(message=rules.gone, field="items"):
         order = lock_order(order)
-        rules.check_edit(order, items is not None, changes)
-        for field, value in changes.items():
-            setattr(order, field, value)
-        if changes:
-            order.save(update_fields=[*changes, "updated_at"])
+        asked = set(fields) | ({"items"} if items is not None else set())
+        if refused := asked - editable_fields(rules, order):
+            raise rules.refuse_edit(order, refused)
+        for name, value in fields.items():
+            setattr(order, name, value)
+        if fields:
+            order.save(update_fields=[*fields, "updated_at"])
         if items is not None:
             order.items.all().delete()
             write_lines(order=order, items=items, default_price=rules.default_price)
         if status is not None:
-            move(rules, order=order, status=status, user=user)
+            order = move(rules, order=order, status=status, user=user)
     return order
 
 
@@ -163,3 +185,139 @@ def delete_open_order(order: Order) -> None:
         give_back(
             organization_id=order.organization_id, kind=order.REFERENCE_PREFIX, number=order.number
         )
+
+
+# --- Documents recorded against an order ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    """A line of a receipt or a return: an item (line) of the order by id, a quantity, and the
+    lot where one is named (a receipt's new lot has its expiry)."""
+
+    item: int
+    quantity: int
+    lot_code: str = ""
+    expiration_date: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """One kind of document recorded against an order (a receipt, a return): its model and the
+    field naming its order; the order's state it needs (`check(order)` raises a Conflict);
+    what each item may still take (`left`, and words for the 400: "3 to return, 2 sold and not
+    returned yet"), the item's count its quantities add to (`counter`), and what each of its
+    lines stores besides the item and the quantity (`line_values(line, item)`)."""
+
+    model: type[OrderDocument]
+    order_field: str
+    counter: str
+    left: Callable[[OrderLine], int]
+    verb: str
+    left_as: str
+    check: Callable[[Order], None] = lambda order: None
+    line_values: Callable[[DocumentLine, OrderLine], dict] = lambda line, item: {}
+
+
+def record_document(
+    kind: Document,
+    *,
+    order: Order,
+    user,
+    lines: list[DocumentLine],
+    move_stock: Callable[..., list[StockMovement]] | None,
+    location: Location | None = None,
+    note: str = "",
+    values: dict | None = None,
+) -> OrderDocument:
+    """Record a document of `kind` (with its model's `values`) against the order, under its
+    lock: every line naming an item of another order, or asking more than the item may still
+    take, is refused at once (a 400 naming the lines); a numbered document takes its number;
+    `move_stock(order=, lines=, reference=, location=, user=, note=)` moves the stock (None:
+    nothing moves) at `location` (default the order's), with the document's reference (else the
+    order's), all or none; the items' counts move on; the document and its lines are stored
+    with the movements it made. One transaction: concurrent documents never take more than an
+    item allows."""
+    lines = [
+        DocumentLine(line.item, line.quantity, (line.lot_code or "").strip(), line.expiration_date)
+        for line in lines
+    ]
+    with transaction.atomic():
+        order = lock_order(order)
+        kind.check(order)
+        items, wanted = _wanted(kind, order, lines)
+        numbered = {}
+        if issubclass(kind.model, NumberedDocument):
+            prefix = kind.model.REFERENCE_PREFIX
+            numbered["number"] = next_number(organization_id=order.organization_id, kind=prefix)
+        location = location or order.location
+        movements = []
+        if move_stock is not None:
+            movements = move_stock(
+                order=order,
+                lines=[
+                    StockLine(
+                        items[line.item].product_id,
+                        line.quantity,
+                        line.lot_code,
+                        line.expiration_date,
+                        unit_cost=items[line.item].unit_cost,  # an OUT ignores it
+                    )
+                    for line in lines
+                ],
+                reference=(
+                    reference(kind.model.REFERENCE_PREFIX, numbered["number"])
+                    if numbered
+                    else order.reference
+                ),
+                location=location,
+                user=user,
+                note=note,
+            )
+        for pk, units in wanted.items():
+            setattr(items[pk], kind.counter, getattr(items[pk], kind.counter) + units)
+        order.items.model.objects.bulk_update([items[pk] for pk in wanted], [kind.counter])
+        document = kind.model.objects.create(
+            organization_id=order.organization_id,
+            **{kind.order_field: order},
+            **numbered,
+            location=location,
+            note=note,
+            created_by=recorded_user(user),
+            **(values or {}),
+        )
+        document_lines = document.lines
+        document_lines.model.objects.bulk_create(
+            document_lines.model(
+                **{document_lines.field.name: document},
+                item=items[line.item],
+                quantity=line.quantity,
+                **kind.line_values(line, items[line.item]),
+            )
+            for line in lines
+        )
+        document.movements.set(movements)
+        return document
+
+
+def _wanted(kind: Document, order: Order, lines: list[DocumentLine]):
+    """The locked order's items by id, and what the lines ask of each, added up (an item may
+    come twice); a BrokenRule naming every line that names another order's item or asks more
+    than the item may still take ("Line 2 (MILK): 3 to return, 2 sold and not returned yet.")."""
+    items = {item.pk: item for item in order.items.select_related("product")}
+    wanted: dict[int, int] = defaultdict(int)
+    errors = []
+    for position, line in enumerate(lines):
+        item = items.get(line.item)
+        if item is None:
+            errors.append(f"Line {position + 1}: item {line.item} is not on this order.")
+            continue
+        wanted[item.pk] += line.quantity
+        if wanted[item.pk] > kind.left(item):
+            errors.append(
+                f"Line {position + 1} ({item.product.sku}): {wanted[item.pk]} to {kind.verb}, "
+                f"{kind.left(item)} {kind.left_as}."
+            )
+    if errors:
+        raise BrokenRule(errors, field="lines")
+    return items, wanted

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from core.permissions import RolePermission
 from core.tenancy import OrganizationScopedMixin
 from orders import services
+from orders.services import DocumentLine, OrderItem
 
 
 class OrderViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
@@ -18,7 +19,7 @@ class OrderViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         """Create through the app's service (e.g. `create_sales_order`)."""
         raise NotImplementedError
 
-    def update_order(self, order, user, changes: dict):
+    def update_order(self, order, user, data: dict):
         """Edit and move through the app's service (e.g. `update_sales_order`)."""
         raise NotImplementedError
 
@@ -28,11 +29,22 @@ class OrderViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     def _answer(self, order, code=status.HTTP_200_OK):
         return Response(self.get_serializer(self.get_queryset().get(pk=order.pk)).data, status=code)
 
+    def _service_data(self, validated: dict) -> dict:
+        """The validated body as the services take it: the lines as OrderItems."""
+        data = dict(validated)
+        if "items" in data:
+            price = self.get_serializer_class().line_serializer.Meta.model.PRICE_FIELD
+            data["items"] = [
+                OrderItem(item["product"], item["quantity"], item.get(price))
+                for item in data["items"]
+            ]
+        return data
+
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         self.check_changes(request, serializer.validated_data)
-        order = self.create_order(request.user, serializer.validated_data)
+        order = self.create_order(request.user, self._service_data(serializer.validated_data))
         return self._answer(order, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -40,7 +52,39 @@ class OrderViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
         serializer = self.get_serializer(order, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         self.check_changes(request, serializer.validated_data)
-        return self._answer(self.update_order(order, request.user, serializer.validated_data))
+        data = self._service_data(serializer.validated_data)
+        return self._answer(self.update_order(order, request.user, data))
 
     def perform_destroy(self, instance):
         services.delete_open_order(instance)
+
+    def documents(self, request, *, serializer_class, of, record, also: tuple[str, ...] = ()):
+        """A document endpoint of an order (receipts, returns): GET lists `of(order)`; POST
+        records one through the app's service, `record(order=, user=, lines=, location=, note=)`
+        (and the body's fields named in `also`), and answers 201 with it as the list shows
+        it."""
+        order = self.get_object()
+        context = self.get_serializer_context()
+        if request.method == "GET":
+            return Response(serializer_class(of(order), many=True, context=context).data)
+        serializer = serializer_class(data=request.data, context=context)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        document = record(
+            order=order,
+            user=request.user,
+            lines=[
+                DocumentLine(
+                    item=line["item_id"],
+                    quantity=line["quantity"],
+                    lot_code=line.get("lot_code") or "",
+                    expiration_date=line.get("expiration_date"),
+                )
+                for line in data["lines"]
+            ],
+            location=data.get("location"),
+            note=data.get("note", ""),
+            **{name: data[name] for name in also},
+        )
+        answer = serializer_class(of(order).get(pk=document.pk), context=context)
+        return Response(answer.data, status=status.HTTP_201_CREATED)

@@ -2,14 +2,8 @@ from django.contrib import admin
 
 from core.admin import OrganizationAdminMixin, OrganizationInlineMixin, ReadOnlyAdminMixin
 from orders.admin import OrderAdminMixin, OrderLineInlineMixin
+from purchases import services
 from purchases.models import PurchaseOrder, PurchaseOrderItem, Receipt, SupplierReturn
-
-DRAFT = PurchaseOrder.Status.DRAFT
-CLOSED = (
-    PurchaseOrder.Status.RECEIVED,
-    PurchaseOrder.Status.CLOSED,
-    PurchaseOrder.Status.CANCELLED,
-)
 
 
 class PurchaseOrderItemInline(OrderLineInlineMixin, OrganizationInlineMixin, admin.TabularInline):
@@ -17,6 +11,7 @@ class PurchaseOrderItemInline(OrderLineInlineMixin, OrganizationInlineMixin, adm
     is the receipts' business."""
 
     model = PurchaseOrderItem
+    rules = services.RULES
     readonly_fields = ["received_quantity", "returned_quantity"]
 
 
@@ -60,9 +55,9 @@ class SupplierReturnInline(ReceiptInline):
 
 @admin.register(PurchaseOrder)
 class PurchaseOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdmin):
-    """Orders with their lines. Status moves go through the API, which keeps stock right;
-    supplier and lines change only while draft, notes and date until received, closed or
-    cancelled."""
+    """Orders with their lines, edited through `update_purchase_order` as its status allows
+    (supplier, location and lines while draft, notes and date until received, closed or
+    cancelled). Status moves go through the API, which keeps stock right."""
 
     list_display = [
         "reference",
@@ -80,11 +75,6 @@ class PurchaseOrderAdmin(OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdm
     raw_id_fields = ["supplier"]
     readonly_fields = [*OrderAdminMixin.readonly_fields, "received_at"]
     inlines = [PurchaseOrderItemInline, ReceiptInline, SupplierReturnInline]
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        if obj is not None and obj.status != DRAFT:
-            fields = [*fields, "supplier"]
-        if obj is not None and obj.status in CLOSED:
-            fields = [*fields, "expected_date", "notes"]
-        return fields
+    rules = services.RULES
+    update_service = staticmethod(services.update_purchase_order)
+    service_fields = ("supplier", "location", "expected_date", "notes")

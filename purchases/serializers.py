@@ -1,9 +1,14 @@
 from rest_framework import serializers
 
-from core.fields import MAX_QUANTITY, money_input, money_output
+from core.fields import money_input, money_output
 from core.serializers import CostFieldsMixin
 from core.tenancy import OrganizationPrimaryKeyRelatedField
-from orders.serializers import OrderLineSerializer, OrderSerializer
+from orders.serializers import (
+    DocumentLineSerializer,
+    DocumentSerializer,
+    OrderLineSerializer,
+    OrderSerializer,
+)
 from purchases.models import (
     PurchaseOrder,
     PurchaseOrderItem,
@@ -12,7 +17,6 @@ from purchases.models import (
     SupplierReturn,
     SupplierReturnLine,
 )
-from stock.serializers import LocationField, StockMovementSerializer
 from suppliers.models import Supplier
 
 
@@ -67,11 +71,8 @@ class PurchaseOrderSerializer(OrderSerializer):
         read_only_fields = ["id", "created_at", "received_at"]
 
 
-class ReceiptLineSerializer(serializers.ModelSerializer):
-    item = serializers.IntegerField(source="item_id", min_value=1)
-    product = serializers.IntegerField(source="item.product_id", read_only=True)
+class ReceiptLineSerializer(DocumentLineSerializer):
     sku = serializers.CharField(source="item.product.sku", read_only=True)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     lot_code = serializers.CharField(required=False, allow_blank=True, max_length=64)
     expiration_date = serializers.DateField(required=False, allow_null=True)
 
@@ -80,16 +81,10 @@ class ReceiptLineSerializer(serializers.ModelSerializer):
         fields = ["item", "product", "sku", "quantity", "lot_code", "expiration_date"]
 
 
-class ReceiptSerializer(serializers.ModelSerializer):
+class ReceiptSerializer(DocumentSerializer):
     """Goods that arrived for a purchase order; on input location, note and lines."""
 
-    location = LocationField(required=False, help_text="Default: the order's location.")
-    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
     lines = ReceiptLineSerializer(many=True, allow_empty=False)
-    movements = StockMovementSerializer(many=True, read_only=True)
-    created_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True
-    )
 
     class Meta:
         model = Receipt
@@ -106,13 +101,10 @@ class ReceiptSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "purchase_order", "created_at"]
 
 
-class SupplierReturnLineSerializer(CostFieldsMixin, serializers.ModelSerializer):
+class SupplierReturnLineSerializer(CostFieldsMixin, DocumentLineSerializer):
     cost_fields = ("unit_cost", "line_total")
 
-    item = serializers.IntegerField(source="item_id", min_value=1)
-    product = serializers.IntegerField(source="item.product_id", read_only=True)
     sku = serializers.CharField(source="item.product.sku", read_only=True)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     lot_code = serializers.CharField(required=False, allow_blank=True, max_length=64)
     unit_cost = money_output(
         source="item.unit_cost", allow_null=True, help_text="The purchase order line's unit cost."
@@ -124,7 +116,7 @@ class SupplierReturnLineSerializer(CostFieldsMixin, serializers.ModelSerializer)
         fields = ["item", "product", "sku", "quantity", "lot_code", "unit_cost", "line_total"]
 
 
-class SupplierReturnSerializer(CostFieldsMixin, serializers.ModelSerializer):
+class SupplierReturnSerializer(CostFieldsMixin, DocumentSerializer):
     """Goods sent back to the supplier; on input location, note and lines. `total_cost` (the
     lines' totals at the purchase order's unit costs) is what to claim back from the
     supplier."""
@@ -132,15 +124,9 @@ class SupplierReturnSerializer(CostFieldsMixin, serializers.ModelSerializer):
     cost_fields = ("total_cost",)
 
     reference = serializers.CharField(read_only=True)
-    location = LocationField(required=False, help_text="Default: the order's location.")
-    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
     lines = SupplierReturnLineSerializer(many=True, allow_empty=False)
     total_cost = money_output(
         allow_null=True, help_text="The lines' totals: what to claim back from the supplier."
-    )
-    movements = StockMovementSerializer(many=True, read_only=True)
-    created_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:

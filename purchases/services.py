@@ -1,32 +1,55 @@
 """Purchase orders: status moves and edits; receipts add what arrives, line by line, and
-receiving by status adds the rest: no line is ever received more than was ordered."""
+receiving by status adds the rest: no line is ever received more than was ordered; returns
+send goods back to the supplier."""
+
+import datetime
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.changes import UNSET, given
 from core.errors import BrokenRule, Conflict
-from core.numbering import next_number
 from orders import services as orders
-from purchases.models import (
-    PurchaseOrder,
-    PurchaseOrderItem,
-    Receipt,
-    ReceiptLine,
-    SupplierReturn,
-    SupplierReturnLine,
-)
-from stock.models import StockMovement
+from orders.services import DocumentLine, OrderItem
+from purchases.models import PurchaseOrder, Receipt, SupplierReturn
+from stock.models import Location, StockMovement
 from stock.services import StockLine, add_to_stock, take_out_of_stock
+from suppliers.models import Supplier
+from users.models import User
 
 GONE = "A product or supplier this order refers to was deleted meanwhile."
 Status = PurchaseOrder.Status
+Source = StockMovement.Source
+
+# What each status lets be edited ("items": the lines); anything else is a 409 (API.md).
+DRAFT_ONLY = frozenset({"items", "supplier", "location"})
+EDITABLE = {
+    Status.DRAFT: DRAFT_ONLY | {"expected_date", "notes"},
+    Status.SUBMITTED: frozenset({"expected_date", "notes"}),
+    Status.PARTIALLY_RECEIVED: frozenset({"expected_date", "notes"}),
+}
+
+
+def _refuse_edit(order: PurchaseOrder, refused: set[str]) -> Conflict:
+    if refused & DRAFT_ONLY:
+        return Conflict(
+            f"The items and supplier of a {order.status} purchase order cannot be changed."
+        )
+    return Conflict(f"A {order.status} purchase order cannot be edited.")
+
+
+# --- Status moves (the status table: STATUS_ACTIONS) --------------------------------------------
+
+
+def receive_purchase_order(*, order: PurchaseOrder, user: User | None) -> PurchaseOrder:
+    """Receive what is still to come: every line's remaining quantity goes in at the order's
+    location, one IN movement each (at the line's unit cost), all in one transaction; the
+    order is `received`. Lot-tracked lines need a receipt, which names the lot."""
+    return orders.change_status(order=order, status=Status.RECEIVED, user=user, effect=_receive)
 
 
 def _receive(order: PurchaseOrder, user) -> list[str]:
-    """Reaching `received` by status adds every line's remaining quantity at the order's
-    location, one IN movement each, all in one transaction. Lot-tracked lines need a receipt,
-    which names the lot."""
     items = list(order.items.select_related("product").order_by("id"))
     lot_tracked = [
         f"Line {position + 1} ({item.product.sku})"
@@ -45,7 +68,7 @@ def _receive(order: PurchaseOrder, user) -> list[str]:
             if item.remaining
         ],
         location=order.location,
-        source=StockMovement.Source.PURCHASE_ORDER,
+        source=Source.PURCHASE_ORDER,
         reference=order.reference,
         user=user,
     )
@@ -54,83 +77,21 @@ def _receive(order: PurchaseOrder, user) -> list[str]:
     return ["received_at"]
 
 
-def record_receipt(
-    *, order: PurchaseOrder, user, lines: list[dict], location=None, note: str = ""
-) -> Receipt:
-    """Receive what arrived: per line an item of this order, a quantity no larger than what
-    is still to come (a 400 naming the line), its lot for a lot-tracked product. One IN per
-    line at `location` (default the order's); the order becomes `partially_received`, or
-    `received` once every line is complete. Under the order's lock, so concurrent receipts
-    never receive more than was ordered."""
-    with transaction.atomic():
-        order = orders.lock_order(order)
-        if order.status not in PurchaseOrder.RECEIVABLE:
-            raise Conflict(f"A {order.status} purchase order takes no receipts.")
-        items, wanted = orders.document_lines(
-            order, lines, left=lambda item: item.remaining, verb="receive", left_as="still to come"
-        )
-        movements = add_to_stock(
-            lines=[
-                StockLine(
-                    items[line["item"]].product_id,
-                    line["quantity"],
-                    (line.get("lot_code") or "").strip(),
-                    line.get("expiration_date"),
-                    unit_cost=items[line["item"]].unit_cost,
-                )
-                for line in lines
-            ],
-            location=location or order.location,
-            source=StockMovement.Source.PURCHASE_ORDER,
-            reference=order.reference,
-            user=user,
-            note=note,
-            field="lines",
-        )
-        for pk, units in wanted.items():
-            items[pk].received_quantity += units
-        PurchaseOrderItem.objects.bulk_update([items[pk] for pk in wanted], ["received_quantity"])
-        receipt = Receipt.objects.create(
-            organization_id=order.organization_id,
-            purchase_order=order,
-            location=movements[0].location,
-            note=note,
-            created_by=user if getattr(user, "pk", None) else None,
-        )
-        ReceiptLine.objects.bulk_create(
-            ReceiptLine(
-                receipt=receipt,
-                item_id=line["item"],
-                quantity=line["quantity"],
-                lot_code=(line.get("lot_code") or "").strip(),
-                expiration_date=line.get("expiration_date"),
-            )
-            for line in lines
-        )
-        receipt.movements.set(movements)
-        complete = all(not item.remaining for item in items.values())
-        order.status = Status.RECEIVED if complete else Status.PARTIALLY_RECEIVED
-        changed = ["status", "updated_at"]
-        if complete:
-            order.received_at = timezone.now()
-            changed.append("received_at")
-        order.save(update_fields=changed)
-        return receipt
+def close_purchase_order(*, order: PurchaseOrder, user: User | None) -> PurchaseOrder:
+    """A partially received order whose rest will not come is `closed`; nothing moves."""
+    return orders.change_status(order=order, status=Status.CLOSED, user=user)
 
 
-def _check_edit(order: PurchaseOrder, items_changed: bool, fields: dict) -> None:
-    """Items, supplier and location change only while draft, notes and date until received,
-    closed or cancelled."""
-    if (items_changed or fields.keys() & {"supplier", "location"}) and order.status != Status.DRAFT:
-        raise Conflict(
-            f"The items and supplier of a {order.status} purchase order cannot be changed."
-        )
-    if fields.keys() & {"notes", "expected_date"} and order.status in (
-        Status.RECEIVED,
-        Status.CLOSED,
-        Status.CANCELLED,
-    ):
-        raise Conflict(f"A {order.status} purchase order cannot be edited.")
+def cancel_purchase_order(*, order: PurchaseOrder, user: User | None) -> PurchaseOrder:
+    """A draft or submitted order that will not be placed is `cancelled`; nothing moves."""
+    return orders.change_status(order=order, status=Status.CANCELLED, user=user)
+
+
+STATUS_ACTIONS = {
+    Status.RECEIVED: receive_purchase_order,
+    Status.CLOSED: close_purchase_order,
+    Status.CANCELLED: cancel_purchase_order,
+}
 
 
 def _product_cost(product):
@@ -140,97 +101,168 @@ def _product_cost(product):
 
 RULES = orders.Rules(
     model=PurchaseOrder,
-    effects={Status.RECEIVED: _receive},
-    check_edit=_check_edit,
+    actions=STATUS_ACTIONS,
+    editable=EDITABLE,
+    refuse_edit=_refuse_edit,
     gone=GONE,
     default_price=_product_cost,
 )
 
 
+# --- Creating and editing ----------------------------------------------------------------------
+
+
 def create_purchase_order(
     *,
     organization,
-    user,
-    supplier,
-    items: list[dict],
+    user: User | None,
+    supplier: Supplier,
+    items: list[OrderItem],
     status: str = Status.DRAFT,
-    location=None,
-    expected_date=None,
+    location: Location | None = None,
+    expected_date: datetime.date | None = None,
     notes: str = "",
 ) -> PurchaseOrder:
-    """Number the order PO-nnnnn and store its lines; the goods arrive at `location` (default:
-    the organization's default); created as received, it adds stock too."""
-    order = {
+    """Number the order PO-nnnnn and store its lines (a line without a unit cost takes the
+    product's cost price); the goods arrive at `location` (default: the organization's
+    default); created as received, it adds stock too."""
+    fields = {
         "supplier": supplier,
         "location": location,
         "expected_date": expected_date,
         "notes": notes,
     }
     return orders.create_order(
-        RULES, organization=organization, user=user, items=items, status=status, **order
+        RULES, organization=organization, user=user, items=items, status=status, fields=fields
     )
 
 
-def update_purchase_order(*, order: PurchaseOrder, user, changes: dict) -> PurchaseOrder:
-    """Edit the order as its status allows, then move it to a status given in the changes."""
-    return orders.update_order(RULES, order=order, user=user, changes=changes)
+def update_purchase_order(
+    *,
+    order: PurchaseOrder,
+    user: User | None,
+    supplier: Supplier = UNSET,
+    location: Location = UNSET,
+    expected_date: datetime.date | None = UNSET,
+    notes: str = UNSET,
+    items: list[OrderItem] | None = None,
+    status: str | None = None,
+) -> PurchaseOrder:
+    """Edit the order as its status allows (EDITABLE: items, supplier and location only while
+    draft, notes and date until received, closed or cancelled), replace its lines when `items`
+    are given, then move it to `status` when given."""
+    fields = given(
+        {"supplier": supplier, "location": location, "expected_date": expected_date,
+         "notes": notes}
+    )  # fmt: skip
+    return orders.update_order(
+        RULES, order=order, user=user, fields=fields, items=items, status=status
+    )
 
 
-def record_supplier_return(
-    *, order: PurchaseOrder, user, lines: list[dict], location=None, note: str = ""
-) -> SupplierReturn:
-    """Send goods of a purchase order back to its supplier (SR-nnnnn): per line an item of the
-    order, at most what it received less what went back before (a 400 naming the line), and
-    only available stock at `location` (default the order's; a lot-tracked line may name its
-    lot, else FEFO). One OUT per line, all or none, under the order's lock."""
-    with transaction.atomic():
-        order = orders.lock_order(order)
-        items, wanted = orders.document_lines(
-            order,
-            lines,
-            left=lambda item: item.received_quantity - item.returned_quantity,
-            verb="return",
-            left_as="received and not returned yet",
-        )
-        number = next_number(
-            organization_id=order.organization_id, kind=SupplierReturn.REFERENCE_PREFIX
-        )
-        reference = f"{SupplierReturn.REFERENCE_PREFIX}-{number:05d}"
-        movements = take_out_of_stock(
-            lines=[
-                StockLine(
-                    items[line["item"]].product_id,
-                    line["quantity"],
-                    (line.get("lot_code") or "").strip(),
-                )
-                for line in lines
-            ],
-            location=location or order.location,
-            source=StockMovement.Source.SUPPLIER_RETURN,
+# --- Documents: receipts and returns to the supplier -------------------------------------------
+
+
+def _receivable(order: PurchaseOrder) -> None:
+    if order.status not in PurchaseOrder.RECEIVABLE:
+        raise Conflict(f"A {order.status} purchase order takes no receipts.")
+
+
+RECEIPT = orders.Document(
+    model=Receipt,
+    order_field="purchase_order",
+    counter="received_quantity",
+    left=lambda item: item.remaining,
+    verb="receive",
+    left_as="still to come",
+    check=_receivable,
+    line_values=lambda line, item: {
+        "lot_code": line.lot_code,
+        "expiration_date": line.expiration_date,
+    },
+)
+SUPPLIER_RETURN = orders.Document(
+    model=SupplierReturn,
+    order_field="purchase_order",
+    counter="returned_quantity",
+    left=lambda item: item.received_quantity - item.returned_quantity,
+    verb="return",
+    left_as="received and not returned yet",
+    line_values=lambda line, item: {"lot_code": line.lot_code},
+)
+
+
+def record_receipt(
+    *,
+    order: PurchaseOrder,
+    user: User | None,
+    lines: list[DocumentLine],
+    location: Location | None = None,
+    note: str = "",
+) -> Receipt:
+    """Receive what arrived: per line an item of this order, a quantity no larger than what
+    is still to come (a 400 naming the line), its lot for a lot-tracked product. One IN per
+    line at `location` (default the order's), at the line's unit cost; the order becomes
+    `partially_received`, or `received` once every line is complete. Under the order's lock,
+    so concurrent receipts never receive more than was ordered."""
+
+    def add(*, order, lines, reference, location, user, note):
+        return add_to_stock(
+            lines=lines,
+            location=location,
+            source=Source.PURCHASE_ORDER,
             reference=reference,
             user=user,
             note=note,
             field="lines",
         )
-        for pk, units in wanted.items():
-            items[pk].returned_quantity += units
-        PurchaseOrderItem.objects.bulk_update([items[pk] for pk in wanted], ["returned_quantity"])
-        returned = SupplierReturn.objects.create(
-            organization_id=order.organization_id,
-            number=number,
-            purchase_order=order,
-            location=movements[0].location,
+
+    with transaction.atomic():
+        receipt = orders.record_document(
+            RECEIPT, order=order, user=user, lines=lines, move_stock=add, location=location,
             note=note,
-            created_by=user if getattr(user, "pk", None) else None,
+        )  # fmt: skip
+        order = receipt.purchase_order  # locked, in this transaction
+        complete = not order.items.filter(received_quantity__lt=F("quantity")).exists()
+        order.status = Status.RECEIVED if complete else Status.PARTIALLY_RECEIVED
+        changed = ["status", "updated_at"]
+        if complete:
+            order.received_at = timezone.now()
+            changed.append("received_at")
+        order.save(update_fields=changed)
+        return receipt
+
+
+def record_supplier_return(
+    *,
+    order: PurchaseOrder,
+    user: User | None,
+    lines: list[DocumentLine],
+    location: Location | None = None,
+    note: str = "",
+) -> SupplierReturn:
+    """Send goods of a purchase order back to its supplier (SR-nnnnn): per line an item of the
+    order, at most what it received less what went back before (a 400 naming the line), and
+    only available stock at `location` (default the order's; a lot-tracked line may name its
+    lot, else FEFO). One OUT per line, all or none, under the order's lock."""
+
+    def take(*, order, lines, reference, location, user, note):
+        return take_out_of_stock(
+            lines=lines,
+            location=location,
+            source=Source.SUPPLIER_RETURN,
+            reference=reference,
+            user=user,
+            note=note,
+            field="lines",
         )
-        SupplierReturnLine.objects.bulk_create(
-            SupplierReturnLine(
-                supplier_return=returned,
-                item_id=line["item"],
-                quantity=line["quantity"],
-                lot_code=(line.get("lot_code") or "").strip(),
-            )
-            for line in lines
-        )
-        returned.movements.set(movements)
-        return returned
+
+    return orders.record_document(
+        SUPPLIER_RETURN,
+        order=order,
+        user=user,
+        lines=lines,
+        move_stock=take,
+        location=location,
+        note=note,
+    )

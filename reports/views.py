@@ -6,6 +6,7 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.dates import local_today
 from core.tenancy import OrganizationScopedMixin, sees_costs
 from inventory.models import Product
 from inventory.serializers import ProductSerializer
@@ -60,7 +61,9 @@ class DashboardLowStockView(OrganizationScopedMixin, generics.ListAPIView):
     filter_backends = []
 
     def get_queryset(self):
-        return selectors.low_stock_list(super().get_queryset(), today=self.today)
+        return selectors.low_stock_list(
+            super().get_queryset(), today=local_today(self.organization)
+        )
 
 
 class TotalSalesView(OrganizationScopedMixin, APIView):
@@ -109,7 +112,7 @@ class SalesOverTimeView(OrganizationScopedMixin, APIView):
     )
     def get(self, request):
         params = SalesOverTimeParamsSerializer(
-            data=_query_params(request), context={"today": self.today}
+            data=_query_params(request), context={"today": local_today(self.organization)}
         )
         params.is_valid(raise_exception=True)
         rows = selectors.sales_over_time(

@@ -9,10 +9,9 @@ from core.admin import (
 )
 from core.currencies import with_currency
 from orders.admin import OrderAdminMixin, OrderLineInlineMixin
+from sales import services
 from sales.models import CustomerReturn, Reservation, SalesOrder, SalesOrderItem
 from sales.selectors import sales_orders_with_totals
-
-PENDING = SalesOrder.Status.PENDING
 
 
 class SalesOrderItemInline(
@@ -23,6 +22,7 @@ class SalesOrderItemInline(
     to who may see costs."""
 
     model = SalesOrderItem
+    rules = services.RULES
     fields = ["product", "quantity", "unit_price", "unit_cost", "line_cost", "returned_quantity"]
     readonly_fields = ["unit_cost", "line_cost", "returned_quantity"]
     cost_fields = ("unit_cost", "line_cost")
@@ -51,8 +51,9 @@ class CustomerReturnInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(SalesOrder)
 class SalesOrderAdmin(CostFiguresMixin, OrderAdminMixin, OrganizationAdminMixin, admin.ModelAdmin):
-    """Orders with their lines. Status moves go through the API, which keeps stock right;
-    customer and lines change only while pending. An order's page shows its total and, once
+    """Orders with their lines, edited through `update_sales_order` as its status allows
+    (customer, location and lines while pending). Status moves go through the API, which keeps
+    stock right. An order's page shows its total and, once
     fulfilled, its cost of goods sold and gross margin (`sales_orders_with_totals`, as the
     API), to who may see costs."""
 
@@ -71,6 +72,9 @@ class SalesOrderAdmin(CostFiguresMixin, OrderAdminMixin, OrganizationAdminMixin,
     ]
     inlines = [SalesOrderItemInline, CustomerReturnInline]
     cost_fields = ("total_cost", "gross_margin")
+    rules = services.RULES
+    update_service = staticmethod(services.update_sales_order)
+    service_fields = ("customer_name", "customer_email", "location")
 
     def _costs(self, order) -> tuple:
         """The order's cost of goods sold and gross margin as the API gives them (None until
@@ -109,9 +113,3 @@ class SalesOrderAdmin(CostFiguresMixin, OrderAdminMixin, OrganizationAdminMixin,
                 for r in rows
             ),
         ) or "-"  # fmt: skip
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        if obj is not None and obj.status != PENDING:
-            fields = [*fields, "customer_name", "customer_email"]
-        return fields

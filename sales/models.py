@@ -53,7 +53,7 @@ class SalesOrderItem(OrderLine):
     # Set at fulfilment: the average cost the OUT took the units at, and the line's cost of
     # goods sold (quantity * unit_cost, 2 places). Null until then.
     unit_cost = cost_field(null=True, blank=True)
-    line_cost = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)
+    line_cost = money_field(total=True, null=True, blank=True)
 
     class Meta(OrderLine.Meta):
         constraints = [
@@ -128,7 +128,7 @@ class CustomerReturnLine(models.Model):
     # The cost the sale recorded for these units (its line's unit_cost), and quantity *
     # unit_cost (2 places): restocked, their cost of goods is undone (API.md, Reports).
     unit_cost = cost_field(null=True, blank=True)
-    line_cost = models.DecimalField(max_digits=30, decimal_places=2, null=True, blank=True)
+    line_cost = money_field(total=True, null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -1,10 +1,14 @@
 from rest_framework import serializers
 
-from core.fields import MAX_QUANTITY, cost_output, money_input, money_output
+from core.fields import cost_output, money_input, money_output
 from core.serializers import CostFieldsMixin
-from orders.serializers import OrderLineSerializer, OrderSerializer
+from orders.serializers import (
+    DocumentLineSerializer,
+    DocumentSerializer,
+    OrderLineSerializer,
+    OrderSerializer,
+)
 from sales.models import CustomerReturn, CustomerReturnLine, SalesOrder, SalesOrderItem
-from stock.serializers import LocationField, StockMovementSerializer
 
 
 class SalesOrderItemSerializer(CostFieldsMixin, OrderLineSerializer):
@@ -65,10 +69,7 @@ class SalesOrderSerializer(CostFieldsMixin, OrderSerializer):
         read_only_fields = ["id", "created_at", "confirmed_at", "fulfilled_at"]
 
 
-class CustomerReturnLineSerializer(serializers.ModelSerializer):
-    item = serializers.IntegerField(source="item_id", min_value=1)
-    product = serializers.IntegerField(source="item.product_id", read_only=True)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+class CustomerReturnLineSerializer(DocumentLineSerializer):
     unit_price = money_output()
     line_total = money_output()
 
@@ -77,19 +78,13 @@ class CustomerReturnLineSerializer(serializers.ModelSerializer):
         fields = ["item", "product", "quantity", "unit_price", "line_total"]
 
 
-class CustomerReturnSerializer(serializers.ModelSerializer):
+class CustomerReturnSerializer(DocumentSerializer):
     """Goods a customer brought back; on input restock, location, note and lines."""
 
     reference = serializers.CharField(read_only=True)
     restock = serializers.BooleanField(default=True)
-    location = LocationField(required=False, help_text="Default: the order's location.")
-    note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
     lines = CustomerReturnLineSerializer(many=True, allow_empty=False)
     total_amount = money_output()
-    movements = StockMovementSerializer(many=True, read_only=True)
-    created_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True
-    )
 
     class Meta:
         model = CustomerReturn

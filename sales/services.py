@@ -1,22 +1,17 @@
 """Sales orders: status moves and edits; confirming reserves every line's stock, fulfilling
-takes it out (the reservations, or what is available), cancelling releases it: all or none."""
+takes it out (the reservations, or what is available), cancelling releases it: all or none;
+customer returns bring goods back."""
 
-from django.db import transaction
 from django.utils import timezone
 
+from core.changes import UNSET, given
 from core.db import write_columns
 from core.errors import Conflict
 from core.fields import as_money
-from core.numbering import next_number
 from orders import services as orders
-from sales.models import (
-    CustomerReturn,
-    CustomerReturnLine,
-    Reservation,
-    SalesOrder,
-    SalesOrderItem,
-)
-from stock.models import StockMovement
+from orders.services import DocumentLine, OrderItem
+from sales.models import CustomerReturn, Reservation, SalesOrder
+from stock.models import Location, StockMovement
 from stock.services import (
     Held,
     ReservedLine,
@@ -27,14 +22,30 @@ from stock.services import (
     take_out_of_stock,
     take_reserved_stock,
 )
+from users.models import User
 
 GONE = "A product this order refers to was deleted meanwhile."
 Status = SalesOrder.Status
+Source = StockMovement.Source
+
+# What each status lets be edited ("items": the lines): everything while pending, nothing after.
+EDITABLE = {Status.PENDING: frozenset({"items", "customer_name", "customer_email", "location"})}
+
+
+def _refuse_edit(order: SalesOrder, refused: set[str]) -> Conflict:
+    return Conflict(f"A {order.status} sales order cannot be edited.")
+
+
+# --- Status moves (the status table: STATUS_ACTIONS) --------------------------------------------
+
+
+def confirm_sales_order(*, order: SalesOrder, user: User | None) -> SalesOrder:
+    """Reserve every line at the order's location (lots by FEFO), all or none (a 400 naming
+    the short lines), and remember which levels each line holds; the order is `confirmed`."""
+    return orders.change_status(order=order, status=Status.CONFIRMED, user=user, effect=_confirm)
 
 
 def _confirm(order: SalesOrder, user) -> list[str]:
-    """Reserve every line at the order's location (lots by FEFO), all or none (a 400 naming
-    the short lines), and remember which levels each line holds."""
     items = list(order.items.order_by("id"))
     lines = [StockLine(product_id=item.product_id, quantity=item.quantity) for item in items]
     reserved = reserve_stock(lines=lines, location=order.location)
@@ -47,19 +58,15 @@ def _confirm(order: SalesOrder, user) -> list[str]:
     return ["confirmed_at"]
 
 
-def _reservations(order: SalesOrder) -> list[Reservation]:
-    return list(
-        Reservation.objects.filter(item__order=order)
-        .select_related("item")
-        .order_by("item_id", "id")
-    )
+def fulfil_sales_order(*, order: SalesOrder, user: User | None) -> SalesOrder:
+    """Take every line out of stock, one OUT movement each, or none: a confirmed order's
+    reservations exactly; a pending order's available stock (a 400 naming the short lines).
+    Each line records the average cost its OUT took the units at: its cost of goods sold. A
+    fulfilled order is final."""
+    return orders.change_status(order=order, status=Status.FULFILLED, user=user, effect=_fulfil)
 
 
 def _fulfil(order: SalesOrder, user) -> list[str]:
-    """Fulfilling takes every line out of stock, one OUT movement each, or none: a confirmed
-    order's reservations exactly; a pending order's available stock (a 400 naming the short
-    lines). Each line records the average cost its OUT took the units at: its cost of goods
-    sold."""
     if order.status == Status.CONFIRMED:
         held = _reservations(order)
         lines = {}
@@ -75,7 +82,7 @@ def _fulfil(order: SalesOrder, user) -> list[str]:
                 for item, parts in lines.values()
             ],
             location=order.location,
-            source=StockMovement.Source.SALES_ORDER,
+            source=Source.SALES_ORDER,
             reference=order.reference,
             user=user,
         )
@@ -85,7 +92,7 @@ def _fulfil(order: SalesOrder, user) -> list[str]:
         movements = take_out_of_stock(
             lines=[StockLine(item.product_id, item.quantity) for item in items],
             location=order.location,
-            source=StockMovement.Source.SALES_ORDER,
+            source=Source.SALES_ORDER,
             reference=order.reference,
             user=user,
             field="items",
@@ -98,8 +105,13 @@ def _fulfil(order: SalesOrder, user) -> list[str]:
     return ["fulfilled_at"]
 
 
+def cancel_sales_order(*, order: SalesOrder, user: User | None) -> SalesOrder:
+    """A pending or confirmed order that will not be fulfilled is `cancelled`; a confirmed
+    one's reservations go back to `available`."""
+    return orders.change_status(order=order, status=Status.CANCELLED, user=user, effect=_cancel)
+
+
 def _cancel(order: SalesOrder, user) -> list[str]:
-    """Cancelling a confirmed order gives its reservations back to `available`."""
     if order.status == Status.CONFIRMED:
         held = _reservations(order)
         release_stock(held=[Held(r.item.product_id, r.level_id, r.quantity) for r in held])
@@ -107,10 +119,19 @@ def _cancel(order: SalesOrder, user) -> list[str]:
     return []
 
 
-def _check_edit(order: SalesOrder, items_changed: bool, fields: dict) -> None:
-    """Items and customer change only while pending."""
-    if (items_changed or fields) and order.status != Status.PENDING:
-        raise Conflict(f"A {order.status} sales order cannot be edited.")
+def _reservations(order: SalesOrder) -> list[Reservation]:
+    return list(
+        Reservation.objects.filter(item__order=order)
+        .select_related("item")
+        .order_by("item_id", "id")
+    )
+
+
+STATUS_ACTIONS = {
+    Status.CONFIRMED: confirm_sales_order,
+    Status.FULFILLED: fulfil_sales_order,
+    Status.CANCELLED: cancel_sales_order,
+}
 
 
 def _product_price(product):
@@ -119,104 +140,118 @@ def _product_price(product):
 
 RULES = orders.Rules(
     model=SalesOrder,
-    effects={Status.CONFIRMED: _confirm, Status.FULFILLED: _fulfil, Status.CANCELLED: _cancel},
-    check_edit=_check_edit,
+    actions=STATUS_ACTIONS,
+    editable=EDITABLE,
+    refuse_edit=_refuse_edit,
     gone=GONE,
     default_price=_product_price,
 )
 
 
+# --- Creating and editing ----------------------------------------------------------------------
+
+
 def create_sales_order(
     *,
     organization,
-    user,
-    items: list[dict],
+    user: User | None,
+    items: list[OrderItem],
     status: str = Status.PENDING,
-    location=None,
+    location: Location | None = None,
     customer_name: str = "",
     customer_email: str = "",
 ) -> SalesOrder:
     """Number the order SO-nnnnn and store its lines at the products' prices unless given; the
     goods leave from `location` (default: the organization's default); created as fulfilled,
     it takes the stock too, or nothing is stored at all."""
-    order = {"customer_name": customer_name, "customer_email": customer_email, "location": location}
+    fields = {
+        "customer_name": customer_name,
+        "customer_email": customer_email,
+        "location": location,
+    }
     return orders.create_order(
-        RULES, organization=organization, user=user, items=items, status=status, **order
+        RULES, organization=organization, user=user, items=items, status=status, fields=fields
     )
 
 
-def update_sales_order(*, order: SalesOrder, user, changes: dict) -> SalesOrder:
-    """Edit the order while pending, then move it to a status given in the changes."""
-    return orders.update_order(RULES, order=order, user=user, changes=changes)
+def update_sales_order(
+    *,
+    order: SalesOrder,
+    user: User | None,
+    customer_name: str = UNSET,
+    customer_email: str = UNSET,
+    location: Location = UNSET,
+    items: list[OrderItem] | None = None,
+    status: str | None = None,
+) -> SalesOrder:
+    """Edit the order while pending (EDITABLE), replace its lines when `items` are given, then
+    move it to `status` when given."""
+    fields = given(
+        {"customer_name": customer_name, "customer_email": customer_email, "location": location}
+    )
+    return orders.update_order(
+        RULES, order=order, user=user, fields=fields, items=items, status=status
+    )
+
+
+# --- Documents: customer returns ---------------------------------------------------------------
+
+
+def _fulfilled(order: SalesOrder) -> None:
+    if order.status != Status.FULFILLED:
+        raise Conflict(f"A {order.status} sales order takes no returns; only fulfilled ones.")
+
+
+CUSTOMER_RETURN = orders.Document(
+    model=CustomerReturn,
+    order_field="sales_order",
+    counter="returned_quantity",
+    left=lambda item: item.quantity - item.returned_quantity,
+    verb="return",
+    left_as="sold and not returned yet",
+    check=_fulfilled,
+    line_values=lambda line, item: {
+        "unit_price": item.unit_price,
+        "unit_cost": item.unit_cost,  # what the sale recorded: restocked, its cost is undone
+        "line_cost": as_money(line.quantity * item.unit_cost),
+    },
+)
 
 
 def record_customer_return(
-    *, order: SalesOrder, user, lines: list[dict], restock: bool = True, location=None,
+    *,
+    order: SalesOrder,
+    user: User | None,
+    lines: list[DocumentLine],
+    restock: bool = True,
+    location: Location | None = None,
     note: str = "",
-) -> CustomerReturn:  # fmt: skip
+) -> CustomerReturn:
     """A customer brings goods of a fulfilled order back (CR-nnnnn): per line an item of the
     order and a quantity no larger than it sold less what came back before (a 400 naming the
-    line). Restocked, one IN per line at `location` (default the order's), lot-tracked stock
-    back to the lots the sale took; otherwise nothing moves. Under the order's lock, so
-    concurrent returns never return more than was sold."""
-    with transaction.atomic():
-        order = orders.lock_order(order)
-        if order.status != Status.FULFILLED:
-            raise Conflict(f"A {order.status} sales order takes no returns; only fulfilled ones.")
-        items, wanted = orders.document_lines(
-            order,
-            lines,
-            left=lambda item: item.quantity - item.returned_quantity,
-            verb="return",
-            left_as="sold and not returned yet",
-        )
-        number = next_number(
-            organization_id=order.organization_id, kind=CustomerReturn.REFERENCE_PREFIX
-        )
-        reference = f"{CustomerReturn.REFERENCE_PREFIX}-{number:05d}"
-        movements = []
-        location = location or order.location
-        if restock:
-            earlier = [r.reference for r in order.returns.filter(restock=True)]
-            movements = return_to_stock(
-                lines=[
-                    StockLine(
-                        items[line["item"]].product_id,
-                        line["quantity"],
-                        unit_cost=items[line["item"]].unit_cost,  # what the sale recorded
-                    )
-                    for line in lines
-                ],
-                location=location,
-                taken_in=order.reference,
-                returned_in=earlier,
-                source=StockMovement.Source.CUSTOMER_RETURN,
-                reference=reference,
-                user=user,
-                note=note,
-            )
-        for pk, units in wanted.items():
-            items[pk].returned_quantity += units
-        SalesOrderItem.objects.bulk_update([items[pk] for pk in wanted], ["returned_quantity"])
-        returned = CustomerReturn.objects.create(
-            organization_id=order.organization_id,
-            number=number,
-            sales_order=order,
-            restock=restock,
+    line). Restocked, one IN per line at `location` (default the order's) at the cost the sale
+    recorded, lot-tracked stock back to the lots the sale took; otherwise nothing moves. Under
+    the order's lock, so concurrent returns never return more than was sold."""
+
+    def put_back(*, order, lines, reference, location, user, note):
+        return return_to_stock(
+            lines=lines,
             location=location,
+            taken_in=order.reference,
+            returned_in=[r.reference for r in order.returns.filter(restock=True)],
+            source=Source.CUSTOMER_RETURN,
+            reference=reference,
+            user=user,
             note=note,
-            created_by=user if getattr(user, "pk", None) else None,
         )
-        CustomerReturnLine.objects.bulk_create(
-            CustomerReturnLine(
-                customer_return=returned,
-                item=items[line["item"]],
-                quantity=line["quantity"],
-                unit_price=items[line["item"]].unit_price,
-                unit_cost=items[line["item"]].unit_cost,  # what the sale recorded
-                line_cost=as_money(line["quantity"] * items[line["item"]].unit_cost),
-            )
-            for line in lines
-        )
-        returned.movements.set(movements)
-        return returned
+
+    return orders.record_document(
+        CUSTOMER_RETURN,
+        order=order,
+        user=user,
+        lines=lines,
+        move_stock=put_back if restock else None,
+        location=location,
+        note=note,
+        values={"restock": restock},
+    )

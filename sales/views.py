@@ -1,7 +1,6 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, status, viewsets
+from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from core.permissions import RolePermission
 from core.tenancy import OrganizationScopedMixin
@@ -30,8 +29,8 @@ class SalesOrderViewSet(OrderViewSet):
     def create_order(self, user, data):
         return services.create_sales_order(organization=user.organization, user=user, **data)
 
-    def update_order(self, order, user, changes):
-        return services.update_sales_order(order=order, user=user, changes=changes)
+    def update_order(self, order, user, data):
+        return services.update_sales_order(order=order, user=user, **data)
 
     @extend_schema(responses=CustomerReturnSerializer(many=True), methods=["GET"])
     @extend_schema(
@@ -42,26 +41,12 @@ class SalesOrderViewSet(OrderViewSet):
     @action(detail=True, methods=["get", "post"], serializer_class=CustomerReturnSerializer)
     def returns(self, request, pk=None):
         """GET: the order's customer returns. POST: record goods a customer brought back."""
-        order = self.get_object()
-        context = self.get_serializer_context()
-        if request.method == "GET":
-            returns = selectors.customer_returns(sales_order=order)
-            return Response(CustomerReturnSerializer(returns, many=True, context=context).data)
-        serializer = CustomerReturnSerializer(data=request.data, context=context)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        returned = services.record_customer_return(
-            order=order,
-            user=request.user,
-            lines=[{**line, "item": line.pop("item_id")} for line in data["lines"]],
-            restock=data["restock"],
-            location=data.get("location"),
-            note=data.get("note", ""),
-        )
-        answer = selectors.customer_returns().get(pk=returned.pk)
-        return Response(
-            CustomerReturnSerializer(answer, context=context).data,
-            status=status.HTTP_201_CREATED,
+        return self.documents(
+            request,
+            serializer_class=CustomerReturnSerializer,
+            of=lambda order: selectors.customer_returns(sales_order=order),
+            record=services.record_customer_return,
+            also=("restock",),
         )
 
 

@@ -5,14 +5,9 @@ from core.dates import local_today
 from core.filters import DaysFilter, IdFilter, StrictBooleanFilter
 from inventory.filters import ProductFilter
 from inventory.models import LOW_STOCK, STOCK_KEEPING, Product
+from inventory.selectors import expired_by, expiry_window
 from stock.models import Lot, StockLevel, StockMovement
-from stock.selectors import (
-    expired_level,
-    expired_lot,
-    expiring_lot,
-    expiring_within,
-    movements_between,
-)
+from stock.selectors import expired_level, expiring_within, movements_between
 
 
 class StockMovementFilter(filters.FilterSet):
@@ -58,12 +53,12 @@ class LotFilter(filters.FilterSet):
         return queryset.filter(Exists(held))
 
     def filter_expired(self, queryset, name, value):
-        expired = expired_lot(local_today(self.request.user.organization))
+        expired = expired_by(local_today(self.request.user.organization))
         return queryset.filter(expired) if value else queryset.exclude(expired)
 
     def filter_expires_within(self, queryset, name, value):
         today = local_today(self.request.user.organization)
-        return queryset.filter(expiring_lot(value, today), quantity__gt=0)
+        return queryset.filter(expiry_window(value, today), quantity__gt=0)
 
     def filter_in_stock(self, queryset, name, value):
         return queryset.filter(quantity__gt=0) if value else queryset.filter(quantity=0)

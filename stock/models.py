@@ -4,6 +4,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core import numbering
 from core.fields import cost_field
 
 
@@ -271,7 +272,7 @@ class Transfer(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"{self.REFERENCE_PREFIX}-{self.number:05d}"
+        return numbering.reference(self.REFERENCE_PREFIX, self.number)
 
 
 class LowStockEvent(models.Model):

@@ -28,38 +28,20 @@ from django.db.models.functions import Coalesce
 from core.dates import within_local_dates
 from core.fields import MONEY_TOTAL, money_sum
 from inventory.models import LOW_STOCK, Product
-from inventory.selectors import expired_condition, stock_keeping_products
+from inventory.selectors import (
+    expired_by,
+    expired_condition,
+    expiry_window,
+    stock_keeping_products,
+)
 from stock.models import Location, Lot, MovementLot, StockLevel, StockMovement, Transfer
 
 
-def expired_lot(today, *, prefix: str = "") -> Q:
-    """A lot is expired when its expiration_date <= today (the organization's local date, or
-    an expression of it per row: `core.dates`)."""
-    return Q(
-        **{
-            f"{prefix}expiration_date__isnull": False,
-            f"{prefix}expiration_date__lte": today,
-        }
-    )
-
-
 def expired_level(today: datetime.date) -> Q:
-    """A stock level whose units are expired: an expired lot's, or a product's without lots
-    whose expiration_date has come."""
-    return expired_lot(today, prefix="lot__") | Q(
-        lot__isnull=True,
-        product__expiration_date__isnull=False,
-        product__expiration_date__lte=today,
-    )
-
-
-def expiring_lot(days: int, today: datetime.date, *, prefix: str = "") -> Q:
-    """Not expired yet, but within `days` days from today."""
-    return Q(
-        **{
-            f"{prefix}expiration_date__gt": today,
-            f"{prefix}expiration_date__lte": today + datetime.timedelta(days=days),
-        }
+    """A stock level whose units are expired (`expired_by`): an expired lot's, or a product's
+    without lots whose expiration_date has come."""
+    return expired_by(today, prefix="lot__") | (
+        Q(lot__isnull=True) & expired_by(today, prefix="product__")
     )
 
 
@@ -69,11 +51,11 @@ def expired_stock_value(*, organization_id: int, today: datetime.date) -> Decima
     of the expiry indexes (of lots, of products), not a join of every level."""
     whole = (
         stock_keeping_products(organization_id=organization_id)
-        .filter(track_lots=False, quantity__gt=0, expiration_date__lte=today)
+        .filter(expired_by(today), track_lots=False, quantity__gt=0)
         .aggregate(value=money_sum(F("quantity") * F("price")))["value"]
     )
     in_lots = Lot.objects.filter(
-        expired_lot(today),
+        expired_by(today),
         organization_id=organization_id,
         quantity__gt=0,
         product__is_archived=False,
@@ -115,10 +97,10 @@ def live_locations() -> QuerySet[Location]:
 
 
 def lots_with_state(*, today: datetime.date) -> QuerySet[Lot]:
-    """Lots with `is_expired`, ordered by expiry (none last), then id."""
+    """Lots with `is_expired` (as of `today`), ordered by expiry (none last), then id."""
     return (
         Lot.objects.select_related("product")
-        .annotate(is_expired=ExpressionWrapper(expired_lot(today), output_field=BooleanField()))
+        .annotate(is_expired=ExpressionWrapper(expired_by(today), output_field=BooleanField()))
         .order_by(F("expiration_date").asc(nulls_last=True), "id")
     )
 
@@ -306,12 +288,13 @@ def _lots_of_product(**conditions) -> QuerySet[Lot]:
 
 def with_stock_figures(queryset: QuerySet[Product], *, today):
     """Annotate available, is_low_stock, expired_quantity, is_expired and stock_value in SQL,
-    not per row in Python. A lot-tracked product's expired quantity is its expired lots'
-    stock; another's is all of its quantity once its expiration_date has come. A product
-    whose variations keep its stock is neither low nor expired itself. `today`: the
-    organization's, or an expression of it per row (`core.dates.EachOrganizationsToday`)."""
+    not per row in Python, as of `today`: the organization's, or an expression of it per row
+    (`core.dates.EachOrganizationsToday`). A lot-tracked product's expired quantity is its
+    expired lots' stock; another's is all of its quantity once its expiration_date has come. A
+    product whose variations keep its stock is neither low nor expired itself."""
     in_expired_lots = (
-        _lots_of_product(expiration_date__lte=today)
+        _lots_of_product()
+        .filter(expired_by(today))
         .values("product")
         .annotate(units=Sum("quantity"))
         .values("units")
@@ -348,19 +331,15 @@ def expiring_within(days: int, *, organization_id: int | None, today) -> Q:
     `days` days and has not expired yet: a lot of a lot-tracked product, or another product's
     whole stock. `today`: the organization's; for every organization, an expression of each
     one's (`core.dates.EachOrganizationsToday`)."""
-    window = {f"expiration_date__{k}": v for k, v in _window(days, today)}
+    window = expiry_window(days, today)
     if organization_id is not None:  # both scans start with it (the expiry indexes do)
-        window["organization_id"] = organization_id
+        window &= Q(organization_id=organization_id)
     # One set of ids from two index scans (lots in the window; the other products' own dates),
     # not an OR that sends the planner through every product of the organization.
-    in_lots = Lot.objects.filter(quantity__gt=0, **window)  # only lot-tracked stock is in lots
-    whole = Product.objects.filter(track_lots=False, quantity__gt=0, **window)
+    in_lots = Lot.objects.filter(window, quantity__gt=0)  # only lot-tracked stock is in lots
+    whole = Product.objects.filter(window, track_lots=False, quantity__gt=0)
     ids = in_lots.order_by().values("product_id").union(whole.order_by().values("id"))
     return Q(has_variations=False, pk__in=ids)
-
-
-def _window(days: int, today):
-    return (("gt", today), ("lte", today + datetime.timedelta(days=days)))
 
 
 def next_expiry(*, today: datetime.date):
@@ -398,7 +377,7 @@ def expiry_rows(
     earliest first: a lot-tracked product's lots one by one, another product as a whole. Rows:
     id, sku, name, lot_code (None for a product without lots), quantity, expiration_date,
     supplier_name, value (quantity * price). Two queries."""
-    window = expired_lot(today) if expired else expiring_lot(days, today)
+    window = expired_by(today) if expired else expiry_window(days, today)
     fields = ("sku", "name", "supplier_name", "value")
     lots = (
         Lot.objects.filter(window, product__in=products.filter(track_lots=True), quantity__gt=0)

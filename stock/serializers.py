@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.fields import MAX_QUANTITY, cost_input
+from core.fields import cost_input, quantity_input
 from core.serializers import CostFieldsMixin
 from core.tenancy import OrganizationPrimaryKeyRelatedField
 from inventory.models import Product
@@ -162,9 +162,7 @@ class StockMovementSerializer(CostFieldsMixin, serializers.ModelSerializer):
     location = LocationField(required=False, help_text="Default: the organization's default.")
     location_name = serializers.CharField(source="location.name", read_only=True)
     movement_type = serializers.ChoiceField(choices=StockMovement.MovementType.choices)
-    quantity = serializers.IntegerField(
-        min_value=0,
-        max_value=MAX_QUANTITY,
+    quantity = quantity_input(
         help_text="IN and OUT: > 0, the amount moved. ADJUST: >= 0, the counted quantity there.",
     )
     lot_code = serializers.CharField(
@@ -238,7 +236,7 @@ class TransferSerializer(serializers.ModelSerializer):
     product = StockKeepingProductField()
     from_location = LocationField()
     to_location = LocationField()
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity = quantity_input(minimum=1)
     lot_code = serializers.CharField(write_only=True, required=False, max_length=64)
     note = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
     movements = serializers.SerializerMethodField()

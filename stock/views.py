@@ -4,6 +4,7 @@ from rest_framework import mixins, permissions, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.dates import local_today
 from core.exports import CSVRenderer
 from core.permissions import RolePermission
 from core.tenancy import OrganizationScopedMixin
@@ -64,7 +65,7 @@ class StockMovementViewSet(
         return exports.movements_csv_response(
             self.filter_queryset(self.get_queryset()),
             hide_costs=self.get_serializer_context()["hide_costs"],
-            today=self.today,
+            today=local_today(self.organization),
         )
 
 
@@ -120,7 +121,7 @@ class LotViewSet(
     def get_queryset(self):
         """With `is_expired` as of the organization's today (built per request: a queryset
         built once, at import, would keep the day the process started)."""
-        return self.scoped(selectors.lots_with_state(today=self.today))
+        return self.scoped(selectors.lots_with_state(today=local_today(self.organization)))
 
     def update(self, request, *args, **kwargs):
         lot = self.get_object()
@@ -147,7 +148,7 @@ class StockLevelViewSet(OrganizationScopedMixin, mixins.ListModelMixin, viewsets
     def export(self, request):
         """The same rows as the list, honouring its filters, streamed as CSV."""
         return exports.levels_csv_response(
-            self.filter_queryset(self.get_queryset()), today=self.today
+            self.filter_queryset(self.get_queryset()), today=local_today(self.organization)
         )
 
 

@@ -5,6 +5,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from core.cache import figures_changed
+from core.changes import UNSET, given
 from core.db import foreign_keys_checked_at_once, lock_all_in_id_order, update_under_lock
 from core.errors import BrokenRule, Conflict
 from suppliers.models import Supplier
@@ -26,13 +27,38 @@ def _save_supplier(supplier: Supplier, *, update_fields=None) -> Supplier:
     return supplier
 
 
-def create_supplier(*, organization, **fields) -> Supplier:
+def create_supplier(
+    *,
+    organization,
+    name: str,
+    contact_email: str = "",
+    phone_number: str = "",
+    address: str = "",
+) -> Supplier:
     """Supplier names are unique within the organization."""
-    return _save_supplier(Supplier(organization=organization, **fields))
+    supplier = Supplier(
+        organization=organization,
+        name=name,
+        contact_email=contact_email,
+        phone_number=phone_number,
+        address=address,
+    )
+    return _save_supplier(supplier)
 
 
-def update_supplier(*, supplier: Supplier, **changes) -> Supplier:
-    """Edit a supplier; its name stays unique within the organization."""
+def update_supplier(
+    *,
+    supplier: Supplier,
+    name: str = UNSET,
+    contact_email: str = UNSET,
+    phone_number: str = UNSET,
+    address: str = UNSET,
+) -> Supplier:
+    """Edit a supplier (the fields given); its name stays unique within the organization."""
+    changes = given(
+        {"name": name, "contact_email": contact_email, "phone_number": phone_number,
+         "address": address}
+    )  # fmt: skip
     return update_under_lock(
         supplier, changes, save=_save_supplier, gone="The supplier no longer exists."
     )

@@ -7,10 +7,10 @@ import time_machine
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from stock import services as stock_services
 from tests.factories import OrganizationFactory, ProductFactory, UserFactory
+from tests.support.api import client_for
 from users.models import Role
 
 
@@ -58,19 +58,6 @@ def _cache(settings, monkeypatch):
     cache.clear()
     yield
     cache.clear()
-
-
-def client_for(user, *, scheme="Bearer") -> APIClient:
-    """An API client that authenticates as `user` with a real JWT (or DRF token)."""
-    client = APIClient()
-    if scheme == "Bearer":
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    else:
-        from rest_framework.authtoken.models import Token
-
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 @pytest.fixture
@@ -159,6 +146,16 @@ def stocked():
         return product
 
     return make
+
+
+@pytest.fixture
+def ledger_stays_true(db):
+    """After the test, the ledger's invariants hold (check_stock_ledger's: product, product ×
+    location, lot, and what is reserved)."""
+    yield
+    from stock.selectors import ledger_mismatches
+
+    assert ledger_mismatches() == []
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.http import urlsafe_base64_decode
 from rest_framework.authtoken.models import Token
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -257,12 +256,6 @@ def request_password_reset(*, email: str) -> None:
     password_resets.record_reset_request(email=email)
 
 
-def reset_token_for(user: User) -> tuple[str, str]:
-    """(uid, token): Django's own generator; valid PASSWORD_RESET_TIMEOUT seconds, and only
-    until the password (or the last login) changes."""
-    return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
-
-
 def confirm_password_reset(*, uid: str, token: str, new_password: str) -> None:
     """Set the new password if the token is the user's and still valid; sessions end."""
     try:
@@ -307,8 +300,7 @@ def update_organization(
 
 def lock_organization(organization_id: int) -> None:
     """Lock the organization's row (FOR NO KEY UPDATE): whatever must happen one at a time in
-    an organization queues on it (role changes that could leave it without an admin; order
-    numbering)."""
+    an organization queues on it (role changes that could leave it without an admin)."""
     Organization.objects.select_for_update(no_key=True).filter(pk=organization_id).first()
 
 

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from core.broker import queue_or_leave_for_sweep
 from users import password_resets
 from users.models import User
-from users.services import reset_token_for
+from users.tokens import reset_token_for
 
 
 @shared_task(name="users.tasks.send_password_reset_email")

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from alerts import services, tasks
 from alerts.models import AlertLog, StockAlert
-from core.dates import utc_today
+from core.dates import local_today
 from inventory.models import Product
 from stock.models import LowStockEvent, StockMovement
 from stock.services import record_movement
@@ -34,7 +34,7 @@ def _at_noon(clock):
 @pytest.fixture
 def shop(organization, other_organization, admin_user, manager_user, stocked):
     """Corner Shop (a manager, an admin) and Rival Shop (admins only), with problems to report."""
-    yesterday = utc_today() - datetime.timedelta(days=1)
+    yesterday = local_today(None) - datetime.timedelta(days=1)
     UserFactory(organization=organization, role=Role.MANAGER, email="night@example.com")
     UserFactory(organization=organization, role=Role.MANAGER, is_active=False, email="gone@x.io")
     UserFactory(organization=organization, role=Role.MANAGER, email="")
@@ -128,10 +128,10 @@ def test_one_digest_per_organization_and_day_however_often_the_check_runs(
 
 def test_the_database_allows_one_unforced_digest_per_organization_and_day(organization):
     fields = {"organization": organization, "kind": AlertLog.Kind.DIGEST, "subject": "s"}
-    AlertLog.objects.create(digest_date=utc_today(), **fields)
-    AlertLog.objects.create(digest_date=utc_today(), forced=True, **fields)
+    AlertLog.objects.create(digest_date=local_today(None), **fields)
+    AlertLog.objects.create(digest_date=local_today(None), forced=True, **fields)
     with pytest.raises(IntegrityError), transaction.atomic():
-        AlertLog.objects.create(digest_date=utc_today(), **fields)
+        AlertLog.objects.create(digest_date=local_today(None), **fields)
 
 
 def test_nothing_is_sent_when_nothing_is_low_or_nobody_can_receive_it(
@@ -190,7 +190,7 @@ def test_digest_lists_expired_and_expiring_lots_one_by_one(
     """Only expiry to report (nothing low) is still a digest; a lot-tracked product's lots are
     listed one by one, with their own quantity and date."""
     settings.ALERT_EXPIRY_DAYS = 7
-    today = utc_today()
+    today = local_today(None)
     yoghurt = ProductFactory(
         organization=organization, sku="YOG-1", name="Yoghurt", track_lots=True
     )
@@ -238,7 +238,7 @@ def test_a_capped_digest_says_when_it_left_lots_out(organization, manager_user, 
     settings.ALERT_EMAIL_MAX_ROWS = 2
     yoghurt = ProductFactory(organization=organization, sku="YOG-1", track_lots=True)
     for n in range(3):
-        _lot(yoghurt, f"L-{n}", 1, utc_today() + datetime.timedelta(days=n + 1))
+        _lot(yoghurt, f"L-{n}", 1, local_today(None) + datetime.timedelta(days=n + 1))
 
     services.send_low_stock_digest(organization_id=organization.pk)
 
@@ -526,6 +526,25 @@ def test_threshold_edits_record_crossings_and_recoveries(
     alert = StockAlert.objects.get()
     assert (alert.quantity, alert.low_stock_threshold, alert.closed_at is not None) == (5, 9, True)
     assert len(mail.outbox) == 1
+
+
+def test_restoring_a_low_product_reopens_its_alert(organization, admin_user, admin_client, stocked):
+    """Archiving closes a low product's alert (it is low no more); restoring it, still at or
+    below its threshold, is a crossing: the alert opens again and the managers hear of it. The
+    restore used to skip the low-stock watch: `is_low_stock: true` and no alert."""
+    product = stocked(3, organization=organization, sku="BACK", low_stock_threshold=2)
+    record_movement(product=product, movement_type=OUT, quantity=3, user=admin_user)  # low
+    assert admin_client.delete(f"/api/products/{product.pk}/").status_code == 204  # archived
+    services.deliver_stock_alerts()
+    assert StockAlert.objects.get(product=product).closed_at is not None
+
+    response = admin_client.post(f"/api/products/{product.pk}/restore/")
+    services.deliver_stock_alerts()
+
+    assert response.status_code == 200 and response.json()["is_low_stock"] is True
+    reopened = StockAlert.objects.get(product=product, closed_at__isnull=True)
+    assert reopened.notified_at is not None
+    assert len(mail.outbox) == 2  # the first crossing, and this one
 
 
 class _SilentSMTPServer:

@@ -12,7 +12,7 @@ from django.core import mail
 from alerts import tasks
 from alerts.models import AlertLog, StockAlert
 from config.celery import app
-from core.dates import utc_today
+from core.dates import local_today
 from stock.services import record_initial_stock, record_movement
 from tests.factories import OrganizationFactory, ProductFactory, UserFactory
 from users.models import Role
@@ -93,7 +93,7 @@ def test_alert_tasks_run_on_a_real_worker_over_redis():
     record_initial_stock(product=tea, quantity=8, user=manager)
     record_movement(product=tea, movement_type="OUT", quantity=6, user=manager)  # 8 -> 2
     yoghurt = ProductFactory(
-        organization=shop, sku="YOG-1", expiration_date=utc_today(), low_stock_threshold=5
+        organization=shop, sku="YOG-1", expiration_date=local_today(None), low_stock_threshold=5
     )
     record_initial_stock(product=yoghurt, quantity=3, user=manager)  # created low: no crossing
     record_initial_stock(

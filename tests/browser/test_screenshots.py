@@ -1,5 +1,5 @@
 """The README's screenshots of the admin (docs/admin-dashboard.png, docs/admin-product.png),
-taken by the browser of the browser tests on a realistic demo shop (tests/browser/demo.py),
+taken by the browser of the browser tests on a realistic demo shop (tests/support/demo.py),
 signed in as its manager. Every run takes them and checks that they show the page drawn;
 `SCREENSHOTS_DIR=docs` writes them there too:
 
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from core.dates import utc_today
-from tests.browser.demo import build_deli
-from tests.browser.test_admin_in_a_browser import read_chart, sign_in
+from core.dates import local_today
 from tests.factories import OrganizationFactory, UserFactory
+from tests.support.browser import read_chart, sign_in
+from tests.support.demo import build_deli
 from users.models import Role
 
 pytestmark = pytest.mark.browser
@@ -39,7 +39,7 @@ def deli(db):
 def test_screenshots_of_the_dashboard_and_a_product_page(page, deli, tmp_path):
     out = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
     sign_in(page, "maria")
-    since = (utc_today() - datetime.timedelta(weeks=12)).isoformat()
+    since = (local_today(None) - datetime.timedelta(weeks=12)).isoformat()
     page.goto(f"/admin/dashboard/?date_from={since}&interval=week")
     sales = read_chart(page, "chart-sales")
     assert len(sales["labels"]) == 13 and sum(sales["datasets"][0]["data"]) > 0

@@ -3,12 +3,13 @@
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from core.errors import BrokenRule
 from inventory import services
 from inventory.models import Product
-from stock.services import NotStockKeeping, record_initial_stock, record_movement
+from inventory.services import ProductFields, VariationFields
+from stock.services import NotStockKeeping, create_product_with_stock, record_movement
 from tests.factories import OrganizationFactory, ProductFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -36,12 +37,11 @@ def run_together(count, work):
     return outcomes
 
 
-def create_with_stock(*, quantity, **fields):
-    """What the API's create does: the catalogue's service, then the ledger's, one transaction."""
-    with transaction.atomic():
-        product = services.create_product(**fields)
-        record_initial_stock(product=product, quantity=quantity, user=None)
-    return product
+def create_with_stock(*, organization, quantity, **fields):
+    """What the API's create does: stock's service for a new product with its opening stock."""
+    return create_product_with_stock(
+        organization=organization, fields=ProductFields(**fields), quantity=quantity, user=None
+    )
 
 
 def test_concurrent_creates_without_sku_get_unique_skus():
@@ -80,7 +80,9 @@ def test_variation_and_stock_on_the_parent_never_both_happen():
 
         def work(i, parent=parent):
             if i == 0:
-                return services.add_variation(parent=parent, attributes={"s": "L"})
+                return services.add_variation(
+                    parent=parent, fields=VariationFields(attributes={"s": "L"})
+                )
             return record_movement(product=parent, movement_type="IN", quantity=1, user=None)
 
         outcomes = run_together(2, work)

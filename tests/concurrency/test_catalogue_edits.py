@@ -6,105 +6,22 @@ other one runs. Each thread calls the API on its own database connection; an exc
 a thread (a deadlock, an IntegrityError at COMMIT) is what a client would have seen as a 500.
 """
 
-import contextlib
-import threading
-
 import pytest
-from django.db import connection
 from django.db.models.deletion import Collector
 
 from inventory import services
 from inventory.models import Category, Product
+from inventory.services import VariationFields
 from purchases.models import PurchaseOrder
 from sales.models import SalesOrder
-from stock import services as stock_services
+from stock.services import catalogue as stock_catalogue
 from suppliers import services as supplier_services
 from suppliers.models import Supplier
-from tests.conftest import client_for
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory
+from tests.support.api import client_for
+from tests.support.concurrency import HOLD, Pause, Request, meet
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-JOIN_TIMEOUT = 30
-HOLD = 1.0  # seconds a request held at a meeting point waits for the other before going on
-
-
-class Request(threading.Thread):
-    """`call()` on its own thread and database connection; `outcome` is what it returned or
-    raised."""
-
-    def __init__(self, call):
-        super().__init__(daemon=True)
-        self.call = call
-        self.outcome = None
-        self.start()
-
-    def run(self):
-        try:
-            self.outcome = self.call()
-        except Exception as exc:  # what the client would have seen as a 500
-            self.outcome = exc
-        finally:
-            connection.close()
-
-    def answer(self):
-        self.join(timeout=JOIN_TIMEOUT)
-        assert not self.is_alive(), "a request hung"
-        assert not isinstance(self.outcome, Exception), repr(self.outcome)
-        return self.outcome
-
-
-def meet(monkeypatch, *targets, before=False):
-    """Wrap each (owner, name) so that the two requests calling them wait for each other there
-    (after the call, or before it), each holding what it locked so far. A request that waits
-    HOLD seconds in vain (the other is queued on a lock it holds) goes on alone."""
-    barrier = threading.Barrier(2, timeout=HOLD)
-
-    def wrap(original):
-        def wrapper(*args, **kwargs):
-            if before:
-                with contextlib.suppress(threading.BrokenBarrierError):
-                    barrier.wait()
-            result = original(*args, **kwargs)
-            if not before:
-                with contextlib.suppress(threading.BrokenBarrierError):
-                    barrier.wait()
-            return result
-
-        return wrapper
-
-    for owner, name in targets:
-        monkeypatch.setattr(owner, name, wrap(getattr(owner, name)))
-
-
-class Pause:
-    """Hold the first call of `owner.name` for which `when(*args)` holds (after the call, or
-    before it) until `release()`; `reached` is set once it is held."""
-
-    def __init__(self, monkeypatch, owner, name, *, before=False, when=lambda *args: True):
-        self.reached, self.released = threading.Event(), threading.Event()
-        original = getattr(owner, name)
-
-        def wrapper(*args, **kwargs):
-            hold = when(*args) and not self.reached.is_set()
-            if hold and before:
-                self.hold()
-            result = original(*args, **kwargs)
-            if hold and not before:
-                self.hold()
-            return result
-
-        monkeypatch.setattr(owner, name, wrapper)
-
-    def hold(self):
-        self.reached.set()
-        self.released.wait(timeout=JOIN_TIMEOUT)
-
-    def wait_until_reached(self):
-        assert self.reached.wait(timeout=JOIN_TIMEOUT), "the request never got there"
-
-    def release(self):
-        self.released.set()
 
 
 def deleting(model):
@@ -123,7 +40,9 @@ def test_deleting_a_variation_while_its_parent_changes_category_never_deadlocks(
     parent = ProductFactory(
         organization=organization, category=CategoryFactory(organization=organization)
     )
-    variation = services.add_variation(parent=parent, attributes={"size": "S"})
+    variation = services.add_variation(
+        parent=parent, fields=VariationFields(attributes={"size": "S"})
+    )
     sale = CategoryFactory(organization=organization, name="Sale")
     deleter, editor = client_for(admin_user), client_for(admin_user)
     # Each request stops once it has written its first row, until the other has too.
@@ -182,8 +101,8 @@ def test_two_variations_edited_to_the_same_attributes_at_once_one_is_refused(
     monkeypatch, organization, manager_user
 ):
     parent = ProductFactory(organization=organization, sku="TEE")
-    small = services.add_variation(parent=parent, attributes={"size": "S"})
-    medium = services.add_variation(parent=parent, attributes={"size": "M"})
+    small = services.add_variation(parent=parent, fields=VariationFields(attributes={"size": "S"}))
+    medium = services.add_variation(parent=parent, fields=VariationFields(attributes={"size": "M"}))
     clients = [client_for(manager_user), client_for(manager_user)]
     # Each request stops once it has saved, until the other has too.
     meet(monkeypatch, (services, "_save_fields"))
@@ -208,7 +127,7 @@ def test_adding_and_editing_to_the_same_attributes_at_once_one_is_refused(
     monkeypatch, organization, manager_user
 ):
     parent = ProductFactory(organization=organization, sku="TEE")
-    small = services.add_variation(parent=parent, attributes={"size": "S"})
+    small = services.add_variation(parent=parent, fields=VariationFields(attributes={"size": "S"}))
     adder, editor = client_for(manager_user), client_for(manager_user)
     meet(monkeypatch, (services, "_insert_product"), (services, "_save_fields"))
 
@@ -239,7 +158,7 @@ def test_deleting_a_category_while_a_product_is_created_in_it_is_409(
     succeed and the product's COMMIT then failed on its foreign key (500)."""
     category = CategoryFactory(organization=organization)
     creator, deleter = client_for(manager_user), client_for(manager_user)
-    pause = Pause(monkeypatch, stock_services, "record_initial_stock")  # after the INSERT
+    pause = Pause(monkeypatch, stock_catalogue, "record_initial_stock")  # after the INSERT
 
     create = Request(
         lambda: creator.post(

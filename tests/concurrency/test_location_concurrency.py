@@ -9,14 +9,14 @@ import datetime
 
 import pytest
 
-from core.dates import utc_today
+from core.dates import local_today
 from inventory.models import Product
 from stock import services
 from stock.models import Lot, MovementLot, StockLevel
 from stock.selectors import ledger_mismatches
-from tests.concurrency.test_stock_concurrency import run_concurrently, status_codes
-from tests.conftest import client_for
 from tests.factories import ProductFactory
+from tests.support.api import client_for
+from tests.support.concurrency import run_concurrently, status_codes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -90,7 +90,7 @@ def test_fifty_transfers_and_sales_across_two_locations(
 def test_fefo_under_thirty_concurrent_outs_takes_each_lot_in_order(
     organization, manager_user, two_places
 ):
-    today = utc_today()
+    today = local_today(None)
     product = ProductFactory(organization=organization, track_lots=True)
     for code, quantity, days in [("A", 10, 1), ("B", 10, 2), ("C", 10, 3), ("GONE", 5, -1)]:
         services.record_movement(

@@ -8,8 +8,8 @@ from django.db import connection, transaction
 
 from inventory.models import Product
 from sales.models import SalesOrder
-from tests.conftest import client_for
 from tests.factories import ProductFactory
+from tests.support.api import client_for
 
 
 @pytest.mark.postgres

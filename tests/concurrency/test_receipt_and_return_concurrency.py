@@ -9,13 +9,14 @@ turns the overflow into errors instead of silently wrong stock).
 import pytest
 
 from inventory.models import Product
+from orders.services import DocumentLine, OrderItem
 from purchases.services import create_purchase_order, record_receipt
 from sales.services import create_sales_order
 from stock.models import StockMovement
 from stock.selectors import ledger_mismatches
-from tests.concurrency.test_stock_concurrency import run_concurrently, status_codes
-from tests.conftest import client_for
 from tests.factories import ProductFactory, SupplierFactory
+from tests.support.api import client_for
+from tests.support.concurrency import run_concurrently, status_codes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -24,11 +25,10 @@ def test_ten_concurrent_receipts_of_the_last_five_units(organization, manager_us
     product = ProductFactory(organization=organization)
     order = create_purchase_order(
         organization=organization, user=manager_user, supplier=SupplierFactory(
-            organization=organization), items=[{"product": product, "quantity": 8,
-                                                "unit_cost": "1.00"}],
+            organization=organization), items=[OrderItem(product, 8, "1.00")],
     )  # fmt: skip
     item = order.items.get()
-    record_receipt(order=order, user=manager_user, lines=[{"item": item.pk, "quantity": 3}])
+    record_receipt(order=order, user=manager_user, lines=[DocumentLine(item.pk, 3)])
     clients = [client_for(manager_user) for _ in range(10)]
     body = {"lines": [{"item": item.pk, "quantity": 1}]}
 
@@ -52,7 +52,7 @@ def test_ten_concurrent_returns_of_a_three_unit_line(stocked, organization, sale
     product = stocked(quantity=10, organization=organization)
     order = create_sales_order(
         organization=organization, user=sales_user, status="fulfilled",
-        items=[{"product": product, "quantity": 3}],
+        items=[OrderItem(product, 3)],
     )  # fmt: skip
     item = order.items.get()
     clients = [client_for(sales_user) for _ in range(10)]

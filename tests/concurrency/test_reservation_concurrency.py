@@ -9,13 +9,20 @@ released).
 import pytest
 
 from inventory.models import Product
+from orders.services import OrderItem
 from sales.models import Reservation, SalesOrder
-from sales.services import create_sales_order, update_sales_order
+from sales.services import (
+    cancel_sales_order,
+    confirm_sales_order,
+    create_sales_order,
+    fulfil_sales_order,
+    update_sales_order,
+)
 from stock import services
 from stock.models import StockLevel, StockMovement
 from stock.selectors import ledger_mismatches
-from tests.concurrency.test_stock_concurrency import run_concurrently, status_codes
-from tests.conftest import client_for
+from tests.support.api import client_for
+from tests.support.concurrency import run_concurrently, status_codes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +32,7 @@ def pending_orders(organization, user, product, count, quantity=1):
         create_sales_order(
             organization=organization,
             user=user,
-            items=[{"product": product, "quantity": quantity}],
+            items=[OrderItem(product, quantity)],
         )
         for _ in range(count)
     ]
@@ -102,7 +109,7 @@ def test_fulfil_racing_cancel_of_one_confirmed_order(stocked, organization, mana
     product = stocked(quantity=10, organization=organization)
     for _ in range(10):
         (confirmed,) = pending_orders(organization, manager_user, product, 1, quantity=3)
-        update_sales_order(order=confirmed, user=manager_user, changes={"status": "confirmed"})
+        update_sales_order(order=confirmed, user=manager_user, status="confirmed")
         fulfil, cancel = client_for(manager_user), client_for(manager_user)
 
         results = run_concurrently(
@@ -123,3 +130,29 @@ def test_fulfil_racing_cancel_of_one_confirmed_order(stocked, organization, mana
             services.record_movement(product=product, movement_type="IN", quantity=3, user=None)
         assert current.quantity == (7 if final == "fulfilled" else 10)
         assert ledger_mismatches() == []
+
+
+def test_the_named_status_actions_lock_the_order_themselves(stocked, organization, manager_user):
+    """Called as a command, a task or another service calls them (no API request, no edit
+    around them): `fulfil_sales_order` racing `cancel_sales_order` on one confirmed order,
+    exactly one moves it; the other is refused (409) and nothing is taken or released twice."""
+    product = stocked(quantity=10, organization=organization)
+    for _ in range(5):
+        (order,) = pending_orders(organization, manager_user, product, 1, quantity=3)
+        confirm_sales_order(order=order, user=manager_user)
+
+        results = run_concurrently(
+            [
+                lambda o=order: fulfil_sales_order(order=o, user=manager_user),
+                lambda o=order: cancel_sales_order(order=o, user=manager_user),
+            ]
+        )
+
+        assert sorted(type(result).__name__ for result in results) == ["Conflict", "SalesOrder"]
+        final = SalesOrder.objects.get(pk=order.pk).status
+        current = Product.objects.get(pk=product.pk)
+        assert current.allocated == 0 and not Reservation.objects.exists()
+        assert current.quantity == (7 if final == "fulfilled" else 10)
+        assert ledger_mismatches() == []
+        if final == "fulfilled":  # restock for the next round
+            services.record_movement(product=product, movement_type="IN", quantity=3, user=None)

@@ -20,9 +20,9 @@ from django.contrib.auth import backends
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.concurrency.test_catalogue_edits import HOLD, Pause, Request
 from tests.conftest import client_for
 from tests.factories import PASSWORD, UserFactory
+from tests.support.concurrency import HOLD, Pause, Request
 from users.models import Role
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -8,60 +8,22 @@ update as a wrong quantity, an oversell as a negative stock or too many successe
 """
 
 import threading
-from collections import Counter
 
 import pytest
 from django.db import connection
 
 from inventory.models import Product
+from orders.services import OrderItem
 from purchases.models import PurchaseOrder
 from sales.models import SalesOrder
 from sales.services import create_sales_order
 from stock.models import StockMovement
 from stock.selectors import ledger_mismatches
-from tests.conftest import client_for
 from tests.factories import SupplierFactory
+from tests.support.api import client_for
+from tests.support.concurrency import JOIN_TIMEOUT, run_concurrently, status_codes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-WORKERS = 12  # threads at once: fits the pool (20) with the test's own connection to spare
-JOIN_TIMEOUT = 60
-
-
-def run_concurrently(calls, *, workers=WORKERS):
-    """Run the callables on `workers` threads started together; return their results in order
-    (an exception raised by a call is returned in its place)."""
-    results = [None] * len(calls)
-    workers = min(workers, len(calls))
-    barrier = threading.Barrier(workers)
-
-    def work(indexes):
-        try:
-            barrier.wait(timeout=JOIN_TIMEOUT)
-            for index in indexes:
-                try:
-                    results[index] = calls[index]()
-                except Exception as exc:  # reported by the test
-                    results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=work, args=(range(n, len(calls), workers),), daemon=True)
-        for n in range(workers)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=JOIN_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return results
-
-
-def status_codes(results):
-    errors = [r for r in results if isinstance(r, Exception)]
-    assert not errors, errors[:3]
-    return Counter(response.status_code for response in results)
 
 
 def assert_ledger_balances():
@@ -75,7 +37,7 @@ def test_one_hundred_one_unit_sales_against_forty_in_stock(stocked, organization
         create_sales_order(
             organization=organization,
             user=sales_user,
-            items=[{"product": product, "quantity": 1}],
+            items=[OrderItem(product, 1)],
         )
         for _ in range(100)
     ]

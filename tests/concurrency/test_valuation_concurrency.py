@@ -17,8 +17,8 @@ from inventory.models import Product
 from sales.models import SalesOrderItem
 from stock.models import StockMovement
 from stock.selectors import ledger_mismatches
-from tests.concurrency.test_stock_concurrency import run_concurrently, status_codes
-from tests.conftest import client_for
+from tests.support.api import client_for
+from tests.support.concurrency import run_concurrently, status_codes
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

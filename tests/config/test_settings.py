@@ -12,8 +12,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_python(code: str, **env):
+    """Run `code` in a fresh interpreter with this environment, less SECRET_KEY and DEBUG, plus
+    `env` (a None value removes a variable)."""
     base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
     base.update(env)
+    base = {k: v for k, v in base.items() if v is not None}
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True, timeout=60
     )
@@ -294,7 +297,29 @@ def test_cors_allows_only_the_configured_origins_and_preflights_need_no_credenti
     assert "Access-Control-Allow-Origin" not in stranger
 
 
-def test_no_origin_is_allowed_by_default():
-    from django.conf import settings
+# The settings as they load with nothing set but what is named (no .env file either).
+WITHOUT_DOTENV = "import dotenv; dotenv.load_dotenv = lambda *args, **kwargs: False; "
 
-    assert settings.CORS_ALLOWED_ORIGINS == [] or os.environ.get("CORS_ALLOWED_ORIGINS")
+
+def test_no_origin_is_allowed_by_default():
+    """The default itself, whatever this run's environment or a .env file says (the test used
+    to pass whenever the variable was set, reading the loaded value)."""
+    result = run_python(
+        WITHOUT_DOTENV + SETUP + "from django.conf import settings; "
+        "print(repr(settings.CORS_ALLOWED_ORIGINS))",
+        SECRET_KEY="x" * 60,
+        CORS_ALLOWED_ORIGINS=None,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_allowed_origins_are_read_from_the_environment():
+    result = run_python(
+        WITHOUT_DOTENV + SETUP + "from django.conf import settings; "
+        "print(repr(settings.CORS_ALLOWED_ORIGINS))",
+        SECRET_KEY="x" * 60,
+        CORS_ALLOWED_ORIGINS=" https://pos.example.com, https://shop.example.com ",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['https://pos.example.com', 'https://shop.example.com']"

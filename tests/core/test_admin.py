@@ -11,14 +11,12 @@ import re
 from decimal import Decimal
 
 import pytest
-from django import forms
+from django.contrib.admin.models import LogEntry
 from django.contrib.admin.sites import site
-from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.forms.models import modelform_factory
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from rest_framework.authtoken.models import Token, TokenProxy
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -26,6 +24,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from alerts.models import AlertLog, StockAlert
 from core.admin import OrganizationAdminForm
 from inventory.models import Category, Product
+from orders.services import OrderItem
 from purchases import services as purchase_services
 from purchases.models import PurchaseOrder, PurchaseOrderItem
 from sales import services as sales_services
@@ -34,6 +33,14 @@ from stock import services as stock_services
 from stock.models import Location, Lot, StockLevel, StockMovement, Transfer
 from suppliers.models import Supplier
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UserFactory
+from tests.support.admin import (
+    change_url,
+    form_errors,
+    inline_errors,
+    posted,
+    url,
+    with_new_line,
+)
 from users.models import Organization, User
 
 NAMED_MODELS = {
@@ -52,14 +59,6 @@ NAMED_MODELS = {
     "alerts.StockAlert",
 }
 REGISTERED = sorted(site._registry, key=lambda model: model._meta.label)
-
-
-def url(model_or_obj, view="changelist", *args):
-    return reverse(admin_urlname(model_or_obj._meta, view), args=args)
-
-
-def change_url(obj):
-    return url(obj, "change", obj.pk)
 
 
 @pytest.fixture
@@ -81,12 +80,15 @@ def shop(stocked, organization, admin_user):
                         attributes={"size": "L"})  # fmt: skip
     nails = stocked(quantity=50, organization=organization, sku="NAILS", name="Nails",
                     category=category, supplier=supplier, low_stock_threshold=60)  # fmt: skip
-    line = {"product": nails, "quantity": 2, "unit_cost": Decimal("1.50"), "unit_price": None}
+    line = OrderItem(nails, 2, Decimal("1.50"))
     purchase = purchase_services.create_purchase_order(
         organization=organization, user=admin_user, supplier=supplier, items=[line]
     )
     sale = sales_services.create_sales_order(
-        organization=organization, user=admin_user, items=[line], customer_name="Carol"
+        organization=organization,
+        user=admin_user,
+        items=[OrderItem(nails, 2)],
+        customer_name="Carol",
     )
     alert = StockAlert.objects.create(
         organization=organization, product=nails, quantity=50, low_stock_threshold=60
@@ -151,44 +153,6 @@ def search_term(obj, admin) -> str:
         if value not in (None, ""):
             return str(value)
     raise AssertionError(f"{type(obj).__name__} has no value to search for")
-
-
-def posted(response, **changes) -> dict:
-    """The change form of `response` as a browser posts it, with `changes` applied."""
-    data = {}
-
-    def add(form):
-        for name, field in form.fields.items():
-            value = form[name].value()
-            key = form.add_prefix(name)
-            if isinstance(field, forms.BooleanField):
-                if value:
-                    data[key] = "on"
-            else:
-                data[key] = "" if value is None else str(value)
-
-    add(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        add(inline.formset.management_form)
-        for form in inline.formset.forms:
-            add(form)
-    data.update({key: str(value) for key, value in changes.items()})
-    return data
-
-
-def with_new_line(data: dict, prefix: str, **fields) -> dict:
-    index = int(data[f"{prefix}-TOTAL_FORMS"])
-    data[f"{prefix}-TOTAL_FORMS"] = str(index + 1)
-    data.update({f"{prefix}-{index}-{name}": str(value) for name, value in fields.items()})
-    return data
-
-
-def form_errors(response) -> dict:
-    return response.context["adminform"].form.errors
-
-
-def inline_errors(response) -> list:
-    return [inline.formset.errors for inline in response.context["inline_admin_formsets"]]
 
 
 # --- Every model: list, search, filters, change page ---------------------------------------
@@ -516,9 +480,7 @@ def test_an_order_line_must_keep_stock(staff_client, shop, which, message):
 
 def test_a_received_order_keeps_its_supplier_and_lines(staff_client, shop, admin_user):
     order = shop[PurchaseOrder]
-    purchase_services.update_purchase_order(
-        order=order, user=admin_user, changes={"status": "received"}
-    )
+    purchase_services.update_purchase_order(order=order, user=admin_user, status="received")
     other_supplier = SupplierFactory(organization=shop[Organization])
     page = staff_client.get(change_url(order), secure=True)
     assert "supplier" not in page.context["adminform"].form.fields
@@ -531,6 +493,51 @@ def test_a_received_order_keeps_its_supplier_and_lines(staff_client, shop, admin
     order.refresh_from_db()
     assert order.supplier == shop[Supplier]
     assert order.items.get().quantity == 2
+
+
+def test_a_submitted_orders_location_is_read_only_as_the_service_says(
+    staff_client, shop, admin_user
+):
+    """What each status lets change is stated once, in the service (`editable_fields`): the
+    admin used to let a submitted order's location change, which the API refuses (409)."""
+    order = purchase_services.update_purchase_order(
+        order=shop[PurchaseOrder], user=admin_user, status="submitted"
+    )
+    page = staff_client.get(change_url(order), secure=True)
+    fields = page.context["adminform"].form.fields
+    assert "location" not in fields and "supplier" not in fields
+    assert "notes" in fields  # notes and date until received
+
+    response = staff_client.post(
+        change_url(order), posted(page, location=shop[Location].pk, notes="Call first"),
+        secure=True,
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert (order.location.is_default, order.notes) == (True, "Call first")
+
+
+def test_an_order_edited_in_the_admin_is_saved_through_its_service(
+    staff_client, shop, admin_user, stocked
+):
+    """Fields and lines together, as one PATCH would: the lines are replaced by the service
+    (its rules: stock-keeping products, the organization's), the customer changes."""
+    order = shop[SalesOrder]
+    screws = stocked(quantity=0, organization=shop[Organization], sku="SCREWS", price="0.20")
+    page = staff_client.get(change_url(order), secure=True)
+    data = with_new_line(posted(page, customer_name="Dora"), "items", product=screws.pk,
+                         quantity=5, unit_price="0.20")  # fmt: skip
+
+    response = staff_client.post(change_url(order), data, secure=True)
+
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.customer_name == "Dora"
+    lines = list(order.items.values_list("product__sku", "quantity"))
+    assert lines == [("NAILS", 2), ("SCREWS", 5)]
+    history = LogEntry.objects.get(object_id=order.pk).get_change_message()
+    assert history.startswith("Changed Customer name. Added sales order item")
 
 
 # --- Uniqueness within the (read-only) organization is a form error, never a 500 -------------
@@ -609,11 +616,11 @@ def test_two_variations_cannot_share_attributes(staff_client, shop, stocked):
 
 
 def receive(order, user):
-    purchase_services.update_purchase_order(order=order, user=user, changes={"status": "received"})
+    purchase_services.update_purchase_order(order=order, user=user, status="received")
 
 
 def cancel(order, user):
-    sales_services.update_sales_order(order=order, user=user, changes={"status": "cancelled"})
+    sales_services.update_sales_order(order=order, user=user, status="cancelled")
 
 
 @pytest.mark.parametrize(
@@ -648,7 +655,7 @@ def test_bulk_delete_removes_only_open_orders(
 
 def test_a_closed_order_cannot_be_deleted_one_by_one(staff_client, shop, admin_user):
     order = shop[SalesOrder]
-    sales_services.update_sales_order(order=order, user=admin_user, changes={"status": "fulfilled"})
+    sales_services.update_sales_order(order=order, user=admin_user, status="fulfilled")
     response = staff_client.post(url(SalesOrder, "delete", order.pk), {"post": "yes"}, secure=True)
     assert response.status_code == 403
     assert SalesOrder.objects.filter(pk=order.pk).exists()

@@ -23,10 +23,10 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from alerts.models import AlertLog, StockAlert
 from core.admin import OrganizationScopeMixin, organization_condition
 from inventory.models import Product
+from orders.services import OrderItem
 from purchases import services as purchase_services
 from sales import services as sales_services
 from stock import services as stock_services
-from tests.core.test_admin import posted, url
 from tests.factories import (
     CategoryFactory,
     OrganizationFactory,
@@ -34,6 +34,7 @@ from tests.factories import (
     SupplierFactory,
     UserFactory,
 )
+from tests.support.admin import posted, url
 from users.models import Organization, Role
 
 MARKER = "quokka"  # in every name of the other organization's data
@@ -55,13 +56,16 @@ def build_shop(stocked, organization, user, name: str) -> None:
     nails = stocked(quantity=50, organization=organization, sku=f"{code}-NAILS",
                     name=f"{name} nails", category=category, supplier=supplier,
                     low_stock_threshold=60)  # fmt: skip
-    line = {"product": nails, "quantity": 2, "unit_cost": Decimal("1.50"), "unit_price": None}
+    line = OrderItem(nails, 2, Decimal("1.50"))
     purchase_services.create_purchase_order(
         organization=organization, user=user, supplier=supplier, items=[line],
         notes=f"{name} order",
     )  # fmt: skip
     sales_services.create_sales_order(
-        organization=organization, user=user, items=[line], customer_name=f"{name} customer"
+        organization=organization,
+        user=user,
+        items=[OrderItem(nails, 2)],
+        customer_name=f"{name} customer",
     )
     StockAlert.objects.create(
         organization=organization, product=nails, quantity=50, low_stock_threshold=60

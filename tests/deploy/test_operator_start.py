@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from tests.deploy.harness import (
+from tests.support.deploy import (
+    PASSWORD,
     ROOT,
     Gunicorn,
     Process,
@@ -24,33 +25,12 @@ from tests.deploy.harness import (
     base_env,
     fresh_database,
     manage,
+    open_shop,
     query,
+    set_up,
 )
 
 pytestmark = pytest.mark.postgres
-
-PASSWORD = "a-long-shop-passphrase-42"
-
-
-def set_up(env: dict) -> None:
-    """What the README says, and nothing else: migrate, collect the static files."""
-    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
-        result = manage(env, *command)
-        assert result.returncode == 0, result.stdout + result.stderr
-
-
-def open_shop(client, *, username="owner"):
-    """Register, log in, create a product with stock: what a new shop does first."""
-    status, user = client.post(
-        "/api/register/",
-        {"username": username, "email": f"{username}@corner.example", "password": PASSWORD,
-         "organization": "Corner Shop"},
-    )  # fmt: skip
-    assert status == 201, user
-    status, session = client.post("/api/login/", {"username": username, "password": PASSWORD})
-    assert status == 200, session
-    shop = client.authenticate(session["access"])
-    return shop
 
 
 def add_product(shop, sku: str, quantity: int, threshold: int) -> dict:
@@ -276,7 +256,7 @@ KILLED_MID_FULFILMENT = textwrap.dedent(
         return created
     StockMovement.objects.bulk_create = taken_then_stuck
     order = SalesOrder.objects.get(pk=int(sys.argv[1]))
-    update_sales_order(order=order, user=order.created_by, changes={"status": "fulfilled"})
+    update_sales_order(order=order, user=order.created_by, status="fulfilled")
     """
 )
 

@@ -15,16 +15,18 @@ import time
 
 import pytest
 
-from tests.deploy.harness import (
+from tests.support.deploy import (
+    PASSWORD,
     Gunicorn,
     RedisServer,
     TcpProxy,
     base_env,
     fresh_database,
     manage,
+    open_shop,
     query,
+    set_up,
 )
-from tests.deploy.test_operator_start import PASSWORD, open_shop, set_up
 
 pytestmark = pytest.mark.postgres
 

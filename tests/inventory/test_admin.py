@@ -179,3 +179,27 @@ def test_a_product_added_in_the_admin_goes_through_the_catalogues_service(
     finally:
         app.conf.task_always_eager = eager
     assert [m for m in mail.outbox if "just went low" in m.subject] == []
+
+
+def test_a_product_added_in_the_admin_starts_its_average_cost_at_its_cost_price(
+    staff_client, organization, admin_client
+):
+    """As a product created through the API without opening stock (API.md, Valuation): the
+    admin now creates it through the same service (it used to leave the average at 0)."""
+    form = {
+        "organization": organization.pk,
+        "sku": "JAM-2",
+        "name": "Apricot jam",
+        "price": "3.00",
+        "cost_price": "1.25",
+        "low_stock_threshold": "0",
+        "variations-TOTAL_FORMS": "0",
+        "variations-INITIAL_FORMS": "0",
+    }
+    assert staff_client.post("/admin/inventory/product/add/", form, secure=True).status_code == 302
+    api = admin_client.post(
+        "/api/products/", {"sku": "JAM-3", "name": "Jam", "price": "3.00", "cost_price": "1.25"}
+    ).json()
+
+    made_in_the_admin = Product.objects.get(sku="JAM-2")
+    assert str(made_in_the_admin.average_cost) == api["average_cost"] == "1.2500"

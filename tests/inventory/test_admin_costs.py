@@ -3,7 +3,7 @@ moving-average cost and the stock at cost, the ledger each movement's unit cost,
 movement" takes an IN's unit cost (through `stock.services`), sales order pages the cost of
 goods sold and the gross margin once fulfilled (lines: unit cost and line cost, never an
 input), purchase order pages their totals; and none of it for a user who may not see costs.
-Figures: tests/reports/shops.py (the Corner Shop)."""
+Figures: tests/support/shops.py (the Corner Shop)."""
 
 import re
 from decimal import Decimal
@@ -13,12 +13,13 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from inventory.models import Product
+from orders.services import OrderItem
 from purchases import services as purchase_services
 from sales import services as sales_services
 from sales.models import SalesOrder
 from stock.models import StockMovement
 from tests.factories import SupplierFactory
-from tests.reports.shops import build_corner_shop
+from tests.support.shops import build_corner_shop
 from users.models import Role
 
 PRODUCTS = reverse("admin:inventory_product_changelist")
@@ -181,7 +182,7 @@ def test_a_pending_order_has_no_cost_yet_and_its_lines_costs_are_no_input(
 ):
     order = sales_services.create_sales_order(
         organization=organization, user=manager_user,
-        items=[{"product": shop["candle"], "quantity": 1, "unit_price": None}],
+        items=[OrderItem(shop["candle"], 1)],
     )  # fmt: skip
     html = manager.get(reverse("admin:sales_salesorder_change", args=[order.pk]),
                        secure=True).content.decode()  # fmt: skip
@@ -197,7 +198,7 @@ def test_a_purchase_order_page_keeps_its_total(manager, manager_user, organizati
     order = purchase_services.create_purchase_order(
         organization=organization, user=manager_user, supplier=SupplierFactory(**{
             "organization": organization}),
-        items=[{"product": shop["milk"], "quantity": 10, "unit_cost": Decimal("0.95")}],
+        items=[OrderItem(shop["milk"], 10, Decimal("0.95"))],
     )  # fmt: skip
     html = manager.get(reverse("admin:purchases_purchaseorder_change", args=[order.pk]),
                        secure=True).content.decode()  # fmt: skip

@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from core.dates import utc_today
+from core.dates import local_today
+from orders.services import OrderItem
 from purchases import services as purchase_services
 from sales import services as sales_services
 from stock import services as stock_services
@@ -28,26 +29,26 @@ def shelf(stocked, organization, manager_user):
     an archived product."""
     milk = stocked(quantity=12, organization=organization, sku="MILK-1L", name="Milk 1 L",
                    price="1.50", low_stock_threshold=2)  # fmt: skip
-    line = {"product": milk, "quantity": 2, "unit_price": None}
+    line = OrderItem(milk, 2)
     order = sales_services.create_sales_order(
         organization=organization, user=manager_user, items=[line]
     )
     sales_services.update_sales_order(order=order, user=manager_user,
-                                      changes={"status": "confirmed"})  # fmt: skip
+                                      status="confirmed")  # fmt: skip
     eggs = stocked(quantity=3, organization=organization, sku="EGGS", name="Eggs",
                    low_stock_threshold=5)  # fmt: skip
     cheese = stocked(quantity=4, organization=organization, sku="CHEESE", name="Cheese",
-                     expiration_date=utc_today() - datetime.timedelta(days=1))  # fmt: skip
+                     expiration_date=local_today(None) - datetime.timedelta(days=1))  # fmt: skip
     yoghurt = ProductFactory(organization=organization, sku="YOG", name="Yoghurt",
                              track_lots=True)  # fmt: skip
     back_room = stock_services.create_location(organization=organization, name="Back room")
     stock_services.record_movement(
         product=yoghurt, movement_type="IN", quantity=6, user=manager_user, lot_code="L-7",
-        expiration_date=utc_today() + datetime.timedelta(days=3), location=back_room,
+        expiration_date=local_today(None) + datetime.timedelta(days=3), location=back_room,
     )  # fmt: skip
     stock_services.record_movement(
         product=yoghurt, movement_type="IN", quantity=4, user=manager_user, lot_code="L-9",
-        expiration_date=utc_today() + datetime.timedelta(days=40),
+        expiration_date=local_today(None) + datetime.timedelta(days=40),
     )  # fmt: skip
     gone = ProductFactory(organization=organization, sku="OLD", name="Discontinued",
                           is_archived=True)  # fmt: skip
@@ -103,7 +104,7 @@ def test_a_superusers_expiry_filter_holds_every_organization(
     elsewhere = ProductFactory(organization=other_organization, sku="FETA", track_lots=True)
     stock_services.record_movement(
         product=elsewhere, movement_type="IN", quantity=2, user=None, lot_code="F-1",
-        expiration_date=utc_today() + datetime.timedelta(days=2),
+        expiration_date=local_today(None) + datetime.timedelta(days=2),
     )  # fmt: skip
     client.force_login(root)
     assert skus(client.get(PRODUCTS, {"expiry": "soon"}, secure=True)) == ["FETA", "YOG"]
@@ -115,7 +116,7 @@ def test_a_product_page_shows_its_stock_per_location_and_lot(manager, shelf):
                        secure=True).content.decode()  # fmt: skip
     table = html[html.index('class="stock-levels"') :]
     table = table[: table.index("</table>")]
-    expires = (utc_today() + datetime.timedelta(days=3)).isoformat()
+    expires = (local_today(None) + datetime.timedelta(days=3)).isoformat()
     assert (
         f"<tr><td>Back room</td><td>L-7</td><td>{expires}</td><td>6</td><td>0</td><td>6</td>"
         in (table)
@@ -160,8 +161,8 @@ def test_order_lines_read_sku_name_times_quantity_and_orders_show_totals(
     supplier = SupplierFactory(organization=organization)
     purchase = purchase_services.create_purchase_order(
         organization=organization, user=manager_user, supplier=supplier,
-        items=[{"product": shelf["milk"], "quantity": 10, "unit_cost": Decimal("0.95")},
-               {"product": shelf["eggs"], "quantity": 3, "unit_cost": Decimal("2.10")}],
+        items=[OrderItem(shelf["milk"], 10, Decimal("0.95")),
+               OrderItem(shelf["eggs"], 3, Decimal("2.10"))],
     )  # fmt: skip
     sale = shelf["order"]
 

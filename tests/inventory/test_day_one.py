@@ -64,6 +64,15 @@ def test_only_admins_restore_and_another_organizations_product_is_404(
     assert other_admin_client.post(f"{URL}{archived.pk}/restore/").status_code == 404
 
 
+def test_restoring_an_id_that_is_no_number_is_404_not_500(admin_client, archived):
+    """Found by a schemathesis run: the restore looked the id up with Django's
+    get_object_or_404, which fails (500) on an id that is no integer."""
+    for pk in ("null,null", "abc", "1.5", "99999999999999999999"):
+        response = admin_client.post(f"{URL}{pk}/restore/")
+        assert response.status_code == 404, (pk, response.status_code)
+        assert "detail" in response.json()
+
+
 def test_a_restored_parent_brings_back_the_variations_archived_with_it(admin_client, organization):
     parent = admin_client.post(URL, {"sku": "TEE", "name": "Tee", "price": "9.00"}).json()
     small = admin_client.post(

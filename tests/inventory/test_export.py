@@ -5,7 +5,7 @@ import io
 import pytest
 from django.http import StreamingHttpResponse
 
-from core.dates import utc_today
+from core.dates import local_today
 from core.exports import csv_cell
 from tests.factories import CategoryFactory, ProductFactory
 
@@ -56,7 +56,7 @@ def products(stocked, organization):
         stocked(
             quantity=3, organization=organization, sku="MILK", name="Milk", price="1.25",
             category=category, low_stock_threshold=5,
-            expiration_date=utc_today() - datetime.timedelta(days=1),
+            expiration_date=local_today(None) - datetime.timedelta(days=1),
         ),
         stocked(quantity=10, organization=organization, sku="EGGS", name="Eggs", price="0.30"),
     ]  # fmt: skip
@@ -66,7 +66,7 @@ def test_export_streams_csv_with_the_lists_columns(admin_client, products):
     response = admin_client.get(URL)
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"] == (
-        f'attachment; filename="products-{utc_today().isoformat()}.csv"'
+        f'attachment; filename="products-{local_today(None).isoformat()}.csv"'
     )
     rows = read(response)
     assert list(rows[0]) == HEADER

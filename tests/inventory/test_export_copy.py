@@ -8,7 +8,7 @@ import io
 import pytest
 from django.utils import timezone
 
-from core.dates import utc_today
+from core.dates import local_today
 from core.exports import copy_lines, csv_lines
 from inventory.exports import PRODUCT_COLUMNS, product_rows
 from inventory.models import Product
@@ -35,7 +35,7 @@ def awkward(organization, stocked):
             description=text, barcode=text or None, price=f"{n}.{n:02d}",
             cost_price=None if n % 3 else f"0.{n:02d}", low_stock_threshold=n % 5,
             category=category if n % 2 else None, supplier=supplier if n % 3 else None,
-            expiration_date=utc_today() - datetime.timedelta(days=n - 8) if n % 4 else None,
+            expiration_date=local_today(None) - datetime.timedelta(days=n - 8) if n % 4 else None,
         )  # fmt: skip
     parent = ProductFactory(organization=organization, sku="SHIRT", name="Shirt", price="9",
                             has_variations=True)  # fmt: skip
@@ -44,7 +44,7 @@ def awkward(organization, stocked):
             attributes=attributes)  # fmt: skip
     yoghurt = ProductFactory(organization=organization, sku="YOG", price="1", track_lots=True)
     services.record_movement(product=yoghurt, movement_type="IN", quantity=5, user=None,
-                             lot_code="L1", expiration_date=utc_today())  # fmt: skip
+                             lot_code="L1", expiration_date=local_today(None))  # fmt: skip
     # A timestamp with no microseconds is written without them (as the JSON writes it).
     Product.objects.filter(sku="SKU-01").update(
         created_at=datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
@@ -60,7 +60,7 @@ def both(queryset, *, hide_costs=False) -> tuple[bytes, bytes]:
 @pytest.mark.parametrize("hide_costs", [False, True])
 def test_copy_writes_the_same_bytes(organization, awkward, hide_costs):
     products = with_stock_figures(
-        Product.objects.filter(organization=organization), today=utc_today()
+        Product.objects.filter(organization=organization), today=local_today(organization)
     ).order_by("name", "id")
 
     copied, written = both(products, hide_costs=hide_costs)
@@ -76,7 +76,7 @@ def test_copy_honours_the_lists_filters_through_the_api(admin_client, organizati
         Product.objects.filter(
             organization=organization, is_archived=False, name__contains="lines"
         ),
-        today=utc_today(),
+        today=local_today(organization),
     ).order_by("-price", "-id")
     assert body == both(products)[1]
     assert len(list(csv.reader(io.StringIO(body.decode())))) == 1 + 2  # the header, two rows

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.renderers import JSONRenderer
 
-from core.dates import local_today, utc_today
+from core.dates import local_today
 from inventory.models import Product
 from inventory.serializers import ProductSerializer, VariationSerializer
 from stock import services
@@ -25,14 +25,14 @@ def assorted(organization, stocked):
     stocked(12, organization=organization, sku="A-TEA", name="Thé vert « sencha »", price="4.50",
             cost_price="2.10", category=tea, supplier=acme, barcode="4006381333931",
             description='=cmd|" \u2028 line', low_stock_threshold=20,
-            expiration_date=utc_today())  # fmt: skip
+            expiration_date=local_today(None))  # fmt: skip
     stocked(0, organization=organization, sku="B-EMPTY", name="Empty", price="0.00")
     yoghurt = ProductFactory(organization=organization, sku="C-YOG", name="Yoghurt",
                              price="0.99", track_lots=True)  # fmt: skip
     for code, days, quantity in (("OLD", -2, 3), ("NEW", 9, 7)):
         services.record_movement(
             product=yoghurt, movement_type="IN", quantity=quantity, user=None, lot_code=code,
-            expiration_date=utc_today() + datetime.timedelta(days=days),
+            expiration_date=local_today(None) + datetime.timedelta(days=days),
             unit_cost=Decimal("0.3333"),
         )  # fmt: skip
     shirt = ProductFactory(organization=organization, sku="D-SHIRT", name="Shirt", price="20",

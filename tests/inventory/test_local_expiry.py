@@ -13,8 +13,8 @@ import pytest
 from core.dates import zone
 from sales.models import SalesOrder
 from stock import services as stock_services
-from tests.conftest import client_for
 from tests.factories import OrganizationFactory, ProductFactory, UserFactory
+from tests.support.api import client_for
 from users import services as user_services
 from users.models import Role
 

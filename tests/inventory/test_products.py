@@ -6,10 +6,11 @@ import pytest
 from django.core import mail
 
 from alerts.models import StockAlert
-from core.dates import utc_today
+from core.dates import local_today
 from core.errors import NotFound
 from inventory import services
 from inventory.models import Product
+from inventory.services import ProductChanges
 from stock.models import StockMovement
 from stock.services import default_location, record_movement
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory
@@ -272,7 +273,7 @@ def test_is_low_stock(admin_client, stocked, organization, quantity, threshold, 
 
 @pytest.mark.parametrize("days, expired", [(-1, True), (0, True), (1, False), (None, False)])
 def test_is_expired_against_utc_today(admin_client, stocked, organization, days, expired):
-    date = None if days is None else utc_today() + datetime.timedelta(days=days)
+    date = None if days is None else local_today(None) + datetime.timedelta(days=days)
     product = stocked(quantity=4, organization=organization, expiration_date=date)
     body = admin_client.get(f"{URL}{product.pk}/").json()
     assert (body["is_expired"], body["expired_quantity"]) == (expired, 4 if expired else 0)
@@ -280,7 +281,7 @@ def test_is_expired_against_utc_today(admin_client, stocked, organization, days,
 
 def test_a_product_without_stock_is_not_expired(admin_client, organization):
     """Expired means units on hand that are expired: none on hand, nothing expired."""
-    yesterday = utc_today() - datetime.timedelta(days=1)
+    yesterday = local_today(None) - datetime.timedelta(days=1)
     product = ProductFactory(organization=organization, expiration_date=yesterday)
     body = admin_client.get(f"{URL}{product.pk}/").json()
     assert (body["is_expired"], body["expired_quantity"]) == (False, 0)
@@ -439,7 +440,7 @@ def test_editing_or_deleting_a_product_deleted_meanwhile_is_404(admin_client, or
     assert admin_client.delete(f"{URL}{product.pk}/").status_code == 204
 
     with pytest.raises(NotFound):
-        services.update_product(product=stale, name="Gone")
+        services.update_product(product=stale, changes=ProductChanges(name="Gone"))
     with pytest.raises(NotFound):
         services.delete_product(product=stale)
 
@@ -540,8 +541,8 @@ def test_other_organization_gets_404(other_admin_client, product):
 
 
 def test_superuser_without_organization_cannot_create(db):
-    from tests.conftest import client_for
     from tests.factories import UserFactory
+    from tests.support.api import client_for
 
     root = UserFactory(organization=None, is_superuser=True, role="")
     response = client_for(root).post(URL, {"name": "X", "price": "1"})
@@ -554,7 +555,7 @@ def test_superuser_without_organization_cannot_create(db):
 @pytest.fixture
 def shelf(stocked, organization, category, supplier):
     """Four products: a low one, an expired one, an out-of-stock one and a plain one."""
-    today = utc_today()
+    today = local_today(None)
     return {
         "low": stocked(
             quantity=2, organization=organization, sku="LOW", name="Apple", price="1.00",
@@ -691,7 +692,7 @@ ALERTS = f"{URL}alerts/"
 
 
 def test_alerts_most_urgent_first_with_totals(admin_client, stocked, organization):
-    today = utc_today()
+    today = local_today(None)
     stocked(quantity=4, organization=organization, sku="SHORT-1", low_stock_threshold=5)
     stocked(quantity=0, organization=organization, sku="SHORT-10", low_stock_threshold=10)
     stocked(quantity=3, organization=organization, sku="SHORT-0", low_stock_threshold=3)
@@ -743,10 +744,10 @@ def test_alerts_readable_by_sales_not_anonymous(sales_client, api_client, produc
 
 def test_alerts_query_count(admin_client, stocked, organization, django_assert_max_num_queries):
     category = CategoryFactory(organization=organization)
-    soon = utc_today() + datetime.timedelta(days=2)
+    soon = local_today(None) + datetime.timedelta(days=2)
     for _ in range(30):
         stocked(quantity=1, organization=organization, category=category,
-                low_stock_threshold=5, expiration_date=utc_today())  # fmt: skip
+                low_stock_threshold=5, expiration_date=local_today(None))  # fmt: skip
         stocked(quantity=9, organization=organization, category=category, expiration_date=soon)
     with django_assert_max_num_queries(MAX_QUERIES + 3):
         body = admin_client.get(ALERTS).json()

@@ -258,7 +258,7 @@ class TestStatus:
 
         monkeypatch.setattr(StockMovement.objects, "bulk_create", fail_on_last_line)
         with pytest.raises(DatabaseError):
-            services.update_purchase_order(order=order, user=None, changes={"status": "received"})
+            services.update_purchase_order(order=order, user=None, status="received")
         order.refresh_from_db()
         assert (order.status, order.received_at) == ("draft", None)
         assert stock_of(*products) == [1, 0]

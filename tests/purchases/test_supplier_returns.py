@@ -7,16 +7,9 @@ from inventory.models import Product
 from purchases.models import SupplierReturn
 from stock import services as stock
 from stock.models import Lot
-from stock.selectors import ledger_mismatches
 from tests.factories import ProductFactory, SupplierFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def ledger_stays_true(db):
-    yield
-    assert ledger_mismatches() == []
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_stays_true")]
 
 
 @pytest.fixture

@@ -13,16 +13,16 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from core.dates import utc_today
+from core.dates import local_today
 from inventory.selectors import stock_keeping_products
 from reports import selectors
 from stock.selectors import most_urgent_expiring
 from tests.factories import UserFactory
-from tests.reports.shops import MARKER, build_corner_shop, build_quokka_shop
+from tests.support.shops import MARKER, build_corner_shop, build_quokka_shop
 from users.models import Role
 
 DASHBOARD = reverse("admin:dashboard")
-TODAY = utc_today()
+TODAY = local_today(None)
 # The session, the user, its role (read by each admin check) and permissions, its
 # organization; the selectors: dashboard 5, locations 1, sales 3, low stock 1, expiring 2.
 QUERIES = 19
@@ -350,7 +350,7 @@ def test_the_query_count_does_not_grow_with_the_shop(signed_in, organization, ma
     the session and the user, then the selectors' own."""
     from stock import services as stock_services
     from tests.factories import CategoryFactory, ProductFactory
-    from tests.reports.shops import days_ago, sell
+    from tests.support.shops import days_ago, sell
 
     params = {"date_from": ago(60), "date_to": ago(0), "interval": "week"}
     with django_assert_max_num_queries(QUERIES) as before:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.dates import utc_today
+from core.dates import local_today
 from stock import services
 from tests.factories import CategoryFactory, ProductFactory
 
@@ -14,7 +14,7 @@ URL = "/api/dashboard/"
 
 
 def days(n):
-    return utc_today() + datetime.timedelta(days=n)
+    return local_today(None) + datetime.timedelta(days=n)
 
 
 @pytest.fixture

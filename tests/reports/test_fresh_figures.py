@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 
-from core.dates import utc_today
+from core.dates import local_today
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,7 @@ def test_the_dashboard_at_a_location_follows_transfers(admin_client, organizatio
 
 
 def test_alerts_follow_every_change_too(admin_client, organization, shop):
-    soon = utc_today() + datetime.timedelta(days=3)
+    soon = local_today(None) + datetime.timedelta(days=3)
     assert admin_client.get(ALERTS).json()["low_stock_count"] == 0
 
     admin_client.patch(f"/api/products/{shop['cola'].pk}/", {"low_stock_threshold": 12})

@@ -13,12 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.dates import zone
+from orders.services import OrderItem
 from reports import selectors
 from sales import services as sales_services
 from sales.models import SalesOrder, SalesOrderItem
 from stock import services as stock_services
-from tests.conftest import client_for
 from tests.factories import OrganizationFactory, ProductFactory, UserFactory
+from tests.support.api import client_for
 from users import services as user_services
 from users.models import Role
 
@@ -59,7 +60,7 @@ def sell_at(shop, at: datetime.datetime, quantity: int = 1) -> SalesOrder:
     return sales_services.create_sales_order(
         organization=shop["organization"],
         user=shop["admin"],
-        items=[{"product": shop["tea"], "quantity": quantity, "unit_price": None}],
+        items=[OrderItem(shop["tea"], quantity)],
         status=SalesOrder.Status.FULFILLED,
     )
 

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.dates import zone
+from orders.services import DocumentLine, OrderItem
 from reports import selectors
 from sales import services as sales_services
 from sales.models import CustomerReturnLine, SalesOrder, SalesOrderItem
@@ -136,8 +137,7 @@ def happen(event, *, organization, user, products, sold) -> None:
         (lines,) = args
         order = sales_services.create_sales_order(
             organization=organization, user=user, status=SalesOrder.Status.FULFILLED,
-            items=[{"product": products[which], "quantity": quantity, "unit_price": price}
-                   for which, quantity, price in lines],
+            items=[OrderItem(products[which], quantity, price) for which, quantity, price in lines],
         )  # fmt: skip
         sold.append((order, list(order.items.order_by("id"))))
     elif kind == "return" and sold:
@@ -149,5 +149,5 @@ def happen(event, *, organization, user, products, sold) -> None:
         if left:
             sales_services.record_customer_return(
                 order=order, user=user, restock=restock,
-                lines=[{"item": item.pk, "quantity": min(quantity, left)}],
+                lines=[DocumentLine(item.pk, min(quantity, left))],
             )  # fmt: skip

@@ -7,10 +7,11 @@ import pytest
 
 from inventory.models import Product
 from reports import selectors
-from sales.models import SalesOrder, SalesOrderItem
+from sales.models import SalesOrder
 from stock.services import default_location, record_movement
-from tests.conftest import client_for
 from tests.factories import CategoryFactory, ProductFactory, UserFactory
+from tests.support.api import client_for
+from tests.support.shops import sales_order
 
 UTC = datetime.UTC
 TODAY = datetime.date(2026, 11, 21)
@@ -268,38 +269,13 @@ def test_low_stock_list_rejects_a_bad_page(admin_client, catalogue):
 # --- Sales ------------------------------------------------------------------------------------
 
 
-def _order(organization, *, number, status, fulfilled_at=None, lines=()):
-    """An order as the service leaves it: lines of (product, quantity, unit price, unit cost);
-    a fulfilled line with its cost of goods (quantity * unit cost, to the cent)."""
-    order = SalesOrder.objects.create(
-        organization=organization,
-        number=number,
-        status=status,
-        fulfilled_at=fulfilled_at,
-        location=default_location(organization_id=organization.pk),
-    )
-    for product, quantity, unit_price, *cost in lines:
-        unit_cost = Decimal(cost[0] if cost else "0") if status == "fulfilled" else None
-        SalesOrderItem.objects.create(
-            order=order,
-            product=product,
-            quantity=quantity,
-            unit_price=unit_price,
-            unit_cost=unit_cost,
-            line_cost=None
-            if unit_cost is None
-            else (quantity * unit_cost).quantize(Decimal("0.01")),
-        )
-    return order
-
-
 @pytest.fixture
 def sales(organization, other_organization, catalogue):
     cola, lamp, crisps = catalogue["cola"], catalogue["lamp"], catalogue["crisps"]
     fulfilled = SalesOrder.Status.FULFILLED
     # First instant of March: 2 x 2.50 + 1 x 19.99 = 24.99, at cost 2 x 1.20 + 1 x 13.0533
     # = 2.40 + 13.05 = 15.45
-    _order(
+    sales_order(
         organization,
         number=1,
         status=fulfilled,
@@ -307,7 +283,7 @@ def sales(organization, other_organization, catalogue):
         lines=[(cola, 2, "2.50", "1.2000"), (lamp, 1, "19.99", "13.0533")],
     )
     # Last second of March: 3 x 2.40 = 7.20, at cost 3 x 1.20 = 3.60
-    _order(
+    sales_order(
         organization,
         number=2,
         status=fulfilled,
@@ -315,7 +291,7 @@ def sales(organization, other_organization, catalogue):
         lines=[(cola, 3, "2.40", "1.2000")],
     )
     # First instant of April: 10 x 0.10 = 1.00, at cost 10 x 0.05 = 0.50
-    _order(
+    sales_order(
         organization,
         number=3,
         status=fulfilled,
@@ -323,11 +299,15 @@ def sales(organization, other_organization, catalogue):
         lines=[(crisps, 10, "0.10", "0.0500")],
     )
     # Neither pending nor cancelled orders count.
-    _order(organization, number=4, status=SalesOrder.Status.PENDING, lines=[(lamp, 100, "19.99")])
-    _order(organization, number=5, status=SalesOrder.Status.CANCELLED, lines=[(lamp, 50, "19.99")])
+    sales_order(
+        organization, number=4, status=SalesOrder.Status.PENDING, lines=[(lamp, 100, "19.99")]
+    )
+    sales_order(
+        organization, number=5, status=SalesOrder.Status.CANCELLED, lines=[(lamp, 50, "19.99")]
+    )
     # Another organization's sales never count.
     rival = ProductFactory(organization=other_organization, sku="RIVAL-2")
-    _order(
+    sales_order(
         other_organization,
         number=1,
         status=fulfilled,
@@ -516,7 +496,7 @@ def test_sales_reports_query_count_does_not_grow_with_orders(
 ):
     products = [stocked(0, organization=organization) for _ in range(5)]
     for number in range(1, 31):
-        _order(
+        sales_order(
             organization,
             number=number,
             status=SalesOrder.Status.FULFILLED,

@@ -7,11 +7,12 @@ import datetime
 
 import pytest
 
+from orders.services import DocumentLine, OrderItem
 from sales import services as sales_services
 from sales.models import SalesOrder
 from stock import services as stock_services
-from tests.conftest import client_for
 from tests.factories import ProductFactory
+from tests.support.api import client_for
 
 pytestmark = pytest.mark.django_db
 UTC = datetime.UTC
@@ -36,14 +37,13 @@ def shop(clock, organization, admin_user):
     clock.move_to(datetime.datetime(2026, 11, 16, 10, tzinfo=UTC))
     order = sales_services.create_sales_order(
         organization=organization, user=admin_user, status=SalesOrder.Status.FULFILLED,
-        items=[{"product": milk, "quantity": 10, "unit_price": None},
-               {"product": bread, "quantity": 3, "unit_price": None}],
+        items=[OrderItem(milk, 10), OrderItem(bread, 3)],
     )  # fmt: skip
     milk_line, bread_line = order.items.order_by("id")
     clock.move_to(datetime.datetime(2026, 11, 17, 15, tzinfo=UTC))
     for lines, restock in (
-        ([{"item": milk_line.pk, "quantity": 3}, {"item": bread_line.pk, "quantity": 1}], True),
-        ([{"item": milk_line.pk, "quantity": 2}], False),
+        ([DocumentLine(milk_line.pk, 3), DocumentLine(bread_line.pk, 1)], True),
+        ([DocumentLine(milk_line.pk, 2)], False),
     ):
         sales_services.record_customer_return(
             order=order, user=admin_user, lines=lines, restock=restock
@@ -118,10 +118,10 @@ def test_a_product_that_sells_more_but_comes_back_more_ranks_lower(shop, organiz
     clock.move_to(datetime.datetime(2026, 11, 17, 16, tzinfo=UTC))
     order = sales_services.create_sales_order(
         organization=organization, user=admin_user, status=SalesOrder.Status.FULFILLED,
-        items=[{"product": shop["bread"], "quantity": 12, "unit_price": None}],
+        items=[OrderItem(shop["bread"], 12)],
     )  # fmt: skip
     sales_services.record_customer_return(
-        order=order, user=admin_user, lines=[{"item": order.items.get().pk, "quantity": 10}]
+        order=order, user=admin_user, lines=[DocumentLine(order.items.get().pk, 10)]
     )
 
     rows = get(client_for(admin_user), TOP, date_from=MONDAY, date_to=TUESDAY)

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from core.dates import utc_today
+from core.dates import local_today
 from sales.models import SalesOrder
 from tests.factories import ProductFactory
-from tests.reports.test_reports import _order
+from tests.support.shops import sales_order
 
 pytestmark = pytest.mark.django_db
 URL = "/api/dashboard/sales-over-time/"
@@ -60,12 +60,12 @@ def autumn(organization, other_organization):
         ("2026-11-05", "00:00", [(jam, 10, "2.00", "0.4000")]),
     ]
     for number, (day, time, lines) in enumerate(sales, start=1):
-        _order(organization, number=number, status=FULFILLED, fulfilled_at=at(day, time),
+        sales_order(organization, number=number, status=FULFILLED, fulfilled_at=at(day, time),
                lines=lines)  # fmt: skip
     # Neither a pending order nor another organization's sale counts.
-    _order(organization, number=90, status=SalesOrder.Status.PENDING, lines=[(tea, 50, "3")])
+    sales_order(organization, number=90, status=SalesOrder.Status.PENDING, lines=[(tea, 50, "3")])
     rival = ProductFactory(organization=other_organization, sku="RIVAL")
-    _order(other_organization, number=1, status=FULFILLED, fulfilled_at=at("2026-11-01"),
+    sales_order(other_organization, number=1, status=FULFILLED, fulfilled_at=at("2026-11-01"),
            lines=[(rival, 100, "1.00", "0.50")])  # fmt: skip
 
 
@@ -120,10 +120,10 @@ def test_a_day_of_a_shop_in_utc_is_a_utc_day(admin_client, autumn):
 
 def test_the_last_thirty_days_by_default(admin_client, organization):
     tea = ProductFactory(organization=organization, sku="TEA", price="1.00")
-    today = utc_today()
-    _order(organization, number=1, status=FULFILLED, lines=[(tea, 2, "1.00", "0.25")],
+    today = local_today(None)
+    sales_order(organization, number=1, status=FULFILLED, lines=[(tea, 2, "1.00", "0.25")],
            fulfilled_at=at(today.isoformat(), "00:00"))  # fmt: skip
-    _order(organization, number=2, status=FULFILLED, lines=[(tea, 7, "1.00", "0.25")],
+    sales_order(organization, number=2, status=FULFILLED, lines=[(tea, 7, "1.00", "0.25")],
            fulfilled_at=at((today - datetime.timedelta(days=30)).isoformat()))  # fmt: skip
 
     rows = admin_client.get(URL).json()

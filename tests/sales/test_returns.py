@@ -7,21 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from core.dates import utc_today
+from core.dates import local_today
 from inventory.models import Product
 from sales.models import CustomerReturn
 from stock import services as stock
 from stock.models import Lot, StockMovement
-from stock.selectors import ledger_mismatches
 from tests.factories import ProductFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def ledger_stays_true(db):
-    yield
-    assert ledger_mismatches() == []
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_stays_true")]
 
 
 def sell(client, *lines):
@@ -154,7 +147,7 @@ def test_bad_returns_are_400(admin_client, stocked, organization, other_organiza
 
 def test_lot_tracked_goods_go_back_to_the_lots_the_sale_took(admin_client, organization):
     yoghurt = ProductFactory(organization=organization, sku="YOG", track_lots=True, price="1.00")
-    today = utc_today()
+    today = local_today(None)
     for code, days, units in (("SOON", 3, 2), ("LATE", 20, 5)):
         expiry = today + datetime.timedelta(days)
         stock.record_movement(product=yoghurt, movement_type="IN", quantity=units, user=None,
@@ -189,7 +182,7 @@ def test_returns_of_the_organization(admin_client, other_admin_client, stocked, 
     assert [r["reference"] for r in listed["results"]] == ["CR-00002", "CR-00001"]
     one = admin_client.get("/api/returns/", {"sales_order": first["id"]}).json()
     assert [r["sales_order"] for r in one["results"]] == [first["id"]]
-    today = utc_today()
+    today = local_today(None)
     tomorrow = today + datetime.timedelta(days=1)
     assert admin_client.get("/api/returns/", {"date_from": str(today)}).json()["count"] == 2
     assert admin_client.get("/api/returns/", {"date_from": str(tomorrow)}).json()["count"] == 0
@@ -251,7 +244,7 @@ def test_total_sales_are_net_of_returns(admin_client, stocked, organization):
     assert body["returned_quantity"] == 6
     assert body["returned_amount"] == "8.50"
     assert body["net_revenue"] == "19.50"
-    tomorrow = str(utc_today() + datetime.timedelta(days=1))
+    tomorrow = str(local_today(None) + datetime.timedelta(days=1))
     later = admin_client.get("/api/dashboard/total-sales/", {"date_from": tomorrow}).json()
     assert (later["returned_quantity"], later["returned_amount"], later["net_revenue"]) == (
         0, "0.00", "0.00"
@@ -261,7 +254,7 @@ def test_total_sales_are_net_of_returns(admin_client, stocked, organization):
 @pytest.mark.parametrize("shape", ["one item twice", "two items of one product"])
 def test_a_return_in_several_lines_refills_each_lot_once(admin_client, organization, shape):
     yoghurt = ProductFactory(organization=organization, sku="YOG", track_lots=True, price="1.00")
-    today = utc_today()
+    today = local_today(None)
     for code, days, units in (("SOON", 3, 2), ("LATE", 20, 5)):
         expiry = today + datetime.timedelta(days)
         stock.record_movement(product=yoghurt, movement_type="IN", quantity=units, user=None,

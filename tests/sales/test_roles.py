@@ -4,8 +4,8 @@ product's price, sees no cost figures, and edits, deletes and cancels only their
 import pytest
 
 from sales.models import SalesOrder
-from tests.conftest import client_for
 from tests.factories import UserFactory
+from tests.support.api import client_for
 from users.models import Role
 
 URL = "/api/sales-orders/"

@@ -220,7 +220,7 @@ class TestStatus:
 
         monkeypatch.setattr(StockMovement.objects, "bulk_create", fail_on_last_line)
         with pytest.raises(DatabaseError):
-            services.update_sales_order(order=order, user=None, changes={"status": "fulfilled"})
+            services.update_sales_order(order=order, user=None, status="fulfilled")
         order.refresh_from_db()
         assert (order.status, order.fulfilled_at) == ("pending", None)
         assert stock_of(*products) == [5, 2]

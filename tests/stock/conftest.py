@@ -26,12 +26,3 @@ def other_location(other_organization):
 def yoghurt(organization):
     """A lot-tracked product without stock yet."""
     return ProductFactory(organization=organization, sku="YOG-1", name="Yoghurt", track_lots=True)
-
-
-@pytest.fixture
-def ledger_stays_true(db):
-    """After the test, the ledger's three invariants hold (product, product × location, lot)."""
-    yield
-    from stock.selectors import ledger_mismatches
-
-    assert ledger_mismatches() == []

@@ -7,7 +7,7 @@ import pytest
 
 from stock.models import StockLevel
 from tests.factories import ProductFactory
-from tests.stock.helpers import days, move, receive_lot
+from tests.support.stock import days, move, receive_lot
 
 URL = "/api/stock/levels/"
 FIELDS = [

@@ -4,7 +4,7 @@ import pytest
 
 from stock.models import Location, StockMovement
 from tests.factories import OrganizationFactory
-from tests.stock.helpers import levels, move
+from tests.support.stock import levels, move
 
 URL = "/api/locations/"
 FIELDS = {"id", "name", "code", "address", "is_default", "is_archived", "created_at", "updated_at"}

@@ -1,13 +1,16 @@
 """API.md "Lots (with FEFO)": lots made by IN movements, their expiry, FEFO picking, expired
 stock never picked by the server, and what products say about their lots."""
 
+import datetime
+from types import SimpleNamespace
+
 import pytest
 
 from inventory.models import Product
 from stock import services
 from stock.models import Lot, MovementLot, StockMovement
 from tests.factories import ProductFactory
-from tests.stock.helpers import days, levels, move, receive_lot
+from tests.support.stock import days, levels, move, receive_lot
 
 URL = "/api/lots/"
 PRODUCTS = "/api/products/"
@@ -238,6 +241,21 @@ class TestList:
         assert codes(expires_within=0) == set()
         assert codes(in_stock="false") == {"LATER"}
         assert codes(in_stock="true") == {"GONE", "SOON", "CREAM"}
+
+    def test_a_lot_is_expired_from_its_day_however_long_the_server_has_run(
+        self, admin_client, yoghurt, monkeypatch
+    ):
+        """The list's `is_expired` used to be computed against the day the process imported
+        the view (its queryset was built at import): a server started before the lot's day
+        kept calling it fresh. It is asked of core.dates.local_today on every request."""
+        receive_lot(yoghurt, "L-1", 1, expires=days(1))
+        assert admin_client.get(URL).json()["results"][0]["is_expired"] is False
+
+        later = datetime.datetime.combine(days(2), datetime.time(12), tzinfo=datetime.UTC)
+        monkeypatch.setattr("core.dates.timezone", SimpleNamespace(now=lambda: later))
+
+        assert admin_client.get(URL).json()["results"][0]["is_expired"] is True
+        assert admin_client.get(URL, {"expired": "true"}).json()["count"] == 1
 
     @pytest.mark.parametrize(
         "params", [{"expired": "maybe"}, {"expires_within": "-1"}, {"product": "x"}]

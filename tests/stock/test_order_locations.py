@@ -7,7 +7,7 @@ from purchases.models import PurchaseOrder
 from sales.models import SalesOrder
 from stock.models import Location
 from tests.factories import ProductFactory, SupplierFactory
-from tests.stock.helpers import levels
+from tests.support.stock import levels
 
 SALES = "/api/sales-orders/"
 PURCHASES = "/api/purchase-orders/"

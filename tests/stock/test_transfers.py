@@ -5,7 +5,7 @@ import pytest
 from inventory.models import Product
 from stock.models import Location, StockMovement, Transfer
 from tests.factories import ProductFactory
-from tests.stock.helpers import days, levels, receive_lot
+from tests.support.stock import days, levels, receive_lot
 
 URL = "/api/stock/transfers/"
 FIELDS = {

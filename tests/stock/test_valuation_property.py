@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inventory.models import Product
+from orders.services import DocumentLine, OrderItem
 from sales import services as sales
 from sales.models import SalesOrderItem
 from sales.selectors import sales_orders_with_totals
@@ -176,11 +177,11 @@ def sell(shop, product, where, line_quantities, confirm_first):
         organization=shop["organization"],
         user=shop["user"],
         location=shop["locations"][where],
-        items=[{"product": product, "quantity": quantity} for quantity in line_quantities],
+        items=[OrderItem(product, quantity) for quantity in line_quantities],
         status="confirmed" if confirm_first else "fulfilled",
     )
     if confirm_first:
-        sales.update_sales_order(order=order, user=shop["user"], changes={"status": "fulfilled"})
+        sales.update_sales_order(order=order, user=shop["user"], status="fulfilled")
     return order
 
 
@@ -189,7 +190,7 @@ def give_back(shop, sale: Sale, quantity: int, restock: bool) -> None:
     item = order.items.order_by("id").first()
     sales.record_customer_return(
         order=order, user=shop["user"], restock=restock,
-        lines=[{"item": item.pk, "quantity": quantity}],
+        lines=[DocumentLine(item.pk, quantity)],
     )  # fmt: skip
 
 

@@ -9,8 +9,8 @@ from django.core import mail
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.conftest import client_for
 from tests.factories import PASSWORD
+from tests.support.api import client_for
 from users.models import User
 
 NEW_PASSWORD = "a-brand-new-long-passphrase-7"
@@ -23,16 +23,6 @@ def login(client, username, password):
 
 def refresh_with(client, refresh):
     return client.post("/api/token/refresh/", {"refresh": refresh})
-
-
-@pytest.fixture
-def eager_celery():
-    from config.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 # --- Changing one's password ---------------------------------------------------------------------

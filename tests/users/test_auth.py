@@ -6,8 +6,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from tests.conftest import client_for
 from tests.factories import PASSWORD
+from tests.support.api import client_for
 from users.models import Organization, Role, User
 
 ME_FIELDS = {"id", "username", "email", "first_name", "last_name", "role", "organization"}

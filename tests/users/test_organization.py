@@ -9,8 +9,8 @@ from django.core.management.base import SystemCheckError
 from django.urls import reverse
 
 from core.currencies import ISO_4217
-from tests.conftest import client_for
 from tests.factories import OrganizationFactory, UserFactory
+from tests.support.api import client_for
 from users.models import Organization
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core import broker
-from tests.concurrency.test_stock_concurrency import run_concurrently, status_codes
-from tests.users.test_accounts import eager_celery  # noqa: F401 (a fixture)
+from tests.support.concurrency import run_concurrently, status_codes
 from users import tasks
 from users.models import PasswordResetRequest
 

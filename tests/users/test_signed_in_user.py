@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.cache import caches
 
 from core import cache as versioned
-from tests.conftest import client_for
+from tests.support.api import client_for
 from users.models import Role, User
 from users.selectors import signed_in_key, signed_in_user
 

@@ -3,8 +3,8 @@
 import pytest
 from django.contrib.auth.models import Permission
 
-from tests.conftest import client_for
 from tests.factories import UserFactory
+from tests.support.api import client_for
 from users.models import Role, User
 
 

@@ -8,8 +8,8 @@ from django.contrib.auth.models import Group
 from django.db.models import Q
 from django.urls import reverse
 
-from tests.core.test_admin import posted
 from tests.factories import UserFactory
+from tests.support.admin import posted
 from users.models import Role, User
 
 pytestmark = pytest.mark.django_db

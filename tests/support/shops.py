@@ -22,9 +22,10 @@ sale), every name holding "quokka": a page of the Corner Shop must never show th
 import datetime
 from decimal import Decimal
 
-from core.dates import utc_today
+from core.dates import local_today
+from orders.services import OrderItem
 from sales import services as sales_services
-from sales.models import SalesOrder
+from sales.models import SalesOrder, SalesOrderItem
 from stock import services as stock_services
 from tests.factories import CategoryFactory, ProductFactory, UserFactory
 from users.models import Role
@@ -33,7 +34,7 @@ MARKER = "quokka"
 
 
 def days_ago(days: int, *, hour: int = 12) -> datetime.datetime:
-    day = utc_today() - datetime.timedelta(days=days)
+    day = local_today(None) - datetime.timedelta(days=days)
     return datetime.datetime.combine(day, datetime.time(hour), tzinfo=datetime.UTC)
 
 
@@ -43,7 +44,7 @@ def sell(organization, user, product, quantity: int, *, on: datetime.datetime) -
     order = sales_services.create_sales_order(
         organization=organization,
         user=user,
-        items=[{"product": product, "quantity": quantity, "unit_price": None}],
+        items=[OrderItem(product, quantity)],
         status=SalesOrder.Status.FULFILLED,
     )
     SalesOrder.objects.filter(pk=order.pk).update(fulfilled_at=on)
@@ -74,7 +75,7 @@ def build_corner_shop(organization, user) -> dict:
                              track_lots=True)  # fmt: skip
     stock_services.record_movement(
         product=yoghurt, movement_type="IN", quantity=10, user=user, location=back_room,
-        lot_code="L1", expiration_date=utc_today() + datetime.timedelta(days=3),
+        lot_code="L1", expiration_date=local_today(None) + datetime.timedelta(days=3),
         unit_cost=Decimal("0.40"),
     )  # fmt: skip
     candle = stocked(4, sku="CANDLE", name="Candle", price="5.00", cost_price="2.00")
@@ -100,8 +101,34 @@ def build_quokka_shop(organization) -> dict:
     main = stock_services.default_location(organization_id=organization.pk)
     stock_services.transfer_stock(product=cheese, from_location=yard, to_location=main,
                                   quantity=10, user=owner)  # fmt: skip
+    soon = local_today(organization.pk) + datetime.timedelta(days=2)
     cream = ProductFactory(**org, sku="QUOKKA-CREAM", name="Quokka cream", price="700.00",
-                           expiration_date=utc_today() + datetime.timedelta(days=2))  # fmt: skip
+                           expiration_date=soon)  # fmt: skip
     stock_services.record_initial_stock(product=cream, quantity=6, user=owner)
     sell(organization, owner, cheese, 3, on=days_ago(2))
     return {"owner": owner, "cheese": cheese, "cream": cream, "yard": yard}
+
+
+def sales_order(organization, *, number, status, fulfilled_at=None, lines=()):
+    """An order as the service leaves it: lines of (product, quantity, unit price, unit cost);
+    a fulfilled line with its cost of goods (quantity * unit cost, to the cent)."""
+    order = SalesOrder.objects.create(
+        organization=organization,
+        number=number,
+        status=status,
+        fulfilled_at=fulfilled_at,
+        location=stock_services.default_location(organization_id=organization.pk),
+    )
+    for product, quantity, unit_price, *cost in lines:
+        unit_cost = Decimal(cost[0] if cost else "0") if status == "fulfilled" else None
+        SalesOrderItem.objects.create(
+            order=order,
+            product=product,
+            quantity=quantity,
+            unit_price=unit_price,
+            unit_cost=unit_cost,
+            line_cost=None
+            if unit_cost is None
+            else (quantity * unit_cost).quantize(Decimal("0.01")),
+        )
+    return order

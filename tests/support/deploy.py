@@ -346,3 +346,27 @@ class TcpProxy:
 
     def restore(self):
         self.start()
+
+
+PASSWORD = "a-long-shop-passphrase-42"
+
+
+def set_up(env: dict) -> None:
+    """What the README says, and nothing else: migrate, collect the static files."""
+    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+        result = manage(env, *command)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def open_shop(client, *, username="owner"):
+    """Register, log in, create a product with stock: what a new shop does first."""
+    status, user = client.post(
+        "/api/register/",
+        {"username": username, "email": f"{username}@corner.example", "password": PASSWORD,
+         "organization": "Corner Shop"},
+    )  # fmt: skip
+    assert status == 201, user
+    status, session = client.post("/api/login/", {"username": username, "password": PASSWORD})
+    assert status == 200, session
+    shop = client.authenticate(session["access"])
+    return shop

@@ -9,7 +9,8 @@ import datetime
 import random
 from decimal import Decimal
 
-from core.dates import utc_today
+from core.dates import local_today
+from orders.services import DocumentLine, OrderItem
 from purchases import services as purchase_services
 from sales import services as sales_services
 from sales.models import SalesOrder
@@ -44,7 +45,7 @@ CATALOGUE = [
 
 
 def days_ago(days: int, hour: int) -> datetime.datetime:
-    day = utc_today() - datetime.timedelta(days=days)
+    day = local_today(None) - datetime.timedelta(days=days)
     return datetime.datetime.combine(day, datetime.time(hour), tzinfo=datetime.UTC)
 
 
@@ -74,7 +75,7 @@ def build_deli(organization, user) -> dict:
     # lot on the floor that expires soon, a fresher one in the back room).
     for supplier, location in ((dry, warehouse), (fresh, floor)):
         items = [
-            {"product": product, "quantity": received * 2, "unit_cost": Decimal(cost)}
+            OrderItem(product, received * 2, Decimal(cost))
             for _, sku, _, _, cost, received, _, expiry in CATALOGUE
             if expiry is None and (product := products[sku]).supplier_id == supplier.pk
         ]
@@ -91,7 +92,7 @@ def build_deli(organization, user) -> dict:
             stock_services.record_movement(
                 product=product, movement_type="IN", quantity=quantity, user=user,
                 location=back_room if code == "B2" else floor, lot_code=f"{product.sku}-{code}",
-                expiration_date=utc_today() + datetime.timedelta(days=days),
+                expiration_date=local_today(None) + datetime.timedelta(days=days),
                 unit_cost=unit_cost.quantize(Decimal("0.0001")), note="Morning delivery",
             )  # fmt: skip
     # Half of the dry goods go to the shop floor.
@@ -124,7 +125,7 @@ def _sell_for_twelve_weeks(organization, user, products, floor) -> None:
     days_in_any_order = list(range(84))  # so that what runs out runs out on any day
     chance.shuffle(days_in_any_order)
     for days in days_in_any_order:
-        day = utc_today() - datetime.timedelta(days=days)
+        day = local_today(None) - datetime.timedelta(days=days)
         busy = 1.6 if day.weekday() >= 5 else 1.0
         for _ in range(round(chance.uniform(1, 3) * busy * (1 + (83 - days) / 160))):
             items = []
@@ -133,7 +134,7 @@ def _sell_for_twelve_weeks(organization, user, products, floor) -> None:
                 if on_floor.get(product.pk, 0) - quantity < 3:
                     continue
                 on_floor[product.pk] -= quantity
-                items.append({"product": product, "quantity": quantity, "unit_price": None})
+                items.append(OrderItem(product, quantity))
             if not items:
                 continue
             order = sales_services.create_sales_order(
@@ -151,6 +152,6 @@ def _bring_back(order, user, chance, *, on) -> None:
     line = order.items.order_by("id").first()
     returned = sales_services.record_customer_return(
         order=order, user=user, restock=chance.random() < 0.6,
-        lines=[{"item": line.pk, "quantity": chance.randint(1, line.quantity)}],
+        lines=[DocumentLine(line.pk, chance.randint(1, line.quantity))],
     )  # fmt: skip
     type(returned).objects.filter(pk=returned.pk).update(created_at=on)

@@ -2,7 +2,7 @@
 
 import datetime
 
-from core.dates import utc_today
+from core.dates import local_today
 from stock import services
 from stock.models import StockLevel
 
@@ -10,7 +10,7 @@ MOVEMENTS = "/api/stock/movements/"
 
 
 def days(n: int) -> datetime.date:
-    return utc_today() + datetime.timedelta(days=n)
+    return local_today(None) + datetime.timedelta(days=n)
 
 
 def move(client, **body):
