@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from core.currencies import ISO_4217
 from tests.factories import OrganizationFactory, UserFactory
-from tests.support.api import client_for
+from tests.support.admin import change_url
+from tests.support.api import client_for, register
 from users.models import Organization
 
 pytestmark = pytest.mark.django_db
@@ -133,17 +134,6 @@ def test_reading_and_changing_take_a_constant_number_of_queries(
 # --- Register -------------------------------------------------------------------------------
 
 
-def register(api_client, **fields):
-    body = {
-        "username": "newshop",
-        "email": "owner@newshop.example",
-        "password": "a-long-unusual-passphrase",
-        "organization": "New Shop",
-        **fields,
-    }
-    return api_client.post("/api/register/", body, format="json")
-
-
 def test_register_takes_the_time_zone_and_currency(api_client):
     response = register(api_client, time_zone="America/New_York", currency="CAD")
 
@@ -159,7 +149,7 @@ def test_new_organizations_start_with_the_configured_defaults(api_client, settin
     settings.DEFAULT_CURRENCY = "EUR"
 
     assert register(api_client).status_code == 201
-    organization = Organization.objects.get(name="New Shop")
+    organization = Organization.objects.get(name="New Shop Ltd")
     assert (organization.time_zone, organization.currency) == ("Europe/Paris", "EUR")
 
 
@@ -200,18 +190,14 @@ def test_the_database_refuses_a_digest_hour_or_currency_out_of_range(organizatio
 # --- The admin -------------------------------------------------------------------------------
 
 
-def change_page(organization) -> str:
-    return reverse("admin:users_organization_change", args=[organization.pk])
-
-
 def save_in_admin(client, organization, **fields):
     """The organization's admin form sent with these values (the others as they are)."""
     form = {"name": "Corner Shop", "time_zone": "UTC", "currency": "USD", "digest_hour": "7"}
-    return client.post(change_page(organization), {**form, **fields}, secure=True)
+    return client.post(change_url(organization), {**form, **fields}, secure=True)
 
 
 def test_an_org_admin_changes_the_settings_in_the_admin(owner, organization, admin_user):
-    page = owner.get(change_page(organization), secure=True)
+    page = owner.get(change_url(organization), secure=True)
     assert page.status_code == 200
     html = page.content.decode()
     assert '<option value="Pacific/Auckland">' in html and '<option value="NZD">' in html
@@ -236,7 +222,7 @@ def test_an_unknown_time_zone_in_the_admin_is_a_form_error(owner, organization):
 
 
 def test_a_manager_sees_the_settings_in_the_admin_but_cannot_change_them(manager, organization):
-    page = manager.get(change_page(organization), secure=True)
+    page = manager.get(change_url(organization), secure=True)
     assert page.status_code == 200
     assert 'name="time_zone"' not in page.content.decode()  # read-only
     save_in_admin(manager, organization, name="Mine", time_zone="Asia/Tokyo", currency="JPY")
@@ -245,7 +231,7 @@ def test_a_manager_sees_the_settings_in_the_admin_but_cannot_change_them(manager
 
 
 def test_another_organization_is_out_of_reach_in_the_admin(owner, other_organization):
-    assert owner.get(change_page(other_organization), secure=True).status_code in (302, 404)
+    assert owner.get(change_url(other_organization), secure=True).status_code in (302, 404)
     listed = owner.get(reverse("admin:users_organization_changelist"), secure=True)
     assert "Rival Shop" not in listed.content.decode()
 
