@@ -68,7 +68,7 @@ class AlertLog(models.Model):
     body_html = models.TextField(blank=True)
     low_stock_count = models.PositiveIntegerField(default=0)
     expired_count = models.PositiveIntegerField(default=0)
-    # The UTC day a digest covers: one digest per organization and day, unless forced.
+    # The local day (in its time zone) a digest covers: one per organization and day, unless forced.
     digest_date = models.DateField(null=True, blank=True)
     forced = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

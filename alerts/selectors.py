@@ -2,19 +2,21 @@
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, QuerySet
+from django.utils import timezone
 
 from alerts.models import AlertLog, StockAlert
-from core.dates import local_today
+from core.dates import zone
 from inventory.selectors import (
     expired_products,
     low_stock_products,
     most_urgent_low_stock,
     stock_keeping_products,
 )
-from stock.selectors import expiring_within, expiry_rows
+from stock.selectors import expired_stock_value, expiring_within, expiry_rows
 from users.models import Organization, Role, User
 
 
@@ -47,24 +49,56 @@ def alert_recipients(*, organization_id: int) -> list[str]:
     return by_role[Role.MANAGER] or by_role[Role.ADMIN]
 
 
-def expiring_products(*, organization_id, today: datetime.date | None = None) -> QuerySet:
+def expiring_products(*, organization_id, today: datetime.date) -> QuerySet:
     """Products with stock expiring within ALERT_EXPIRY_DAYS, not expired yet."""
     return stock_keeping_products(organization_id=organization_id).filter(
         expiring_within(settings.ALERT_EXPIRY_DAYS, organization_id=organization_id, today=today)
     )
 
 
-def organizations_to_alert(*, today: datetime.date | None = None) -> QuerySet:
-    """Ids of organizations that have a low-stock, expired or soon-expiring product now."""
-    today = today or local_today(None)  # every organization's (the UTC date for now)
+def organizations_to_alert(*, today: datetime.date, among: list[int]) -> QuerySet:
+    """Ids of the organizations (`among` these, whose today is `today`) that have a low-stock,
+    expired or soon-expiring product now."""
     low = low_stock_products(organization_id=OuterRef("pk"))
     expired = expired_products(organization_id=OuterRef("pk"), today=today)
     expiring = expiring_products(organization_id=OuterRef("pk"), today=today)
     return (
-        Organization.objects.filter(Exists(low) | Exists(expired) | Exists(expiring))
+        Organization.objects.filter(pk__in=among)
+        .filter(Exists(low) | Exists(expired) | Exists(expiring))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def digests_due(*, at_digest_hour: bool, again: bool = False) -> list[tuple[int, datetime.date]]:
+    """(organization id, its local date) of every organization whose digest of the day is due
+    and that has something to report: its local day's digest has not gone out yet (`again`:
+    whether or not it has) and, `at_digest_hour`, its local `digest_hour` has come (what the
+    hourly beat task sends; a daylight-saving change skips or repeats an hour, never a day).
+    Three queries, and one per local date in use (at most three)."""
+    now = timezone.now()
+    today_of = {}
+    for pk, time_zone, digest_hour in Organization.objects.order_by("pk").values_list(
+        "pk", "time_zone", "digest_hour"
+    ):
+        local = now.astimezone(zone(time_zone))
+        if not at_digest_hour or local.hour >= digest_hour:
+            today_of[pk] = local.date()
+    if not again:
+        sent = set(
+            AlertLog.objects.filter(
+                kind=AlertLog.Kind.DIGEST,
+                forced=False,
+                organization_id__in=list(today_of),
+                digest_date__in=set(today_of.values()),
+            ).values_list("organization_id", "digest_date")
+        )
+        today_of = {pk: day for pk, day in today_of.items() if (pk, day) not in sent}
+    due = []
+    for day in sorted(set(today_of.values())):
+        among = [pk for pk, local_day in today_of.items() if local_day == day]
+        due += [(pk, day) for pk in organizations_to_alert(today=day, among=among)]
+    return sorted(due)
 
 
 @dataclass(frozen=True)
@@ -76,6 +110,8 @@ class StockReport:
     expired: list[dict]
     low_stock_count: int
     expired_count: int
+    currency: str = ""
+    expired_value: Decimal = Decimal("0.00")  # at price, as the dashboard's expired value
     expiring: list[dict] = field(default_factory=list)
     expiring_count: int = 0
     expiry_days: int = 0
@@ -87,10 +123,10 @@ class StockReport:
         return not (self.low_stock_count or self.expired_count or self.expiring_count)
 
 
-def stock_report(*, organization_id: int, today: datetime.date | None = None) -> StockReport:
-    """Everything low, expired or expiring soon right now (most urgent first), in eight
-    queries."""
-    today = today or local_today(organization_id)
+def stock_report(*, organization: Organization, today: datetime.date) -> StockReport:
+    """Everything low, expired or expiring soon right now (most urgent first), the expired
+    and expiring stock with its value at price, in nine queries."""
+    organization_id = organization.pk
     limit = email_max_rows()
     days = settings.ALERT_EXPIRY_DAYS
     products = stock_keeping_products(organization_id=organization_id)
@@ -112,6 +148,8 @@ def stock_report(*, organization_id: int, today: datetime.date | None = None) ->
         expiring=expiring_rows[:limit],
         low_stock_count=low.count(),
         expired_count=expired.count(),
+        currency=organization.currency,
+        expired_value=expired_stock_value(organization_id=organization_id, today=today),
         expiring_count=expiring.count(),
         expiry_days=days,
         more_expired=limit is not None and len(expired_rows) > limit,

@@ -168,12 +168,13 @@ def send_low_stock_digest(
     *, organization_id: int, today: datetime.date | None = None, force: bool = False
 ) -> AlertLog | None:
     """Email the managers (else the admins) everything low or expired now, at most once per
-    organization and UTC day (`force`: once more). Returns the email, sent or waiting for a
-    retry; None when there is nothing to report, nobody to tell, or today's went already."""
-    today = today or local_today(organization_id)
+    organization and local day (`today`, default the organization's; `force`: once more).
+    Returns the email, sent or waiting for a retry; None when there is nothing to report,
+    nobody to tell, or today's went already."""
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
         return None
+    today = today or local_today(organization)
     if (
         not force
         and AlertLog.objects.filter(
@@ -184,7 +185,7 @@ def send_low_stock_digest(
         ).exists()
     ):
         return None
-    report = stock_report(organization_id=organization_id, today=today)
+    report = stock_report(organization=organization, today=today)
     recipients = alert_recipients(organization_id=organization_id)
     if report.is_empty or not recipients:
         return None

@@ -1,5 +1,6 @@
-"""Celery tasks: the daily digest (beat, 00:00 UTC) and the delivery of crossings and emails
-(after every commit that wrote outbox events, and every minute on beat)."""
+"""Celery tasks: the daily digest (beat, every hour: each organization's at its local
+`digest_hour`) and the delivery of crossings and emails (after every commit that wrote outbox
+events, and every minute on beat)."""
 
 import datetime
 import logging
@@ -8,8 +9,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from alerts import services
-from alerts.selectors import organizations_to_alert
-from core.dates import local_today
+from alerts.selectors import digests_due
 
 logger = logging.getLogger(__name__)
 
@@ -25,14 +25,15 @@ DATABASE_RETRY = {
 
 
 @shared_task(name="alerts.tasks.check_low_stock", **DATABASE_RETRY)
-def check_low_stock(today: str | None = None) -> list[int]:
-    """Queue one digest per organization that has something low or expired right now."""
-    day = datetime.date.fromisoformat(today) if today else local_today(None)
-    organization_ids = list(organizations_to_alert(today=day))
-    for organization_id in organization_ids:
+def check_low_stock() -> list[int]:
+    """Every hour: queue the digest of each organization whose local `digest_hour` has come,
+    whose digest of its local day has not gone out, and that has something low, expired or
+    expiring right now (API.md, Alerts)."""
+    due = digests_due(at_digest_hour=True)
+    for organization_id, day in due:
         send_low_stock_digest.delay(organization_id=organization_id, today=day.isoformat())
-    logger.info("check_low_stock %s: %d organization(s) queued", day, len(organization_ids))
-    return organization_ids
+    logger.info("check_low_stock: %d organization(s) queued", len(due))
+    return [organization_id for organization_id, _ in due]
 
 
 @shared_task(name="alerts.tasks.send_low_stock_digest", **DATABASE_RETRY)

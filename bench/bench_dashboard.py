@@ -87,6 +87,7 @@ def main() -> None:
 
     from alerts.selectors import stock_report
     from bench.seed import make_organization, seed_products
+    from core.dates import local_today
     from inventory.models import Category
 
     total = int(os.environ.get("BENCH_DASHBOARD_ROWS", "200000"))
@@ -121,7 +122,7 @@ def main() -> None:
             seconds, queries = _time(client, path)
             print(f"{path:<70} {seconds * 1000:8.1f} ms  {queries} queries")
         started = time.perf_counter()
-        report = stock_report(organization_id=organization.pk)
+        report = stock_report(organization=organization, today=local_today(organization))
         print(
             f"{'alert digest query (stock_report)':<70} "
             f"{(time.perf_counter() - started) * 1000:8.1f} ms  "

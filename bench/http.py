@@ -684,13 +684,14 @@ def plain_export_select() -> str:
     what COPY costs at the least."""
     from django.db import connection
 
+    from core.dates import local_today
     from inventory.exports import PRODUCT_COLUMNS
     from stock.selectors import products_with_stock_figures
     from users.models import Organization
 
     organization = Organization.objects.get(name=ORGANIZATION_NAME)
     rows = (
-        products_with_stock_figures(organization_id=organization.pk)
+        products_with_stock_figures(today=local_today(organization))
         .filter(organization=organization, is_archived=False)
         .order_by("name", "id")
         .values_list(*(column.expression for column in PRODUCT_COLUMNS))

@@ -16,11 +16,12 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.timezone = "UTC"
 app.conf.enable_utc = True
 app.conf.beat_schedule = {
-    # API.md: every day at 00:00 UTC, one digest email per organization with something to report.
-    "check-low-stock-daily": {
+    # API.md, Alerts: every hour; each organization with something to report gets its digest
+    # at the first run at or after its local digest_hour, once per local day.
+    "check-low-stock-hourly": {
         "task": "alerts.tasks.check_low_stock",
-        "schedule": crontab(minute=0, hour=0),
-        "options": {"expires": 12 * 60 * 60},
+        "schedule": crontab(minute=0),
+        "options": {"expires": 55 * 60},
     },
     # The alerts outbox: crossings committed while the broker or a worker was down, and emails
     # whose send failed, go out within a minute of the next sweep (none lost, none twice).

@@ -385,6 +385,13 @@ ALERT_EMAIL_MAX_ROWS = env_int("ALERT_EMAIL_MAX_ROWS", 0)
 # Stock "expiring soon" expires within this many days (alerts, digest).
 ALERT_EXPIRY_DAYS = env_int("ALERT_EXPIRY_DAYS", 7)
 
+# --- Organizations --------------------------------------------------------------------------
+# What a new organization starts with (each changes its own: GET/PATCH /api/organization/):
+# an IANA time zone (its "today", its date ranges and report periods) and an ISO 4217 currency.
+# Checked when the server starts (core.checks).
+DEFAULT_TIME_ZONE = os.environ.get("DEFAULT_TIME_ZONE", "").strip() or "UTC"
+DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "").strip() or "USD"
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

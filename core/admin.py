@@ -23,6 +23,9 @@ see and change only their organization's rows, as far as their role's model perm
   are saved and deleted by them (`SavedByServicesMixin`), never by the admin's plain `save()`.
 - Cost figures are shown only to those who may see costs (`CostFiguresMixin`, the rule of
   `core.tenancy.sees_costs`, as in the API).
+- Every page runs in the signed-in user's organization's time zone (dates and times shown,
+  Django's date filters and hierarchies), and its "today" is the organization's
+  (`admin_today`: for a superuser's lists of every organization, each row's own).
 - The site's own pages (not a model's, e.g. the dashboard) are registered with
   `OrganizationAdminSite.register_page`: behind the same sign-in, linked at the top of the
   index. Such a page reads no queryset of a ModelAdmin, so it scopes what it reads itself: to
@@ -31,6 +34,7 @@ see and change only their organization's rows, as far as their role's model perm
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import update_wrapper
 
 from django import forms
 from django.contrib import admin, messages
@@ -46,7 +50,9 @@ from django.db import connection, models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 
+from core.dates import EachOrganizationsToday, local_today, time_zone_of
 from core.errors import DomainError
 from core.tenancy import ORGANIZATION_MODEL, sees_costs
 
@@ -77,6 +83,14 @@ def organization_lookup(model) -> str | None:
 def sees_every_organization(request) -> bool:
     """The platform's superusers see every organization; everyone else only their own."""
     return request.user.is_superuser
+
+
+def admin_today(request):
+    """ "Today" in the admin: the signed-in user's organization's local date; for a superuser,
+    whose lists hold every organization, each row's organization's (an SQL expression)."""
+    if sees_every_organization(request):
+        return EachOrganizationsToday()
+    return local_today(request.user.organization)
 
 
 def organization_condition(model, organization_id) -> models.Q:
@@ -600,6 +614,20 @@ class OrganizationAdminSite(admin.AdminSite):
                 {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__},
             )
         super().register(models_, admin_class, **options)
+
+    def admin_view(self, view, cacheable=False):
+        """Every page in the signed-in user's organization's time zone (UTC without one),
+        rendered before the zone is left."""
+
+        def in_local_time(request, *args, **kwargs):
+            organization = getattr(request.user, "organization", None)
+            with timezone.override(time_zone_of(organization)):
+                response = view(request, *args, **kwargs)
+                if callable(getattr(response, "render", None)) and not response.is_rendered:
+                    response.render()
+            return response
+
+        return super().admin_view(update_wrapper(in_local_time, view), cacheable)
 
     def get_urls(self):
         pages = [

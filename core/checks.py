@@ -1,4 +1,5 @@
-"""Refuse to run in production with a secret key that anyone could know (API.md, operations)."""
+"""Refuse to start with settings that cannot work: a secret key that anyone could know (API.md,
+operations), an organization default that no organization may have."""
 
 from django.conf import settings
 from django.core import checks
@@ -19,3 +20,21 @@ def secret_key_check(app_configs=None, **kwargs):
     if error := getattr(settings, "SECRET_KEY_ERROR", None):
         return [checks.Error(error, id="stockroom.E001")]
     return []
+
+
+@checks.register()
+def organization_defaults_check(app_configs=None, **kwargs):
+    """DEFAULT_TIME_ZONE and DEFAULT_CURRENCY must be what an organization may choose: an
+    error (the server refuses to start), not a 500 at the first registration."""
+    from core.currencies import is_currency
+    from core.dates import is_known_time_zone
+
+    defaults = [
+        ("DEFAULT_TIME_ZONE", is_known_time_zone, "IANA time zone name (Europe/Paris, UTC)", 2),
+        ("DEFAULT_CURRENCY", is_currency, "ISO 4217 currency code (EUR, USD, NZD)", 3),
+    ]
+    return [
+        checks.Error(f"{name}={value!r} is no {what}.", id=f"stockroom.E00{number}")
+        for name, known, what, number in defaults
+        if not known(value := getattr(settings, name))
+    ]

@@ -9,6 +9,8 @@ and costs: 12 digits), never a float; average costs and the unit costs the ledge
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.db import models
+from django.db.models import Sum, Value
+from django.db.models.functions import Coalesce
 from rest_framework import serializers
 
 # The largest quantity a column (and so a balance) can hold.
@@ -83,4 +85,13 @@ def cost_output(**kwargs) -> serializers.DecimalField:
     costs (the `sales` role) and where there is none."""
     return serializers.DecimalField(
         max_digits=None, decimal_places=COST_PLACES, read_only=True, allow_null=True, **kwargs
+    )
+
+
+def money_sum(expression, **kwargs):
+    """SUM of an amount computed by the database, 0.00 over no rows (never NULL)."""
+    return Coalesce(
+        Sum(expression, output_field=MONEY_TOTAL, **kwargs),
+        Value(0, output_field=MONEY_TOTAL),
+        output_field=MONEY_TOTAL,
     )

@@ -1,11 +1,17 @@
 """OpenAPI post-processing, so client generators see the API as it behaves."""
 
 
-def _walk_properties(component):
-    for prop in (component.get("properties") or {}).values():
-        yield prop
+def _named_properties(component):
+    """(name, schema) of each property, and of the items of an array property."""
+    for name, prop in (component.get("properties") or {}).items():
+        yield name, prop
         if prop.get("type") == "array" and isinstance(prop.get("items"), dict):
-            yield prop["items"]
+            yield name, prop["items"]
+
+
+def _walk_properties(component):
+    for _, prop in _named_properties(component):
+        yield prop
 
 
 def require_response_fields(result, generator, request, public):
@@ -24,11 +30,19 @@ def require_response_fields(result, generator, request, public):
     return result
 
 
+# Figures that can fall below zero: a margin (sold below cost), and revenue or margin net of
+# customer returns (a period with more returned than sold).
+SIGNED_AMOUNTS = frozenset({"gross_margin", "net_margin", "net_revenue"})
+
+
 def non_negative_money(result, generator, request, public):
     """Money in this API is never negative (prices, costs, totals: API.md says >= 0), so
-    decimal strings match `^\\d...`, not drf-spectacular's generic `^-?\\d...`."""
+    decimal strings match `^\\d...`, not drf-spectacular's generic `^-?\\d...`; margins and
+    figures net of returns (`SIGNED_AMOUNTS`) keep their sign."""
     for component in result.get("components", {}).get("schemas", {}).values():
-        for prop in _walk_properties(component):
+        for name, prop in _named_properties(component):
+            if name in SIGNED_AMOUNTS:
+                continue
             pattern = prop.get("pattern")
             if prop.get("format") == "decimal" and pattern and pattern.startswith("^-?"):
                 prop["pattern"] = "^" + pattern[3:]

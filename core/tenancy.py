@@ -35,6 +35,12 @@ class OrganizationScopedMixin:
         """The caller's organization, for views that aggregate rather than list a queryset."""
         return self.request.user.organization_id
 
+    @property
+    def organization(self):
+        """The caller's organization (loaded with the signed-in user), None without one (the
+        schema's views): `core.dates.local_today(self.organization)` is its today."""
+        return getattr(self.request.user, "organization", None)
+
     def get_queryset(self):
         return self.scoped(super().get_queryset())
 

@@ -15,11 +15,12 @@ from core.admin import (
     OrganizationInlineFormSet,
     OrganizationInlineMixin,
     SavedByServicesMixin,
+    admin_today,
     sees_every_organization,
 )
-from core.dates import local_today
+from core.currencies import with_currency
 from core.errors import Conflict
-from core.fields import MONEY_TOTAL, as_money
+from core.fields import MONEY_TOTAL
 from inventory import services
 from inventory.models import LOW_STOCK, OUT_OF_STOCK, Category, Product
 from inventory.selectors import expired_condition
@@ -194,7 +195,8 @@ class StockLevelFilter(admin.SimpleListFilter):
 
 
 class ExpiryFilter(admin.SimpleListFilter):
-    """Expired stock, and stock expiring within ALERT_EXPIRY_DAYS (not expired yet)."""
+    """Expired stock, and stock expiring within ALERT_EXPIRY_DAYS (not expired yet), as of the
+    organization's today (`admin_today`)."""
 
     title = "expiry"
     parameter_name = "expiry"
@@ -207,11 +209,13 @@ class ExpiryFilter(admin.SimpleListFilter):
         # A superuser's list holds every organization (whichever one they belong to).
         organization_id = organization_listed(request)
         if self.value() == "expired":
-            return queryset.filter(expired_condition(local_today(organization_id)))
+            return queryset.filter(expired_condition(admin_today(request)))
         if self.value() == "soon":
             return queryset.filter(
                 stock_selectors.expiring_within(
-                    settings.ALERT_EXPIRY_DAYS, organization_id=organization_id
+                    settings.ALERT_EXPIRY_DAYS,
+                    organization_id=organization_id,
+                    today=admin_today(request),
                 )
             )
         return queryset
@@ -236,10 +240,10 @@ class ProductAdmin(CostFiguresMixin, OrganizationAdminMixin, admin.ModelAdmin):
         "sku",
         "name",
         "category",
-        "price",
+        "selling_price",
         "available",
         "stock_value",
-        "average_cost",
+        "unit_cost",
         "cost_value",
         "low_stock_threshold",
         "expiration_date",
@@ -267,23 +271,22 @@ class ProductAdmin(CostFiguresMixin, OrganizationAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
         "stock_value",
-        "average_cost",
+        "unit_cost",
         "cost_value",
         "stock_by_location",
         "recent_movements",
     ]
     stock_fields = [
-        "stock_value", "average_cost", "cost_value", "stock_by_location", "recent_movements",
+        "stock_value", "unit_cost", "cost_value", "stock_by_location", "recent_movements",
     ]  # fmt: skip
-    cost_fields = ("cost_price", "average_cost", "cost_value")
+    cost_fields = ("cost_price", "unit_cost", "cost_value")
     inlines = [VariationInline]
     actions = [delete_or_archive]
     show_full_result_count = False  # no COUNT(*) over a million products per page
 
     def get_queryset(self, request):
-        today = local_today(organization_listed(request))
-        products = super().get_queryset(request)
-        return stock_selectors.with_stock_figures(products, today=today).annotate(
+        products = super().get_queryset(request).select_related("organization")
+        return stock_selectors.with_stock_figures(products, today=admin_today(request)).annotate(
             cost_value=ExpressionWrapper(F("quantity") * F("average_cost"), MONEY_TOTAL)
         )
 
@@ -291,16 +294,38 @@ class ProductAdmin(CostFiguresMixin, OrganizationAdminMixin, admin.ModelAdmin):
     def available(self, product):
         return product.available
 
+    # Amounts carry the organization's currency (`12.50 EUR`).
+
+    @admin.display(description="price", ordering="price")
+    def selling_price(self, product):
+        return with_currency(product.price, product.organization.currency)
+
     @admin.display(description="stock value", ordering="stock_value")
     def stock_value(self, product):
         """On hand at the selling price (`quantity * price`)."""
-        return f"{as_money(product.stock_value):.2f}"
+        return with_currency(product.stock_value, product.organization.currency)
+
+    @admin.display(description="average cost", ordering="average_cost")
+    def unit_cost(self, product):
+        """The moving-average cost of one unit (4 places)."""
+        return f"{product.average_cost:.4f} {product.organization.currency}"
 
     @admin.display(description="value at cost", ordering="cost_value")
     def cost_value(self, product):
         """On hand at the moving-average cost (`quantity * average_cost`), as the dashboard
         values stock at cost."""
-        return f"{as_money(product.cost_value):.2f}"
+        return with_currency(product.cost_value, product.organization.currency)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """The prices typed in are in the organization's currency: their labels say which."""
+        form = super().get_form(request, obj, change=change, **kwargs)
+        organization = obj.organization if obj is not None else request.user.organization
+        if organization is not None:
+            for name in ("price", "cost_price"):
+                if name in form.base_fields:
+                    field = form.base_fields[name]
+                    field.label = f"{field.label} ({organization.currency})"
+        return form
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [

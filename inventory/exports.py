@@ -1,11 +1,11 @@
 """Streamed CSV of the product list: rows leave as they are read, never held in memory."""
 
+import datetime
 from collections.abc import Iterator
 
 from django.db import connections
 from django.db.models import QuerySet
 
-from core.dates import local_today
 from core.exports import Column, copy_download, csv_download
 
 # The list's fields in its order (stock value included), names beside their ids.
@@ -46,11 +46,11 @@ def product_rows(queryset: QuerySet) -> Iterator[tuple]:
     return queryset.values_list(*fields).iterator(chunk_size=CHUNK_SIZE)
 
 
-def products_csv_response(queryset: QuerySet, *, organization_id: int, hide_costs: bool = False):
-    """A `products-YYYY-MM-DD.csv` download (the organization's today) of the (filtered,
+def products_csv_response(queryset: QuerySet, *, today: datetime.date, hide_costs: bool = False):
+    """A `products-YYYY-MM-DD.csv` download (the organization's `today`) of the (filtered,
     ordered) product queryset: by COPY on PostgreSQL, else row by row; the same bytes either
     way."""
-    filename = f"products-{local_today(organization_id)}.csv"
+    filename = f"products-{today}.csv"
     if connections[queryset.db].vendor == "postgresql":
         return copy_download(
             queryset, columns=PRODUCT_COLUMNS, filename=filename, hide_costs=hide_costs

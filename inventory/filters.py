@@ -72,9 +72,12 @@ class ProductFilter(filters.FilterSet):
     def filter_low_stock(self, queryset, name, value):
         return self._split(queryset, LOW_STOCK, value)
 
+    def today(self):
+        """The caller's organization's today."""
+        return local_today(self.request.user.organization)
+
     def filter_expired(self, queryset, name, value):
-        today = local_today(self.request.user.organization_id)
-        return self._split(queryset, expired_condition(today), value)
+        return self._split(queryset, expired_condition(self.today()), value)
 
     def filter_in_stock(self, queryset, name, value):
         return self._split(queryset, OUT_OF_STOCK, not value)

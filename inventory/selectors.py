@@ -15,7 +15,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from core.dates import local_today
 from inventory.models import LOW_STOCK, OUT_OF_STOCK, STOCK_KEEPING, Category, Product
 
 __all__ = ["LOW_STOCK", "OUT_OF_STOCK", "STOCK_KEEPING"]  # the predicates, for every reader
@@ -74,9 +73,8 @@ def low_stock_products(*, organization_id: int) -> QuerySet[Product]:
     return stock_keeping_products(organization_id=organization_id).filter(LOW_STOCK)
 
 
-def expired_products(*, organization_id: int, today: datetime.date | None = None):
-    """The organization's expired products (`expired_condition`)."""
-    today = today or local_today(organization_id)
+def expired_products(*, organization_id: int, today: datetime.date):
+    """The organization's expired products (`expired_condition`) by its `today`."""
     return stock_keeping_products(organization_id=organization_id).filter(expired_condition(today))
 
 

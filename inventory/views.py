@@ -115,8 +115,7 @@ class ProductQueryMixin(OrganizationScopedMixin):
 
     def get_queryset(self):
         archived = self.action in ("list", "export") and self.wants_archived()
-        organization_id = getattr(self.request.user, "organization_id", None)
-        products = stock_selectors.products_with_stock_figures(organization_id=organization_id)
+        products = stock_selectors.products_with_stock_figures(today=local_today(self.organization))
         return self.scoped(products).filter(is_archived=archived)
 
     def _fresh(self, product):
@@ -197,13 +196,13 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def alerts(self, request):
         """The most urgent low-stock, expired and soon-expiring products, with the counts: kept
-        in the shared cache until the organization's stock or catalogue changes (as the
-        dashboard, reports.selectors.cached_dashboard) or the UTC day ends."""
+        in the shared cache until the organization's stock, catalogue or settings change (as
+        the dashboard, reports.selectors.cached_dashboard) or its local day ends."""
         query = AlertsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         limit = query.validated_data["limit"]
         days = query.validated_data.get("days", settings.ALERT_EXPIRY_DAYS)
-        today = local_today(self.organization_id)
+        today = local_today(self.organization)
         key = f"alerts:{self.organization_id}:{limit}:{days}:{today}"
         data, version = cached_version(key, version_key=figures_key(self.organization_id))
         if data is None:
@@ -257,8 +256,8 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
         """The product list as a streamed CSV download, honouring the list's filters."""
         return products_csv_response(
             self.filter_queryset(self.get_queryset()),
-            organization_id=self.organization_id,
             hide_costs=self.get_serializer_context()["hide_costs"],
+            today=local_today(self.organization),
         )
 
     @extend_schema(

@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 
 from core.admin import OrganizationInlineFormSet
+from core.currencies import with_currency
 from core.errors import Conflict, DomainError
 from orders import services
 from orders.models import Order
@@ -100,7 +101,7 @@ class OrderAdminMixin:
                 .values_list("_total", flat=True)
                 .get()
             )
-        return f"{total:.2f}"
+        return with_currency(total, order.organization.currency)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -1,7 +1,8 @@
 """Reads of purchase orders, with their totals computed by the database."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import ExpressionWrapper, F, OuterRef, Prefetch, QuerySet, Subquery, Sum
 
+from core.fields import MONEY_TOTAL
 from orders.selectors import orders_with_totals
 from purchases.models import PurchaseOrder, Receipt, ReceiptLine, SupplierReturn, SupplierReturnLine
 from stock.selectors import movements_with_details
@@ -25,11 +26,27 @@ def receipts_of(order: PurchaseOrder) -> QuerySet[Receipt]:
     )
 
 
+def _returned_cost():
+    """A return line's quantity at its purchase order line's unit cost."""
+    return ExpressionWrapper(F("quantity") * F("item__unit_cost"), output_field=MONEY_TOTAL)
+
+
 def supplier_returns_of(order: PurchaseOrder) -> QuerySet[SupplierReturn]:
-    """An order's returns to the supplier, oldest first, with lines and movements."""
-    lines = SupplierReturnLine.objects.select_related("item__product")
+    """An order's returns to the supplier, oldest first, with lines (`line_total`: at the
+    purchase order line's unit cost), `total_cost` (what to claim back) and movements."""
+    lines = SupplierReturnLine.objects.select_related("item__product").annotate(
+        line_total=_returned_cost()
+    )
+    totals = (
+        SupplierReturnLine.objects.filter(supplier_return=OuterRef("pk"))
+        .order_by()
+        .values("supplier_return")
+        .annotate(total=Sum(_returned_cost()))
+        .values("total")
+    )
     return (
         SupplierReturn.objects.filter(purchase_order=order)
+        .annotate(total_cost=Subquery(totals, output_field=MONEY_TOTAL))
         .select_related("created_by")
         .prefetch_related(
             Prefetch("lines", queryset=lines),

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from core.fields import money_input
+from core.fields import money_input, money_output
+from core.serializers import CostFieldsMixin
 from core.tenancy import OrganizationPrimaryKeyRelatedField
 from orders.serializers import (
     DocumentLineSerializer,
@@ -100,20 +101,33 @@ class ReceiptSerializer(DocumentSerializer):
         read_only_fields = ["id", "purchase_order", "created_at"]
 
 
-class SupplierReturnLineSerializer(DocumentLineSerializer):
+class SupplierReturnLineSerializer(CostFieldsMixin, DocumentLineSerializer):
+    cost_fields = ("unit_cost", "line_total")
+
     sku = serializers.CharField(source="item.product.sku", read_only=True)
     lot_code = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    unit_cost = money_output(
+        source="item.unit_cost", allow_null=True, help_text="The purchase order line's unit cost."
+    )
+    line_total = money_output(allow_null=True, help_text="quantity * unit_cost")
 
     class Meta:
         model = SupplierReturnLine
-        fields = ["item", "product", "sku", "quantity", "lot_code"]
+        fields = ["item", "product", "sku", "quantity", "lot_code", "unit_cost", "line_total"]
 
 
-class SupplierReturnSerializer(DocumentSerializer):
-    """Goods sent back to the supplier; on input location, note and lines."""
+class SupplierReturnSerializer(CostFieldsMixin, DocumentSerializer):
+    """Goods sent back to the supplier; on input location, note and lines. `total_cost` (the
+    lines' totals at the purchase order's unit costs) is what to claim back from the
+    supplier."""
+
+    cost_fields = ("total_cost",)
 
     reference = serializers.CharField(read_only=True)
     lines = SupplierReturnLineSerializer(many=True, allow_empty=False)
+    total_cost = money_output(
+        allow_null=True, help_text="The lines' totals: what to claim back from the supplier."
+    )
 
     class Meta:
         model = SupplierReturn
@@ -124,6 +138,7 @@ class SupplierReturnSerializer(DocumentSerializer):
             "location",
             "note",
             "lines",
+            "total_cost",
             "movements",
             "created_by",
             "created_at",

@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from core.dates import local_today
 from core.fields import as_money
 from core.tenancy import sees_costs
 from inventory.selectors import stock_keeping_products
@@ -58,10 +59,11 @@ class DashboardForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, data, *, chooses_organization: bool, organization_id: int | None):
+    def __init__(self, data, *, organization: Organization | None):
+        """`organization`: the signed-in user's; None: a superuser, who chooses one."""
         super().__init__(data)
-        self.organization_id = organization_id  # the signed-in user's
-        if not chooses_organization:
+        self.organization = organization
+        if organization is not None:
             del self.fields["organization"]
 
     def clean(self):
@@ -73,10 +75,9 @@ class DashboardForm(forms.Form):
             for name in ("date_from", "date_to", "interval")
             if cleaned.get(name) not in (None, "")
         }
-        organization = cleaned.get("organization")
-        organization_id = organization.pk if organization else self.organization_id
+        organization = self.organization or cleaned.get("organization")
         params = SalesOverTimeParamsSerializer(
-            data=given, context={"organization_id": organization_id}
+            data=given, context={"today": local_today(organization)}
         )
         if not params.is_valid():
             for field, messages in params.errors.items():
@@ -105,22 +106,25 @@ def _bars(rows: list[dict], *, costs: bool) -> dict:
 
 
 def _line(periods: list[dict], *, interval: str, costs: bool) -> dict:
-    """The sales chart's series: a label per period (its first date), revenue (and the cost of
-    goods sold and the gross margin)."""
+    """The sales chart's series: a label per period (its first date), revenue and revenue net
+    of returns (and the cost of goods sold, the gross margin and the margin net of returns)."""
     series = {
         "interval": interval,
         "labels": [period["period"].isoformat() for period in periods],
         "revenue": _money(period["total_revenue"] for period in periods),
+        "net_revenue": _money(period["net_revenue"] for period in periods),
     }
     if costs:
         series["cost"] = _money(period["total_cost"] for period in periods)
         series["margin"] = _money(period["gross_margin"] for period in periods)
+        series["net_margin"] = _money(period["net_margin"] for period in periods)
     return series
 
 
 def _cards(stock: dict, sales: dict, *, costs: bool, urls: dict) -> list[dict]:
     """The headline figures: stock totals (linked to the product list's filters) and the
-    sales within the dates; the cost figures only for who may see them."""
+    sales within the dates, net of the returns recorded within them; the cost figures only for
+    who may see them. `amount`: a sum of money (shown with the organization's currency)."""
     orders = sales["order_count"]
     cards = [
         ("stock-value", "Stock at price", as_money(stock["total_inventory_value"]), None),
@@ -132,13 +136,17 @@ def _cards(stock: dict, sales: dict, *, costs: bool, urls: dict) -> list[dict]:
          as_money(sales["total_revenue"]), None),
         ("cost", "Cost of goods sold", as_money(sales["total_cost"]), None),
         ("margin", "Gross margin", as_money(sales["gross_margin"]), None),
+        ("returned", "Returned", as_money(sales["returned_amount"]), None),
+        ("net-revenue", "Net revenue", as_money(sales["net_revenue"]), None),
+        ("net-margin", "Net margin", as_money(sales["net_margin"]), None),
     ]  # fmt: skip
-    hidden = set() if costs else {"stock-cost", "cost", "margin"}
+    hidden = set() if costs else {"stock-cost", "cost", "margin", "net-margin"}
     return [
-        {"name": name, "title": title, "value": value, "url": urls.get(link)}
+        {"name": name, "title": title, "value": value, "url": urls.get(link),
+         "amount": not isinstance(value, int)}
         for name, title, value, link in cards
         if name not in hidden
-    ]
+    ]  # fmt: skip
 
 
 def product_list_urls() -> dict:
@@ -155,7 +163,7 @@ def product_list_urls() -> dict:
 
 def dashboard_figures(
     *,
-    organization_id: int,
+    organization: Organization,
     date_from: datetime.date,
     date_to: datetime.date,
     interval: str,
@@ -165,26 +173,31 @@ def dashboard_figures(
     stock totals and categories (`cached_dashboard`), the locations (`location_figures`), the sales
     within the dates (`total_sales`) and per period (`sales_over_time`), and the most urgent
     low-stock and expiring products with how many there are. A constant number of queries
-    (the stock totals and categories cached as the API caches them, `cached_dashboard`)."""
-    stock = selectors.cached_dashboard(organization_id=organization_id)
+    (the stock totals and categories cached as the API caches them, `cached_dashboard`). Dates,
+    periods and "today" are the organization's local ones; amounts are in its currency."""
+    organization_id = organization.pk
+    today = local_today(organization)
+    stock = selectors.cached_dashboard(organization=organization)
     locations = selectors.location_figures(organization_id=organization_id)
     dates = {"date_from": date_from, "date_to": date_to}
-    sales = selectors.total_sales(organization_id=organization_id, **dates)
-    periods = selectors.sales_over_time(organization_id=organization_id, interval=interval, **dates)
+    sales = selectors.total_sales(organization=organization, **dates)
+    periods = selectors.sales_over_time(organization=organization, interval=interval, **dates)
     products = stock_keeping_products(organization_id=organization_id)
     days = settings.ALERT_EXPIRY_DAYS
-    expiring = most_urgent_expiring(products, days=days, organization_id=organization_id)
+    expiring = most_urgent_expiring(
+        products, days=days, organization_id=organization_id, today=today
+    )
     return {
         "stock": stock,
+        "currency": organization.currency,
         "cards": _cards(stock, sales, costs=costs, urls=product_list_urls()),
-        "low_stock": list(
-            selectors.low_stock_list(products, organization_id=organization_id)[:URGENT_ROWS]
-        ),
+        "low_stock": list(selectors.low_stock_list(products, today=today)[:URGENT_ROWS]),
         "expiring": list(expiring[:URGENT_ROWS]),
         "expiring_count": expiring.order_by().count(),
         "expiry_days": days,
         "charts": {
             "costs": costs,
+            "currency": organization.currency,
             "categories": _bars(stock["categories"], costs=costs),
             "locations": _bars(locations, costs=costs),
             "sales": _line(periods, interval=interval, costs=costs),
@@ -201,16 +214,14 @@ def dashboard_view(request):
     data = request.GET.copy()
     if superuser and not data.get("organization") and request.user.organization_id:
         data["organization"] = str(request.user.organization_id)
-    form = DashboardForm(
-        data, chooses_organization=superuser, organization_id=request.user.organization_id
-    )
+    form = DashboardForm(data, organization=None if superuser else request.user.organization)
     costs = sees_costs(request.user)
     organization = figures = None
     if form.is_valid():
         organization = form.cleaned_data["organization"] if superuser else request.user.organization
     if organization is not None:
         figures = dashboard_figures(
-            organization_id=organization.pk,
+            organization=organization,
             date_from=form.cleaned_data["date_from"],
             date_to=form.cleaned_data["date_to"],
             interval=form.cleaned_data["interval"],

@@ -2,68 +2,44 @@
 
 Stock is valued at `quantity * price` (what it sells for) and at `quantity * average_cost`
 (what it cost); sales at their lines' prices, and at the cost of goods sold each fulfilled line
-recorded (`line_cost`): every cost figure traces back to the ledger's movements.
+recorded (`line_cost`): every cost figure traces back to the ledger's movements. Customer
+returns net out of the sales in the period they were recorded: their amount out of revenue,
+and, for the units put back on the shelf, the cost their sale recorded out of the cost of goods
+(API.md, Reports). Dates and periods are the organization's local ones (`core.dates`).
 """
 
 import datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, DateField, F, IntegerField, Max, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, Trunc
+from django.db.models import Count, F, IntegerField, Max, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 
 from core.cache import cached_version, figures_key, store
-from core.dates import local_today, within_utc_dates
-from core.fields import MONEY_TOTAL
-from inventory.models import Category
+from core.dates import PERIODS, local_period, local_today, time_zone_of, within_local_dates
+from core.fields import money_sum
+from inventory.models import Category, Product
 from inventory.selectors import (
     LOW_STOCK,
     OUT_OF_STOCK,
     STOCK_KEEPING,
-    expired_by,
     most_urgent_low_stock,
     stock_keeping_products,
 )
 from sales.models import CustomerReturnLine, SalesOrder, SalesOrderItem
-from stock.models import Location, Lot, StockLevel
-from stock.selectors import expired_level, with_stock_figures
+from stock.models import Location, StockLevel
+from stock.selectors import expired_level, expired_stock_value, with_stock_figures
 
-ZERO_MONEY = Value(0, output_field=MONEY_TOTAL)
 ZERO = Value(0, output_field=IntegerField())
-
-
-def _money_sum(expression, **kwargs):
-    return Coalesce(
-        Sum(expression, output_field=MONEY_TOTAL, **kwargs), ZERO_MONEY, output_field=MONEY_TOTAL
-    )
+_money_sum = money_sum
 
 
 def _int_sum(expression, **kwargs):
     return Coalesce(Sum(expression, **kwargs), ZERO, output_field=IntegerField())
 
 
-def expired_stock_value(*, organization_id: int, today: datetime.date) -> Decimal:
-    """`expired_quantity * price` summed over the stock-keeping products: the stock of lots
-    expired by today, and the whole stock of the other products whose date has come. Two scans
-    of the expiry indexes (of lots, of products), not a join of every level."""
-    whole = (
-        stock_keeping_products(organization_id=organization_id)
-        .filter(expired_by(today), track_lots=False, quantity__gt=0)
-        .aggregate(value=_money_sum(F("quantity") * F("price")))["value"]
-    )
-    in_lots = Lot.objects.filter(
-        expired_by(today),
-        organization_id=organization_id,
-        quantity__gt=0,
-        product__is_archived=False,
-        product__has_variations=False,
-    ).aggregate(value=_money_sum(F("quantity") * F("product__price")))["value"]
-    return whole + in_lots
-
-
-def inventory_totals(*, organization_id: int, today: datetime.date | None = None) -> dict:
+def inventory_totals(*, organization_id: int, today: datetime.date) -> dict:
     """The dashboard's totals over stock-keeping, non-archived products, in three queries."""
-    today = today or local_today(organization_id)
     products = stock_keeping_products(organization_id=organization_id)
     totals = products.aggregate(
         total_products=Count("id"),
@@ -147,15 +123,15 @@ def location_category_figures(*, organization_id: int, location_id: int) -> Quer
 
 
 def dashboard(
-    *, organization_id: int, location_id: int | None = None, today: datetime.date | None = None
+    *, organization_id: int, today: datetime.date, location_id: int | None = None
 ) -> dict:
     """The whole dashboard in four queries: totals, figures per category, category names.
     With `location_id`, every figure counts the stock at that location only.
 
     Every category is listed by name (empty ones with zeros); products without a category are
-    one more entry with `"id": None` (when there are any).
+    one more entry with `"id": None` (when there are any). Expired stock is expired by
+    `today`, the organization's.
     """
-    today = today or local_today(organization_id)
     if location_id is None:
         totals = inventory_totals(organization_id=organization_id, today=today)
         rows = category_figures(organization_id=organization_id)
@@ -187,18 +163,19 @@ def dashboard(
 DASHBOARD_SECONDS = 300
 
 
-def cached_dashboard(*, organization_id: int, location_id: int | None = None) -> dict:
-    """`dashboard`, kept in the shared cache until the organization's stock, products or
-    categories change (their services move `figures_key` on, after commit, before the changing
-    request answers) or the UTC day ends: a page of the dashboard does not read the whole
-    catalogue each time."""
-    today = local_today(organization_id)
-    key = f"dashboard:{organization_id}:{location_id}:{today}"
-    figures, version = cached_version(key, version_key=figures_key(organization_id))
+def cached_dashboard(*, organization, location_id: int | None = None) -> dict:
+    """`dashboard` with the organization's `currency`, kept in the shared cache until the
+    organization's stock, products, categories or settings change (their services move
+    `figures_key` on, after commit, before the changing request answers) or its local day ends
+    (the key holds its today): a page of the dashboard does not read the whole catalogue each
+    time."""
+    today = local_today(organization)
+    key = f"dashboard:{organization.pk}:{location_id}:{today}"
+    figures, version = cached_version(key, version_key=figures_key(organization.pk))
     if figures is None:
-        figures = dashboard(organization_id=organization_id, location_id=location_id, today=today)
+        figures = dashboard(organization_id=organization.pk, location_id=location_id, today=today)
         store(key, version, figures, timeout=DASHBOARD_SECONDS)
-    return figures
+    return {**figures, "currency": organization.currency}
 
 
 def location_figures(*, organization_id: int) -> list[dict]:
@@ -223,31 +200,44 @@ def location_figures(*, organization_id: int) -> list[dict]:
     )
 
 
-def low_stock_list(products: QuerySet, *, organization_id: int, today=None):
-    """The low-stock ones among an organization's products, with their stock figures (as of
-    its today), most urgent (largest shortfall below the threshold) first."""
+def low_stock_list(products: QuerySet, *, today: datetime.date):
+    """The low-stock ones among (an organization's) products, with their stock figures,
+    most urgent (largest shortfall below the threshold) first."""
     return with_stock_figures(
-        most_urgent_low_stock(products.filter(STOCK_KEEPING)),
-        today=today or local_today(organization_id),
+        most_urgent_low_stock(products.filter(STOCK_KEEPING)), today=today
     ).select_related("category")
 
 
 def _fulfilled_lines(
-    *,
-    organization_id: int,
-    date_from: datetime.date | None,
-    date_to: datetime.date | None,
+    *, organization, date_from: datetime.date | None, date_to: datetime.date | None
 ) -> QuerySet[SalesOrderItem]:
-    """Lines of fulfilled orders whose `fulfilled_at` UTC date is within the dates (inclusive).
-
-    The dates become a half-open UTC timestamp range so the partial index on
-    (organization, fulfilled_at) of fulfilled orders serves it.
-    """
+    """Lines of the organization's fulfilled orders whose `fulfilled_at` falls on its local
+    dates date_from..date_to (inclusive): a half-open UTC range, so the partial index on
+    (organization, fulfilled_at) of fulfilled orders serves it."""
     lines = SalesOrderItem.objects.filter(
-        order__organization_id=organization_id, order__status=SalesOrder.Status.FULFILLED
+        order__organization_id=organization.pk, order__status=SalesOrder.Status.FULFILLED
     )
-    return within_utc_dates(
-        lines, field="order__fulfilled_at", date_from=date_from, date_to=date_to
+    return within_local_dates(
+        lines,
+        field="order__fulfilled_at",
+        organization=organization,
+        date_from=date_from,
+        date_to=date_to,
+    )
+
+
+def _returned_lines(
+    *, organization, date_from: datetime.date | None, date_to: datetime.date | None
+) -> QuerySet[CustomerReturnLine]:
+    """Lines of the organization's customer returns recorded on its local dates date_from..
+    date_to (inclusive), by the (organization, created_at) index."""
+    lines = CustomerReturnLine.objects.filter(customer_return__organization_id=organization.pk)
+    return within_local_dates(
+        lines,
+        field="customer_return__created_at",
+        organization=organization,
+        date_from=date_from,
+        date_to=date_to,
     )
 
 
@@ -264,64 +254,138 @@ def _sales_figures(*, orders: bool = True) -> dict:
     return figures
 
 
+def _returned_figures() -> dict:
+    """What the reports sum over customer return lines: units and money that came back, and
+    the cost their sales recorded for the units put back on the shelf (restocked: their cost
+    of goods is undone; units returned without restocking are a loss and undo nothing)."""
+    return {
+        "returned_quantity": _int_sum("quantity"),
+        "returned_amount": _money_sum(F("quantity") * F("unit_price")),
+        "returned_cost": _money_sum("line_cost", filter=Q(customer_return__restock=True)),
+    }
+
+
+def _net(figures: dict) -> dict:
+    """Revenue and margin net of returns (API.md, Reports): `net_revenue = total_revenue -
+    returned_amount`, `net_margin = net_revenue - (total_cost - returned_cost)`."""
+    net_revenue = figures["total_revenue"] - figures["returned_amount"]
+    return {
+        **figures,
+        "gross_margin": figures["total_revenue"] - figures["total_cost"],
+        "net_revenue": net_revenue,
+        "net_margin": net_revenue - (figures["total_cost"] - figures["returned_cost"]),
+    }
+
+
 def total_sales(
     *,
-    organization_id: int,
+    organization,
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
 ) -> dict:
-    """Fulfilled orders within the dates (how many, how many units, how much money, what the
-    goods cost and the margin), and the customer returns created within them: units and money
-    that came back, and the revenue net of them."""
-    figures = _fulfilled_lines(
-        organization_id=organization_id, date_from=date_from, date_to=date_to
+    """Fulfilled orders within the organization's local dates (how many, how many units, how
+    much money, what the goods cost and the margin), the customer returns recorded within them
+    (units, money and the cost of the restocked ones), the revenue and margin net of them, and
+    the organization's currency. Two queries."""
+    sold = _fulfilled_lines(
+        organization=organization, date_from=date_from, date_to=date_to
     ).aggregate(**_sales_figures())
-    figures["gross_margin"] = figures["total_revenue"] - figures["total_cost"]
-    returned = within_utc_dates(
-        CustomerReturnLine.objects.filter(customer_return__organization_id=organization_id),
-        field="customer_return__created_at",
-        date_from=date_from,
-        date_to=date_to,
-    ).aggregate(
-        returned_quantity=_int_sum("quantity"),
-        returned_amount=_money_sum(F("quantity") * F("unit_price")),
-    )
-    return {
-        **figures,
-        **returned,
-        "net_revenue": figures["total_revenue"] - returned["returned_amount"],
-    }
+    returned = _returned_lines(
+        organization=organization, date_from=date_from, date_to=date_to
+    ).aggregate(**_returned_figures())
+    return {"currency": organization.currency, **_net({**sold, **returned})}
 
 
 def top_products(
     *,
-    organization_id: int,
+    organization,
     limit: int = 10,
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
 ) -> list[dict]:
-    """Best sellers by quantity (then revenue, then id) from fulfilled orders within the dates.
+    """Best sellers by units sold less returned within the dates (`net_quantity`), then net
+    revenue, then id: every product sold or returned within them. One query: sales and returns
+    grouped per product, then the best `limit` joined to their SKU and name.
 
     Rows: `product_id`, `product__sku`, `product__name`, `quantity_sold`, `revenue`,
-    `total_cost` (of the goods sold) and `gross_margin`.
+    `total_cost` (of the goods sold), `gross_margin`, `returned_quantity`, `net_quantity`,
+    `net_revenue`.
     """
-    figures = _sales_figures(orders=False)
-    return list(
-        _fulfilled_lines(organization_id=organization_id, date_from=date_from, date_to=date_to)
-        .values("product_id", "product__sku", "product__name")
+    dates = {"organization": organization, "date_from": date_from, "date_to": date_to}
+    sold = (
+        _fulfilled_lines(**dates)
+        .values("product_id")
         .annotate(
-            quantity_sold=figures["total_quantity"],
-            revenue=figures["total_revenue"],
-            total_cost=figures["total_cost"],
-            gross_margin=F("revenue") - F("total_cost"),
+            units=Sum("quantity"),
+            amount=Sum(F("quantity") * F("unit_price")),
+            cost=Sum("line_cost"),
         )
-        .order_by("-quantity_sold", "-revenue", "product_id")[:limit]
+        .values_list("product_id", "units", "amount", "cost")
+        .order_by()
     )
+    returned = (
+        _returned_lines(**dates)
+        .values(product_id=F("item__product_id"))
+        .annotate(units=Sum("quantity"), amount=Sum(F("quantity") * F("unit_price")))
+        .values_list("product_id", "units", "amount")
+        .order_by()
+    )
+    sold_sql, sold_params = sold.query.sql_with_params()
+    returned_sql, returned_params = returned.query.sql_with_params()
+    product = connection.ops.quote_name(Product._meta.db_table)
+    sql = f"""
+        SELECT f.product_id, p.sku, p.name, f.quantity_sold, f.revenue, f.total_cost,
+               f.returned_quantity, f.returned_amount
+        FROM (
+            SELECT product_id,
+                   SUM(sold_quantity) AS quantity_sold, SUM(sold_amount) AS revenue,
+                   SUM(sold_cost) AS total_cost,
+                   SUM(returned_quantity) AS returned_quantity,
+                   SUM(returned_amount) AS returned_amount,
+                   SUM(sold_quantity) - SUM(returned_quantity) AS net_quantity,
+                   SUM(sold_amount) - SUM(returned_amount) AS net_revenue
+            FROM (
+                SELECT s.product_id, s.units AS sold_quantity, s.amount AS sold_amount,
+                       s.cost AS sold_cost, 0 AS returned_quantity, 0 AS returned_amount
+                FROM ({sold_sql}) s
+                UNION ALL
+                SELECT r.product_id, 0, 0, 0, r.units, r.amount FROM ({returned_sql}) r
+            ) AS moved
+            GROUP BY product_id
+            ORDER BY net_quantity DESC, net_revenue DESC, product_id
+            LIMIT %s
+        ) f
+        JOIN {product} p ON p.id = f.product_id
+        ORDER BY f.quantity_sold - f.returned_quantity DESC,
+                 f.revenue - f.returned_amount DESC, f.product_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*sold_params, *returned_params, limit])
+        rows = cursor.fetchall()
+    return [_product_row(*row) for row in rows]
+
+
+def _product_row(product_id, sku, name, sold, revenue, cost, returned, returned_amount) -> dict:
+    """One product's figures as Python values (SQLite sums decimals as floats)."""
+    sold, returned = int(sold or 0), int(returned or 0)
+    revenue, cost, returned_amount = _money(revenue), _money(cost), _money(returned_amount)
+    return {
+        "product_id": product_id,
+        "product__sku": sku,
+        "product__name": name,
+        "quantity_sold": sold,
+        "revenue": revenue,
+        "total_cost": cost,
+        "gross_margin": revenue - cost,
+        "returned_quantity": returned,
+        "net_quantity": sold - returned,
+        "net_revenue": revenue - returned_amount,
+    }
 
 
 # --- Sales over time -----------------------------------------------------------------------------
 
-INTERVALS = ("day", "week", "month")  # weeks start on Monday (ISO 8601, and PostgreSQL's)
+INTERVALS = PERIODS  # weeks start on Monday (ISO 8601, and PostgreSQL's)
 MAX_PERIODS = 366
 
 
@@ -347,7 +411,7 @@ def _periods_sql(first: datetime.date, last: datetime.date, interval: str):
     database: `generate_series` on PostgreSQL, a recursive CTE on SQLite."""
     if connection.vendor == "postgresql":
         return (
-            "SELECT generate_series(%s::timestamp, %s::timestamp, %s::interval) AS period",
+            "SELECT generate_series(%s::timestamp, %s::timestamp, %s::interval)::date AS period",
             [first, last, f"1 {interval}"],
         )
     step = {"day": "+1 day", "week": "+7 days", "month": "+1 month"}[interval]
@@ -360,58 +424,75 @@ def _periods_sql(first: datetime.date, last: datetime.date, interval: str):
 
 def sales_over_time(
     *,
-    organization_id: int,
+    organization,
     date_from: datetime.date,
     date_to: datetime.date,
     interval: str = "day",
 ) -> list[dict]:
-    """Fulfilled sales per period (UTC) within the dates, inclusive, oldest first, one row per
+    """Fulfilled sales and customer returns per local period (day, week or month in the
+    organization's time zone) within its local dates, inclusive, oldest first, one row per
     period including the empty ones: `period` (its first date), `order_count`,
-    `total_quantity`, `total_revenue`, `total_cost` and `gross_margin`. One query: the lines
-    grouped per period, joined to the periods the database generates."""
+    `total_quantity`, `total_revenue`, `total_cost`, `gross_margin`, `returned_amount`,
+    `returned_cost`, `net_revenue` and `net_margin` (returns in the period they were recorded).
+    One query: the lines and the return lines grouped per local period (`core.dates`), joined
+    to the periods the database generates."""
     if interval not in INTERVALS:
         raise ValueError(f"interval must be one of {INTERVALS}")
+    tz = time_zone_of(organization)
+    dates = {"organization": organization, "date_from": date_from, "date_to": date_to}
     sales = (
-        _fulfilled_lines(organization_id=organization_id, date_from=date_from, date_to=date_to)
-        .annotate(
-            period=Trunc(
-                "order__fulfilled_at", interval, output_field=DateField(), tzinfo=datetime.UTC
-            )
-        )
+        _fulfilled_lines(**dates)
+        .annotate(period=local_period("order__fulfilled_at", interval, tz=tz))
         .values("period")
         .annotate(**_sales_figures())
         .values_list("period", *_sales_figures())
         .order_by()
     )
+    returned_figures = _returned_figures()
+    del returned_figures["returned_quantity"]
+    returns = (
+        _returned_lines(**dates)
+        .annotate(period=local_period("customer_return__created_at", interval, tz=tz))
+        .values("period")
+        .annotate(**returned_figures)
+        .values_list("period", *returned_figures)
+        .order_by()
+    )
     sales_sql, sales_params = sales.query.sql_with_params()
+    returns_sql, returns_params = returns.query.sql_with_params()
     periods_sql, periods_params = _periods_sql(
         period_start(date_from, interval), period_start(date_to, interval), interval
     )
     sql = (
-        f"SELECT p.period, s.order_count, s.total_quantity, s.total_revenue, s.total_cost "
+        f"SELECT p.period, s.order_count, s.total_quantity, s.total_revenue, s.total_cost, "
+        f"r.returned_amount, r.returned_cost "
         f"FROM ({periods_sql}) p LEFT JOIN ({sales_sql}) s ON s.period = p.period "
+        f"LEFT JOIN ({returns_sql}) r ON r.period = p.period "
         f"ORDER BY p.period"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*periods_params, *sales_params])
+        cursor.execute(sql, [*periods_params, *sales_params, *returns_params])
         rows = cursor.fetchall()
     return [_period_row(*row) for row in rows]
 
 
-def _period_row(period, order_count, quantity, revenue, cost) -> dict:
+def _period_row(period, order_count, quantity, revenue, cost, returned, returned_cost) -> dict:
     """One period's figures as Python values (SQLite hands back text dates and float sums)."""
     if isinstance(period, str):
         period = datetime.date.fromisoformat(period[:10])
     elif isinstance(period, datetime.datetime):
         period = period.date()
-    revenue, cost = _money(revenue), _money(cost)
+    figures = {
+        "total_revenue": _money(revenue),
+        "total_cost": _money(cost),
+        "returned_amount": _money(returned),
+        "returned_cost": _money(returned_cost),
+    }
     return {
         "period": period,
         "order_count": order_count or 0,
         "total_quantity": quantity or 0,
-        "total_revenue": revenue,
-        "total_cost": cost,
-        "gross_margin": revenue - cost,
+        **_net(figures),
     }
 
 

@@ -1,11 +1,12 @@
-"""Report parameters (validated: a bad date or limit is a 400) and report shapes. Cost figures
-are null for callers who may not see costs (`context["hide_costs"]`: the `sales` role)."""
+"""Report parameters (validated: a bad date or limit is a 400) and report shapes. Dates are the
+organization's local dates (`context["today"]`: its today). Cost figures are null for callers
+who may not see costs (`context["hide_costs"]`: the `sales` role)."""
 
 import datetime
 
 from rest_framework import serializers
 
-from core.dates import local_today
+from core.currencies import CurrencyField
 from core.fields import money_output
 from core.serializers import CostFieldsMixin
 from core.tenancy import OrganizationPrimaryKeyRelatedField
@@ -13,14 +14,24 @@ from reports.selectors import INTERVALS, MAX_PERIODS, period_count
 from stock.models import Location
 
 
-def cost_money():
+def cost_money(**kwargs):
     """A cost figure: 2 places, null for callers who may not see costs."""
-    return money_output(allow_null=True)
+    return money_output(allow_null=True, **kwargs)
+
+
+LOCAL_DATE = "The organization's local date (its time zone), inclusive"
+
+
+def currency_output():
+    return CurrencyField(
+        read_only=True,
+        help_text="The organization's currency (ISO 4217): every amount is in it.",
+    )
 
 
 class DateRangeSerializer(serializers.Serializer):
-    date_from = serializers.DateField(required=False, help_text="UTC date, inclusive.")
-    date_to = serializers.DateField(required=False, help_text="UTC date, inclusive.")
+    date_from = serializers.DateField(required=False, help_text=f"{LOCAL_DATE}.")
+    date_to = serializers.DateField(required=False, help_text=f"{LOCAL_DATE}.")
 
     def validate(self, attrs):
         date_from, date_to = attrs.get("date_from"), attrs.get("date_to")
@@ -40,15 +51,15 @@ class SalesOverTimeParamsSerializer(DateRangeSerializer):
         choices=INTERVALS, default="day", help_text="Weeks start on Monday."
     )
     date_from = serializers.DateField(
-        required=False, help_text="UTC date, inclusive; default: 29 days before date_to."
+        required=False, help_text=f"{LOCAL_DATE}; default: 29 days before date_to."
     )
     date_to = serializers.DateField(
-        required=False, help_text="UTC date, inclusive; default: today (UTC)."
+        required=False, help_text=f"{LOCAL_DATE}; default: the organization's today."
     )
 
     def validate(self, attrs):
         date_from = attrs.get("date_from")
-        today = local_today(self.context.get("organization_id"))
+        today = self.context["today"]
         date_to = attrs.get("date_to") or max(today, date_from or datetime.date.min)
         attrs["date_to"] = date_to
         if date_from is None:
@@ -90,6 +101,7 @@ class CategoryFiguresSerializer(CostFieldsMixin, serializers.Serializer):
 class DashboardSerializer(CostFieldsMixin, serializers.Serializer):
     cost_fields = ("total_cost_value",)
 
+    currency = currency_output()
     total_products = serializers.IntegerField(read_only=True)
     total_quantity = serializers.IntegerField(read_only=True)
     total_inventory_value = money_output()
@@ -101,8 +113,9 @@ class DashboardSerializer(CostFieldsMixin, serializers.Serializer):
 
 
 class TotalSalesSerializer(CostFieldsMixin, serializers.Serializer):
-    cost_fields = ("total_cost", "gross_margin")
+    cost_fields = ("total_cost", "gross_margin", "returned_cost", "net_margin")
 
+    currency = currency_output()
     order_count = serializers.IntegerField(read_only=True)
     total_quantity = serializers.IntegerField(read_only=True)
     total_revenue = money_output()
@@ -110,7 +123,11 @@ class TotalSalesSerializer(CostFieldsMixin, serializers.Serializer):
     gross_margin = cost_money()
     returned_quantity = serializers.IntegerField(read_only=True)
     returned_amount = money_output()
-    net_revenue = money_output()
+    returned_cost = cost_money(
+        help_text="What the restocked returned units cost (at the cost their sale recorded)."
+    )
+    net_revenue = money_output(help_text="total_revenue - returned_amount")
+    net_margin = cost_money(help_text="net_revenue - (total_cost - returned_cost)")
 
 
 class TopProductSerializer(CostFieldsMixin, serializers.Serializer):
@@ -123,14 +140,25 @@ class TopProductSerializer(CostFieldsMixin, serializers.Serializer):
     revenue = money_output()
     total_cost = cost_money()
     gross_margin = cost_money()
+    returned_quantity = serializers.IntegerField(read_only=True)
+    net_quantity = serializers.IntegerField(
+        read_only=True, help_text="quantity_sold - returned_quantity: what the list ranks by."
+    )
+    net_revenue = money_output(help_text="revenue less what the returned units brought in")
 
 
 class SalesPeriodSerializer(CostFieldsMixin, serializers.Serializer):
-    cost_fields = ("total_cost", "gross_margin")
+    cost_fields = ("total_cost", "gross_margin", "returned_cost", "net_margin")
 
-    period = serializers.DateField(read_only=True, help_text="The period's first date.")
+    period = serializers.DateField(read_only=True, help_text="The period's first (local) date.")
     order_count = serializers.IntegerField(read_only=True)
     total_quantity = serializers.IntegerField(read_only=True)
     total_revenue = money_output()
     total_cost = cost_money()
     gross_margin = cost_money()
+    returned_amount = money_output(help_text="Customer returns recorded in the period.")
+    returned_cost = cost_money(
+        help_text="What the restocked returned units cost (at the cost their sale recorded)."
+    )
+    net_revenue = money_output(help_text="total_revenue - returned_amount")
+    net_margin = cost_money(help_text="net_revenue - (total_cost - returned_cost)")

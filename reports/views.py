@@ -6,6 +6,7 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.dates import local_today
 from core.tenancy import OrganizationScopedMixin, sees_costs
 from inventory.models import Product
 from inventory.serializers import ProductSerializer
@@ -46,7 +47,7 @@ class DashboardView(OrganizationScopedMixin, APIView):
         params.is_valid(raise_exception=True)
         location = params.validated_data.get("location")
         figures = selectors.cached_dashboard(
-            organization_id=self.organization_id, location_id=location and location.pk
+            organization=request.user.organization, location_id=location and location.pk
         )
         return Response(DashboardSerializer(figures, context=_shown(request)).data)
 
@@ -60,12 +61,14 @@ class DashboardLowStockView(OrganizationScopedMixin, generics.ListAPIView):
     filter_backends = []
 
     def get_queryset(self):
-        organization_id = getattr(self.request.user, "organization_id", None)
-        return selectors.low_stock_list(super().get_queryset(), organization_id=organization_id)
+        return selectors.low_stock_list(
+            super().get_queryset(), today=local_today(self.organization)
+        )
 
 
 class TotalSalesView(OrganizationScopedMixin, APIView):
-    """Fulfilled sales orders whose fulfilment date (UTC) is within the dates, inclusive."""
+    """Fulfilled sales orders whose fulfilment date is within the organization's local dates,
+    inclusive, and the customer returns recorded within them: revenue and margin net of them."""
 
     permission_classes = [HasRole]
 
@@ -74,13 +77,14 @@ class TotalSalesView(OrganizationScopedMixin, APIView):
         params = DateRangeSerializer(data=_query_params(request))
         params.is_valid(raise_exception=True)
         figures = selectors.total_sales(
-            organization_id=self.organization_id, **params.validated_data
+            organization=request.user.organization, **params.validated_data
         )
         return Response(TotalSalesSerializer(figures, context=_shown(request)).data)
 
 
 class TopProductsView(OrganizationScopedMixin, APIView):
-    """Best sellers by quantity from fulfilled sales orders: a plain list of at most `limit`."""
+    """Best sellers by units sold less returned within the dates: a plain list of at most
+    `limit`."""
 
     permission_classes = [HasRole]
 
@@ -90,13 +94,16 @@ class TopProductsView(OrganizationScopedMixin, APIView):
     def get(self, request):
         params = TopProductsParamsSerializer(data=_query_params(request))
         params.is_valid(raise_exception=True)
-        rows = selectors.top_products(organization_id=self.organization_id, **params.validated_data)
+        rows = selectors.top_products(
+            organization=request.user.organization, **params.validated_data
+        )
         return Response(TopProductSerializer(rows, many=True, context=_shown(request)).data)
 
 
 class SalesOverTimeView(OrganizationScopedMixin, APIView):
-    """Fulfilled sales per day, week (from Monday) or month, UTC, every period of the range
-    listed (empty ones too), oldest first: a series to draw."""
+    """Fulfilled sales and customer returns per local day, week (from Monday) or month of the
+    organization, every period of the range listed (empty ones too), oldest first: a series to
+    draw."""
 
     permission_classes = [HasRole]
 
@@ -105,10 +112,10 @@ class SalesOverTimeView(OrganizationScopedMixin, APIView):
     )
     def get(self, request):
         params = SalesOverTimeParamsSerializer(
-            data=_query_params(request), context={"organization_id": self.organization_id}
+            data=_query_params(request), context={"today": local_today(self.organization)}
         )
         params.is_valid(raise_exception=True)
         rows = selectors.sales_over_time(
-            organization_id=self.organization_id, **params.validated_data
+            organization=request.user.organization, **params.validated_data
         )
         return Response(SalesPeriodSerializer(rows, many=True, context=_shown(request)).data)

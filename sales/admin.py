@@ -7,7 +7,7 @@ from core.admin import (
     OrganizationInlineMixin,
     ReadOnlyAdminMixin,
 )
-from core.fields import as_money
+from core.currencies import with_currency
 from orders.admin import OrderAdminMixin, OrderLineInlineMixin
 from sales import services
 from sales.models import CustomerReturn, Reservation, SalesOrder, SalesOrderItem
@@ -90,13 +90,11 @@ class SalesOrderAdmin(CostFiguresMixin, OrderAdminMixin, OrganizationAdminMixin,
 
     @admin.display(description="cost of goods sold")
     def total_cost(self, order):
-        cost = self._costs(order)[0]
-        return "-" if cost is None else f"{as_money(cost):.2f}"
+        return with_currency(self._costs(order)[0], order.organization.currency)
 
     @admin.display(description="gross margin")
     def gross_margin(self, order):
-        margin = self._costs(order)[1]
-        return "-" if margin is None else f"{as_money(margin):.2f}"
+        return with_currency(self._costs(order)[1], order.organization.currency)
 
     @admin.display(description="reserved stock")
     def reservations(self, order):

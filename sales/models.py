@@ -125,12 +125,20 @@ class CustomerReturnLine(models.Model):
     item = models.ForeignKey(SalesOrderItem, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
     unit_price = money_field()
+    # The cost the sale recorded for these units (its line's unit_cost), and quantity *
+    # unit_cost (2 places): restocked, their cost of goods is undone (API.md, Reports).
+    unit_cost = cost_field(null=True, blank=True)
+    line_cost = money_field(total=True, null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="sales_return_line_quantity_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_cost__isnull=True) | Q(unit_cost__gte=0, line_cost__gte=0),
+                name="sales_return_line_cost_gte_0",
             ),
         ]
 

@@ -18,7 +18,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from core.dates import within_utc_dates
 from core.fields import MONEY_TOTAL
 from orders.selectors import orders_with_totals
 from sales.models import CustomerReturn, CustomerReturnLine, SalesOrder, SalesOrderItem
@@ -49,9 +48,9 @@ def _line_total():
     return ExpressionWrapper(F("quantity") * F("unit_price"), output_field=MONEY_TOTAL)
 
 
-def customer_returns(*, sales_order=None, date_from=None, date_to=None) -> QuerySet[CustomerReturn]:
+def customer_returns(*, sales_order=None) -> QuerySet[CustomerReturn]:
     """Customer returns, newest first, with their lines (`line_total`), `total_amount` and
-    movements, in constant queries; by order and by UTC creation dates (inclusive)."""
+    movements, in constant queries; of one order, or of every order."""
     totals = (
         CustomerReturnLine.objects.filter(customer_return=OuterRef("pk"))
         .order_by()
@@ -64,7 +63,6 @@ def customer_returns(*, sales_order=None, date_from=None, date_to=None) -> Query
     )
     if sales_order is not None:
         returns = returns.filter(sales_order=sales_order)
-    returns = within_utc_dates(returns, field="created_at", date_from=date_from, date_to=date_to)
     lines = CustomerReturnLine.objects.select_related("item").annotate(line_total=_line_total())
     return returns.prefetch_related(
         Prefetch("lines", queryset=lines),

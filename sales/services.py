@@ -210,7 +210,11 @@ CUSTOMER_RETURN = orders.Document(
     verb="return",
     left_as="sold and not returned yet",
     check=_fulfilled,
-    line_values=lambda line, item: {"unit_price": item.unit_price},
+    line_values=lambda line, item: {
+        "unit_price": item.unit_price,
+        "unit_cost": item.unit_cost,  # what the sale recorded: restocked, its cost is undone
+        "line_cost": as_money(line.quantity * item.unit_cost),
+    },
 )
 
 

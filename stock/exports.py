@@ -1,12 +1,12 @@
 """Streamed CSV of the stock ledger: rows go out as they are read, never built in memory."""
 
+import datetime
 from collections import defaultdict
 from collections.abc import Iterator
 from itertools import islice
 
 from django.db.models import F, QuerySet
 
-from core.dates import local_today
 from core.exports import Column, csv_download
 from stock.models import MovementLot, StockLevel, StockMovement
 
@@ -52,14 +52,14 @@ def movement_rows(queryset: QuerySet[StockMovement]) -> Iterator[tuple]:
 
 
 def movements_csv_response(
-    queryset: QuerySet[StockMovement], *, organization_id: int, hide_costs: bool = False
+    queryset: QuerySet[StockMovement], *, today: datetime.date, hide_costs: bool = False
 ):
-    """A `stock-movements-YYYY-MM-DD.csv` download (the organization's today) of the
+    """A `stock-movements-YYYY-MM-DD.csv` download (the organization's `today`) of the
     (filtered, ordered) movements."""
     return csv_download(
         columns=MOVEMENT_COLUMNS,
         rows=movement_rows(queryset),
-        filename=f"stock-movements-{local_today(organization_id)}.csv",
+        filename=f"stock-movements-{today}.csv",
         hide_costs=hide_costs,
     )
 
@@ -80,8 +80,8 @@ LEVEL_COLUMNS = [
 ]
 
 
-def levels_csv_response(queryset: QuerySet[StockLevel], *, organization_id: int):
-    """A `stock-levels-YYYY-MM-DD.csv` download (the organization's today) of the (filtered,
+def levels_csv_response(queryset: QuerySet[StockLevel], *, today: datetime.date):
+    """A `stock-levels-YYYY-MM-DD.csv` download (the organization's `today`) of the (filtered,
     ordered) levels."""
     rows = queryset.annotate(units_available=F("quantity") - F("allocated")).values_list(
         *(column.expression for column in LEVEL_COLUMNS)
@@ -89,5 +89,5 @@ def levels_csv_response(queryset: QuerySet[StockLevel], *, organization_id: int)
     return csv_download(
         columns=LEVEL_COLUMNS,
         rows=rows.iterator(chunk_size=CHUNK_SIZE),
-        filename=f"stock-levels-{local_today(organization_id)}.csv",
+        filename=f"stock-levels-{today}.csv",
     )

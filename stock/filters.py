@@ -17,15 +17,21 @@ class StockMovementFilter(filters.FilterSet):
     movement_type = filters.ChoiceFilter(choices=StockMovement.MovementType.choices)
     source = filters.ChoiceFilter(choices=StockMovement.Source.choices)
     reference = filters.CharFilter(field_name="reference", max_length=50)
-    date_from = filters.DateFilter(method="filter_dates", help_text="UTC date, inclusive")
-    date_to = filters.DateFilter(method="filter_dates", help_text="UTC date, inclusive")
+    date_from = filters.DateFilter(
+        method="filter_dates", help_text="The organization's local date, inclusive."
+    )
+    date_to = filters.DateFilter(
+        method="filter_dates", help_text="The organization's local date, inclusive."
+    )
 
     class Meta:
         model = StockMovement
         fields = ["product", "location", "movement_type", "source", "date_from", "date_to"]
 
     def filter_dates(self, queryset, name, value):
-        return movements_between(queryset, **{name: value})
+        return movements_between(
+            queryset, organization=self.request.user.organization, **{name: value}
+        )
 
     def filter_lot(self, queryset, name, value):
         return queryset.filter(lot_lines__lot_id=value).distinct()
@@ -47,11 +53,11 @@ class LotFilter(filters.FilterSet):
         return queryset.filter(Exists(held))
 
     def filter_expired(self, queryset, name, value):
-        expired = expired_by(local_today(self.request.user.organization_id))
+        expired = expired_by(local_today(self.request.user.organization))
         return queryset.filter(expired) if value else queryset.exclude(expired)
 
     def filter_expires_within(self, queryset, name, value):
-        today = local_today(self.request.user.organization_id)
+        today = local_today(self.request.user.organization)
         return queryset.filter(expiry_window(value, today), quantity__gt=0)
 
     def filter_in_stock(self, queryset, name, value):
@@ -75,7 +81,7 @@ class StockLevelFilter(filters.FilterSet):
 
     def filter_expired(self, queryset, name, value):
         """A level of an expired lot, or of a product without lots that has expired."""
-        condition = expired_level(local_today(self.request.user.organization_id))
+        condition = expired_level(local_today(self.request.user.organization))
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
 
@@ -93,9 +99,9 @@ class ProductStockFilter(ProductFilter):
         return queryset.filter(Exists(here))
 
     def filter_expires_within(self, queryset, name, value):
-        organization_id = self.request.user.organization_id
+        organization = self.request.user.organization
         return queryset.filter(STOCK_KEEPING).filter(
-            expiring_within(value, organization_id=organization_id)
+            expiring_within(value, organization_id=organization.pk, today=self.today())
         )
 
 

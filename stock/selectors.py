@@ -3,6 +3,7 @@
 import datetime
 import functools
 from collections.abc import Iterator
+from decimal import Decimal
 
 from django.db.models import (
     BooleanField,
@@ -24,10 +25,15 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from core.dates import local_today, within_utc_dates
-from core.fields import MONEY_TOTAL
+from core.dates import within_local_dates
+from core.fields import MONEY_TOTAL, money_sum
 from inventory.models import LOW_STOCK, Product
-from inventory.selectors import expired_by, expired_condition, expiry_window
+from inventory.selectors import (
+    expired_by,
+    expired_condition,
+    expiry_window,
+    stock_keeping_products,
+)
 from stock.models import Location, Lot, MovementLot, StockLevel, StockMovement, Transfer
 
 
@@ -37,6 +43,25 @@ def expired_level(today: datetime.date) -> Q:
     return expired_by(today, prefix="lot__") | (
         Q(lot__isnull=True) & expired_by(today, prefix="product__")
     )
+
+
+def expired_stock_value(*, organization_id: int, today: datetime.date) -> Decimal:
+    """`expired_quantity * price` summed over the stock-keeping products: the stock of lots
+    expired by today, and the whole stock of the other products whose date has come. Two scans
+    of the expiry indexes (of lots, of products), not a join of every level."""
+    whole = (
+        stock_keeping_products(organization_id=organization_id)
+        .filter(expired_by(today), track_lots=False, quantity__gt=0)
+        .aggregate(value=money_sum(F("quantity") * F("price")))["value"]
+    )
+    in_lots = Lot.objects.filter(
+        expired_by(today),
+        organization_id=organization_id,
+        quantity__gt=0,
+        product__is_archived=False,
+        product__has_variations=False,
+    ).aggregate(value=money_sum(F("quantity") * F("product__price")))["value"]
+    return whole + in_lots
 
 
 def movements_with_details() -> QuerySet[StockMovement]:
@@ -51,11 +76,19 @@ def movements_with_details() -> QuerySet[StockMovement]:
 def movements_between(
     queryset: QuerySet[StockMovement],
     *,
+    organization,
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
 ) -> QuerySet[StockMovement]:
-    """Movements created on UTC dates date_from..date_to, both inclusive (index-friendly range)."""
-    return within_utc_dates(queryset, field="created_at", date_from=date_from, date_to=date_to)
+    """Movements created on the organization's local dates date_from..date_to, both inclusive
+    (an index-friendly UTC range)."""
+    return within_local_dates(
+        queryset,
+        field="created_at",
+        organization=organization,
+        date_from=date_from,
+        date_to=date_to,
+    )
 
 
 def live_locations() -> QuerySet[Location]:
@@ -253,12 +286,12 @@ def _lots_of_product(**conditions) -> QuerySet[Lot]:
     return Lot.objects.filter(product=OuterRef("pk"), quantity__gt=0, **conditions).order_by()
 
 
-def with_stock_figures(queryset: QuerySet[Product], *, today: datetime.date):
+def with_stock_figures(queryset: QuerySet[Product], *, today):
     """Annotate available, is_low_stock, expired_quantity, is_expired and stock_value in SQL,
-    not per row in Python, as of `today` (the organization's). A lot-tracked product's expired
-    quantity is its expired lots' stock; another's is all of its quantity once its
-    expiration_date has come. A product whose variations keep its stock is neither low nor
-    expired itself."""
+    not per row in Python, as of `today`: the organization's, or an expression of it per row
+    (`core.dates.EachOrganizationsToday`). A lot-tracked product's expired quantity is its
+    expired lots' stock; another's is all of its quantity once its expiration_date has come. A
+    product whose variations keep its stock is neither low nor expired itself."""
     in_expired_lots = (
         _lots_of_product()
         .filter(expired_by(today))
@@ -280,25 +313,24 @@ def with_stock_figures(queryset: QuerySet[Product], *, today: datetime.date):
     )
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=4)
 def _products_with_figures_of(today: datetime.date) -> QuerySet[Product]:
     return with_stock_figures(Product.objects.select_related("category"), today=today)
 
 
-def products_with_stock_figures(*, organization_id: int) -> QuerySet[Product]:
-    """Every product (with its category) and `with_stock_figures` as of the organization's
-    today, the annotated queryset built once a day in a process (about 1 ms of building per
-    request otherwise); each caller gets a copy to filter (to the organization's products)."""
-    return _products_with_figures_of(local_today(organization_id)).all()
+def products_with_stock_figures(*, today: datetime.date) -> QuerySet[Product]:
+    """Every product (with its category) and `with_stock_figures` as of `today` (the caller's
+    organization's local date): the annotated queryset is built once per date in a process
+    (about 1 ms of building per request otherwise; at any instant the organizations' todays are
+    at most three dates); each caller gets a copy to filter."""
+    return _products_with_figures_of(today).all()
 
 
-def expiring_within(
-    days: int, *, organization_id: int | None, today: datetime.date | None = None
-) -> Q:
+def expiring_within(days: int, *, organization_id: int | None, today) -> Q:
     """Products (of the organization; of every one for None) with stock that expires within
     `days` days and has not expired yet: a lot of a lot-tracked product, or another product's
-    whole stock."""
-    today = today or local_today(organization_id)
+    whole stock. `today`: the organization's; for every organization, an expression of each
+    one's (`core.dates.EachOrganizationsToday`)."""
     window = expiry_window(days, today)
     if organization_id is not None:  # both scans start with it (the expiry indexes do)
         window &= Q(organization_id=organization_id)
@@ -323,10 +355,9 @@ def next_expiry(*, today: datetime.date):
 
 
 def most_urgent_expiring(
-    queryset: QuerySet[Product], *, days: int, organization_id: int | None, today=None
+    queryset: QuerySet[Product], *, days: int, organization_id: int | None, today: datetime.date
 ):
     """Products whose stock expires within `days` days, earliest first."""
-    today = today or local_today(organization_id)
     return (
         queryset.filter(expiring_within(days, organization_id=organization_id, today=today))
         .annotate(expires_on=next_expiry(today=today))
@@ -345,15 +376,16 @@ def expiry_rows(
     """What an alert lists as expired (or, with `expired=False`, expiring within `days` days),
     earliest first: a lot-tracked product's lots one by one, another product as a whole. Rows:
     id, sku, name, lot_code (None for a product without lots), quantity, expiration_date,
-    supplier_name. Two queries."""
+    supplier_name, value (quantity * price). Two queries."""
     window = expired_by(today) if expired else expiry_window(days, today)
-    fields = ("sku", "name", "supplier_name")
+    fields = ("sku", "name", "supplier_name", "value")
     lots = (
         Lot.objects.filter(window, product__in=products.filter(track_lots=True), quantity__gt=0)
         .annotate(
             sku=F("product__sku"),
             name=F("product__name"),
             supplier_name=F("product__supplier__name"),
+            value=ExpressionWrapper(F("quantity") * F("product__price"), MONEY_TOTAL),
             lot_code=F("code"),
         )
         .order_by("expiration_date", "product_id", "id")
@@ -361,7 +393,11 @@ def expiry_rows(
     )
     whole = (
         products.filter(window, track_lots=False, has_variations=False, quantity__gt=0)
-        .annotate(supplier_name=F("supplier__name"), lot_code=Value(None, output_field=CharField()))
+        .annotate(
+            supplier_name=F("supplier__name"),
+            value=ExpressionWrapper(F("quantity") * F("price"), MONEY_TOTAL),
+            lot_code=Value(None, output_field=CharField()),
+        )
         .order_by("expiration_date", "id")
         .values("id", *fields, "lot_code", "quantity", "expiration_date")
     )

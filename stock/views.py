@@ -64,8 +64,8 @@ class StockMovementViewSet(
         """The same rows as the list, honouring its filters, streamed as CSV."""
         return exports.movements_csv_response(
             self.filter_queryset(self.get_queryset()),
-            organization_id=self.organization_id,
             hide_costs=self.get_serializer_context()["hide_costs"],
+            today=local_today(self.organization),
         )
 
 
@@ -119,10 +119,9 @@ class LotViewSet(
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
-        """With `is_expired` as of the organization's today (on every request: a queryset built
-        once, at import, kept the day the process started)."""
-        organization_id = getattr(self.request.user, "organization_id", None)
-        return self.scoped(selectors.lots_with_state(today=local_today(organization_id)))
+        """With `is_expired` as of the organization's today (built per request: a queryset
+        built once, at import, would keep the day the process started)."""
+        return self.scoped(selectors.lots_with_state(today=local_today(self.organization)))
 
     def update(self, request, *args, **kwargs):
         lot = self.get_object()
@@ -149,7 +148,7 @@ class StockLevelViewSet(OrganizationScopedMixin, mixins.ListModelMixin, viewsets
     def export(self, request):
         """The same rows as the list, honouring its filters, streamed as CSV."""
         return exports.levels_csv_response(
-            self.filter_queryset(self.get_queryset()), organization_id=self.organization_id
+            self.filter_queryset(self.get_queryset()), today=local_today(self.organization)
         )
 
 

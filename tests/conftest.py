@@ -1,7 +1,9 @@
+import datetime
 import os
 import time
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
@@ -170,3 +172,13 @@ def eager_celery():
     app.conf.task_always_eager = True
     yield app
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def clock():
+    """The clock stopped at noon UTC on 2026-11-21 (the suite's usual "today"); move it with
+    `clock.move_to(aware_datetime)`. time-machine patches it at the C level: `timezone.now()`,
+    `datetime.now()` and `time.time()` alike (not the database's own clock)."""
+    start = datetime.datetime(2026, 11, 21, 12, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        yield traveller

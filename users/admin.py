@@ -9,6 +9,8 @@ from core.admin import (
     add_refusal_to_form,
     sees_every_organization,
 )
+from core.currencies import CURRENCY_CHOICES
+from core.dates import known_time_zones
 from core.errors import BrokenRule, Conflict
 from users import services
 from users.models import Organization, Role, User
@@ -25,14 +27,54 @@ class PasswordChangeForm(AdminPasswordChangeForm):
         return user
 
 
-@admin.register(Organization)
-class OrganizationAdmin(OrganizationScopeMixin, admin.ModelAdmin):
-    """Every organization for a superuser; an organization's own staff see theirs."""
+class OrganizationForm(forms.ModelForm):
+    """An organization's name and settings, each chosen from what it may be (API.md)."""
 
-    list_display = ["id", "name", "created_at"]
+    time_zone = forms.ChoiceField(
+        choices=lambda: [(name, name) for name in sorted(known_time_zones())],
+        help_text="Its today, its date ranges and report periods, its digest hour.",
+    )
+    currency = forms.ChoiceField(
+        choices=[(code, code) for code in CURRENCY_CHOICES],
+        help_text="Every amount of the organization is in it (nothing is converted).",
+    )
+    digest_hour = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
+        help_text="The local time the daily low-stock digest goes out.",
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["name", "time_zone", "currency", "digest_hour"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(RefusalMessagesMixin, OrganizationScopeMixin, admin.ModelAdmin):
+    """Every organization for a superuser; an organization's own staff see theirs, and its
+    admins change its name and settings there, through `users.services` as the API does."""
+
+    form = OrganizationForm
+    list_display = ["id", "name", "time_zone", "currency", "digest_hour", "created_at"]
+    list_display_links = ["id", "name"]
     list_filter = ["created_at"]
     search_fields = ["name"]
     date_hierarchy = "created_at"
+    readonly_fields = ["created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        services.update_organization(
+            organization=obj,
+            name=data["name"],
+            time_zone=data["time_zone"],
+            currency=data["currency"],
+            digest_hour=data["digest_hour"],
+        )
+        obj.refresh_from_db()
+        return None
 
 
 class RoleFilter(admin.SimpleListFilter):

@@ -1,17 +1,63 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+DIGEST_HOURS = range(24)
+
+
+def default_time_zone() -> str:
+    return settings.DEFAULT_TIME_ZONE
+
+
+def default_currency() -> str:
+    return settings.DEFAULT_CURRENCY
+
 
 class Organization(models.Model):
-    """A shop or warehouse: the tenant that owns all inventory data."""
+    """A shop or warehouse: the tenant that owns all inventory data. It lives in its own time
+    zone (its "today", its date ranges, its report periods, the hour of its digest) and keeps
+    its money in one currency (API.md, Organization)."""
 
     name = models.CharField(max_length=200)
+    # New organizations start with DEFAULT_TIME_ZONE and DEFAULT_CURRENCY; a row written
+    # without them (raw SQL, an older migration's model) gets the database's UTC and USD.
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        db_default="UTC",
+        help_text="An IANA time zone name.",
+    )
+    currency = models.CharField(
+        max_length=3,
+        default=default_currency,
+        db_default="USD",
+        help_text="An ISO 4217 currency code.",
+    )
+    digest_hour = models.PositiveSmallIntegerField(
+        default=7,
+        db_default=7,
+        help_text="The local hour (0-23) at which the daily digest goes out.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(digest_hour__gte=0, digest_hour__lte=23),
+                name="users_organization_digest_hour_0_23",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"),
+                name="users_organization_currency_code",
+            ),
+            models.CheckConstraint(
+                condition=~Q(time_zone=""), name="users_organization_time_zone_set"
+            ),
+        ]
 
     def __str__(self):
         return self.name

@@ -1,13 +1,59 @@
 from django.contrib.auth.models import Group, Permission
 from rest_framework import serializers
 
-from users.models import Organization, Role, User
+from core.currencies import CurrencyField
+from core.errors import BrokenRule
+from users.models import DIGEST_HOURS, Organization, Role, User
+from users.services import check_time_zone
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "name"]
+
+
+def known_time_zone(value: str) -> None:
+    """The service's check, said with the other fields' errors."""
+    try:
+        check_time_zone(value)
+    except BrokenRule as refusal:
+        raise serializers.ValidationError(str(refusal.message)) from refusal
+
+
+def time_zone_input(**kwargs) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=64,
+        validators=[known_time_zone],
+        help_text="An IANA time zone name (`Europe/Paris`, `America/New_York`): the "
+        "organization's today, date ranges, report periods and digest hour are local to it.",
+        **kwargs,
+    )
+
+
+def currency_input(**kwargs) -> CurrencyField:
+    return CurrencyField(
+        help_text="An ISO 4217 currency code: every amount of the organization is in it.",
+        **kwargs,
+    )
+
+
+class OrganizationSettingsSerializer(serializers.ModelSerializer):
+    """`/api/organization/`: the caller's organization and its settings (API.md)."""
+
+    name = serializers.CharField(max_length=200)
+    time_zone = time_zone_input()
+    currency = currency_input()
+    digest_hour = serializers.IntegerField(
+        min_value=DIGEST_HOURS.start,
+        max_value=DIGEST_HOURS.stop - 1,
+        help_text="The local hour (0-23) at which the daily digest goes out.",
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "time_zone", "currency", "digest_hour", "created_at"]
+        read_only_fields = ["id", "created_at"]
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -84,6 +130,8 @@ class RegisterSerializer(serializers.Serializer):
         write_only=True, max_length=128, style={"input_type": "password"}
     )
     organization = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    time_zone = time_zone_input(required=False)
+    currency = currency_input(required=False)
 
     def validate_username(self, value):
         if _username_taken(value):

@@ -14,10 +14,13 @@ from rest_framework.authtoken.models import Token
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core.cache import figures_changed
+from core.currencies import is_currency
+from core.dates import database_knows_time_zone, is_known_time_zone
 from core.db import lock_row, update_under_lock
 from core.errors import BrokenRule, Conflict, LoginRefused, NotFound
 from users import password_resets
-from users.models import ADMIN_ACCESS_ROLES, Organization, Role, User
+from users.models import ADMIN_ACCESS_ROLES, DIGEST_HOURS, Organization, Role, User
 from users.throttling import login_attempt
 
 
@@ -57,13 +60,65 @@ def check_admin_access(*, role: str | None, admin_access: bool) -> None:
         )
 
 
-def register_user(*, username: str, email: str, password: str, organization_name: str = "") -> User:
-    """Registering creates a new organization whose first user is its admin."""
+def check_time_zone(time_zone: str) -> None:
+    """An IANA name that both Python and the database compute with (API.md, Organization)."""
+    if not is_known_time_zone(time_zone) or not database_knows_time_zone(time_zone):
+        raise BrokenRule(
+            f"Unknown time zone {time_zone!r}: give an IANA name such as Europe/Paris, "
+            "America/New_York or UTC.",
+            field="time_zone",
+        )
+
+
+def check_currency(currency: str) -> None:
+    if not is_currency(currency):
+        raise BrokenRule(
+            f"Unknown currency {currency!r}: give an ISO 4217 code such as EUR, USD or NZD.",
+            field="currency",
+        )
+
+
+def check_digest_hour(digest_hour: int) -> None:
+    if not isinstance(digest_hour, int) or digest_hour not in DIGEST_HOURS:
+        raise BrokenRule("A digest hour is a whole hour from 0 to 23.", field="digest_hour")
+
+
+def checked_settings(
+    *, time_zone: str | None = None, currency: str | None = None, digest_hour: int | None = None
+) -> dict:
+    """The organization settings given (None: not given), each checked (a BrokenRule names
+    the first that is not what an organization may have)."""
+    checks = {
+        "time_zone": (time_zone, check_time_zone),
+        "currency": (currency, check_currency),
+        "digest_hour": (digest_hour, check_digest_hour),
+    }
+    given = {}
+    for field, (value, check) in checks.items():
+        if value is not None:
+            check(value)
+            given[field] = value
+    return given
+
+
+def register_user(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    organization_name: str = "",
+    time_zone: str | None = None,
+    currency: str | None = None,
+) -> User:
+    """Registering creates a new organization whose first user is its admin; it lives in
+    `time_zone` and keeps its money in `currency` (default: DEFAULT_TIME_ZONE and
+    DEFAULT_CURRENCY)."""
     user = User(username=username, email=email)
     _validate_new_password(password=password, user=user)
+    settings_given = checked_settings(time_zone=time_zone, currency=currency)
     with transaction.atomic():
         organization = Organization.objects.create(
-            name=organization_name.strip() or f"{username}'s organization"
+            name=organization_name.strip() or f"{username}'s organization", **settings_given
         )
         user.organization = organization
         user.set_password(password)
@@ -212,6 +267,35 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str) -> None:
         if user is None or not default_token_generator.check_token(user, token):
             raise BrokenRule("The reset link is invalid or has been used.", field="token")
         _set_new_password(user=user, password=new_password, field="new_password")
+
+
+def update_organization(
+    *,
+    organization: Organization,
+    name: str | None = None,
+    time_zone: str | None = None,
+    currency: str | None = None,
+    digest_hour: int | None = None,
+) -> Organization:
+    """An org admin changes the organization's name or settings (API.md, Organization). Each
+    applies from the next request: the signed-in users cached with it and the organization's
+    cached figures (its "today" moves with its zone) are moved on after commit."""
+    changes = checked_settings(time_zone=time_zone, currency=currency, digest_hour=digest_hour)
+    if name is not None:
+        if not name.strip():
+            raise BrokenRule("An organization needs a name.", field="name")
+        changes["name"] = name.strip()
+    with transaction.atomic():
+        locked = lock_row(Organization.objects, organization.pk)
+        if locked is None:
+            raise NotFound("The organization no longer exists.")
+        changed = [field for field, value in changes.items() if getattr(locked, field) != value]
+        for field in changed:
+            setattr(locked, field, changes[field])
+        if changed:
+            locked.save(update_fields=changed)  # its users' cached sign-in moves on (signals)
+            figures_changed(locked.pk)
+    return locked
 
 
 def lock_organization(organization_id: int) -> None:

@@ -18,6 +18,7 @@ urlpatterns = [
     # Before the router, so "me" is not taken for a user id.
     path("users/me/", views.MeView.as_view(), name="user-me"),
     path("users/me/password/", views.MePasswordView.as_view(), name="user-me-password"),
+    path("organization/", views.OrganizationView.as_view(), name="organization"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path(
         "password-reset/confirm/",

@@ -21,13 +21,14 @@ from core.permissions import RolePermission
 from core.tenancy import OrganizationScopedMixin
 from users import selectors, services, tasks
 from users.authentication import PASSWORD_CHANGED, issued_under_current_password
-from users.models import Role, User
+from users.models import Organization, Role, User
 from users.serializers import (
     GroupSerializer,
     LoginResponseSerializer,
     LoginSerializer,
     LogoutSerializer,
     MeSerializer,
+    OrganizationSettingsSerializer,
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
@@ -59,6 +60,8 @@ class RegisterView(APIView):
             email=data["email"],
             password=data["password"],
             organization_name=data.get("organization", ""),
+            time_zone=data.get("time_zone"),
+            currency=data.get("currency"),
         )
         return Response(UserSerializer(_fresh(user)).data, status=status.HTTP_201_CREATED)
 
@@ -222,6 +225,30 @@ class PasswordResetConfirmView(APIView):
         serializer.is_valid(raise_exception=True)
         services.confirm_password_reset(**serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OrganizationView(OrganizationScopedMixin, generics.RetrieveUpdateAPIView):
+    """The caller's organization and its settings: every role reads, admins change them (a
+    change applies from the next request)."""
+
+    queryset = Organization.objects.all()  # the model, for the role permission check
+    serializer_class = OrganizationSettingsSerializer
+    permission_classes = [permissions.IsAuthenticated, RolePermission]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self):
+        return Organization.objects.get(pk=self.organization_id)
+
+    def scoped(self, queryset):
+        return queryset.filter(pk=self.organization_id)
+
+    def update(self, request, *args, **kwargs):
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        organization = services.update_organization(
+            organization=serializer.instance, **serializer.validated_data
+        )
+        return Response(self.get_serializer(organization).data)
 
 
 class UserFilter(django_filters.FilterSet):

@@ -190,13 +190,16 @@ class Books:
                 return level
         raise InvalidStockChange(f"{product.sku}: the reserved stock is gone.", field="items")
 
+    def today(self, organization_id: int) -> datetime.date:
+        """The organization's today (its local date, core.dates.local_today), read once per
+        transaction and only when a lot is looked at (no query otherwise)."""
+        if organization_id not in self._today:
+            self._today[organization_id] = local_today(organization_id)
+        return self._today[organization_id]
+
     def is_expired(self, lot: Lot | None) -> bool:
         """Whether the lot has expired by its organization's today (FEFO never picks it)."""
-        if lot is None:
-            return False
-        if lot.organization_id not in self._today:
-            self._today[lot.organization_id] = local_today(lot.organization_id)
-        return has_expired(lot.expiration_date, self._today[lot.organization_id])
+        return lot is not None and has_expired(lot.expiration_date, self.today(lot.organization_id))
 
     def fefo(self, levels: list[StockLevel]) -> list[StockLevel]:
         """Unexpired lots first by earliest expiry (no expiry last), oldest lot among equals."""

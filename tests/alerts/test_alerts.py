@@ -25,6 +25,12 @@ from users.models import Role
 IN, OUT = StockMovement.MovementType.IN, StockMovement.MovementType.OUT
 
 
+@pytest.fixture(autouse=True)
+def _at_noon(clock):
+    """The hourly digest goes out once an organization's digest hour (07:00 local) has come:
+    these tests run at noon UTC, whatever the hour the suite runs at."""
+
+
 @pytest.fixture
 def shop(organization, other_organization, admin_user, manager_user, stocked):
     """Corner Shop (a manager, an admin) and Rival Shop (admins only), with problems to report."""
@@ -72,7 +78,10 @@ def test_daily_check_sends_one_email_per_organization_to_its_managers(
     assert "1 low-stock and 1 expired" in corner.subject
     # SKU, name, quantity, available, threshold, supplier
     assert "TEA-1 | Green tea | 2 | 2 | 5 | Leaf & Co" in corner.body
-    assert f"YOG-1 | Yoghurt | - | 8 | {shop['yesterday'].isoformat()} | -" in corner.body
+    assert "Expired (1 product, 80.00 USD at price):" in corner.body
+    assert (
+        f"YOG-1 | Yoghurt | - | 8 | 80.00 USD | {shop['yesterday'].isoformat()} | -" in corner.body
+    )
     for absent in ("FINE", "ARCH", "PARENT", "RIV-1"):
         assert absent not in corner.body
     html, mimetype = corner.alternatives[0]
@@ -97,8 +106,8 @@ def test_daily_check_sends_one_email_per_organization_to_its_managers(
     ]
 
 
-def test_one_digest_per_organization_and_utc_day_however_often_the_check_runs(
-    shop, organization, eager_celery, capsys
+def test_one_digest_per_organization_and_day_however_often_the_check_runs(
+    shop, organization, eager_celery, capsys, clock
 ):
     tasks.check_low_stock.delay()
     tasks.check_low_stock.delay()
@@ -109,8 +118,8 @@ def test_one_digest_per_organization_and_utc_day_however_often_the_check_runs(
     assert "0 low-stock email(s) sent" in capsys.readouterr().out
 
     # The next day it repeats everything still low; --force sends again the same day.
-    tomorrow = (local_today(None) + datetime.timedelta(days=1)).isoformat()
-    tasks.check_low_stock.delay(today=tomorrow)
+    clock.shift(datetime.timedelta(days=1))
+    tasks.check_low_stock.delay()
     call_command("check_low_stock", "--force")
     corner = [m for m in mail.outbox if "Corner Shop" in m.subject]
     assert len(corner) == 3
@@ -210,19 +219,19 @@ def test_digest_lists_expired_and_expiring_lots_one_by_one(
         f"7 day(s) on {today.isoformat()}"
     )
     soon = (today + datetime.timedelta(days=3)).isoformat()
-    assert "Expired (1 product):" in email.body
+    assert "Expired (1 product, 40.00 USD at price):" in email.body
     assert (
-        f"YOG-1 | Yoghurt | L-OLD | 4 | {(today - datetime.timedelta(days=2)).isoformat()}"
-        in email.body
+        f"YOG-1 | Yoghurt | L-OLD | 4 | 40.00 USD | "
+        f"{(today - datetime.timedelta(days=2)).isoformat()}" in email.body
     )
     assert "Expiring within 7 days (2 products):" in email.body
     section = email.body[email.body.index("Expiring within") :]
-    assert section.index(f"YOG-1 | Yoghurt | L-SOON | 6 | {soon}") < section.index(
-        "MILK | Milk | - | 5"
+    assert section.index(f"YOG-1 | Yoghurt | L-SOON | 6 | 60.00 USD | {soon}") < section.index(
+        "MILK | Milk | - | 5 | 50.00 USD"
     )
     assert "L-FRESH" not in email.body and "LATER" not in email.body
     html = email.alternatives[0][0]
-    assert f"<td>L-SOON</td><td>6</td><td>{soon}</td>" in html
+    assert f"<td>L-SOON</td><td>6</td><td>60.00 USD</td><td>{soon}</td>" in html
 
 
 def test_a_capped_digest_says_when_it_left_lots_out(organization, manager_user, settings):

@@ -27,22 +27,26 @@ def _next_run(schedule: crontab, now: datetime.datetime) -> datetime.datetime:
     return now + frozen.remaining_estimate(now - datetime.timedelta(minutes=1))
 
 
-def test_low_stock_check_is_scheduled_every_day_at_midnight_utc():
-    entry = app.conf.beat_schedule["check-low-stock-daily"]
+def test_low_stock_check_is_scheduled_every_hour_on_the_hour():
+    """Each organization's digest goes out at the first run at or after its local digest hour
+    (tests/alerts/test_digest_hour.py): beat runs the check at every full hour, UTC."""
+    entry = app.conf.beat_schedule["check-low-stock-hourly"]
     schedule = entry["schedule"]
 
     assert entry["task"] == "alerts.tasks.check_low_stock"
     assert entry["task"] in app.tasks
     assert app.conf.timezone == "UTC"
     assert isinstance(schedule, crontab)
-    assert (schedule.minute, schedule.hour) == ({0}, {0})
+    assert schedule.minute == {0}
+    assert schedule.hour == set(range(24))
     assert schedule.day_of_week == set(range(7))
     assert schedule.day_of_month == set(range(1, 32))
     assert schedule.month_of_year == set(range(1, 13))
     afternoon = datetime.datetime(2026, 11, 21, 13, 5, tzinfo=UTC)
-    assert _next_run(schedule, afternoon) == datetime.datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
+    assert _next_run(schedule, afternoon) == datetime.datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
     new_years_eve = datetime.datetime(2026, 12, 31, 23, 59, 30, tzinfo=UTC)
     assert _next_run(schedule, new_years_eve) == datetime.datetime(2027, 1, 1, 0, 0, tzinfo=UTC)
+    assert entry["options"]["expires"] < 60 * 60  # a run held up never overlaps the next
 
 
 def test_ledger_reconciliation_is_scheduled_nightly():
@@ -76,11 +80,12 @@ def test_alert_tasks_run_on_a_real_worker_over_redis():
     assert app.conf.broker_url.startswith("redis://")
     app.control.purge()
 
-    shop = OrganizationFactory(name="Corner Shop")
+    # Due whatever the hour the suite runs at (the digest goes out from the local digest hour on).
+    shop = OrganizationFactory(name="Corner Shop", digest_hour=0)
     manager = UserFactory(organization=shop, role=Role.MANAGER, email="mike@corner.example")
     UserFactory(organization=shop, role=Role.ADMIN, email="alice@corner.example")
     UserFactory(organization=shop, role=Role.SALES, email="sam@corner.example")
-    rival = OrganizationFactory(name="Rival Shop")
+    rival = OrganizationFactory(name="Rival Shop", digest_hour=0)
     UserFactory(organization=rival, role=Role.ADMIN, email="oscar@rival.example")
 
     # Committed stock that falls below the threshold: a crossing, queued on Redis at commit.

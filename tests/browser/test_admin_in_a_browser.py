@@ -16,7 +16,7 @@ from core.dates import local_today
 from inventory.models import Product
 from reports import selectors
 from stock.models import StockMovement
-from tests.support.browser import read_chart, sign_in
+from tests.support.browser import read_chart, sign_in, y_ticks
 from tests.support.shops import MARKER, build_corner_shop, build_quokka_shop
 
 pytestmark = pytest.mark.browser
@@ -39,13 +39,15 @@ def numbers(values) -> list[float]:
     return [float(Decimal(value)) for value in values]
 
 
-def sales_series(*, date_from, date_to, interval, organization_id) -> tuple[list, dict]:
-    rows = selectors.sales_over_time(organization_id=organization_id, date_from=date_from,
+def sales_series(*, date_from, date_to, interval, organization) -> tuple[list, dict]:
+    rows = selectors.sales_over_time(organization=organization, date_from=date_from,
                                      date_to=date_to, interval=interval)  # fmt: skip
     return [row["period"].isoformat() for row in rows], {
         "Revenue": numbers(row["total_revenue"] for row in rows),
+        "Net revenue": numbers(row["net_revenue"] for row in rows),
         "Cost": numbers(row["total_cost"] for row in rows),
         "Gross margin": numbers(row["gross_margin"] for row in rows),
+        "Net margin": numbers(row["net_margin"] for row in rows),
     }
 
 
@@ -60,7 +62,7 @@ def test_the_dashboard_draws_the_selectors_figures(page, shops, organization):
     assert categories["labels"] == ["Bakery", "Dairy", "Empty shelf", "No category"]
     assert series(categories) == {"At price": [4.0, 35.0, 0.0, 20.0],
                                   "At cost": [2.0, 20.2, 0.0, 8.0]}  # fmt: skip
-    stock = selectors.dashboard(organization_id=organization.pk)
+    stock = selectors.dashboard(organization_id=organization.pk, today=TODAY)
     assert series(categories)["At price"] == numbers(c["total_value"] for c in stock["categories"])
 
     locations = read_chart(page, "chart-locations")
@@ -71,15 +73,19 @@ def test_the_dashboard_draws_the_selectors_figures(page, shops, organization):
     assert sales["type"] == "line"
     labels, expected = sales_series(
         date_from=TODAY - datetime.timedelta(days=29), date_to=TODAY, interval="day",
-        organization_id=organization.pk,
+        organization=organization,
     )  # fmt: skip
     assert sales["labels"] == labels and len(labels) == 30
     assert series(sales) == expected
     two_days_ago = labels.index((TODAY - datetime.timedelta(days=2)).isoformat())
-    assert [values[two_days_ago] for values in series(sales).values()] == [3.0, 1.8, 1.2]
+    # revenue and net revenue, cost, gross and net margin (no returns)
+    assert [values[two_days_ago] for values in series(sales).values()] == [3.0, 3.0, 1.8, 1.2,
+                                                                           1.2]  # fmt: skip
 
-    assert page.inner_text("#card-stock-value p") == "59.00"
-    assert page.inner_text("#card-margin p") == "2.20"
+    assert page.inner_text("#card-stock-value p") == "59.00 USD"
+    assert page.inner_text("#card-margin p") == "2.20 USD"
+    assert page.inner_text("#card-low-stock p") == "1"
+    assert all(tick.endswith(" USD") for tick in y_ticks(page, "chart-sales"))
     assert page.errors == []
 
     page.click("#low-stock a:text('BREAD')")  # the most urgent low-stock product's page
@@ -98,7 +104,7 @@ def test_another_interval_or_date_range_redraws_the_sales_chart(page, shops, org
     weekly = read_chart(page, "chart-sales")
     labels, expected = sales_series(
         date_from=TODAY - datetime.timedelta(days=29), date_to=TODAY, interval="week",
-        organization_id=organization.pk,
+        organization=organization,
     )  # fmt: skip
     assert weekly["labels"] == labels
     assert all(datetime.date.fromisoformat(label).weekday() == 0 for label in labels)
@@ -112,7 +118,7 @@ def test_another_interval_or_date_range_redraws_the_sales_chart(page, shops, org
     page.wait_for_url(re.compile(r".*interval=day.*"))
     daily = read_chart(page, "chart-sales")
     labels, expected = sales_series(date_from=date_from, date_to=date_to, interval="day",
-                                    organization_id=organization.pk)  # fmt: skip
+                                    organization=organization)  # fmt: skip
     assert daily["labels"] == labels and len(labels) == 5
     assert series(daily) == expected
     assert page.input_value("#id_date_from") == date_from.isoformat()
@@ -192,3 +198,35 @@ def test_another_organizations_changelists_and_objects_are_out_of_reach(page, sh
     assert page.locator("h1").inner_text() == "Dashboard: Corner Shop"
     assert MARKER not in page.content().lower()
     assert read_chart(page, "chart-locations")["labels"] == ["Back room", "Main"]
+
+
+def test_an_org_admin_moves_the_shop_and_its_currency_in_the_admin(page, shops, organization,
+                                                                  admin_user):  # fmt: skip
+    """The organization's page through the admin's form: the dashboard then writes every
+    amount, on its cards and along its charts' axes, in the new currency, and its days are
+    the new zone's."""
+    admin_user.admin_access = True
+    admin_user.save(update_fields=["admin_access"])
+    sign_in(page, "alice")
+    page.goto("/admin/users/organization/")
+    page.click("#result_list a:text('Corner Shop')")
+    page.wait_for_selector("#id_time_zone")
+    page.select_option("#id_time_zone", "Pacific/Kiritimati")
+    page.select_option("#id_currency", "NZD")
+    page.select_option("#id_digest_hour", "6")
+    page.click("input[type=submit][name=_save]")
+    page.wait_for_selector(".messagelist")
+
+    organization.refresh_from_db()
+    assert (organization.time_zone, organization.currency, organization.digest_hour) == (
+        "Pacific/Kiritimati", "NZD", 6,
+    )  # fmt: skip
+    page.goto("/admin/dashboard/")
+    assert page.inner_text("#card-stock-value p") == "59.00 NZD"
+    assert page.inner_text("#card-revenue p") == "5.00 NZD"
+    for canvas in ("chart-categories", "chart-locations", "chart-sales"):
+        read_chart(page, canvas)
+        ticks = y_ticks(page, canvas)
+        assert ticks and all(tick.endswith(" NZD") for tick in ticks), (canvas, ticks)
+    assert page.input_value("#id_date_to") == local_today(organization).isoformat()
+    assert page.errors == []

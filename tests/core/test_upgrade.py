@@ -149,3 +149,46 @@ def test_migrate_moves_a_previous_release_database_into_this_release():
         ]
     finally:
         migrate(latest())
+
+
+# The release before organizations had their own time zone and currency (issue 23).
+BEFORE_LOCAL_TIME = [
+    ("users", "0004_password_reset_requests"),
+    ("sales", "0009_line_cost_constraint"),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_gives_organizations_the_defaults_and_return_lines_their_sales_cost(settings):
+    settings.DEFAULT_TIME_ZONE, settings.DEFAULT_CURRENCY = "Europe/Paris", "EUR"
+    apps = migrate(BEFORE_LOCAL_TIME)
+    try:
+        shop = apps.get_model("users", "Organization").objects.create(name="Old Shop")
+        location = apps.get_model("stock", "Location").objects.create(
+            organization=shop, name="Main", is_default=True
+        )
+        product = apps.get_model("inventory", "Product").objects.create(
+            organization=shop, sku="OLD", name="Old", price="2.00"
+        )
+        order = apps.get_model("sales", "SalesOrder").objects.create(
+            organization=shop, number=1, status="fulfilled", location=location
+        )
+        item = apps.get_model("sales", "SalesOrderItem").objects.create(
+            order=order, product=product, quantity=5, unit_price="2.00", unit_cost="0.7833",
+            line_cost="3.92", returned_quantity=3,
+        )  # fmt: skip
+        returned = apps.get_model("sales", "CustomerReturn").objects.create(
+            organization=shop, number=1, sales_order=order, location=location
+        )
+        apps.get_model("sales", "CustomerReturnLine").objects.create(
+            customer_return=returned, item=item, quantity=3, unit_price="2.00"
+        )
+
+        apps = migrate(latest())
+
+        shop = apps.get_model("users", "Organization").objects.get(pk=shop.pk)
+        assert (shop.time_zone, shop.currency, shop.digest_hour) == ("Europe/Paris", "EUR", 7)
+        line = apps.get_model("sales", "CustomerReturnLine").objects.get()
+        assert (line.unit_cost, line.line_cost) == (Decimal("0.7833"), Decimal("2.35"))
+    finally:
+        migrate(latest())

@@ -69,15 +69,15 @@ def test_the_product_list_shows_average_cost_and_stock_at_cost(manager, shop):
     response = manager.get(PRODUCTS, secure=True)
 
     columns = response.context["cl"].list_display
-    assert (
-        columns.index("stock_value") < columns.index("average_cost") < columns.index("cost_value")
-    )
+    assert columns.index("stock_value") < columns.index("unit_cost") < columns.index("cost_value")
+    # Amounts carry the organization's currency.
     milk = row_of(response.content.decode(), "MILK")
-    assert '<td class="field-stock_value">27.00</td>' in milk  # 18 x 1.50
-    assert '<td class="field-average_cost">0.9000</td>' in milk
-    assert '<td class="field-cost_value">16.20</td>' in milk  # 18 x 0.9000
+    assert '<td class="field-selling_price">1.50 USD</td>' in milk
+    assert '<td class="field-stock_value">27.00 USD</td>' in milk  # 18 x 1.50
+    assert '<td class="field-unit_cost">0.9000 USD</td>' in milk
+    assert '<td class="field-cost_value">16.20 USD</td>' in milk  # 18 x 0.9000
     yoghurt = row_of(response.content.decode(), "YOG")
-    assert '<td class="field-cost_value">4.00</td>' in yoghurt  # 10 x 0.4000
+    assert '<td class="field-cost_value">4.00 USD</td>' in yoghurt  # 10 x 0.4000
 
 
 def test_the_product_list_sorts_by_stock_at_cost(manager, shop):
@@ -90,10 +90,11 @@ def test_the_product_list_sorts_by_stock_at_cost(manager, shop):
 def test_a_product_page_shows_what_its_stock_is_worth(manager, shop):
     html = page(manager, shop["milk"])
     stock = html[html.index('class="fieldset-heading">Stock</h2>') :]
-    assert readonly(stock, "Stock value") == "27.00"  # 18 x 1.50
-    assert readonly(stock, "Average cost") == "0.9000"
-    assert readonly(stock, "Value at cost") == "16.20"  # 18 x 0.9000
+    assert readonly(stock, "Stock value") == "27.00 USD"  # 18 x 1.50
+    assert readonly(stock, "Average cost") == "0.9000 USD"
+    assert readonly(stock, "Value at cost") == "16.20 USD"  # 18 x 0.9000
     assert 'name="cost_price"' in html  # the expected purchase cost stays editable
+    assert 'for="id_price">Price (USD):</label>' in html  # typed in the currency
 
 
 def test_the_ledger_shows_each_movements_unit_cost_in_its_narrow_list(manager, shop):
@@ -169,9 +170,9 @@ def test_a_fulfilled_sales_order_shows_its_cost_of_goods_and_margin(manager, sho
     html = manager.get(reverse("admin:sales_salesorder_change", args=[order.pk]),
                        secure=True).content.decode()  # fmt: skip
 
-    assert readonly(html, "Total") == "3.00"  # 2 x 1.50
-    assert readonly(html, "Cost of goods sold") == "1.80"  # 2 x 0.9000
-    assert readonly(html, "Gross margin") == "1.20"
+    assert readonly(html, "Total") == "3.00 USD"  # 2 x 1.50
+    assert readonly(html, "Cost of goods sold") == "1.80 USD"  # 2 x 0.9000
+    assert readonly(html, "Gross margin") == "1.20 USD"
     assert line_cell(html, 0, "unit_cost") == "0.9000"
     assert line_cell(html, 0, "line_cost") == "1.80"
 
@@ -201,12 +202,12 @@ def test_a_purchase_order_page_keeps_its_total(manager, manager_user, organizati
     )  # fmt: skip
     html = manager.get(reverse("admin:purchases_purchaseorder_change", args=[order.pk]),
                        secure=True).content.decode()  # fmt: skip
-    assert readonly(html, "Total") == "9.50"  # 10 x 0.95
+    assert readonly(html, "Total") == "9.50 USD"  # 10 x 0.95
 
 
 def test_no_cost_figure_for_who_may_not_see_costs(manager, shop, no_costs):
     listed = manager.get(PRODUCTS, secure=True)
-    assert {"average_cost", "cost_value"}.isdisjoint(listed.context["cl"].list_display)
+    assert {"unit_cost", "cost_value"}.isdisjoint(listed.context["cl"].list_display)
     milk_page = page(manager, shop["milk"])
     assert "0.9000" not in milk_page and "16.20" not in milk_page
     assert 'name="cost_price"' not in milk_page

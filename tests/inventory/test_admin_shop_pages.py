@@ -64,13 +64,13 @@ def test_the_product_list_shows_sku_name_available_and_value(manager, shelf):
     response = manager.get(PRODUCTS, {"q": "MILK"}, secure=True)
     changelist = response.context["cl"]
     columns = [name for name in changelist.list_display if name != "action_checkbox"]
-    assert columns[:5] == ["sku", "name", "category", "price", "available"]
+    assert columns[:5] == ["sku", "name", "category", "selling_price", "available"]
     assert "stock_value" in changelist.list_display
     assert "organization" not in changelist.list_display
     html = response.content.decode()
     row = html[html.index("MILK-1L") :]
     assert '<td class="field-available">10</td>' in row  # 12 on hand, 2 reserved
-    assert '<td class="field-stock_value">18.00</td>' in row  # 12 * 1.50
+    assert '<td class="field-stock_value">18.00 USD</td>' in row  # 12 * 1.50
 
 
 def test_archived_products_are_hidden_unless_asked_for(manager, shelf):
@@ -172,13 +172,13 @@ def test_order_lines_read_sku_name_times_quantity_and_orders_show_totals(
     )
 
     assert "MILK-1L Milk 1 L × 2" in sale_page.content.decode()
-    assert '<div class="readonly">3.00</div>' in sale_page.content.decode()  # 2 * 1.50
+    assert '<div class="readonly">3.00 USD</div>' in sale_page.content.decode()  # 2 * 1.50
     assert "MILK-1L Milk 1 L × 10" in purchase_page.content.decode()
-    assert '<div class="readonly">15.80</div>' in purchase_page.content.decode()  # 9.50 + 6.30
+    assert '<div class="readonly">15.80 USD</div>' in purchase_page.content.decode()
     listed = manager.get(reverse("admin:purchases_purchaseorder_changelist"), secure=True)
-    assert '<td class="field-total">15.80</td>' in listed.content.decode()
+    assert '<td class="field-total">15.80 USD</td>' in listed.content.decode()  # 9.50 + 6.30
     sales = manager.get(reverse("admin:sales_salesorder_changelist"), secure=True)
-    assert '<td class="field-total">3.00</td>' in sales.content.decode()
+    assert '<td class="field-total">3.00 USD</td>' in sales.content.decode()
 
 
 def test_the_ledger_list_is_narrow(manager, shelf):

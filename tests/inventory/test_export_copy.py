@@ -60,7 +60,7 @@ def both(queryset, *, hide_costs=False) -> tuple[bytes, bytes]:
 @pytest.mark.parametrize("hide_costs", [False, True])
 def test_copy_writes_the_same_bytes(organization, awkward, hide_costs):
     products = with_stock_figures(
-        Product.objects.filter(organization=organization), today=local_today(organization.pk)
+        Product.objects.filter(organization=organization), today=local_today(organization)
     ).order_by("name", "id")
 
     copied, written = both(products, hide_costs=hide_costs)
@@ -76,7 +76,7 @@ def test_copy_honours_the_lists_filters_through_the_api(admin_client, organizati
         Product.objects.filter(
             organization=organization, is_archived=False, name__contains="lines"
         ),
-        today=local_today(organization.pk),
+        today=local_today(organization),
     ).order_by("-price", "-id")
     assert body == both(products)[1]
     assert len(list(csv.reader(io.StringIO(body.decode())))) == 1 + 2  # the header, two rows

@@ -59,7 +59,7 @@ def listed(client, path) -> bytes:
 def live(organization):
     products = Product.objects.filter(organization=organization, is_archived=False)
     return with_stock_figures(
-        products.select_related("category"), today=local_today(None)
+        products.select_related("category"), today=local_today(organization)
     ).order_by("name", "id")
 
 

@@ -127,3 +127,39 @@ def test_supplier_returns_are_for_managers(sales_client, organization, received)
     order = received((milk, 5))
     response = send_back(sales_client, order, {"item": order["items"][0]["id"], "quantity": 1})
     assert response.status_code == 403
+
+
+def test_a_return_says_what_to_claim_back_at_the_orders_unit_costs(
+    admin_client, organization, django_assert_max_num_queries
+):
+    """Each line at its purchase order line's unit cost (not the average cost the OUT is
+    valued at), and the return's total: the amount to claim from the supplier."""
+    milk = ProductFactory(organization=organization, sku="MILK", cost_price="0.80")
+    jam = ProductFactory(organization=organization, sku="JAM", cost_price="2.00")
+    stock.record_initial_stock(product=milk, quantity=10, user=None)  # average 0.80 then
+    body = {
+        "supplier": SupplierFactory(organization=organization).pk,
+        "status": "received",
+        "items": [{"product": milk.pk, "quantity": 10, "unit_cost": "1.15"},
+                  {"product": jam.pk, "quantity": 6, "unit_cost": "2.35"}],
+    }  # fmt: skip
+    order = admin_client.post("/api/purchase-orders/", body, format="json").json()
+    milk_line, jam_line = order["items"]
+
+    response = send_back(admin_client, order, {"item": milk_line["id"], "quantity": 3},
+                         {"item": jam_line["id"], "quantity": 2})  # fmt: skip
+
+    assert response.status_code == 201, response.json()
+    returned = response.json()
+    assert [(line["product"], line["quantity"], line["unit_cost"], line["line_total"])
+            for line in returned["lines"]] == [
+        (milk.pk, 3, "1.15", "3.45"), (jam.pk, 2, "2.35", "4.70"),
+    ]  # fmt: skip
+    assert returned["total_cost"] == "8.15"
+    milk_out = next(m for m in returned["movements"] if m["product"] == milk.pk)
+    assert milk_out["unit_cost"] == "0.9750"  # the OUT at the average: (8 + 11.50) / 20
+    with django_assert_max_num_queries(8):
+        (listed,) = admin_client.get(f"/api/purchase-orders/{order['id']}/returns/").json()
+    assert (listed["total_cost"], [line["line_total"] for line in listed["lines"]]) == (
+        "8.15", ["3.45", "4.70"],
+    )  # fmt: skip

@@ -118,8 +118,13 @@ def test_the_cards_and_tables_are_the_worked_out_figures(signed_in, shop):
     assert {name: str(value) for name, value in cards.items()} == {
         "stock-value": "59.00", "stock-cost": "30.20", "expired-value": "0.00", "low-stock": "1",
         "out-of-stock": "0", "revenue": "5.00", "cost": "2.80", "margin": "2.20",
+        "returned": "0.00", "net-revenue": "5.00", "net-margin": "2.20",
     }  # fmt: skip
     html = response.content.decode()
+    # Amounts carry the organization's currency; counts do not.
+    assert '<div class="module dashboard-card" id="card-stock-value">' in html
+    assert '<p>59.00 <span class="currency">USD</span></p>' in html
+    assert '<p>2.20 <span class="currency">USD</span></p>' in html and "<p>1</p>" in html
     bread = reverse("admin:inventory_product_change", args=[shop["bread"].pk])
     yoghurt = reverse("admin:inventory_product_change", args=[shop["yoghurt"].pk])
     low = html[html.index('id="low-stock"') : html.index('id="expiring"')]
@@ -144,7 +149,8 @@ def test_every_figure_is_the_api_selectors(signed_in, organization, interval):
     response = signed_in.get(DASHBOARD, params, secure=True)
 
     data = chart_data(response)
-    stock = selectors.dashboard(organization_id=organization.pk)
+    stock = selectors.dashboard(organization_id=organization.pk, today=TODAY)
+    assert data["currency"] == "USD"
     assert data["categories"]["value"] == money(c["total_value"] for c in stock["categories"])
     assert data["categories"]["cost_value"] == money(
         c["total_cost_value"] for c in stock["categories"]
@@ -153,26 +159,31 @@ def test_every_figure_is_the_api_selectors(signed_in, organization, interval):
     assert data["locations"]["labels"] == [location["name"] for location in locations]
     assert data["locations"]["value"] == money(row["total_value"] for row in locations)
     periods = selectors.sales_over_time(
-        organization_id=organization.pk, date_from=TODAY - datetime.timedelta(days=70),
+        organization=organization, date_from=TODAY - datetime.timedelta(days=70),
         date_to=TODAY, interval=interval,
     )  # fmt: skip
     assert data["sales"]["labels"] == [row["period"].isoformat() for row in periods]
     assert data["sales"]["revenue"] == money(row["total_revenue"] for row in periods)
     assert data["sales"]["cost"] == money(row["total_cost"] for row in periods)
     assert data["sales"]["margin"] == money(row["gross_margin"] for row in periods)
+    assert data["sales"]["net_revenue"] == money(row["net_revenue"] for row in periods)
+    assert data["sales"]["net_margin"] == money(row["net_margin"] for row in periods)
     figures = response.context["figures"]
     products = stock_keeping_products(organization_id=organization.pk)
     assert [p.pk for p in figures["low_stock"]] == [
-        p.pk for p in selectors.low_stock_list(products, organization_id=organization.pk)[:10]
+        p.pk for p in selectors.low_stock_list(products, today=TODAY)[:10]
     ]
     assert [p.pk for p in figures["expiring"]] == [
-        p.pk for p in most_urgent_expiring(products, days=7, organization_id=organization.pk)[:10]
+        p.pk
+        for p in most_urgent_expiring(
+            products, days=7, organization_id=organization.pk, today=TODAY
+        )[:10]
     ]
 
 
 def test_the_locations_add_up_to_the_dashboards_totals(organization, shop):
     locations = selectors.location_figures(organization_id=organization.pk)
-    stock = selectors.dashboard(organization_id=organization.pk)
+    stock = selectors.dashboard(organization_id=organization.pk, today=TODAY)
     assert sum(row["total_value"] for row in locations) == stock["total_inventory_value"]
     assert sum(row["total_cost_value"] for row in locations) == stock["total_cost_value"]
     assert sum(row["total_quantity"] for row in locations) == stock["total_quantity"]
@@ -263,9 +274,9 @@ def test_cost_figures_only_for_who_may_see_costs(signed_in, manager):
     data = chart_data(response)
     assert data["costs"] is False
     assert "cost_value" not in data["categories"] and "cost_value" not in data["locations"]
-    assert set(data["sales"]) == {"interval", "labels", "revenue"}
+    assert set(data["sales"]) == {"interval", "labels", "revenue", "net_revenue"}
     names = {card["name"] for card in response.context["figures"]["cards"]}
-    assert names.isdisjoint({"stock-cost", "cost", "margin"})
+    assert names.isdisjoint({"stock-cost", "cost", "margin", "net-margin"})
     html = response.content.decode()
     assert "30.20" not in html and "Gross margin" not in html and "at cost" not in html.lower()
 

@@ -82,6 +82,7 @@ def test_every_figure_at_one_location(admin_client, spread):
     body = admin_client.get(URL, {"location": spread["back_room"].pk}).json()
     drinks = spread["drinks"].pk
     assert body == {
+        "currency": "USD",
         "total_products": 3,  # tea, yoghurt, and milk, which ran out there
         "total_quantity": 7,
         "total_inventory_value": "12.50",  # 4 * 2.00 + 3 * 1.50

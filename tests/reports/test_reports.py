@@ -2,7 +2,6 @@
 
 import datetime
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 
@@ -85,19 +84,18 @@ def cache_off_the_database(settings):
 
 
 @pytest.fixture
-def frozen_today(monkeypatch):
-    """Every organization's today is TODAY (core.dates.local_today, the one place that knows)."""
-    noon = datetime.datetime.combine(TODAY, datetime.time(12), tzinfo=datetime.UTC)
-    monkeypatch.setattr("core.dates.timezone", SimpleNamespace(now=lambda: noon))
+def frozen_today(clock):
+    """The catalogue's dates are relative to TODAY: the clock stops on it (at noon UTC)."""
     return TODAY
 
 
-def test_dashboard_figures_match_hand_computed_values(admin_client, catalogue, frozen_today):
+def test_dashboard_figures_match_hand_computed_values(frozen_today, admin_client, catalogue):
     response = admin_client.get("/api/dashboard/")
 
     assert response.status_code == 200
     cats = catalogue["categories"]
     assert response.json() == {
+        "currency": "USD",
         "total_products": 6,
         "total_quantity": 26,
         "total_inventory_value": "95.44",
@@ -147,6 +145,7 @@ def test_dashboard_of_an_empty_organization_is_zero(admin_client):
 
     assert response.status_code == 200
     assert response.json() == {
+        "currency": "USD",
         "total_products": 0,
         "total_quantity": 0,
         "total_inventory_value": "0.00",
@@ -222,7 +221,7 @@ def test_dashboard_query_count_does_not_grow_with_products(
     assert response.json()["total_products"] == 30  # the ten never stocked are not kept there
 
 
-def test_low_stock_list_is_paginated_most_urgent_first(admin_client, catalogue, frozen_today):
+def test_low_stock_list_is_paginated_most_urgent_first(frozen_today, admin_client, catalogue):
     response = admin_client.get("/api/dashboard/low-stock/")
 
     assert response.status_code == 200
@@ -318,13 +317,19 @@ def sales(organization, other_organization, catalogue):
     return catalogue
 
 
-def no_returns(revenue: str) -> dict:
+def no_returns(revenue: str, margin: str) -> dict:
     """Total-sales figures of a shop without customer returns."""
-    return {"returned_quantity": 0, "returned_amount": "0.00", "net_revenue": revenue}
+    return {
+        "returned_quantity": 0,
+        "returned_amount": "0.00",
+        "returned_cost": "0.00",
+        "net_revenue": revenue,
+        "net_margin": margin,
+    }
 
 
 def costs(cost: str, margin: str) -> dict:
-    return {"total_cost": cost, "gross_margin": margin}
+    return {"currency": "USD", "total_cost": cost, "gross_margin": margin}
 
 
 @pytest.mark.parametrize(
@@ -337,7 +342,7 @@ def costs(cost: str, margin: str) -> dict:
                 "total_quantity": 16,
                 "total_revenue": "33.19",
                 **costs("19.55", "13.64"),
-                **no_returns("33.19"),
+                **no_returns("33.19", "13.64"),
             },
         ),
         (
@@ -347,7 +352,7 @@ def costs(cost: str, margin: str) -> dict:
                 "total_quantity": 6,
                 "total_revenue": "32.19",
                 **costs("19.05", "13.14"),
-                **no_returns("32.19"),
+                **no_returns("32.19", "13.14"),
             },
         ),
         (
@@ -357,7 +362,7 @@ def costs(cost: str, margin: str) -> dict:
                 "total_quantity": 13,
                 "total_revenue": "8.20",
                 **costs("4.10", "4.10"),
-                **no_returns("8.20"),
+                **no_returns("8.20", "4.10"),
             },
         ),
         (
@@ -367,7 +372,7 @@ def costs(cost: str, margin: str) -> dict:
                 "total_quantity": 3,
                 "total_revenue": "24.99",
                 **costs("15.45", "9.54"),
-                **no_returns("24.99"),
+                **no_returns("24.99", "9.54"),
             },
         ),
         (
@@ -377,7 +382,7 @@ def costs(cost: str, margin: str) -> dict:
                 "total_quantity": 10,
                 "total_revenue": "1.00",
                 **costs("0.50", "0.50"),
-                **no_returns("1.00"),
+                **no_returns("1.00", "0.50"),
             },
         ),
         (
@@ -387,7 +392,7 @@ def costs(cost: str, margin: str) -> dict:
                 "total_quantity": 0,
                 "total_revenue": "0.00",
                 **costs("0.00", "0.00"),
-                **no_returns("0.00"),
+                **no_returns("0.00", "0.00"),
             },
         ),
         (
@@ -397,7 +402,7 @@ def costs(cost: str, margin: str) -> dict:
                 "total_quantity": 16,
                 "total_revenue": "33.19",
                 **costs("19.55", "13.64"),
-                **no_returns("33.19"),
+                **no_returns("33.19", "13.64"),
             },
         ),
         (
@@ -407,7 +412,7 @@ def costs(cost: str, margin: str) -> dict:
                 "total_quantity": 16,
                 "total_revenue": "33.19",
                 **costs("19.55", "13.64"),
-                **no_returns("33.19"),
+                **no_returns("33.19", "13.64"),
             },
         ),
     ],
@@ -427,13 +432,17 @@ def test_top_products_by_quantity_sold(admin_client, sales):
     response = admin_client.get("/api/dashboard/top-products/")
 
     assert response.status_code == 200
+    nothing_back = {"returned_quantity": 0}
     assert response.json() == [
         {"product": crisps.pk, "sku": "CRISPS", "name": crisps.name, "quantity_sold": 10,
-         "revenue": "1.00", "total_cost": "0.50", "gross_margin": "0.50"},
+         "revenue": "1.00", "total_cost": "0.50", "gross_margin": "0.50", **nothing_back,
+         "net_quantity": 10, "net_revenue": "1.00"},
         {"product": cola.pk, "sku": "COLA", "name": cola.name, "quantity_sold": 5,
-         "revenue": "12.20", "total_cost": "6.00", "gross_margin": "6.20"},
+         "revenue": "12.20", "total_cost": "6.00", "gross_margin": "6.20", **nothing_back,
+         "net_quantity": 5, "net_revenue": "12.20"},
         {"product": lamp.pk, "sku": "LAMP", "name": lamp.name, "quantity_sold": 1,
-         "revenue": "19.99", "total_cost": "13.05", "gross_margin": "6.94"},
+         "revenue": "19.99", "total_cost": "13.05", "gross_margin": "6.94", **nothing_back,
+         "net_quantity": 1, "net_revenue": "19.99"},
     ]  # fmt: skip
 
 
@@ -506,12 +515,13 @@ def test_sales_reports_query_count_does_not_grow_with_orders(
 
 
 def test_selectors_take_the_organization_explicitly(organization, other_organization, sales):
-    assert selectors.total_sales(organization_id=other_organization.pk)["order_count"] == 1
+    assert selectors.total_sales(organization=other_organization)["order_count"] == 1
     assert selectors.total_sales(
-        organization_id=organization.pk,
+        organization=organization,
         date_from=datetime.date(2026, 3, 1),
         date_to=datetime.date(2026, 3, 1),
     ) == {
+        "currency": "USD",
         "order_count": 1,
         "total_quantity": 3,
         "total_revenue": Decimal("24.99"),
@@ -519,5 +529,7 @@ def test_selectors_take_the_organization_explicitly(organization, other_organiza
         "gross_margin": Decimal("9.54"),
         "returned_quantity": 0,
         "returned_amount": Decimal("0.00"),
+        "returned_cost": Decimal("0.00"),
         "net_revenue": Decimal("24.99"),
+        "net_margin": Decimal("9.54"),
     }

@@ -2,6 +2,7 @@
 the range, empty periods included, oldest first, against hand-computed figures."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 
@@ -21,17 +22,13 @@ def at(day: str, time: str = "12:00") -> datetime.datetime:
 
 
 def empty(period: str) -> dict:
-    return {
-        "period": period,
-        "order_count": 0,
-        "total_quantity": 0,
-        "total_revenue": "0.00",
-        "total_cost": "0.00",
-        "gross_margin": "0.00",
-    }
+    return row(period, 0, 0, "0.00", "0.00", "0.00")
 
 
-def row(period, orders, quantity, revenue, cost, margin) -> dict:
+def row(period, orders, quantity, revenue, cost, margin, returned=("0.00", "0.00")) -> dict:
+    """A period's figures; `returned`: the amount and the restocked cost of its returns."""
+    amount, returned_cost = returned
+    net_revenue = Decimal(revenue) - Decimal(amount)
     return {
         "period": period,
         "order_count": orders,
@@ -39,6 +36,10 @@ def row(period, orders, quantity, revenue, cost, margin) -> dict:
         "total_revenue": revenue,
         "total_cost": cost,
         "gross_margin": margin,
+        "returned_amount": amount,
+        "returned_cost": returned_cost,
+        "net_revenue": f"{net_revenue:.2f}",
+        "net_margin": f"{net_revenue - Decimal(cost) + Decimal(returned_cost):.2f}",
     }
 
 
@@ -110,7 +111,7 @@ def test_months(admin_client, autumn):
     ]
 
 
-def test_a_day_is_a_utc_day(admin_client, autumn):
+def test_a_day_of_a_shop_in_utc_is_a_utc_day(admin_client, autumn):
     (day,) = admin_client.get(URL, {"date_from": "2026-11-05", "date_to": "2026-11-05"}).json()
     assert day == row("2026-11-05", 1, 10, "20.00", "4.00", "16.00")
     (day,) = admin_client.get(URL, {"date_from": "2026-10-31", "date_to": "2026-10-31"}).json()
@@ -177,6 +178,8 @@ def test_costs_are_null_for_the_sales_role(sales_client, autumn):
     rows = sales_client.get(URL, {"date_from": "2026-11-01", "date_to": "2026-11-02"}).json()
     assert [r["total_revenue"] for r in rows] == ["12.50", "9.00"]
     assert {(r["total_cost"], r["gross_margin"]) for r in rows} == {(None, None)}
+    assert {(r["returned_cost"], r["net_margin"]) for r in rows} == {(None, None)}
+    assert [r["net_revenue"] for r in rows] == ["12.50", "9.00"]
 
 
 def test_one_query_for_the_series(

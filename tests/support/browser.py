@@ -1,4 +1,5 @@
-"""The admin in a real browser: signing in through its form, reading a drawn chart."""
+"""The admin in a real browser: signing in through its form, reading a drawn chart and its
+amounts' axis."""
 
 import re
 
@@ -51,3 +52,11 @@ def read_chart(page, canvas_id: str) -> dict:
     for dataset in chart["datasets"]:
         assert all(dataset["drawn"]), f"#{canvas_id} {dataset['label']}: not where its values say"
     return chart
+
+
+def y_ticks(page, canvas_id: str) -> list[str]:
+    """The labels the chart wrote along its amounts' axis."""
+    return page.evaluate(
+        "(id) => Chart.getChart(document.getElementById(id)).scales.y.ticks.map(t => t.label)",
+        canvas_id,
+    )

@@ -10,7 +10,7 @@ import random
 from decimal import Decimal
 
 from core.dates import local_today
-from orders.services import OrderItem
+from orders.services import DocumentLine, OrderItem
 from purchases import services as purchase_services
 from sales import services as sales_services
 from sales.models import SalesOrder
@@ -143,3 +143,15 @@ def _sell_for_twelve_weeks(organization, user, products, floor) -> None:
             )  # fmt: skip
             when = days_ago(days, chance.randint(8, 19))
             SalesOrder.objects.filter(pk=order.pk).update(fulfilled_at=when, created_at=when)
+            if chance.random() < 0.25:  # a customer brings something back a day or two later
+                _bring_back(order, user, chance, on=days_ago(max(days - 2, 0), 17))
+
+
+def _bring_back(order, user, chance, *, on) -> None:
+    """A return of part of an order's first line: back on the shelf, or spoiled (not)."""
+    line = order.items.order_by("id").first()
+    returned = sales_services.record_customer_return(
+        order=order, user=user, restock=chance.random() < 0.6,
+        lines=[DocumentLine(line.pk, chance.randint(1, line.quantity))],
+    )  # fmt: skip
+    type(returned).objects.filter(pk=returned.pk).update(created_at=on)

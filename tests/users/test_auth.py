@@ -7,21 +7,10 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from tests.factories import PASSWORD
-from tests.support.api import client_for
+from tests.support.api import client_for, register
 from users.models import Organization, Role, User
 
 ME_FIELDS = {"id", "username", "email", "first_name", "last_name", "role", "organization"}
-
-
-def register(client, **overrides):
-    body = {
-        "username": "newshop",
-        "email": "owner@newshop.example",
-        "password": "a-long-unusual-passphrase",
-        "organization": "New Shop Ltd",
-    }
-    body.update(overrides)
-    return client.post("/api/register/", body, format="json")
 
 
 def login(client, username, password, path="/api/login/", **extra):

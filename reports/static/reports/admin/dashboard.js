@@ -1,8 +1,10 @@
 /*
  * The admin dashboard's charts (reports/admin.py). The page embeds its figures as JSON
- * (#dashboard-data: decimal strings, as the API writes money); this draws them with the
- * vendored Chart.js (core/static/stockroom/vendor/chartjs). Nothing is fetched: it works
- * offline. Cost series are in the JSON only for users who may see costs.
+ * (#dashboard-data: decimal strings, as the API writes money, and the organization's
+ * currency); this draws them with the vendored Chart.js (core/static/stockroom/vendor/chartjs),
+ * every amount on the axes and in the tooltips with the currency's code ("12.50 EUR").
+ * Nothing is fetched: it works offline. Cost series are in the JSON only for users who may see
+ * costs.
  */
 (function () {
   "use strict";
@@ -12,11 +14,18 @@
     return;
   }
   const figures = JSON.parse(source.textContent);
-  const COLOURS = { price: "#417690", cost: "#e0a030", margin: "#4b9a42" };
-  const amount = new Intl.NumberFormat(undefined, {
+  const COLOURS = {
+    price: "#417690",
+    cost: "#e0a030",
+    margin: "#4b9a42",
+    netRevenue: "#79aec8",
+    netMargin: "#a3d39c",
+  };
+  const number = new Intl.NumberFormat(undefined, {
     minimumFractionDigits: 2,
     maximumFractionDigits: 2,
   });
+  const amount = { format: (value) => `${number.format(value)} ${figures.currency}` };
   const numbers = (values) => values.map(Number);
   const options = {
     animation: false, // drawn at once: what the page shows is what the figures say
@@ -54,6 +63,11 @@
   function line(canvasId, series) {
     const datasets = [
       { label: "Revenue", data: numbers(series.revenue), borderColor: COLOURS.price },
+      {
+        label: "Net revenue",
+        data: numbers(series.net_revenue),
+        borderColor: COLOURS.netRevenue,
+      },
     ];
     if (series.cost) {
       datasets.push({ label: "Cost", data: numbers(series.cost), borderColor: COLOURS.cost });
@@ -61,6 +75,11 @@
         label: "Gross margin",
         data: numbers(series.margin),
         borderColor: COLOURS.margin,
+      });
+      datasets.push({
+        label: "Net margin",
+        data: numbers(series.net_margin),
+        borderColor: COLOURS.netMargin,
       });
     }
     for (const dataset of datasets) {
