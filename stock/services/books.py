@@ -272,6 +272,15 @@ class Books:
         self._record(product, location, Type.ADJUST, counted, delta, [(level.lot, delta)])
         return delta
 
+    def adjust(self, product: Product, location: Location, delta: int, *, lot: Lot | None):
+        """A stocktake's counted difference applied to the stock there now (of that lot): one
+        ADJUST movement whose quantity is what is there after it. Returns the level, which
+        the caller checks (never below zero, never below what is reserved)."""
+        level = self.level(product, location, lot)
+        self._change(level, delta)
+        self._record(product, location, Type.ADJUST, level.quantity, delta, [(level.lot, delta)])
+        return level
+
     # -- promising stock: no movement
 
     def reserve(self, product: Product, location: Location, quantity: int):
