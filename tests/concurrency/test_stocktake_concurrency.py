@@ -118,7 +118,8 @@ def test_two_completions_post_once(stocked, organization, manager_user):
     )
     clients = [client_for(manager_user) for _ in range(8)]
 
-    results = run_concurrently([lambda c=c: c.post(f"{URL}{stocktake.pk}/complete/") for c in clients])
+    complete = f"{URL}{stocktake.pk}/complete/"
+    results = run_concurrently([lambda c=c: c.post(complete) for c in clients])
 
     assert status_codes(results) == {200: 1, 409: 7}
     assert StockMovement.objects.filter(source="stocktake").count() == 5
