@@ -192,12 +192,36 @@ def count_lines(
             line.counted_by = counter
             line.counted_at = now
         if changed:
-            StocktakeLine.objects.bulk_update(
-                changed, ["expected_quantity", "counted_quantity", "counted_by", "counted_at"]
-            )
+            _write_counts(changed, counted_by=counter, counted_at=now)
         if new:
             StocktakeLine.objects.bulk_create(new)
         return [*changed, *new]
+
+
+def _write_counts(lines: list[StocktakeLine], *, counted_by, counted_at) -> None:
+    """Write the counts of existing lines in one UPDATE: from arrays on PostgreSQL (a
+    `bulk_update` of 500 lines cost 2.8 s of Python building its CASE expressions, and 500
+    rows of placeholders 0.3 s of parsing them)."""
+    if connection.vendor != "postgresql":
+        StocktakeLine.objects.bulk_update(
+            lines, ["expected_quantity", "counted_quantity", "counted_by", "counted_at"]
+        )
+        return
+    table = connection.ops.quote_name(StocktakeLine._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET counted_by_id = %s, counted_at = %s, "
+            "expected_quantity = v.expected, counted_quantity = v.counted "
+            "FROM unnest(%s::bigint[], %s::integer[], %s::integer[]) AS v (id, expected, counted) "
+            f"WHERE {table}.id = v.id",
+            [
+                counted_by.pk if counted_by else None,
+                counted_at,
+                [line.pk for line in lines],
+                [line.expected_quantity for line in lines],
+                [line.counted_quantity for line in lines],
+            ],
+        )
 
 
 def _line_keys(stocktake: Stocktake, counts: Sequence[LineCount], products: dict):
