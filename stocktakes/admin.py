@@ -124,9 +124,8 @@ class StocktakeAdmin(OrganizationAdminMixin, admin.ModelAdmin):
         lines = selectors.lines_of(stocktake)
         page = Paginator(lines, LINES_PER_PAGE).get_page(request.GET.get("p"))
         current = selectors.stocktakes_with_figures().get(pk=stocktake.pk)
-        hide_expected = (
-            stocktake.blind and not stocktake.is_completed and not user.has_perm(EXPECTED_PERMISSION)
-        )
+        hide_expected = stocktake.blind and not stocktake.is_completed
+        hide_expected = hide_expected and not user.has_perm(EXPECTED_PERMISSION)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Stocktake {stocktake.reference}",
