@@ -173,11 +173,11 @@ class StocktakeAdmin(OrganizationAdminMixin, admin.ModelAdmin):
     def _counts(self, request) -> list:
         """The inputs `count-<product>-<lot or 0>` that hold a whole number."""
         counts = []
-        lot_codes = dict(
-            (name.removeprefix("lot-"), value)
+        lot_codes = {
+            name.removeprefix("lot-"): value
             for name, value in request.POST.items()
             if name.startswith("lot-")
-        )
+        }
         for name, value in request.POST.items():
             if not name.startswith("count-") or not value.strip():
                 continue
