@@ -193,4 +193,3 @@ class StocktakeAdmin(OrganizationAdminMixin, admin.ModelAdmin):
                 )
             )
         return counts
-

@@ -76,6 +76,7 @@ def test_a_count_typed_into_the_sheet_posts_only_the_difference(
 
     assert Product.objects.get(pk=tea.pk).quantity == 10 - 3 - 2  # the sale stays
     (adjust,) = StockMovement.objects.filter(source="stocktake")
-    assert (adjust.delta, adjust.reference, adjust.performed_by.username) == (-2, "ST-00001", "mike")
+    assert (adjust.delta, adjust.reference) == (-2, "ST-00001")
+    assert adjust.performed_by.username == "mike"
     assert Stocktake.objects.get().location == default_location(organization_id=organization.pk)
     assert page.errors == []
