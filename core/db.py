@@ -49,11 +49,19 @@ def lock_row(queryset: QuerySet, pk: int) -> Model | None:
     return queryset.select_for_update(of=("self",), no_key=True).filter(pk=pk).first()
 
 
+# From this many rows, PostgreSQL writes them from arrays (see write_columns).
+ARRAY_UPDATE_ROWS = 100
+
+
 def write_columns(rows: list[Model], fields: list[str]) -> None:
     """Write these columns of the rows back: a single row as one hand-built UPDATE (on the
-    fulfilment path the ORM's compiler costs more Python than the statement itself), more rows
-    with one `bulk_update`."""
-    if len(rows) > 1:
+    fulfilment path the ORM's compiler costs more Python than the statement itself); many rows
+    on PostgreSQL as one `UPDATE ... FROM unnest(arrays)` (a `bulk_update` of 5,000 rows built
+    a CASE of 5,000 branches per column: seconds of Python, and PostgreSQL tried the branches
+    row by row); a few rows with one `bulk_update`."""
+    if len(rows) >= ARRAY_UPDATE_ROWS and connection.vendor == "postgresql":
+        _write_from_arrays(rows, fields)
+    elif len(rows) > 1:
         type(rows[0]).objects.bulk_update(rows, fields)
     elif rows:
         (row,) = rows
@@ -69,6 +77,30 @@ def write_columns(rows: list[Model], fields: list[str]) -> None:
                 f"UPDATE {table} SET {assignments} WHERE {key} = %s",
                 [*values, row.pk],
             )
+
+
+def _write_from_arrays(rows: list[Model], fields: list[str]) -> None:
+    """One UPDATE of many rows from one array per column (PostgreSQL)."""
+    meta = rows[0]._meta
+    quote = connection.ops.quote_name
+    table, key = quote(meta.db_table), quote(meta.pk.column)
+    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    names = [f"c{index}" for index in range(len(columns))]
+    arrays = ", ".join(f"%s::{column.db_type(connection)}[]" for column in columns)
+    assignments = ", ".join(
+        f"{quote(column.column)} = v.{name}"
+        for column, name in zip(columns[1:], names[1:], strict=True)
+    )
+    params = [
+        [column.get_db_prep_save(getattr(row, column.attname), connection) for row in rows]
+        for column in columns
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM unnest({arrays}) "
+            f"AS v ({', '.join(names)}) WHERE {table}.{key} = v.c0",
+            params,
+        )
 
 
 def _save(row: Model, *, update_fields: list[str]) -> None:

@@ -130,7 +130,10 @@ class StocktakeLine(models.Model):
                 name="stocktakes_line_counted_with_expected",
             ),
         ]
-        indexes = [models.Index(fields=["stocktake", "counted_at", "id"])]
+        indexes = [
+            models.Index(fields=["stocktake", "counted_at", "id"]),
+            models.Index(fields=["stocktake", "product"]),
+        ]
 
     def __str__(self):
         return f"{self.stocktake_id}/{self.product_id}/{self.lot_id}"

@@ -166,7 +166,9 @@ def count_lines(
         on_hand = {
             (level.product_id, level.lot_id): level.quantity
             for level in StockLevel.objects.filter(
-                product_id__in=products, location_id=current.location_id
+                organization_id=current.organization_id,
+                location_id=current.location_id,
+                product_id__in=products,
             ).only("product_id", "lot_id", "quantity")
         }
         existing = {

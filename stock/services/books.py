@@ -176,6 +176,11 @@ class Books:
             self._changed_lots.add(found.pk)
         return found
 
+    def lot_of(self, product: Product, lot_id: int) -> Lot:
+        """The product's lot of this id, after its levels are read (one instance each)."""
+        self._load(product.pk)
+        return self.known_lot(lot_id)
+
     def known_lot(self, lot_id: int) -> Lot:
         """The lot of this id, one instance in the books (read at the first need)."""
         if lot_id not in self._lots:
