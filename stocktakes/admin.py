@@ -5,6 +5,7 @@ the variance shown once completed. Opening one asks what the API asks."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -26,7 +27,9 @@ EXPECTED_PERMISSION = "stocktakes.view_expected"
 COUNT_PERMISSION = "stocktakes.count_stocktake"
 
 
-class OpenStocktakeForm(forms.Form):
+class OpenStocktakeForm(forms.ModelForm):
+    """What opening a stocktake asks (create_stocktake checks the rest)."""
+
     location = forms.ModelChoiceField(queryset=Location.objects.none())
     category = forms.ModelChoiceField(
         queryset=Category.objects.none(),
@@ -39,6 +42,10 @@ class OpenStocktakeForm(forms.Form):
     )
     note = forms.CharField(max_length=10_000, required=False, widget=forms.Textarea({"rows": 2}))
 
+    class Meta:
+        model = Stocktake
+        fields = ["location", "category", "blind", "note"]
+
     def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = scope_to_user(
@@ -46,12 +53,23 @@ class OpenStocktakeForm(forms.Form):
         ).select_related("organization")
         self.fields["category"].queryset = scope_to_user(Category.objects.all(), request)
 
+    def _post_clean(self):
+        pass  # the service builds and checks the stocktake, never this form
+
     def clean(self):
         cleaned = super().clean()
         location, category = cleaned.get("location"), cleaned.get("category")
         if location and category and category.organization_id != location.organization_id:
             self.add_error("category", "The category is another organization's.")
         return cleaned
+
+
+class SheetForm(forms.ModelForm):
+    """The count sheet edits no field of the stocktake itself (its inputs are the lines')."""
+
+    class Meta:
+        model = Stocktake
+        fields = []
 
 
 @admin.register(Stocktake)
@@ -104,6 +122,9 @@ class StocktakeAdmin(OrganizationAdminMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Open a stocktake",
             "form": form,
+            # the admin's usual names for its form, for what reads every admin page alike
+            "adminform": helpers.AdminForm(form, [(None, {"fields": list(form.fields)})], {}),
+            "inline_admin_formsets": [],
             "opts": self.model._meta,
             "media": self.media + form.media,
         }
@@ -138,6 +159,8 @@ class StocktakeAdmin(OrganizationAdminMixin, admin.ModelAdmin):
             "max_quantity": MAX_QUANTITY,
             "opts": self.model._meta,
             "original": stocktake,
+            "adminform": helpers.AdminForm(SheetForm(instance=stocktake), [], {}),
+            "inline_admin_formsets": [],
         }
         return TemplateResponse(request, "admin/stocktakes/stocktake/count_sheet.html", context)
 

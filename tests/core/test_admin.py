@@ -31,6 +31,8 @@ from sales import services as sales_services
 from sales.models import SalesOrder, SalesOrderItem
 from stock import services as stock_services
 from stock.models import Location, Lot, StockLevel, StockMovement, Transfer
+from stocktakes.models import Stocktake
+from stocktakes.services import create_stocktake
 from suppliers.models import Supplier
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UserFactory
 from tests.support.admin import (
@@ -57,6 +59,7 @@ NAMED_MODELS = {
     "sales.SalesOrder",
     "alerts.AlertLog",
     "alerts.StockAlert",
+    "stocktakes.Stocktake",
 }
 REGISTERED = sorted(site._registry, key=lambda model: model._meta.label)
 
@@ -108,9 +111,12 @@ def shop(stocked, organization, admin_user):
     yoghurt = ProductFactory(organization=organization, sku="YOG", name="Yoghurt", track_lots=True)
     stock_services.record_movement(product=yoghurt, movement_type="IN", quantity=3,
                                    user=admin_user, lot_code="L-7")  # fmt: skip
+    stocktake = create_stocktake(organization=organization, location=back_room,
+                                 user=admin_user, note="Weekly count")  # fmt: skip
     Token.objects.create(user=admin_user)
     RefreshToken.for_user(admin_user).blacklist()
     return {
+        Stocktake: stocktake,
         Organization: organization,
         User: admin_user,
         Group: Group.objects.get(name="admin"),
