@@ -68,7 +68,9 @@ class ImportJob(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(processed_rows__gte=0, processed_rows__lte=models.F("total_rows")),
+                condition=models.Q(
+                    processed_rows__gte=0, processed_rows__lte=models.F("total_rows")
+                ),
                 name="imports_job_processed_within_total",
             ),
         ]

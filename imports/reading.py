@@ -95,8 +95,7 @@ def count_rows(sheet: Sheet, *, limit: int) -> int:
         count += 1
         if count > limit:
             raise FileRefused(
-                f"The file has more than {limit} rows; split it into files of at most "
-                f"{limit} rows."
+                f"The file has more than {limit} rows; split it into files of at most {limit} rows."
             )
     return count
 

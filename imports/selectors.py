@@ -8,8 +8,8 @@ from imports.models import ImportJob
 
 def import_jobs() -> QuerySet:
     """Jobs newest first, without their files."""
-    return ImportJob.objects.select_related("created_by").defer("data").order_by(
-        "-created_at", "-id"
+    return (
+        ImportJob.objects.select_related("created_by").defer("data").order_by("-created_at", "-id")
     )
 
 

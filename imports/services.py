@@ -320,9 +320,7 @@ def requeue_stuck_imports(*, now=None) -> list[int]:
             .order_by("pk")
             .values_list("pk", flat=True)[:100]
         )
-    ImportJob.objects.filter(finished_at__lt=now - KEEP_FILES, data__isnull=False).update(
-        data=None
-    )
+    ImportJob.objects.filter(finished_at__lt=now - KEEP_FILES, data__isnull=False).update(data=None)
     for job_id in stuck:
         queue_or_leave_for_sweep(task, what=f"import {job_id}", job_id=job_id)
     return stuck
@@ -651,11 +649,11 @@ class ProductImporter:
                                    f"{name.removesuffix('_id')} is its parent's."))  # fmt: skip
         if "track_lots" in changes:
             if product.quantity or product.allocated:
-                errors.append(("track_lots", f"{product.sku} holds {product.quantity} in stock: "
-                               "lot tracking can be switched only while it holds none."))  # fmt: skip
+                message = (f"{product.sku} holds {product.quantity} in stock: lot tracking "
+                           "can be switched only while it holds none.")  # fmt: skip
+                errors.append(("track_lots", message))
             elif changes["track_lots"]:
-                if product.expiration_date is not None or changes.get("expiration_date"):
-                    changes["expiration_date"] = None
+                changes["expiration_date"] = None  # its expiry is its lots' now
         elif product.track_lots and "expiration_date" in changes:
             errors.append(("expiration_date", f"{product.sku} tracks lots: its expiry is its "
                            "lots' (PATCH /api/lots/{id}/)."))  # fmt: skip
@@ -731,4 +729,3 @@ class ProductImporter:
                 fields.update(name.removesuffix("_id") for name in changes)
                 products.append(product)
             stock_services.update_products_with_stock(products=products, fields=sorted(fields))
-

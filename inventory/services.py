@@ -588,7 +588,5 @@ def update_products(*, products: list[Product], fields: list[str]) -> None:
         for parent in parents:
             Product.objects.filter(parent_id=parent.pk).exclude(
                 category_id=parent.category_id, supplier_id=parent.supplier_id
-            ).update(
-                category_id=parent.category_id, supplier_id=parent.supplier_id, updated_at=now
-            )
+            ).update(category_id=parent.category_id, supplier_id=parent.supplier_id, updated_at=now)
     figures_changed(products[0].organization_id)

@@ -6,47 +6,123 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('stock', '0007_movement_unit_cost_required'),
-        ('users', '0005_organization_time_zone_currency_digest_hour'),
+        ("stock", "0007_movement_unit_cost_required"),
+        ("users", "0005_organization_time_zone_currency_digest_hour"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('products', 'Products')], default='products', max_length=20)),
-                ('file_name', models.CharField(max_length=255)),
-                ('file_format', models.CharField(max_length=10)),
-                ('data', models.BinaryField(null=True)),
-                ('dry_run', models.BooleanField(default=True)),
-                ('mode', models.CharField(choices=[('create', 'Create'), ('update', 'Update'), ('upsert', 'Create or update')], default='upsert', max_length=10)),
-                ('create_missing', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('checked', 'Checked'), ('failed', 'Failed'), ('done', 'Done')], default='queued', max_length=10)),
-                ('total_rows', models.IntegerField(default=0)),
-                ('processed_rows', models.IntegerField(default=0)),
-                ('created', models.IntegerField(default=0)),
-                ('updated', models.IntegerField(default=0)),
-                ('unchanged', models.IntegerField(default=0)),
-                ('errors', models.JSONField(blank=True, default=list)),
-                ('warnings', models.JSONField(blank=True, default=list)),
-                ('attempts', models.IntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='stock.location')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imports', to='users.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("products", "Products")], default="products", max_length=20
+                    ),
+                ),
+                ("file_name", models.CharField(max_length=255)),
+                ("file_format", models.CharField(max_length=10)),
+                ("data", models.BinaryField(null=True)),
+                ("dry_run", models.BooleanField(default=True)),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("create", "Create"),
+                            ("update", "Update"),
+                            ("upsert", "Create or update"),
+                        ],
+                        default="upsert",
+                        max_length=10,
+                    ),
+                ),
+                ("create_missing", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("checked", "Checked"),
+                            ("failed", "Failed"),
+                            ("done", "Done"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("total_rows", models.IntegerField(default=0)),
+                ("processed_rows", models.IntegerField(default=0)),
+                ("created", models.IntegerField(default=0)),
+                ("updated", models.IntegerField(default=0)),
+                ("unchanged", models.IntegerField(default=0)),
+                ("errors", models.JSONField(blank=True, default=list)),
+                ("warnings", models.JSONField(blank=True, default=list)),
+                ("attempts", models.IntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="stock.location",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="imports",
+                        to="users.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['organization', '-created_at', '-id'], name='imports_imp_organiz_d26142_idx'), models.Index(condition=models.Q(('status__in', ['queued', 'running'])), fields=['status', 'created_at'], name='imports_job_unfinished')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('processed_rows__gte', 0), ('processed_rows__lte', models.F('total_rows'))), name='imports_job_processed_within_total')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["organization", "-created_at", "-id"],
+                        name="imports_imp_organiz_d26142_idx",
+                    ),
+                    models.Index(
+                        condition=models.Q(("status__in", ["queued", "running"])),
+                        fields=["status", "created_at"],
+                        name="imports_job_unfinished",
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("processed_rows__gte", 0),
+                            ("processed_rows__lte", models.F("total_rows")),
+                        ),
+                        name="imports_job_processed_within_total",
+                    )
+                ],
             },
         ),
     ]

@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('stock', '0007_movement_unit_cost_required'),
+        ("stock", "0007_movement_unit_cost_required"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='stockmovement',
-            name='source',
-            field=models.CharField(choices=[('manual', 'Manual'), ('purchase_order', 'Purchase order'), ('sales_order', 'Sales order'), ('product_edit', 'Product edit'), ('initial', 'Initial stock'), ('transfer', 'Transfer'), ('customer_return', 'Customer return'), ('supplier_return', 'Supplier return'), ('import', 'Import')], default='manual', max_length=20),
+            model_name="stockmovement",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("manual", "Manual"),
+                    ("purchase_order", "Purchase order"),
+                    ("sales_order", "Sales order"),
+                    ("product_edit", "Product edit"),
+                    ("initial", "Initial stock"),
+                    ("transfer", "Transfer"),
+                    ("customer_return", "Customer return"),
+                    ("supplier_return", "Supplier return"),
+                    ("import", "Import"),
+                ],
+                default="manual",
+                max_length=20,
+            ),
         ),
     ]

@@ -109,8 +109,9 @@ def create_products_with_stock(
         created = catalogue.create_products(
             organization=organization, fields=[fields for fields, _ in products]
         )
+        quantities = [quantity for _, quantity in products]
         record_opening_stock(
-            stock=[(product, quantity) for product, (_, quantity) in zip(created, products, strict=True)],
+            stock=list(zip(created, quantities, strict=True)),
             user=user,
             location=location,
             source=source,
