@@ -335,6 +335,13 @@ class Row:
     values: dict  # column -> its value (None: the cell is empty), for the file's columns
     key: str = ""  # the SKU, lower case
     failed: bool = False
+    bad_columns: set = field(default_factory=set)  # reported already
+
+    def refuse(self, report: "Report", column: str, message: str) -> None:
+        if column not in self.bad_columns:
+            report.error(self.number, column, message)
+        self.bad_columns.add(column)
+        self.failed = True
 
 
 class ProductImporter:
@@ -441,9 +448,7 @@ class ProductImporter:
         self._check_barcodes(rows, report)
         creates, updates = [], []
         for row in rows:
-            if row.failed:
-                continue
-            plan = self._plan(row, existing.get(row.key), report)
+            plan = self._plan(row, existing.get(row.key), report) if row.key else None
             if plan is None:
                 continue
             if plan[0] == "create":
@@ -483,15 +488,13 @@ class ProductImporter:
                 else:
                     parsed = cells.boolean(value)
             except cells.CellError as problem:
-                report.error(number, column, str(problem))
-                row.failed = True
+                row.refuse(report, column, str(problem))
                 continue
             row.values[column] = parsed
         if row.values.get("sku"):
             row.key = row.values["sku"].lower()
         elif "sku" in row.values:  # empty (a SKU that could not be read is reported already)
-            report.error(number, "sku", "A SKU is required: rows are matched to products by SKU.")
-            row.failed = True
+            row.refuse(report, "sku", "A SKU is required: rows are matched to products by SKU.")
         return row
 
     def _within_file(self, rows: list[Row], report: Report) -> None:
@@ -500,16 +503,14 @@ class ProductImporter:
             if row.key:
                 first = self._skus.setdefault(row.key, row.number)
                 if first != row.number:
-                    report.error(row.number, "sku", f"SKU {row.values['sku']} is on row {first} "
-                                 "already.")  # fmt: skip
-                    row.failed = True
+                    row.refuse(report, "sku", f"SKU {row.values['sku']} is on row {first} "
+                               "already.")  # fmt: skip
             barcode = row.values.get("barcode")
             if barcode:
                 first = self._barcodes.setdefault(barcode.lower(), row.number)
                 if first != row.number:
-                    report.error(row.number, "barcode", f"Barcode {barcode} is on row {first} "
-                                 "already.")  # fmt: skip
-                    row.failed = True
+                    row.refuse(report, "barcode", f"Barcode {barcode} is on row {first} "
+                               "already.")  # fmt: skip
 
     def _existing(self, keys: set[str]) -> dict[str, Product]:
         """The organization's products with these SKUs (lower case), archived ones included."""
@@ -544,12 +545,11 @@ class ProductImporter:
                 if self.job.create_missing and not write:
                     self._missing[kind].setdefault(name.lower(), name)
                     continue
-                report.error(
-                    row.number, column,
+                row.refuse(
+                    report, column,
                     f"There is no {kind} named {name!r}"
                     + ("." if self.job.create_missing else " (create_missing makes it)."),
                 )  # fmt: skip
-                row.failed = True
 
     def _check_barcodes(self, rows: list[Row], report: Report) -> None:
         """A barcode is not another product's (whatever its case)."""
@@ -563,10 +563,9 @@ class ProductImporter:
         )
         for barcode_key, sku_key, sku in holders:
             row = wanted[barcode_key]
-            if sku_key != row.key and not row.failed:
-                report.error(row.number, "barcode", f"Barcode {row.values['barcode']} is "
-                             f"another product's ({sku}).")  # fmt: skip
-                row.failed = True
+            if sku_key != row.key:
+                row.refuse(report, "barcode", f"Barcode {row.values['barcode']} is another "
+                           f"product's ({sku}).")  # fmt: skip
 
     def _reference(self, row: Row, column: str, known: dict) -> int | None:
         name = row.values.get(column)
@@ -579,7 +578,7 @@ class ProductImporter:
         errors = []
         if product is None:
             if self.job.mode == Mode.UPDATE:
-                report.error(row.number, "sku", f"No product has the SKU {values['sku']} (mode "
+                row.refuse(report, "sku", f"No product has the SKU {values['sku']} (mode "
                              "update creates none).")  # fmt: skip
                 return None
             if not values.get("name"):
@@ -595,8 +594,8 @@ class ProductImporter:
                 errors.append(("quantity", "A lot-tracked product's opening stock needs a "
                                "movement that names its lot; leave quantity empty."))  # fmt: skip
             for column, message in errors:
-                report.error(row.number, column, message)
-            if errors:
+                row.refuse(report, column, message)
+            if row.failed:
                 return None
             category = self._reference(row, "category_name", self._categories)
             supplier = self._reference(row, "supplier_name", self._suppliers)
@@ -617,11 +616,11 @@ class ProductImporter:
             )  # fmt: skip
             return ("create", fields, quantity)
         if product.is_archived:
-            report.error(row.number, "sku", f"An archived product has the SKU {product.sku} (id "
+            row.refuse(report, "sku", f"An archived product has the SKU {product.sku} (id "
                          f"{product.pk}): restore it first.")  # fmt: skip
             return None
         if self.job.mode == Mode.CREATE:
-            report.error(row.number, "sku", f"A product with the SKU {product.sku} exists "
+            row.refuse(report, "sku", f"A product with the SKU {product.sku} exists "
                          "already (mode create).")  # fmt: skip
             return None
         self._matched.add(product.pk)
@@ -658,8 +657,8 @@ class ProductImporter:
             errors.append(("expiration_date", f"{product.sku} tracks lots: its expiry is its "
                            "lots' (PATCH /api/lots/{id}/)."))  # fmt: skip
         for column, message in errors:
-            report.error(row.number, column, message)
-        if errors:
+            row.refuse(report, column, message)
+        if row.failed:
             return None
         quantity = values.get("quantity")
         if quantity is not None and quantity != product.quantity:
