@@ -69,7 +69,7 @@ def test_an_xlsx_workbook_is_read_and_formula_looking_cells_are_stored_as_text(
     category = CategoryFactory(organization=organization, name="Bakery")
     data = xlsx_bytes(
         [
-            ["BREAD", "=HYPERLINK(\"http://evil\")", 2.5, 1, 7, "bakery", None],
+            ["BREAD", '=HYPERLINK("http://evil")', 2.5, 1, 7, "bakery", None],
             ["ROLL", "Roll", 0.4, None, None, None, None],
         ]
     )
@@ -167,7 +167,8 @@ def test_upsert_updates_by_sku_whatever_its_case_and_never_sets_stock(
 
 def test_modes_create_and_update(manager_client, organization):
     ProductFactory(organization=organization, sku="OLD")
-    data = csv_bytes([["OLD", "Old", "1.00"], ["NEW", "New", "1.00"]], header=["sku", "name", "price"])
+    rows = [["OLD", "Old", "1.00"], ["NEW", "New", "1.00"]]
+    data = csv_bytes(rows, header=["sku", "name", "price"])
     created = real_run(manager_client, data, mode="create").json()
     assert created["status"] == "failed"
     assert [(e["row"], e["column"]) for e in created["errors"]] == [(2, "sku")]
