@@ -56,10 +56,10 @@ def money(value, *, decimal_comma: bool) -> decimal.Decimal:
         raise CellError("A decimal number is required.")
     if number < 0:
         raise CellError("Must be 0 or more.")
-    if number != number.quantize(decimal.Decimal(1).scaleb(-MONEY_PLACES), rounding="ROUND_DOWN"):
-        raise CellError(f"At most {MONEY_PLACES} decimal places.")
     if number >= MAX_MONEY:
         raise CellError(f"Must be less than {MAX_MONEY}.")
+    if number != number.quantize(decimal.Decimal(1).scaleb(-MONEY_PLACES), rounding="ROUND_DOWN"):
+        raise CellError(f"At most {MONEY_PLACES} decimal places.")
     return number.quantize(decimal.Decimal(1).scaleb(-MONEY_PLACES))
 
 
@@ -77,7 +77,9 @@ def whole_number(value) -> int:
             number = decimal.Decimal(raw)
         except decimal.InvalidOperation:
             raise CellError(f"{raw!r} is not a whole number.") from None
-        if not number.is_finite() or number != number.to_integral_value():
+        if not number.is_finite() or not -1 <= number <= MAX_QUANTITY:
+            raise CellError(f"Must be between 0 and {MAX_QUANTITY}.")
+        if number != number.to_integral_value():
             raise CellError(f"{raw!r} is not a whole number.")
         value = int(number)
     if not 0 <= value <= MAX_QUANTITY:
