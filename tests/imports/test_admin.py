@@ -28,9 +28,7 @@ def test_the_product_list_links_to_the_import_page(manager):
     assert reverse("admin:imports_importjob_upload") == UPLOAD
 
 
-def test_a_dry_run_shows_the_errors_by_row_then_a_checked_file_is_imported(
-    manager, organization
-):
+def test_a_dry_run_shows_the_errors_by_row_then_a_checked_file_is_imported(manager, organization):
     response = upload(manager, [["A", "Apple", "1.00", "2"], ["B", "", "x", "1"]])
     assert response.status_code == 200
     page = response.content.decode()
@@ -69,9 +67,10 @@ def test_a_superuser_imports_into_the_organization_chosen(client, organization):
 
 def test_staff_see_and_reuse_only_their_organizations_imports(manager, organization):
     other = OrganizationFactory()
-    theirs = ImportJob.objects.create(organization=other, file_name="theirs.csv",
-                                      file_format="csv", status="checked",
-                                      data=csv_bytes([["Z", "Z", "1", "1"]], header=HEADER))  # fmt: skip
+    data = csv_bytes([["Z", "Z", "1", "1"]], header=HEADER)
+    theirs = ImportJob.objects.create(
+        organization=other, file_name="theirs.csv", file_format="csv", status="checked", data=data
+    )
     page = manager.get(reverse("admin:imports_importjob_changelist")).content.decode()
     assert "theirs.csv" not in page
     their_page = manager.get(reverse("admin:imports_importjob_change", args=[theirs.pk]))
