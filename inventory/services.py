@@ -31,6 +31,7 @@ from core.db import (
     lock_all_in_id_order,
     lock_in_id_order,
     update_under_lock,
+    write_columns,
 )
 from core.errors import BrokenRule, Conflict, NotFound
 from inventory.models import Category, Product
@@ -575,9 +576,7 @@ def update_products(*, products: list[Product], fields: list[str]) -> None:
         product.updated_at = now
     try:
         with foreign_keys_checked_at_once():
-            Product.objects.bulk_update(
-                products, [*fields, "updated_at"], batch_size=BULK_BATCH_SIZE
-            )
+            write_columns(products, [*fields, "updated_at"])
     except IntegrityError:
         raise BrokenRule(
             "Another request took one of these barcodes meanwhile; run it again.",

@@ -152,10 +152,11 @@ def record_opening_stock(
     source: str = Source.IMPORT,
     reference: str | None = None,
 ) -> list[StockMovement]:
-    """New products' opening stock, many at once (an import): one IN each (`source`) at the
-    location (the default one when none), valued at its `cost_price` (0 when none), written in
-    a few statements by one set of books (products locked in id order). A lot-tracked product's
-    first stock needs a movement naming its lot; a quantity of 0 records nothing."""
+    """Opening stock of products this transaction has just created (an import), many at once:
+    one IN each (`source`) at the location (the default one when none), valued at its
+    `cost_price` (0 when none), written in a few statements by one set of books (nothing to
+    lock: no other transaction sees the products yet). A lot-tracked product's first stock
+    needs a movement naming its lot; a quantity of 0 records nothing."""
     stock = [(product, quantity) for product, quantity in stock if quantity]
     if not stock:
         return []
@@ -169,8 +170,7 @@ def record_opening_stock(
             )
     entry = Entry(source=source, reference=reference, user=user)
     with transaction.atomic():
-        books = Books.of([product.pk for product, _ in stock], entry=entry)
-        books.was_low = {}  # new products' opening stock is no crossing from above
+        books = Books.of_new([product for product, _ in stock], entry=entry)
         organization_id = stock[0][0].organization_id
         location = usable_location(location, organization_id=organization_id, field="location")
         for product, quantity in stock:
@@ -178,9 +178,6 @@ def record_opening_stock(
             opening = current.cost_price or decimal.Decimal(0)
             books.put(current, location, [(None, quantity)], unit_cost=opening)
         movements = books.close()
-    for product, _ in stock:
-        current = books.products[product.pk]
-        product.quantity, product.average_cost = current.quantity, current.average_cost
     return movements
 
 
