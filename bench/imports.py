@@ -87,7 +87,8 @@ def main() -> None:
             print(f"dry run:  {seconds:7.1f} s  {size / seconds:8.0f} rows/s")
             job, seconds, _ = run(organization, user, data, dry_run=False)
             assert job.created == size
-            print(f"real run: {seconds:7.1f} s  {size / seconds:8.0f} rows/s  (created {job.created})")
+            print(f"real run: {seconds:7.1f} s  {size / seconds:8.0f} rows/s  (created "
+                  f"{job.created})")  # fmt: skip
             job, seconds, _ = run(organization, user, data, dry_run=False)
             assert job.unchanged == size
             print(f"re-run:   {seconds:7.1f} s  {size / seconds:8.0f} rows/s  (unchanged "
