@@ -1,4 +1,5 @@
 from django.conf import settings
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, parsers, permissions, status, viewsets
 from rest_framework.response import Response
 
@@ -26,6 +27,10 @@ class ImportJobViewSet(
             return ImportRequestSerializer
         return ImportJobSerializer
 
+    @extend_schema(
+        request=ImportRequestSerializer,
+        responses={201: ImportJobSerializer, 202: ImportJobSerializer},
+    )
     def create(self, request, *args, **kwargs):
         form = ImportRequestSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
