@@ -85,6 +85,7 @@ class ImportJobAdmin(ReadOnlyAdminMixin, OrganizationAdminMixin, admin.ModelAdmi
                     "created", "updated", "unchanged", "created_by", "organization"]  # fmt: skip
     list_filter = ["status", "dry_run", "organization"]
     list_select_related = ["organization", "created_by"]
+    search_fields = ["file_name", "created_by__username", "organization__name"]
     fields = ["file_name", "status", "dry_run", "mode", "create_missing", "location",
               "total_rows", "processed_rows", "created", "updated", "unchanged",
               "error_table", "warning_table", "created_by", "created_at", "finished_at",
