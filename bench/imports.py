@@ -54,13 +54,13 @@ def backend_cpu() -> float:
 
 
 def run(organization, user, data: bytes, *, dry_run: bool, trace: bool = False):
-    from imports import services
+    from imports import jobs
 
     if trace:
         tracemalloc.start()
         tracemalloc.reset_peak()
     started, cpu, database = time.perf_counter(), time.process_time(), backend_cpu()
-    job = services.start_import(
+    job = jobs.start_import(
         organization=organization, user=user, file_name="bench.csv", data=data,
         dry_run=dry_run, create_missing=True,
     )  # fmt: skip

@@ -15,7 +15,7 @@ from core.admin import (
     sees_every_organization,
 )
 from core.errors import BrokenRule, DomainError
-from imports import services
+from imports import jobs
 from imports.models import ImportJob
 from stock.models import Location
 from users.models import Organization
@@ -141,7 +141,7 @@ class ImportJobAdmin(ReadOnlyAdminMixin, OrganizationAdminMixin, admin.ModelAdmi
             try:
                 if checked is None:
                     raise BrokenRule("That dry run is gone; upload the file again.")
-                job = services.import_checked_file(job=checked, user=request.user)
+                job = jobs.import_checked_file(job=checked, user=request.user)
             except DomainError as refusal:
                 for line in refusal_messages(refusal):
                     self.message_user(request, line, messages.ERROR)
@@ -150,7 +150,7 @@ class ImportJobAdmin(ReadOnlyAdminMixin, OrganizationAdminMixin, admin.ModelAdmi
             organization = data.get("organization") or request.user.organization
             upload = data["file"]
             try:
-                job = services.start_import(
+                job = jobs.start_import(
                     organization=organization,
                     user=request.user,
                     file_name=upload.name,

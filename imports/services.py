@@ -25,13 +25,12 @@ locks), new ones are invisible until the import commits.
 
 A job runs under its row's lock (`SELECT ... FOR UPDATE SKIP LOCKED`) for its whole
 transaction: never twice at once; a worker that dies releases it with its connection, its
-writes undone, and the sweep (`requeue_stuck_imports`) queues the job again.
+writes undone, and the sweep (`imports.tasks.requeue_stuck_imports`) queues the job again.
 """
 
 import datetime
 import logging
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
@@ -40,7 +39,6 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from core.broker import queue_or_leave_for_sweep
 from core.db import lock_all_in_id_order, one_at_a_time
 from core.errors import BrokenRule, DomainError
 from imports import cells
@@ -171,7 +169,7 @@ def read_file(data: bytes) -> tuple[Sheet, int]:
 # --- Starting, running, sweeping ---------------------------------------------------------------
 
 
-def start_import(
+def create_job(
     *,
     organization,
     user,
@@ -183,11 +181,10 @@ def start_import(
     location=None,
     kind: str = ImportJob.Kind.PRODUCTS,
 ) -> ImportJob:
-    """Check the file's shape (a FileRefused 400 otherwise, nothing stored), record the job,
-    and run it: here and now up to IMPORT_SYNC_ROWS rows, else in the background (a Celery task
-    queued after commit; the sweep queues it if the broker is down)."""
+    """Check the file's shape (a FileRefused 400 otherwise, nothing stored) and record the job,
+    queued: `imports.jobs.start_import` runs it here or has a worker run it."""
     sheet, total = read_file(data)
-    job = ImportJob.objects.create(
+    return ImportJob.objects.create(
         organization=organization,
         kind=kind,
         file_name=(file_name or "upload")[:255],
@@ -199,35 +196,6 @@ def start_import(
         location=location,
         total_rows=total,
         created_by=user if getattr(user, "pk", None) else None,
-    )
-    if total <= settings.IMPORT_SYNC_ROWS:
-        run_import(job_id=job.pk)
-    else:
-        from imports.tasks import run_import as task
-
-        transaction.on_commit(
-            partial(queue_or_leave_for_sweep, task, what=f"import {job.pk}", job_id=job.pk),
-            robust=True,
-        )
-    job.refresh_from_db()
-    return job
-
-
-def import_checked_file(*, job: ImportJob, user) -> ImportJob:
-    """The real run of a checked dry run's file, with the same options (the admin's
-    "Import" after its dry run)."""
-    if job.status != Status.CHECKED or not job.dry_run or job.data is None:
-        raise BrokenRule("Only a checked dry run's file can be imported this way; upload it again.")
-    return start_import(
-        organization=job.organization,
-        user=user,
-        file_name=job.file_name,
-        data=bytes(job.data),
-        dry_run=False,
-        mode=job.mode,
-        create_missing=job.create_missing,
-        location=job.location,
-        kind=job.kind,
     )
 
 
@@ -302,12 +270,10 @@ def run_import(*, job_id: int) -> ImportJob | None:
     return job
 
 
-def requeue_stuck_imports(*, now=None) -> list[int]:
-    """Queue again every job that waits (its task lost: the broker was down) or that a dead
-    worker left running, for more than STUCK_AFTER: those whose row no worker holds locked
-    (SKIP LOCKED). Files of finished jobs older than KEEP_FILES are let go."""
-    from imports.tasks import run_import as task
-
+def stuck_imports(*, now=None) -> list[int]:
+    """The jobs to queue again: those that wait (their task lost: the broker was down) or that
+    a dead worker left running, for more than STUCK_AFTER, and whose row no worker holds
+    locked (SKIP LOCKED). Files of finished jobs older than KEEP_FILES are let go."""
     now = now or timezone.now()
     cutoff = now - STUCK_AFTER
     with transaction.atomic():
@@ -321,8 +287,6 @@ def requeue_stuck_imports(*, now=None) -> list[int]:
             .values_list("pk", flat=True)[:100]
         )
     ImportJob.objects.filter(finished_at__lt=now - KEEP_FILES, data__isnull=False).update(data=None)
-    for job_id in stuck:
-        queue_or_leave_for_sweep(task, what=f"import {job_id}", job_id=job_id)
     return stuck
 
 

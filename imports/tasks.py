@@ -4,6 +4,7 @@ queues again the jobs a dead worker or a down broker left behind (beat, every mi
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from core.broker import queue_or_leave_for_sweep
 from imports import services
 
 # The database unreachable: retried with backoff (the sweep queues the job again anyway).
@@ -24,4 +25,9 @@ def run_import(job_id: int) -> str | None:
 
 @shared_task(name="imports.tasks.requeue_stuck_imports", **DATABASE_RETRY)
 def requeue_stuck_imports() -> list[int]:
-    return services.requeue_stuck_imports()
+    """Every minute: queue again the jobs a dead worker or a down broker left behind (a job's
+    row lock keeps one from running twice at once)."""
+    stuck = services.stuck_imports()
+    for job_id in stuck:
+        queue_or_leave_for_sweep(run_import, what=f"import {job_id}", job_id=job_id)
+    return stuck

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from core.api import RequestTooLarge
 from core.permissions import RolePermission
 from core.tenancy import OrganizationScopedMixin
-from imports import selectors, services
+from imports import jobs, selectors
 from imports.models import ImportJob
 from imports.serializers import ImportJobSerializer, ImportRequestSerializer
 
@@ -39,7 +39,7 @@ class ImportJobViewSet(
             raise RequestTooLarge(
                 f"The file is larger than the {settings.IMPORT_MAX_BYTES} byte limit."
             )
-        job = services.start_import(
+        job = jobs.start_import(
             organization=request.user.organization,
             user=request.user,
             file_name=upload.name,

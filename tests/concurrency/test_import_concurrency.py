@@ -9,7 +9,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from imports import services
+from imports import jobs, services
 from imports.models import ImportJob
 from inventory.models import Product
 from tests.factories import OrganizationFactory, UserFactory
@@ -32,19 +32,19 @@ def test_concurrent_imports_of_overlapping_skus_never_create_a_product_twice(mon
     meet(monkeypatch, (services.ProductImporter, "_lock_matched"), before=True)
     files = [file_of([f"S-{n}" for n in range(0, 6)]), file_of([f"s-{n}" for n in range(3, 9)])]
 
-    jobs = run_concurrently(
+    finished = run_concurrently(
         [
-            lambda data=data: services.start_import(
+            lambda data=data: jobs.start_import(
                 organization=organization, user=user, file_name="p.csv", data=data, dry_run=False
             )
             for data in files
         ]
     )
 
-    assert all(isinstance(job, ImportJob) for job in jobs), jobs
-    assert [job.status for job in jobs] == ["done", "done"], [job.errors for job in jobs]
-    assert sum(job.created for job in jobs) == 9
-    assert sum(job.unchanged for job in jobs) == 3  # the second saw the first's products
+    assert all(isinstance(job, ImportJob) for job in finished), finished
+    assert [job.status for job in finished] == ["done", "done"], [job.errors for job in finished]
+    assert sum(job.created for job in finished) == 9
+    assert sum(job.unchanged for job in finished) == 3  # the second saw the first's products
     skus = [sku.lower() for sku in Product.objects.values_list("sku", flat=True)]
     assert sorted(skus) == sorted({f"s-{n}" for n in range(9)})
     assert sum(Product.objects.values_list("quantity", flat=True)) == 27  # opening stock once
@@ -81,7 +81,7 @@ def test_a_job_whose_row_a_worker_holds_is_not_run_by_another():
         outcome = run_concurrently([lambda: services.run_import(job_id=job.pk)], workers=1)
         assert outcome == [None]
         assert not Product.objects.exists()
-        assert services.requeue_stuck_imports() == []  # nor queued again while held
+        assert services.stuck_imports() == []  # nor queued again while held
     finally:
         release.set()
         first.join(timeout=30)

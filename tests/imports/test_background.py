@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from imports import services
+from imports import jobs, services, tasks
 from imports.models import ImportJob
 from inventory.models import Product
 from tests.imports.files import csv_bytes, post_import
@@ -72,11 +72,11 @@ def test_the_sweep_queues_a_job_a_dead_worker_left_and_it_runs_once(organization
     job = stopped_job(organization, attempts=1)
     waiting = stopped_job(organization, attempts=0, status=ImportJob.Status.QUEUED, minutes_ago=0)
 
-    assert services.requeue_stuck_imports() == [job.pk]  # a job queued just now waits its turn
+    assert tasks.requeue_stuck_imports() == [job.pk]  # a job queued just now waits its turn
     job.refresh_from_db()
     assert (job.status, job.created, job.attempts, job.data) == ("done", 4, 2, None)
     assert Product.objects.filter(organization=organization).count() == 4
-    assert services.requeue_stuck_imports() == []
+    assert tasks.requeue_stuck_imports() == []
     assert services.run_import(job_id=job.pk) is None  # finished: never run twice
     assert Product.objects.filter(organization=organization).count() == 4
     waiting.refresh_from_db()
@@ -85,14 +85,14 @@ def test_the_sweep_queues_a_job_a_dead_worker_left_and_it_runs_once(organization
 
 def test_a_job_that_keeps_stopping_fails_with_nothing_written(organization, eager_celery):
     job = stopped_job(organization, attempts=services.MAX_ATTEMPTS)
-    services.requeue_stuck_imports()
+    tasks.requeue_stuck_imports()
     job.refresh_from_db()
     assert job.status == "failed" and "stopped 3 times" in job.errors[0]["message"]
     assert not Product.objects.exists()
 
 
 def test_a_checked_dry_runs_file_can_be_imported_for_real(manager_user, organization):
-    dry = services.start_import(
+    dry = jobs.start_import(
         organization=organization,
         user=manager_user,
         file_name="p.csv",
@@ -100,6 +100,6 @@ def test_a_checked_dry_runs_file_can_be_imported_for_real(manager_user, organiza
         create_missing=True,
     )
     assert dry.status == "checked" and dry.data is not None
-    real = services.import_checked_file(job=dry, user=manager_user)
+    real = jobs.import_checked_file(job=dry, user=manager_user)
     assert (real.status, real.dry_run, real.created, real.data) == ("done", False, 2, None)
     assert Product.objects.filter(organization=organization).count() == 2
