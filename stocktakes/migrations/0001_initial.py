@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("inventory", "0016_product_last_counted_at"),
-        ("stock", "0008_alter_stockmovement_source"),
+        ("stock", "0008_movement_source_import"),
         ("users", "0005_organization_time_zone_currency_digest_hour"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
