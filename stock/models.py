@@ -149,6 +149,7 @@ class StockMovement(models.Model):
         TRANSFER = "transfer", "Transfer"
         CUSTOMER_RETURN = "customer_return", "Customer return"
         SUPPLIER_RETURN = "supplier_return", "Supplier return"
+        STOCKTAKE = "stocktake", "Stocktake"
         IMPORT = "import", "Import"
 
     organization = models.ForeignKey(

@@ -32,6 +32,8 @@ from sales import services as sales_services
 from sales.models import SalesOrder, SalesOrderItem
 from stock import services as stock_services
 from stock.models import Location, Lot, StockLevel, StockMovement, Transfer
+from stocktakes.models import Stocktake
+from stocktakes.services import create_stocktake
 from suppliers.models import Supplier
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UserFactory
 from tests.support.admin import (
@@ -58,6 +60,7 @@ NAMED_MODELS = {
     "sales.SalesOrder",
     "alerts.AlertLog",
     "alerts.StockAlert",
+    "stocktakes.Stocktake",
     "imports.ImportJob",
 }
 REGISTERED = sorted(site._registry, key=lambda model: model._meta.label)
@@ -110,6 +113,8 @@ def shop(stocked, organization, admin_user):
     yoghurt = ProductFactory(organization=organization, sku="YOG", name="Yoghurt", track_lots=True)
     stock_services.record_movement(product=yoghurt, movement_type="IN", quantity=3,
                                    user=admin_user, lot_code="L-7")  # fmt: skip
+    stocktake = create_stocktake(organization=organization, location=back_room,
+                                 user=admin_user, note="Weekly count")  # fmt: skip
     spreadsheet = ImportJob.objects.create(
         organization=organization, file_name="shop.csv", file_format="csv", created_by=admin_user,
         status=ImportJob.Status.FAILED, errors=[{"row": 3, "column": "price", "message": "Bad."}],
@@ -117,6 +122,7 @@ def shop(stocked, organization, admin_user):
     Token.objects.create(user=admin_user)
     RefreshToken.for_user(admin_user).blacklist()
     return {
+        Stocktake: stocktake,
         Organization: organization,
         User: admin_user,
         Group: Group.objects.get(name="admin"),
