@@ -148,3 +148,55 @@ def test_the_migration_replaces_the_platform_wide_indexes_and_reverses():
     finally:
         executor = MigrationExecutor(connection)
         migrate_to(*executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_search_finds_the_shops_rows_inside_the_index_not_every_shops(
+    admin_client, organization, other_organization
+):
+    """The word is in every name of another, bigger shop and in one of ours: each trigram index
+    is searched with the organization as its first key (btree_gin), which needs the id sent as
+    a bigint (core.tenancy.organization_key): an int4 literal cannot use that key before
+    PostgreSQL 18, and the index would hand over every shop's matches to be filtered."""
+    import re
+
+    from django.test.utils import CaptureQueriesContext
+
+    from inventory.models import Product
+    for shop, count, prefix, name in (
+        (organization, 2000, "P", "P product"),
+        (other_organization, 6000, "Q", "Zephyrite mug"),
+    ):
+        Product.objects.bulk_create(
+            Product(organization=shop, sku=f"{prefix}-{i:05d}", barcode=f"{prefix}{i:012d}",
+                    name=f"{name} {i:05d}", price="1.00")
+            for i in range(count)
+        )  # fmt: skip
+    ProductFactory(organization=organization, sku="RARE-1", name="Zephyrite lamp")
+    with connection.cursor() as cursor:
+        for index in PER_ORGANIZATION:
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+        cursor.execute("ANALYZE inventory_product")
+
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(URL, {"search": "zephyr"})
+
+    assert skus(response) == ["RARE-1"]
+    queries = [q["sql"] for q in captured.captured_queries if '"inventory_product"' in q["sql"]]
+    for sql in queries:  # the count, then the page
+        # Our 2,000 rows read whole would be as cheap at this size: ask for the bitmap scans.
+        with connection.cursor() as cursor:
+            for scan in ("seqscan", "indexscan", "indexonlyscan", "sort"):
+                cursor.execute(f"SET LOCAL enable_{scan} = off")
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("RESET ALL")
+        conditions = [  # the products' index scans (not the category's, joined)
+            condition
+            for condition in re.findall(r"Index Cond: (.*)", plan)
+            if "~~" in condition or "organization_id" in condition
+        ]
+        assert conditions, plan
+        for condition in conditions:  # no index scan reads another shop's matches
+            assert re.match(r"\(+organization_id = '\d+'::bigint\)", condition), plan
