@@ -164,6 +164,7 @@ def test_a_search_finds_the_shops_rows_inside_the_index_not_every_shops(
     from django.test.utils import CaptureQueriesContext
 
     from inventory.models import Product
+
     for shop, count, prefix, name in (
         (organization, 2000, "P", "P product"),
         (other_organization, 6000, "Q", "Zephyrite mug"),
