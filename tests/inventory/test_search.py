@@ -1,11 +1,15 @@
 """`?search=` on products: the relevance rule without `ordering`, an explicit `ordering` kept,
 the organization's products only, and the per-organization trigram indexes' migration."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
+from django.test.utils import CaptureQueriesContext
 
+from inventory.models import Product
 from tests.factories import ProductFactory
 
 URL = "/api/products/"
@@ -159,12 +163,6 @@ def test_a_search_finds_the_shops_rows_inside_the_index_not_every_shops(
     is searched with the organization as its first key (btree_gin), which needs the id sent as
     a bigint (core.tenancy.organization_key): an int4 literal cannot use that key before
     PostgreSQL 18, and the index would hand over every shop's matches to be filtered."""
-    import re
-
-    from django.test.utils import CaptureQueriesContext
-
-    from inventory.models import Product
-
     for shop, count, prefix, name in (
         (organization, 2000, "P", "P product"),
         (other_organization, 6000, "Q", "Zephyrite mug"),
