@@ -16,6 +16,7 @@ api_patterns = [
     path("", include("sales.urls")),
     path("", include("reports.urls")),
     path("", include("alerts.urls")),
+    path("", include("imports.urls")),
 ]
 
 urlpatterns = [

@@ -35,6 +35,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "sales.customerreturn": ("view", "add"),
         "alerts.alertlog": READ,
         "alerts.stockalert": READ,
+        "imports.importjob": ("view", "add"),
     },
     Role.MANAGER: {
         "users.organization": READ,
@@ -55,6 +56,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "sales.customerreturn": ("view", "add"),
         "alerts.alertlog": READ,
         "alerts.stockalert": READ,
+        "imports.importjob": ("view", "add"),
     },
     Role.SALES: {
         "users.organization": READ,
