@@ -101,6 +101,10 @@ class ProductQueryMixin(OrganizationScopedMixin):
     ordering_fields = PRODUCT_ORDERING
     ordering = ["name"]
 
+    def search_relevance(self, queryset, term):
+        """`?search=` without `ordering`: the most relevant first (core.api.OrderingFilter)."""
+        return selectors.by_relevance(queryset, term)
+
     def wants_archived(self) -> bool:
         raw = self.request.query_params.get("archived", "")
         try:

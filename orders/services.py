@@ -55,8 +55,17 @@ class Rules:
 
 def lock_order(order: Order) -> Order:
     """SELECT ... FOR NO KEY UPDATE the order (with its location, unlocked, for the stock it
-    moves): its status moves happen one at a time."""
+    moves): its status moves happen one at a time. An order this transaction created (see
+    `create_order`) is returned as it is: no other transaction can see it before the commit,
+    so it is as good as locked, and reading it again is a query for nothing."""
+    if getattr(order, "_created_in_this_transaction", False):
+        return order
     return lock_row(type(order).objects.select_related("location"), order.pk)
+
+
+def order_lines(order: Order) -> list:
+    """The order's lines in id order: those `write_lines` just stored, else read."""
+    return sorted(order.items.all(), key=lambda line: line.pk)
 
 
 def needs_move(order: Order, status: str) -> bool:
@@ -123,6 +132,15 @@ def write_lines(*, order: Order, items: list[OrderItem], default_price=None) -> 
     if unpriced:
         raise BrokenRule(unpriced, field="items")
     line_model.objects.bulk_create(lines)
+    # The order's lines as stored, as a prefetch would keep them (`order.items.all()`): a
+    # status move in the same transaction needs not read them again.
+    stored = line_model.objects.filter(order=order)
+    stored._result_cache, stored._prefetch_done = lines, True
+    cache_name = line_model._meta.get_field("order").remote_field.cache_name
+    order._prefetched_objects_cache = {
+        **getattr(order, "_prefetched_objects_cache", {}),
+        cache_name: stored,
+    }
 
 
 def create_order(
@@ -140,9 +158,11 @@ def create_order(
             created_by=recorded_user(user),
             **fields,
         )
+        order._created_in_this_transaction = True
         write_lines(order=order, items=items, default_price=rules.default_price)
         if status != model.OPEN_STATUS:
             order = move(rules, order=order, status=status, user=user)
+        order._created_in_this_transaction = False
     return order
 
 
