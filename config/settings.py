@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "orders",
     "purchases",
     "sales",
+    "replenishment",
     "alerts",
     "reports",
 ]

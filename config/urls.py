@@ -14,6 +14,7 @@ api_patterns = [
     path("", include("stock.urls")),
     path("", include("purchases.urls")),
     path("", include("sales.urls")),
+    path("", include("replenishment.urls")),
     path("", include("reports.urls")),
     path("", include("alerts.urls")),
 ]

@@ -1,0 +1,201 @@
+"""What is due to be ordered, computed by the database (API.md, Replenishment).
+
+A rule is due when, at its location, `available + on_order <= min_quantity` (on order: open
+purchase orders delivering there, drafts included) and it is not snoozed (`snoozed_until`
+before today). Each rule reads its product's levels at its location (the levels' index on
+organization, location, product) and the lines still to come (the partial index
+`purchases_item_still_to_come`): two index lookups a rule, no aggregate over the whole
+catalogue. Average daily sales come from the ledger's sales movements (the partial index
+`stock_movement_sales`), for the due rules only.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from django.db.models import (
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from purchases.selectors import on_order
+from replenishment.models import ReorderRule
+from stock.models import StockLevel, StockMovement
+from suppliers.models import SupplierProduct
+
+SALES_DAYS = 90  # average daily sales: units sold from the location over this many days
+
+
+def _integer(subquery) -> Coalesce:
+    return Coalesce(
+        Subquery(subquery, output_field=IntegerField()), Value(0), output_field=IntegerField()
+    )
+
+
+def available_at_location() -> Coalesce:
+    """The rule's product's available units (on hand less reserved) at the rule's location,
+    every lot together."""
+    levels = (
+        StockLevel.objects.filter(
+            organization_id=OuterRef("organization_id"),
+            location_id=OuterRef("location_id"),
+            product_id=OuterRef("product_id"),
+        )
+        .order_by()
+        .values("product_id")
+        .annotate(units=Sum(F("quantity") - F("allocated")))
+        .values("units")
+    )
+    return _integer(levels)
+
+
+def sold_at_location(*, since: datetime.datetime) -> Coalesce:
+    """Units of the rule's product that sales orders took from the rule's location since
+    `since` (their OUT movements' deltas, negated)."""
+    sales = (
+        StockMovement.objects.filter(
+            organization_id=OuterRef("organization_id"),
+            product_id=OuterRef("product_id"),
+            location_id=OuterRef("location_id"),
+            source=StockMovement.Source.SALES_ORDER,
+            created_at__gte=since,
+        )
+        .order_by()
+        .values("product_id")
+        .annotate(units=-Sum("delta"))
+        .values("units")
+    )
+    return _integer(sales)
+
+
+def _supplier_product(field: str) -> Subquery:
+    """A field of what the rule's supplier sells of the rule's product (None without one)."""
+    return Subquery(
+        SupplierProduct.objects.filter(
+            product_id=OuterRef("product_id"), supplier_id=OuterRef("supplier_id")
+        ).values(field)[:1]
+    )
+
+
+def not_snoozed(today: datetime.date) -> Q:
+    return Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=today)
+
+
+def rules_with_cover(*, organization_id, today: datetime.date) -> QuerySet[ReorderRule]:
+    """The organization's live rules (stock-keeping products, not snoozed) with `available`
+    and `on_order` at their location (`organization_id` may be an OuterRef)."""
+    return ReorderRule.objects.filter(
+        not_snoozed(today),
+        organization_id=organization_id,
+        product__is_archived=False,
+        product__has_variations=False,
+    ).annotate(
+        available=available_at_location(),
+        on_order=on_order(product=OuterRef("product_id"), location=OuterRef("location_id")),
+    )
+
+
+def due_rules(*, organization_id, today: datetime.date) -> QuerySet[ReorderRule]:
+    """THE "due" rule: available + on order at the location at or below the reorder point."""
+    return rules_with_cover(organization_id=organization_id, today=today).filter(
+        available__lte=F("min_quantity") - F("on_order")
+    )
+
+
+def products_needing_reorder(*, organization_id: int, today: datetime.date) -> Exists:
+    """For a product queryset: whether one of the product's rules is due."""
+    return Exists(
+        due_rules(organization_id=organization_id, today=today).filter(product_id=OuterRef("pk"))
+    )
+
+
+def replenishment(
+    *,
+    organization_id: int,
+    today: datetime.date,
+    location_id: int | None = None,
+    supplier_id: int | None = None,
+) -> QuerySet[ReorderRule]:
+    """The due rules with what to order, ordered by supplier name (no supplier last), SKU:
+    `suggested_quantity` = max - (available + on order), raised to the supplier product's
+    minimum order quantity, rounded up to whole packs; `packs`; `unit_cost` (the supplier
+    product's, else the product's cost price); `sold` over the last SALES_DAYS days."""
+    rules = due_rules(organization_id=organization_id, today=today)
+    if location_id is not None:
+        rules = rules.filter(location_id=location_id)
+    if supplier_id is not None:
+        rules = rules.filter(supplier_id=supplier_id)
+    since = timezone.now() - datetime.timedelta(days=SALES_DAYS)
+    one = Value(1, output_field=IntegerField())
+    rules = rules.annotate(
+        supplier_sku=_supplier_product("supplier_sku"),
+        pack_size=Coalesce(_supplier_product("pack_size"), one, output_field=IntegerField()),
+        minimum_order_quantity=Coalesce(
+            _supplier_product("minimum_order_quantity"), Value(0), output_field=IntegerField()
+        ),
+        unit_cost=Coalesce(_supplier_product("unit_cost"), F("product__cost_price")),
+        wanted=Greatest(
+            F("max_quantity") - F("available") - F("on_order"), F("minimum_order_quantity")
+        ),
+        # Whole packs, rounded up (integer division on every database).
+        packs=(F("wanted") + F("pack_size") - one) / F("pack_size"),
+        suggested_quantity=F("packs") * F("pack_size"),
+        sold=sold_at_location(since=since),
+    )
+    return rules.select_related("product", "supplier", "location").order_by(
+        F("supplier__name").asc(nulls_last=True), "product__sku", "id"
+    )
+
+
+@dataclass(frozen=True)
+class SalesPace:
+    average_daily_sales: Decimal
+    days_of_cover: Decimal | None
+
+
+def sales_pace(*, sold: int, available: int) -> SalesPace:
+    """Average daily sales over SALES_DAYS days (2 places) and the days the available units
+    last at that pace (1 place; None when nothing sold)."""
+    average = (Decimal(sold) / SALES_DAYS).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    if sold <= 0:
+        return SalesPace(average, None)
+    cover = (Decimal(available) * SALES_DAYS / Decimal(sold)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_EVEN
+    )
+    return SalesPace(average, cover)
+
+
+def replenishment_rows(
+    *,
+    organization_id: int,
+    today: datetime.date,
+    location_id: int | None = None,
+    supplier_id: int | None = None,
+) -> list[ReorderRule]:
+    """`replenishment` read in one query, each rule with its `line_cost` (suggested quantity
+    at the unit cost), `average_daily_sales` and `days_of_cover` (`sales_pace`)."""
+    rows = list(
+        replenishment(
+            organization_id=organization_id,
+            today=today,
+            location_id=location_id,
+            supplier_id=supplier_id,
+        )
+    )
+    for rule in rows:
+        rule.line_cost = (
+            None if rule.unit_cost is None else rule.unit_cost * rule.suggested_quantity
+        )
+        pace = sales_pace(sold=rule.sold, available=rule.available)
+        rule.average_daily_sales = pace.average_daily_sales
+        rule.days_of_cover = pace.days_of_cover
+    return rows
