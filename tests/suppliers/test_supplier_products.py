@@ -133,7 +133,7 @@ def test_filters_by_product_and_supplier(manager_client, organization, milk, dai
 def test_the_list_takes_a_constant_number_of_queries(
     manager_client, organization, dairy, django_assert_max_num_queries
 ):
-    for n in range(12):
+    for _ in range(12):
         offer(manager_client, ProductFactory(organization=organization), dairy)
 
     with django_assert_max_num_queries(6):
