@@ -365,8 +365,8 @@ def test_the_list_takes_a_constant_number_of_queries(
 
 
 def order(client, supplier, *lines, location=None, status="draft"):
-    body = {"supplier": supplier.pk, "status": status,
-            "items": [{"product": p.pk, "quantity": q, "unit_cost": "1.00"} for p, q in lines]}  # fmt: skip
+    items = [{"product": p.pk, "quantity": q, "unit_cost": "1.00"} for p, q in lines]
+    body = {"supplier": supplier.pk, "status": status, "items": items}
     if location is not None:
         body["location"] = location.pk
     response = client.post("/api/purchase-orders/", body, format="json")
@@ -395,8 +395,11 @@ def test_on_order_counts_open_orders_drafts_included_until_received(
 
     # A partial receipt: what came is available, the rest still on order.
     item = submitted["items"][0]["id"]
-    response = admin_client.post(f"/api/purchase-orders/{submitted['id']}/receipts/",
-                                 {"lines": [{"item": item, "quantity": 2}]}, format="json")  # fmt: skip
+    response = admin_client.post(
+        f"/api/purchase-orders/{submitted['id']}/receipts/",
+        {"lines": [{"item": item, "quantity": 2}]},
+        format="json",
+    )
     assert response.status_code == 201
     assert on_order(admin_client, milk) == 12
     (row,) = due(admin_client)
