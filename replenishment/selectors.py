@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from django.db.models import (
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -24,13 +25,12 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from purchases.selectors import on_order
 from replenishment.models import ReorderRule
 from stock.models import StockLevel, StockMovement
-from suppliers.models import SupplierProduct
 
 SALES_DAYS = 90  # average daily sales: units sold from the location over this many days
 
@@ -77,15 +77,6 @@ def sold_at_location(*, since: datetime.datetime) -> Coalesce:
     return _integer(sales)
 
 
-def _supplier_product(field: str) -> Subquery:
-    """A field of what the rule's supplier sells of the rule's product (None without one)."""
-    return Subquery(
-        SupplierProduct.objects.filter(
-            product_id=OuterRef("product_id"), supplier_id=OuterRef("supplier_id")
-        ).values(field)[:1]
-    )
-
-
 def not_snoozed(today: datetime.date) -> Q:
     return Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=today)
 
@@ -125,35 +116,47 @@ def replenishment(
     location_id: int | None = None,
     supplier_id: int | None = None,
 ) -> QuerySet[ReorderRule]:
-    """The due rules with what to order, ordered by supplier name (no supplier last), SKU:
-    `suggested_quantity` = max - (available + on order), raised to the supplier product's
-    minimum order quantity, rounded up to whole packs; `packs`; `unit_cost` (the supplier
-    product's, else the product's cost price); `sold` over the last SALES_DAYS days."""
+    """The due rules, ordered by supplier name (no supplier last), SKU, with what the rule's
+    supplier sells of the product (one LEFT JOIN: `supplier_sku`, `offer_pack_size`,
+    `offer_minimum`, `offer_unit_cost`, None without one) and the units `sold` from the
+    location over the last SALES_DAYS days. `replenishment_rows` adds what to order."""
     rules = due_rules(organization_id=organization_id, today=today)
     if location_id is not None:
         rules = rules.filter(location_id=location_id)
     if supplier_id is not None:
         rules = rules.filter(supplier_id=supplier_id)
     since = timezone.now() - datetime.timedelta(days=SALES_DAYS)
-    one = Value(1, output_field=IntegerField())
     rules = rules.annotate(
-        supplier_sku=_supplier_product("supplier_sku"),
-        pack_size=Coalesce(_supplier_product("pack_size"), one, output_field=IntegerField()),
-        minimum_order_quantity=Coalesce(
-            _supplier_product("minimum_order_quantity"), Value(0), output_field=IntegerField()
+        offer=FilteredRelation(
+            "product__supplier_products",
+            condition=Q(product__supplier_products__supplier=F("supplier")),
         ),
-        unit_cost=Coalesce(_supplier_product("unit_cost"), F("product__cost_price")),
-        wanted=Greatest(
-            F("max_quantity") - F("available") - F("on_order"), F("minimum_order_quantity")
-        ),
-        # Whole packs, rounded up (integer division on every database).
-        packs=(F("wanted") + F("pack_size") - one) / F("pack_size"),
-        suggested_quantity=F("packs") * F("pack_size"),
+        supplier_sku=F("offer__supplier_sku"),
+        offer_pack_size=F("offer__pack_size"),
+        offer_minimum=F("offer__minimum_order_quantity"),
+        offer_unit_cost=F("offer__unit_cost"),
         sold=sold_at_location(since=since),
     )
     return rules.select_related("product", "supplier", "location").order_by(
         F("supplier__name").asc(nulls_last=True), "product__sku", "id"
     )
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    quantity: int
+    pack_size: int
+    packs: int
+
+
+def suggestion(
+    *, max_quantity: int, available: int, on_order: int, pack_size: int, minimum: int
+) -> Suggestion:
+    """What to order: up to `max_quantity` from what is available and on order, raised to the
+    supplier's minimum order quantity, then rounded up to whole packs."""
+    wanted = max(max_quantity - available - on_order, minimum)
+    packs = -(-wanted // pack_size)  # rounded up
+    return Suggestion(packs * pack_size, pack_size, packs)
 
 
 @dataclass(frozen=True)
@@ -181,8 +184,10 @@ def replenishment_rows(
     location_id: int | None = None,
     supplier_id: int | None = None,
 ) -> list[ReorderRule]:
-    """`replenishment` read in one query, each rule with its `line_cost` (suggested quantity
-    at the unit cost), `average_daily_sales` and `days_of_cover` (`sales_pace`)."""
+    """`replenishment` read in one query, each rule with what to order (`suggestion`:
+    `suggested_quantity`, `pack_size`, `packs`), its `unit_cost` (the supplier product's, else
+    the product's cost price) and `line_cost` (the suggested quantity at that cost),
+    `average_daily_sales` and `days_of_cover` (`sales_pace`)."""
     rows = list(
         replenishment(
             organization_id=organization_id,
@@ -192,6 +197,18 @@ def replenishment_rows(
         )
     )
     for rule in rows:
+        suggested = suggestion(
+            max_quantity=rule.max_quantity,
+            available=rule.available,
+            on_order=rule.on_order,
+            pack_size=rule.offer_pack_size or 1,
+            minimum=rule.offer_minimum or 0,
+        )
+        rule.suggested_quantity = suggested.quantity
+        rule.pack_size = suggested.pack_size
+        rule.packs = suggested.packs
+        cost = rule.offer_unit_cost
+        rule.unit_cost = cost if cost is not None else rule.product.cost_price
         rule.line_cost = (
             None if rule.unit_cost is None else rule.unit_cost * rule.suggested_quantity
         )

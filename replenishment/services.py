@@ -16,7 +16,7 @@ from orders.services import OrderItem
 from purchases import services as purchases
 from purchases.models import PurchaseOrder
 from replenishment.models import ReorderRule
-from replenishment.selectors import replenishment
+from replenishment.selectors import replenishment_rows
 from stock.models import Location
 from stock.services import default_location
 from suppliers.models import Supplier, SupplierProduct
@@ -163,17 +163,16 @@ def create_replenishment_orders(
         if lock_row(Organization.objects, organization.pk) is None:
             raise NotFound("The organization no longer exists.")
         today = today or local_today(organization)
-        rows = list(
-            replenishment(
-                organization_id=organization.pk,
-                today=today,
-                location_id=location.pk if location else None,
-                supplier_id=supplier.pk if supplier else None,
-            ).filter(supplier__isnull=False, unit_cost__isnull=False)
+        rows = replenishment_rows(
+            organization_id=organization.pk,
+            today=today,
+            location_id=location.pk if location else None,
+            supplier_id=supplier.pk if supplier else None,
         )
         groups: dict[tuple[str, int, int], list[ReorderRule]] = defaultdict(list)
         for rule in rows:
-            groups[(rule.supplier.name, rule.supplier_id, rule.location_id)].append(rule)
+            if rule.supplier_id is not None and rule.unit_cost is not None:
+                groups[(rule.supplier.name, rule.supplier_id, rule.location_id)].append(rule)
         orders = []
         for key in sorted(groups):
             rules = groups[key]
