@@ -23,6 +23,11 @@ class SupplierSerializer(serializers.ModelSerializer):
         # Uniqueness per organization is checked by the service and the database.
         validators = []
 
+    def validate_unit_cost(self, value):
+        if value is None:
+            raise serializers.ValidationError("This field may not be null.")
+        return value
+
 
 class SupplierProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
     """What a supplier sells us of a product (API.md, Supplier products)."""
@@ -36,7 +41,8 @@ class SupplierProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
     supplier_name = serializers.CharField(source="supplier.name", read_only=True)
     supplier_sku = serializers.CharField(max_length=100, required=False, allow_blank=True)
     pack_size = quantity_input(minimum=1, required=False, help_text="Units in a pack.")
-    unit_cost = money_input(help_text="Per unit, not per pack.")
+    # Required, never null on input; null on output for the sales role (CostFieldsMixin).
+    unit_cost = money_input(allow_null=True, help_text="Per unit, not per pack.")
     lead_time_days = quantity_input(required=False)
     minimum_order_quantity = quantity_input(required=False, help_text="In units.")
     is_preferred = serializers.BooleanField(
@@ -64,3 +70,8 @@ class SupplierProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
         # One per product and supplier, one preferred: the service and the database check them.
         validators = []
+
+    def validate_unit_cost(self, value):
+        if value is None:
+            raise serializers.ValidationError("This field may not be null.")
+        return value

@@ -57,7 +57,7 @@ def test_a_supplier_product_is_created_with_its_defaults(manager_client, milk, d
 @pytest.mark.parametrize(
     "field, value",
     [("pack_size", 0), ("unit_cost", "-1.00"), ("lead_time_days", -1),
-     ("minimum_order_quantity", -5), ("unit_cost", "abc")],
+     ("minimum_order_quantity", -5), ("unit_cost", "abc"), ("unit_cost", None)],
 )  # fmt: skip
 def test_bad_figures_are_a_400_and_nothing_is_stored(manager_client, milk, dairy, field, value):
     response = offer(manager_client, milk, dairy, **{field: value})
