@@ -2,6 +2,7 @@ import functools
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, renderers, status, viewsets
@@ -131,8 +132,10 @@ class ProductQueryMixin(OrganizationScopedMixin):
         products = self.scoped(products).filter(is_archived=archived)
         products = products.annotate(on_order=purchase_selectors.on_order())
         if self.action in ("list", "export") and (reorder := self.wants_reorder()) is not None:
-            due = replenishment_selectors.products_needing_reorder(
-                organization_id=self.organization_id, today=today
+            due = Q(
+                pk__in=replenishment_selectors.due_product_ids(
+                    organization_id=self.organization_id, today=today
+                )
             )
             products = products.filter(due if reorder else ~due)
         return products

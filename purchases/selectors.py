@@ -104,3 +104,19 @@ def on_order(*, product=None, location=None) -> Coalesce:
     return Coalesce(
         Subquery(total, output_field=IntegerField()), Value(0), output_field=IntegerField()
     )
+
+
+def on_order_by_location(*, organization_id: int) -> dict[tuple[int, int], int]:
+    """What the organization's open purchase orders still bring, by (product id, location
+    id): one aggregate over the open orders' lines (the orders by the (organization, status)
+    index, their lines by `purchases_item_still_to_come`), however many rules or products ask.
+    Open orders are few beside the catalogue, so this is small."""
+    rows = (
+        lines_still_to_come()
+        .filter(order__organization_id=organization_id)
+        .order_by()
+        .values("product_id", "order__location_id")
+        .annotate(units=Sum(F("quantity") - F("received_quantity")))
+        .values_list("product_id", "order__location_id", "units")
+    )
+    return {(product, location): units for product, location, units in rows}

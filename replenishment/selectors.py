@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from django.db.models import (
-    Exists,
     F,
     FilteredRelation,
     IntegerField,
@@ -28,7 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from purchases.selectors import on_order
+from purchases.selectors import on_order_by_location
 from replenishment.models import ReorderRule
 from stock.models import StockLevel, StockMovement
 
@@ -81,32 +80,44 @@ def not_snoozed(today: datetime.date) -> Q:
     return Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=today)
 
 
-def rules_with_cover(*, organization_id, today: datetime.date) -> QuerySet[ReorderRule]:
-    """The organization's live rules (stock-keeping products, not snoozed) with `available`
-    and `on_order` at their location (`organization_id` may be an OuterRef)."""
+def live_rules(*, organization_id: int, today: datetime.date) -> QuerySet[ReorderRule]:
+    """The organization's rules that can be due: of live stock-keeping products, not snoozed
+    (`snoozed_until` before today)."""
     return ReorderRule.objects.filter(
         not_snoozed(today),
         organization_id=organization_id,
         product__is_archived=False,
         product__has_variations=False,
-    ).annotate(
-        available=available_at_location(),
-        on_order=on_order(product=OuterRef("product_id"), location=OuterRef("location_id")),
     )
 
 
-def due_rules(*, organization_id, today: datetime.date) -> QuerySet[ReorderRule]:
+def low_rules(*, organization_id: int, today: datetime.date) -> QuerySet[ReorderRule]:
+    """The live rules whose `available` units at their location are at most the reorder point:
+    every due rule is one (on order is never negative); `is_due` says which are."""
+    return (
+        live_rules(organization_id=organization_id, today=today)
+        .annotate(available=available_at_location())
+        .filter(available__lte=F("min_quantity"))
+    )
+
+
+def is_due(*, available: int, on_order: int, min_quantity: int) -> bool:
     """THE "due" rule: available + on order at the location at or below the reorder point."""
-    return rules_with_cover(organization_id=organization_id, today=today).filter(
-        available__lte=F("min_quantity") - F("on_order")
-    )
+    return available + on_order <= min_quantity
 
 
-def products_needing_reorder(*, organization_id: int, today: datetime.date) -> Exists:
-    """For a product queryset: whether one of the product's rules is due."""
-    return Exists(
-        due_rules(organization_id=organization_id, today=today).filter(product_id=OuterRef("pk"))
+def due_product_ids(*, organization_id: int, today: datetime.date) -> list[int]:
+    """The products of which a rule is due (two queries: what is on order, the low rules)."""
+    on_order = on_order_by_location(organization_id=organization_id)
+    rows = low_rules(organization_id=organization_id, today=today).values_list(
+        "product_id", "location_id", "available", "min_quantity"
     )
+    return sorted({
+        product
+        for product, location, available, low in rows.iterator(chunk_size=5000)
+        if is_due(available=available, on_order=on_order.get((product, location), 0),
+                  min_quantity=low)
+    })  # fmt: skip
 
 
 def replenishment(
@@ -119,8 +130,9 @@ def replenishment(
     """The due rules, ordered by supplier name (no supplier last), SKU, with what the rule's
     supplier sells of the product (one LEFT JOIN: `supplier_sku`, `offer_pack_size`,
     `offer_minimum`, `offer_unit_cost`, None without one) and the units `sold` from the
-    location over the last SALES_DAYS days. `replenishment_rows` adds what to order."""
-    rules = due_rules(organization_id=organization_id, today=today)
+    location over the last SALES_DAYS days. These are the low rules (`low_rules`): those that
+    what is on order covers are left out by `replenishment_rows`, which adds what to order."""
+    rules = low_rules(organization_id=organization_id, today=today)
     if location_id is not None:
         rules = rules.filter(location_id=location_id)
     if supplier_id is not None:
@@ -184,19 +196,25 @@ def replenishment_rows(
     location_id: int | None = None,
     supplier_id: int | None = None,
 ) -> list[ReorderRule]:
-    """`replenishment` read in one query, each rule with what to order (`suggestion`:
+    """`replenishment` read in two queries (what is on order, by `on_order_by_location`; the low
+    rules), the due ones kept (`is_due`), each with its `on_order` and what to order (`suggestion`:
     `suggested_quantity`, `pack_size`, `packs`), its `unit_cost` (the supplier product's, else
     the product's cost price) and `line_cost` (the suggested quantity at that cost),
     `average_daily_sales` and `days_of_cover` (`sales_pace`)."""
-    rows = list(
-        replenishment(
-            organization_id=organization_id,
-            today=today,
-            location_id=location_id,
-            supplier_id=supplier_id,
-        )
-    )
-    for rule in rows:
+    on_order = on_order_by_location(organization_id=organization_id)
+    rows = []
+    for rule in replenishment(
+        organization_id=organization_id,
+        today=today,
+        location_id=location_id,
+        supplier_id=supplier_id,
+    ):
+        rule.on_order = on_order.get((rule.product_id, rule.location_id), 0)
+        if not is_due(
+            available=rule.available, on_order=rule.on_order, min_quantity=rule.min_quantity
+        ):
+            continue
+        rows.append(rule)
         suggested = suggestion(
             max_quantity=rule.max_quantity,
             available=rule.available,
@@ -216,3 +234,35 @@ def replenishment_rows(
         rule.average_daily_sales = pace.average_daily_sales
         rule.days_of_cover = pace.days_of_cover
     return rows
+
+
+def _text(value, places: str) -> str | None:
+    return None if value is None else f"{value.quantize(Decimal(places)):f}"
+
+
+def as_rows(rules: list[ReorderRule], *, hide_costs: bool) -> list[dict]:
+    """`replenishment_rows` as the API answers them (ReplenishmentRowSerializer's fields and
+    formats), built directly: thousands of rows without a serializer's machinery per field."""
+    return [
+        {
+            "rule": rule.pk,
+            "product": rule.product_id,
+            "sku": rule.product.sku,
+            "product_name": rule.product.name,
+            "location": rule.location_id,
+            "supplier": rule.supplier_id,
+            "supplier_sku": rule.supplier_sku,
+            "available": rule.available,
+            "on_order": rule.on_order,
+            "min_quantity": rule.min_quantity,
+            "max_quantity": rule.max_quantity,
+            "suggested_quantity": rule.suggested_quantity,
+            "pack_size": rule.pack_size,
+            "packs": rule.packs,
+            "unit_cost": None if hide_costs else _text(rule.unit_cost, "0.01"),
+            "line_cost": None if hide_costs else _text(rule.line_cost, "0.01"),
+            "average_daily_sales": _text(rule.average_daily_sales, "0.01"),
+            "days_of_cover": _text(rule.days_of_cover, "0.1"),
+        }
+        for rule in rules
+    ]

@@ -86,7 +86,8 @@ class ReplenishmentView(OrganizationScopedMixin, generics.GenericAPIView):
             location_id=query.validated_data.get("location"),
             supplier_id=query.validated_data.get("supplier"),
         )
-        return Response(self.get_serializer(rows, many=True).data)
+        hide_costs = self.get_serializer_context()["hide_costs"]
+        return Response(selectors.as_rows(rows, hide_costs=hide_costs))
 
 
 class ReplenishmentOrdersView(OrganizationScopedMixin, generics.GenericAPIView):

@@ -355,7 +355,8 @@ def test_the_list_takes_a_constant_number_of_queries(
         sells(organization, made, dairy if n % 2 else bakery, pack_size=2)
         rule(organization, made, main, low=5, high=9, supplier=dairy if n % 2 else bakery)
 
-    with django_assert_max_num_queries(5):  # the user and their permissions (4), the rows (1)
+    # The user and their permissions (4), what is on order (1), the rules (1).
+    with django_assert_max_num_queries(6):
         rows = due(admin_client)
 
     assert len(rows) == 15
@@ -518,3 +519,21 @@ def test_the_service_orders_what_is_short_after_a_partial_delivery(organization,
 
     assert second.items.get().quantity == 20
     assert services.create_replenishment_orders(organization=organization, user=manager) == []
+
+
+def test_the_rows_are_the_serializers_answer(admin_client, sales_client, organization, main,
+                                             dairy):  # fmt: skip
+    from replenishment.selectors import replenishment_rows
+    from replenishment.serializers import ReplenishmentRowSerializer
+
+    milk = product(organization, "MILK", 3)
+    sells(organization, milk, dairy, pack_size=10, minimum_order_quantity=24,
+          unit_cost=Decimal("0.85"), supplier_sku="D-MILK")  # fmt: skip
+    rule(organization, milk, main, low=5, high=20, supplier=dairy)
+    rule(organization, product(organization, "LOOSE"), main, low=5, high=20)
+    rows = replenishment_rows(organization_id=organization.pk, today=local_today(organization))
+
+    for client, hide_costs in ((admin_client, False), (sales_client, True)):
+        expected = ReplenishmentRowSerializer(rows, many=True,
+                                              context={"hide_costs": hide_costs}).data  # fmt: skip
+        assert due(client) == [dict(row) for row in expected]
