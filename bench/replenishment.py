@@ -70,7 +70,11 @@ def _seed_rules(cursor, organization) -> dict:
 
     existing = ReorderRule.objects.filter(organization=organization).count()
     if existing:
-        print(f"reusing {existing:,} reorder rules (BENCH_SCALE_KEEPDB)")
+        from purchases.models import PurchaseOrder
+
+        made = PurchaseOrder.objects.filter(organization=organization, notes__startswith="Made by")
+        print(f"reusing {existing:,} reorder rules (BENCH_SCALE_KEEPDB); the drafts of the last "
+              f"run deleted: {made.delete()[0]:,} rows")  # fmt: skip
         return {"suppliers": list(Supplier.objects.filter(name__startswith="Wholesaler ")
                                   .order_by("pk").values_list("pk", flat=True))}  # fmt: skip
     started = time.perf_counter()

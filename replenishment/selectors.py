@@ -149,9 +149,16 @@ def replenishment(
         offer_unit_cost=F("offer__unit_cost"),
         sold=sold_at_location(since=since),
     )
-    return rules.select_related("product", "supplier", "location").order_by(
-        F("supplier__name").asc(nulls_last=True), "product__sku", "id"
-    )
+    # Only the columns the rows, the admin page and the drafts read (not the products' texts).
+    rules = rules.select_related("product", "supplier", "location").only(
+        "organization_id", "product_id", "location_id", "supplier_id", "min_quantity",
+        "max_quantity", "snoozed_until", "product__organization_id", "product__sku",
+        "product__name", "product__cost_price", "product__is_archived",
+        "product__has_variations", "product__track_lots", "supplier__organization_id",
+        "supplier__name", "location__organization_id", "location__name",
+        "location__is_archived",
+    )  # fmt: skip
+    return rules.order_by(F("supplier__name").asc(nulls_last=True), "product__sku", "id")
 
 
 @dataclass(frozen=True)
