@@ -72,8 +72,8 @@ class PurchaseOrderItem(OrderLine):
             # On order (purchases.selectors.on_order): a product's lines still to come, read
             # without visiting the received ones, however long its history.
             models.Index(
-                fields=["product", "order"],
-                include=["quantity", "received_quantity"],
+                # the quantities as key columns: read from the index alone, on every database
+                fields=["product", "order", "quantity", "received_quantity"],
                 condition=Q(received_quantity__lt=F("quantity")),
                 name="purchases_item_still_to_come",
             ),

@@ -203,8 +203,7 @@ class StockMovement(models.Model):
             # Units sold of a product at a location lately (replenishment's average daily
             # sales): the sales' movements only, their deltas read from the index.
             models.Index(
-                fields=["organization", "product", "location", "created_at"],
-                include=["delta"],
+                fields=["organization", "product", "location", "created_at", "delta"],
                 condition=Q(source="sales_order"),
                 name="stock_movement_sales",
             ),
