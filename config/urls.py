@@ -17,6 +17,7 @@ api_patterns = [
     path("", include("replenishment.urls")),
     path("", include("reports.urls")),
     path("", include("alerts.urls")),
+    path("", include("imports.urls")),
 ]
 
 urlpatterns = [

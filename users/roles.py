@@ -37,6 +37,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "sales.customerreturn": ("view", "add"),
         "alerts.alertlog": READ,
         "alerts.stockalert": READ,
+        "imports.importjob": ("view", "add"),
     },
     Role.MANAGER: {
         "users.organization": READ,
@@ -59,6 +60,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "sales.customerreturn": ("view", "add"),
         "alerts.alertlog": READ,
         "alerts.stockalert": READ,
+        "imports.importjob": ("view", "add"),
     },
     Role.SALES: {
         "users.organization": READ,

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("inventory", "0015_constraint_messages"),
-        ("stock", "0007_movement_unit_cost_required"),
+        ("stock", "0008_movement_source_import"),
         ("users", "0005_organization_time_zone_currency_digest_hour"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
