@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "purchases",
     "sales",
     "stocktakes",
+    "replenishment",
     "alerts",
     "reports",
     "imports",

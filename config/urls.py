@@ -15,6 +15,7 @@ api_patterns = [
     path("", include("purchases.urls")),
     path("", include("sales.urls")),
     path("", include("stocktakes.urls")),
+    path("", include("replenishment.urls")),
     path("", include("reports.urls")),
     path("", include("alerts.urls")),
     path("", include("imports.urls")),

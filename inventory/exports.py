@@ -26,6 +26,7 @@ PRODUCT_COLUMNS = [
     Column("allocated", "allocated"),
     Column("available", "available"),
     Column("low_stock_threshold", "low_stock_threshold"),
+    Column("on_order", "on_order"),
     Column("track_lots", "track_lots"),
     Column("expiration_date", "expiration_date"),
     Column("expired_quantity", "expired_quantity"),

@@ -43,7 +43,9 @@ class Rules:
     does not name is a plain move); what each status lets be edited (`editable`: field names,
     "items" for the lines; anything else asked is refused by `refuse_edit(order, refused)` with a
     Conflict); the 400's message when something it refers to was deleted meanwhile; and the
-    price a line takes when it names none."""
+    price a line takes when it names none (`default_prices(order, products)`: the prices by
+    product id for this order, read at once, e.g. the order's supplier's; then
+    `default_price(product)`)."""
 
     model: type[Order]
     actions: dict[str, Callable[..., Order]]
@@ -51,6 +53,7 @@ class Rules:
     refuse_edit: Callable[[Order, set[str]], Conflict]
     gone: str
     default_price: Callable[[Product], Decimal | None] | None = None
+    default_prices: Callable[[Order, list[Product]], dict[int, Decimal]] | None = None
 
 
 def lock_order(order: Order) -> Order:
@@ -106,16 +109,23 @@ def editable_fields(rules: Rules, order: Order) -> frozenset[str]:
     return rules.editable.get(order.status, frozenset())
 
 
-def write_lines(*, order: Order, items: list[OrderItem], default_price=None) -> None:
+def write_lines(
+    *, order: Order, items: list[OrderItem], default_price=None, default_prices=None
+) -> None:
     """Store the order's lines (stock-keeping products only) in one INSERT; a line without a
-    price takes `default_price(product)` when given (a 400 naming the lines where there is
-    none)."""
+    price takes `default_prices(order, products)[product.pk]` when there is one, else
+    `default_price(product)` when given (a 400 naming the lines where there is none)."""
     line_model = order.items.model
     price_field = line_model.PRICE_FIELD
     lines, unpriced = [], []
+    known = {}
+    if default_prices is not None:
+        known = default_prices(order, [item.product for item in items if item.price is None])
     for position, item in enumerate(items):
         ensure_stock_keeping(product=item.product, field="items")
         price = item.price
+        if price is None:
+            price = known.get(item.product.pk)
         if price is None and default_price is not None:
             price = default_price(item.product)
         if price is None:
@@ -159,7 +169,12 @@ def create_order(
             **fields,
         )
         order._created_in_this_transaction = True
-        write_lines(order=order, items=items, default_price=rules.default_price)
+        write_lines(
+            order=order,
+            items=items,
+            default_price=rules.default_price,
+            default_prices=rules.default_prices,
+        )
         if status != model.OPEN_STATUS:
             order = move(rules, order=order, status=status, user=user)
         order._created_in_this_transaction = False
@@ -188,7 +203,12 @@ def update_order(
             order.save(update_fields=[*fields, "updated_at"])
         if items is not None:
             order.items.all().delete()
-            write_lines(order=order, items=items, default_price=rules.default_price)
+            write_lines(
+                order=order,
+                items=items,
+                default_price=rules.default_price,
+                default_prices=rules.default_prices,
+            )
         if status is not None:
             order = move(rules, order=order, status=status, user=user)
     return order

@@ -28,6 +28,7 @@ from inventory.models import Category, Product
 from orders.services import OrderItem
 from purchases import services as purchase_services
 from purchases.models import PurchaseOrder, PurchaseOrderItem
+from replenishment.models import ReorderRule
 from sales import services as sales_services
 from sales.models import SalesOrder, SalesOrderItem
 from stock import services as stock_services
@@ -58,6 +59,7 @@ NAMED_MODELS = {
     "stock.StockLevel",
     "purchases.PurchaseOrder",
     "sales.SalesOrder",
+    "replenishment.ReorderRule",
     "alerts.AlertLog",
     "alerts.StockAlert",
     "stocktakes.Stocktake",
@@ -144,7 +146,11 @@ def shop(stocked, organization, admin_user):
         TokenProxy: TokenProxy.objects.get(user=admin_user),
         OutstandingToken: OutstandingToken.objects.get(user=admin_user),
         BlacklistedToken: BlacklistedToken.objects.get(token__user=admin_user),
-    }
+        ReorderRule: ReorderRule.objects.create(
+            organization=organization, product=nails, location=back_room, supplier=supplier,
+            min_quantity=10, max_quantity=80,
+        ),
+    }  # fmt: skip
 
 
 @pytest.fixture
@@ -205,7 +211,8 @@ def test_change_page(staff_client, shop, model):
 )
 def test_stock_quantities_are_never_an_input(staff_client, shop, key):
     html = staff_client.get(change_url(shop[key]), secure=True).content.decode()
-    assert not re.search(r'name="[^"]*quantity"', html)  # nor in the variations inline
+    # (a supplier product's minimum_order_quantity is no stock quantity)
+    assert not re.search(r'name="[^"]*(?<!order_)quantity"', html)  # nor in the variations inline
 
 
 # --- The ledger and the alerts are read-only -----------------------------------------------

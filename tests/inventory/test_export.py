@@ -27,6 +27,7 @@ HEADER = [
     "allocated",
     "available",
     "low_stock_threshold",
+    "on_order",
     "track_lots",
     "expiration_date",
     "expired_quantity",

@@ -33,6 +33,7 @@ FIELDS = {
     "allocated",
     "available",
     "low_stock_threshold",
+    "on_order",
     "track_lots",
     "last_counted_at",
     "expiration_date",
