@@ -326,6 +326,8 @@ class HeavyReadsMixin:
     read while the answer streams, after the view returned."""
 
     heavy_actions: frozenset[str] = frozenset()
+    # Actions whose rows are read while the answer streams, after the view returned.
+    streamed_actions = frozenset({"export"})
 
     def _is_heavy(self, request) -> bool:
         action = getattr(self, "action", None) or request.method.lower()
@@ -336,12 +338,12 @@ class HeavyReadsMixin:
         self._primary_only = False
         with db.primary_reads():
             response = super().dispatch(request, *args, **kwargs)
-            if self._replica_failed:
-                db.REPLICA.failed()
-                logger.warning("Read replica failed during %s; answered from the primary",
-                               request.path)  # fmt: skip
-                self._replica_failed, self._primary_only = False, True
-                self.headers = {}
+        if self._replica_failed:
+            db.REPLICA.failed()
+            logger.warning("Read replica failed during %s; answered from the primary",
+                           request.path)  # fmt: skip
+            self._replica_failed, self._primary_only = False, True
+            with db.primary_reads():
                 response = super().dispatch(request, *args, **kwargs)
         return response
 
@@ -358,6 +360,6 @@ class HeavyReadsMixin:
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        if db.reading_from_replica():
+        if getattr(self, "action", None) in self.streamed_actions and db.reading_from_replica():
             queryset = queryset.using(db.current_read_alias())
         return queryset

@@ -230,10 +230,8 @@ def measure_replica() -> tuple[str, float | None]:
     alias = replica_alias()
     connection = connections[alias]
     try:
-        if connection.vendor != "postgresql":
-            return REPLICA_OK, 0.0
         with connection.cursor() as cursor:
-            cursor.execute(LAG_SQL)
+            cursor.execute(LAG_SQL if connection.vendor == "postgresql" else "SELECT 0")
             lag = float(cursor.fetchone()[0])
     except Exception as exc:  # refused, timed out, shutting down: all mean "not now"
         logger.warning("Read replica unavailable, reads go to the primary: %s", exc)
@@ -348,6 +346,28 @@ class ReplicaRouter:
         return db == DEFAULT
 
 
+def primary_position() -> str | None:
+    """The primary's WAL position now (None on SQLite)."""
+    if connections[DEFAULT].vendor != "postgresql":
+        return None
+    with connections[DEFAULT].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        return cursor.fetchone()[0]
+
+
+def replica_has_replayed(alias: str, position: str | None) -> bool:
+    """Whether the replica has replayed the primary's WAL up to `position` (a server that is
+    not a replica, a stand-in, has everything)."""
+    if position is None or connections[alias].vendor != "postgresql":
+        return True
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= %s::pg_lsn",
+            [position],
+        )
+        return bool(cursor.fetchone()[0])
+
+
 @contextmanager
 def reads_for_cache():
     """Reads whose result is stored in the shared cache as current (the dashboard, the alerts):
@@ -360,20 +380,11 @@ def reads_for_cache():
         yield
         return
     alias = _heavy_reads.get()
-    caught_up = connections[alias].vendor != "postgresql"
-    if not caught_up:
-        try:
-            with connections[DEFAULT].cursor() as cursor:
-                cursor.execute("SELECT pg_current_wal_lsn()::text")
-                (position,) = cursor.fetchone()
-            with connections[alias].cursor() as cursor:
-                cursor.execute(
-                    "SELECT NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= %s::pg_lsn",
-                    [position],
-                )
-                caught_up = bool(cursor.fetchone()[0])
-        except DatabaseError as exc:
-            logger.warning("Read replica not checked, the figures read the primary: %s", exc)
+    try:
+        caught_up = replica_has_replayed(alias, primary_position())
+    except DatabaseError as exc:
+        logger.warning("Read replica not checked, the figures read the primary: %s", exc)
+        caught_up = False
     if caught_up:
         yield
     else:
