@@ -347,11 +347,15 @@ class ReplicaRouter:
 
 
 def primary_position() -> str | None:
-    """The primary's WAL position now (None on SQLite)."""
+    """The primary's WAL position now (None on SQLite): where it inserts its next record, so
+    past every commit record already inserted. Not `pg_current_wal_lsn()`, where it has
+    written to: with `synchronous_commit = off` a commit is visible before its record is
+    written, and a replica at that position does not have it yet (the cluster test caught a
+    dashboard cached stale that way)."""
     if connections[DEFAULT].vendor != "postgresql":
         return None
     with connections[DEFAULT].cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
         return cursor.fetchone()[0]
 
 
