@@ -8,11 +8,12 @@
 # across nodes, failed logins counted across nodes, health degraded then ok; then
 # `check_stock_ledger`. Everything is stopped and removed at the end, whatever happened.
 #
-# Needs root (it runs PostgreSQL and PgBouncer as `postgres`), Debian's postgresql, pgbouncer
-# and haproxy, Redis at REDIS_URL, and the project's .venv. Bounded: each wait has a timeout and
-# the whole run is killed after CLUSTER_TIMEOUT seconds (default 240).
-#   CLUSTER_PORT_BASE (5460): primary, replica, PgBouncer, balancer, node 1, node 2 = base+0..5
-#   CLUSTER_DURATION (30), CLUSTER_REDIS_URL (default REDIS_URL; the test empties that db)
+# Needs root (it runs PostgreSQL and PgBouncer as `postgres`), Debian's postgresql, pgbouncer,
+# haproxy and redis-server, and the project's .venv. Bounded: each wait has a timeout and the
+# whole run is killed after CLUSTER_TIMEOUT seconds (default 240).
+#   CLUSTER_PORT_BASE (5460): primary, replica, PgBouncer, balancer, node 1, node 2, Redis
+#   = base+0..6 (a Redis of its own: the machine's is left alone)
+#   CLUSTER_DURATION (30)
 #   CLUSTER_BENCH=1: also measure requests per second, one node against two (docs/scaling.md)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,8 +29,9 @@ LB_PORT=$((BASE + 3))
 NODE1_PORT=$((BASE + 4))
 NODE2_PORT=$((BASE + 5))
 DURATION=${CLUSTER_DURATION:-30}
-TIMEOUT=${CLUSTER_TIMEOUT:-240}
-REDIS=${CLUSTER_REDIS_URL:-${REDIS_URL:?set REDIS_URL or CLUSTER_REDIS_URL}}
+TIMEOUT=${CLUSTER_TIMEOUT:-300}
+REDIS_PORT=$((BASE + 6))
+REDIS=redis://127.0.0.1:$REDIS_PORT/0
 NAME=stockroom$$
 PRIMARY=${NAME}p
 REPLICA=${NAME}r
@@ -54,7 +56,6 @@ cleanup() {
       pg_dropcluster --stop "$VERSION" "$cluster" >/dev/null 2>&1
     fi
   done
-  redis-cli -u "$REDIS" flushdb >/dev/null 2>&1
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -75,6 +76,12 @@ wait_for() {  # wait_for SECONDS COMMAND...: until the command succeeds
 
 as_postgres() { runuser -u postgres -- "$@"; }
 psql_at() { as_postgres psql -h 127.0.0.1 -p "$1" -d "${3:-postgres}" -Atqc "$2"; }
+
+# --- A Redis of its own: the shared cache and the broker of both nodes -----------------------------
+redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
+  >"$WORK/redis.log" 2>&1 &
+PIDS+=("$!")
+wait_for 10 redis-cli -p "$REDIS_PORT" ping
 
 # --- The primary and its streaming replica --------------------------------------------------------
 say "primary on $PRIMARY_PORT"
@@ -143,7 +150,6 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:$BOUNCER_PORT/stockroom" DATA
 export DATABASE_REPLICA_URL="postgres://postgres@127.0.0.1:$REPLICA_PORT/stockroom"
 export REDIS_URL="$REDIS" NUM_PROXIES=1 REPLICA_STICKY_SECONDS=5 LOG_LEVEL=WARNING
 export THROTTLE_ANON=100000/minute THROTTLE_USER=100000/minute
-redis-cli -u "$REDIS" flushdb >/dev/null
 say "migrate through PgBouncer"
 timeout 120 $PY manage.py migrate --noinput >"$WORK/migrate.log" 2>&1 || { cat "$WORK/migrate.log"; exit 1; }
 
