@@ -10,7 +10,7 @@
 #
 # Needs root (it runs PostgreSQL and PgBouncer as `postgres`), Debian's postgresql, pgbouncer,
 # haproxy and redis-server, and the project's .venv. Bounded: each wait has a timeout and the
-# whole run is killed after CLUSTER_TIMEOUT seconds (default 240).
+# whole run is killed after CLUSTER_TIMEOUT seconds (default 300).
 #   CLUSTER_PORT_BASE (5460): primary, replica, PgBouncer, balancer, node 1, node 2, Redis
 #   = base+0..6 (a Redis of its own: the machine's is left alone)
 #   CLUSTER_DURATION (30)
