@@ -100,6 +100,7 @@ def test_postgres_and_redis_from_the_environment():
         DEBUG="true",
         DATABASE_URL="postgres://shop:pw@db.internal:5432/stockroom",
         REDIS_URL="redis://cache.internal:6379/0",
+        DATABASE_PGBOUNCER=None,  # as `make test-pgbouncer` sets it: our pool is the default
     )
     assert result.stdout.split() == [
         "core.postgresql",
