@@ -14,8 +14,10 @@ api_patterns = [
     path("", include("stock.urls")),
     path("", include("purchases.urls")),
     path("", include("sales.urls")),
+    path("", include("stocktakes.urls")),
     path("", include("reports.urls")),
     path("", include("alerts.urls")),
+    path("", include("imports.urls")),
 ]
 
 urlpatterns = [

@@ -34,6 +34,7 @@ PRODUCT_COLUMNS = [
     Column("stock_value", "stock_value", places=2),
     Column("parent", "parent_id"),
     Column("attributes", "attributes"),
+    Column("last_counted_at", "last_counted_at"),
     Column("created_at", "created_at"),
     Column("updated_at", "updated_at"),
 ]

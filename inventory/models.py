@@ -92,6 +92,8 @@ class Product(models.Model):
     # True while the product has variations: it then keeps no stock of its own.
     has_variations = models.BooleanField(default=False)
     is_archived = models.BooleanField(default=False)
+    # When a completed stocktake last counted it (set by stock.services.apply_counted_differences).
+    last_counted_at = models.DateTimeField(null=True, blank=True)
     # When it was archived: a parent's variations archived with it come back with it.
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

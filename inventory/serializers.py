@@ -75,6 +75,7 @@ class ProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
             "allocated",
             "available",
             "low_stock_threshold",
+            "last_counted_at",
             "track_lots",
             "expiration_date",
             "expired_quantity",
@@ -86,7 +87,7 @@ class ProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        read_only_fields = ["id", "last_counted_at", "created_at", "updated_at"]
         # SKU uniqueness is checked by the service and the database constraint.
         validators = []
 

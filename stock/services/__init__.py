@@ -12,13 +12,14 @@ reservations and average costs (DESIGN.md, rule 2). One module per concept:
 - `catalogue`: catalogue changes with stock consequences;
 - `outbox`: the low-stock outbox that the alerts read;
 - `locks`: the first lock of every change (products in id order);
+- `counts`: a stocktake's counted differences, applied to the stock there now (`Books.adjust`:
+  one ADJUST each, under the product locks);
 - `errors`: stock's refusals.
 
 Callers import from the package (`from stock.services import record_movement`); the modules
 import each other, never the package, so there is no import cycle.
 
-What comes next has its place: a stocktake posts its counted differences with `Books.count`
-(one ADJUST each, under the product locks) from a module of its own; an import creates
+What comes next has its place: an import creates
 products with their opening stock through `catalogue`; events and audit rows are written
 where each change is made, in its transaction (`Books.close` for every movement, `outbox` for
 threshold crossings, `catalogue` for product changes).
@@ -28,10 +29,17 @@ from stock.services.books import Books, Entry, ensure_stock_keeping
 from stock.services.catalogue import (
     add_variation_with_stock,
     create_product_with_stock,
+    create_products_with_stock,
     delete_product_with_stock,
     restore_product_with_stock,
     update_product_with_stock,
+    update_products_with_stock,
     update_variation_with_stock,
+)
+from stock.services.counts import (
+    CountedDifference,
+    apply_counted_differences,
+    variance_value,
 )
 from stock.services.errors import (
     InsufficientStock,
@@ -49,7 +57,12 @@ from stock.services.locations import (
     update_lot,
 )
 from stock.services.locks import lock_products
-from stock.services.movements import record_initial_stock, record_movement, set_stock_level
+from stock.services.movements import (
+    record_initial_stock,
+    record_movement,
+    record_opening_stock,
+    set_stock_level,
+)
 from stock.services.outbox import low_stock_states, record_low_stock_changes
 from stock.services.reservations import (
     Held,
@@ -64,6 +77,7 @@ from stock.services.valuation import moving_average
 __all__ = [
     "DEFAULT_LOCATION_NAME",
     "Books",
+    "CountedDifference",
     "Entry",
     "Held",
     "InsufficientStock",
@@ -74,8 +88,10 @@ __all__ = [
     "StockLine",
     "add_to_stock",
     "add_variation_with_stock",
+    "apply_counted_differences",
     "create_location",
     "create_product_with_stock",
+    "create_products_with_stock",
     "default_location",
     "delete_location",
     "delete_product_with_stock",
@@ -86,6 +102,7 @@ __all__ = [
     "record_initial_stock",
     "record_low_stock_changes",
     "record_movement",
+    "record_opening_stock",
     "release_stock",
     "reserve_stock",
     "restore_product_with_stock",
@@ -97,5 +114,7 @@ __all__ = [
     "update_location",
     "update_lot",
     "update_product_with_stock",
+    "update_products_with_stock",
     "update_variation_with_stock",
+    "variance_value",
 ]

@@ -105,6 +105,15 @@ class Books:
             ensure_stock_keeping(product=products[pk], field=field or "product")
         return cls(products, entry=entry)
 
+    @classmethod
+    def of_new(cls, products: Iterable[Product], *, entry: Entry | None = None) -> "Books":
+        """The books of products this transaction has just created (an import's): no other
+        transaction can see them yet, so there is nothing to lock, and no stock to read."""
+        books = cls({product.pk: product for product in products}, entry=entry)
+        books._loaded = set(books.products)
+        books.was_low = {}  # new products' first stock is no crossing from above
+        return books
+
     # -- reading
 
     def _load(self, product_id: int) -> None:
@@ -175,6 +184,11 @@ class Books:
             found.expiration_date = expiration_date
             self._changed_lots.add(found.pk)
         return found
+
+    def lot_of(self, product: Product, lot_id: int) -> Lot:
+        """The product's lot of this id, after its levels are read (one instance each)."""
+        self._load(product.pk)
+        return self.known_lot(lot_id)
 
     def known_lot(self, lot_id: int) -> Lot:
         """The lot of this id, one instance in the books (read at the first need)."""
@@ -271,6 +285,15 @@ class Books:
         self._change(level, delta)
         self._record(product, location, Type.ADJUST, counted, delta, [(level.lot, delta)])
         return delta
+
+    def adjust(self, product: Product, location: Location, delta: int, *, lot: Lot | None):
+        """A stocktake's counted difference applied to the stock there now (of that lot): one
+        ADJUST movement whose quantity is what is there after it. Returns the level, which
+        the caller checks (never below zero, never below what is reserved)."""
+        level = self.level(product, location, lot)
+        self._change(level, delta)
+        self._record(product, location, Type.ADJUST, level.quantity, delta, [(level.lot, delta)])
+        return level
 
     # -- promising stock: no movement
 

@@ -23,6 +23,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from alerts.models import AlertLog, StockAlert
 from core.admin import OrganizationAdminForm
+from imports.models import ImportJob
 from inventory.models import Category, Product
 from orders.services import OrderItem
 from purchases import services as purchase_services
@@ -31,6 +32,8 @@ from sales import services as sales_services
 from sales.models import SalesOrder, SalesOrderItem
 from stock import services as stock_services
 from stock.models import Location, Lot, StockLevel, StockMovement, Transfer
+from stocktakes.models import Stocktake
+from stocktakes.services import create_stocktake
 from suppliers.models import Supplier
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UserFactory
 from tests.support.admin import (
@@ -57,6 +60,8 @@ NAMED_MODELS = {
     "sales.SalesOrder",
     "alerts.AlertLog",
     "alerts.StockAlert",
+    "stocktakes.Stocktake",
+    "imports.ImportJob",
 }
 REGISTERED = sorted(site._registry, key=lambda model: model._meta.label)
 
@@ -108,9 +113,16 @@ def shop(stocked, organization, admin_user):
     yoghurt = ProductFactory(organization=organization, sku="YOG", name="Yoghurt", track_lots=True)
     stock_services.record_movement(product=yoghurt, movement_type="IN", quantity=3,
                                    user=admin_user, lot_code="L-7")  # fmt: skip
+    stocktake = create_stocktake(organization=organization, location=back_room,
+                                 user=admin_user, note="Weekly count")  # fmt: skip
+    spreadsheet = ImportJob.objects.create(
+        organization=organization, file_name="shop.csv", file_format="csv", created_by=admin_user,
+        status=ImportJob.Status.FAILED, errors=[{"row": 3, "column": "price", "message": "Bad."}],
+    )  # fmt: skip
     Token.objects.create(user=admin_user)
     RefreshToken.for_user(admin_user).blacklist()
     return {
+        Stocktake: stocktake,
         Organization: organization,
         User: admin_user,
         Group: Group.objects.get(name="admin"),
@@ -128,6 +140,7 @@ def shop(stocked, organization, admin_user):
         SalesOrder: sale,
         StockAlert: alert,
         AlertLog: log,
+        ImportJob: spreadsheet,
         TokenProxy: TokenProxy.objects.get(user=admin_user),
         OutstandingToken: OutstandingToken.objects.get(user=admin_user),
         BlacklistedToken: BlacklistedToken.objects.get(token__user=admin_user),

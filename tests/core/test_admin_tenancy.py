@@ -22,11 +22,13 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from alerts.models import AlertLog, StockAlert
 from core.admin import OrganizationScopeMixin, organization_condition
+from imports.models import ImportJob
 from inventory.models import Product
 from orders.services import OrderItem
 from purchases import services as purchase_services
 from sales import services as sales_services
 from stock import services as stock_services
+from stocktakes.services import create_stocktake
 from tests.factories import (
     CategoryFactory,
     OrganizationFactory,
@@ -83,6 +85,12 @@ def build_shop(stocked, organization, user, name: str) -> None:
                              track_lots=True)  # fmt: skip
     stock_services.record_movement(product=yoghurt, movement_type="IN", quantity=3, user=user,
                                    lot_code=f"{code}-L7", note=f"{name} delivery")  # fmt: skip
+    create_stocktake(organization=organization, location=back_room, user=user,
+                     note=f"{name} count")  # fmt: skip
+    ImportJob.objects.create(
+        organization=organization, file_name=f"{name.lower()}-products.csv", file_format="csv",
+        created_by=user, status=ImportJob.Status.DONE,
+    )  # fmt: skip
     Token.objects.create(user=user)
     RefreshToken.for_user(user).blacklist()
 

@@ -35,6 +35,7 @@ HEADER = [
     "stock_value",
     "parent",
     "attributes",
+    "last_counted_at",
     "created_at",
     "updated_at",
 ]

@@ -34,6 +34,7 @@ FIELDS = {
     "available",
     "low_stock_threshold",
     "track_lots",
+    "last_counted_at",
     "expiration_date",
     "expired_quantity",
     "is_low_stock",
