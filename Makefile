@@ -9,7 +9,7 @@ DEV_ENV := DEBUG=true
 TEST_ENV := SECRET_KEY="$${SECRET_KEY:-insecure-test-only-key-0123456789-abcdefghijklmnopqrstuvwxyz}" \
 	SECURE_SSL_REDIRECT=false
 
-.PHONY: venv run migrate test lint format check-deploy worker beat bench clean
+.PHONY: venv run migrate test test-pgbouncer test-cluster lint format check-deploy worker beat bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ run: migrate
 
 test: venv
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+# The suite through PgBouncer in transaction mode (DATABASE_URL's server behind it; root).
+test-pgbouncer: venv
+	PYTEST_ARGS="$(PYTEST_ARGS)" tests/cluster/pgbouncer_suite.sh
+
+# The real thing: primary + streaming replica + PgBouncer + two nodes behind haproxy (root).
+test-cluster: venv
+	tests/cluster/run.sh
 
 lint: venv
 	$(BIN)/ruff check .

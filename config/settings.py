@@ -149,6 +149,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Read-your-writes with a read replica: a user who wrote reads the primary for a while.
+    "core.middleware.ReadYourWritesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
@@ -179,6 +181,8 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 # After a connection attempt found PostgreSQL unreachable, fail at once for this many seconds
 # (then one request tries again).
 DATABASE_BREAKER_SECONDS = env_int("DATABASE_BREAKER_SECONDS", 2)
+# DATABASE_URL points at PgBouncer in transaction pooling mode (docs/scaling.md).
+DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", False)
 if DATABASE_URL:
     DATABASES = {
         # Health checks: the pool checks each connection before handing it out.
@@ -192,10 +196,24 @@ if DATABASE_URL:
         # No JIT: compiling a large report query cost more (0.4 s on the 1M-product bench) than
         # running it; short web queries never gain from it.
         options.setdefault("options", "-c jit=off")
-        # Parameters bound by the server: psycopg then prepares the queries a connection runs
-        # again and again (a list page's count and rows), and PostgreSQL plans them once.
-        options.setdefault("server_side_binding", True)
-        if env_bool("DATABASE_POOL", True):
+        if DATABASE_PGBOUNCER:
+            # PgBouncer in transaction mode hands each transaction any server connection: no
+            # prepared statement, no session setting and no cursor outlives it. So: parameters
+            # bound by the client, nothing prepared, no pool of our own (PgBouncer pools), no
+            # server-side cursors (`iterator()` fetches in chunks client-side), and no
+            # `options` startup parameter (PgBouncer refuses it: set `jit = off` on the
+            # database instead, `ALTER DATABASE ... SET jit = off`; docs/scaling.md).
+            options.pop("options", None)
+            options["server_side_binding"] = False
+            options["prepare_threshold"] = None
+            DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+            # A connection to PgBouncer costs it nothing to keep: kept for a minute.
+            DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
+        else:
+            # Parameters bound by the server: psycopg then prepares the queries a connection
+            # runs again and again (a list page's count and rows), and PostgreSQL plans them once.
+            options.setdefault("server_side_binding", True)
+        if env_bool("DATABASE_POOL", True) and not DATABASE_PGBOUNCER:
             # Django's built-in psycopg 3 pool (CONN_MAX_AGE must stay 0 with it).
             options["pool"] = {
                 "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
@@ -213,6 +231,39 @@ else:
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
+
+# --- Read replica (core.db.ReplicaRouter; docs/scaling.md) --------------------------------
+# A PostgreSQL streaming replica for the heavy reads (reports, dashboard figures, exports, the
+# product, level, ledger, order and return lists). A user who changed anything in the last
+# REPLICA_STICKY_SECONDS reads from the primary (the mark is kept in the shared cache); a
+# replica more than REPLICA_MAX_LAG_SECONDS behind, or unreachable within
+# REPLICA_CONNECT_TIMEOUT seconds, is left alone: reads go to the primary. Its lag is measured
+# at most once every REPLICA_CHECK_SECONDS per process.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+REPLICA_STICKY_SECONDS = env_int("REPLICA_STICKY_SECONDS", 10)
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 30)
+REPLICA_CONNECT_TIMEOUT = env_int("REPLICA_CONNECT_TIMEOUT", 1)
+REPLICA_CHECK_SECONDS = 1.0
+# The alias the router sends heavy reads to (None: no replica, every read on the primary).
+REPLICA_DATABASE = None
+if DATABASE_REPLICA_URL:
+    if not DATABASE_URL:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL (the primary).")
+    REPLICA_DATABASE = "replica"
+    replica = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60, conn_health_checks=True)
+    # Django's own backend: the replica being down must not open the primary's breaker.
+    replica["OPTIONS"] = {
+        "connect_timeout": REPLICA_CONNECT_TIMEOUT,
+        "options": "-c jit=off",
+        # Client-side binding: the replica may be reached through PgBouncer too.
+        "server_side_binding": False,
+        "prepare_threshold": None,
+    }
+    replica["DISABLE_SERVER_SIDE_CURSORS"] = True
+    # Tests: the replica alias is the test database itself (no second test database).
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = replica
+DATABASE_ROUTERS = ["core.db.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"

@@ -8,6 +8,8 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.db import replica_status
+
 # The check answers within about a second, even while every pooled connection is dead.
 DATABASE_CHECK_SECONDS = 1.0
 
@@ -15,6 +17,8 @@ HEALTH_FIELDS = {
     "status": serializers.ChoiceField(choices=["ok", "degraded", "error"]),
     "database": serializers.ChoiceField(choices=["ok", "unavailable"]),
     "cache": serializers.ChoiceField(choices=["ok", "unavailable", "missing"]),
+    # Only with a read replica configured (DATABASE_REPLICA_URL).
+    "replica": serializers.ChoiceField(choices=["ok", "lagging", "unavailable"], required=False),
 }
 
 
@@ -69,7 +73,8 @@ def cache_status(*, database_up: bool = True) -> str:
 
 class HealthView(APIView):
     """200 `ok`, or `degraded` when the cache or the broker is unreachable (the API still
-    answers; notifications wait in the outbox); 503 only when the database is unreachable."""
+    answers; notifications wait in the outbox) or the read replica lags or is unreachable
+    (reads go to the primary); 503 only when the database is unreachable."""
 
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
@@ -89,5 +94,10 @@ class HealthView(APIView):
                 {"status": "error", "database": database, "cache": cache_state},
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
             )
-        overall = "ok" if cache_state == "ok" else "degraded"
-        return Response({"status": overall, "database": database, "cache": cache_state})
+        answer = {"status": "ok", "database": database, "cache": cache_state}
+        replica = replica_status()
+        if replica is not None:
+            answer["replica"] = replica
+        if cache_state != "ok" or replica not in (None, "ok"):
+            answer["status"] = "degraded"
+        return Response(answer)

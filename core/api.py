@@ -17,6 +17,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, filters, pagination, parsers, status
 from rest_framework.response import Response
 
+from core import db
 from core.errors import BrokenRule, Conflict, DomainError, LoginRefused, NotFound, TooManyAttempts
 from core.middleware import DATABASE_UNAVAILABLE
 
@@ -331,3 +332,52 @@ class ResponseThen(Response):
             except Exception:
                 logger.exception("Work after the response failed")
         super().close()  # then request_finished: the database connection goes back
+
+
+class HeavyReadsMixin:
+    """A view whose `heavy_actions` (e.g. "list", "export"; "get" for a plain APIView) read
+    from the read replica (core.db.heavy_reads: not for a user who wrote in the last
+    REPLICA_STICKY_SECONDS, nor while the replica lags or is down), after authentication and
+    the permission checks, which read the primary. A replica that fails during the request
+    is marked unavailable and the request runs again on the primary, so its client never
+    sees the failure. An export's queryset is pinned to the alias chosen, since its rows are
+    read while the answer streams, after the view returned."""
+
+    heavy_actions: frozenset[str] = frozenset()
+    # Actions whose rows are read while the answer streams, after the view returned.
+    streamed_actions = frozenset({"export"})
+
+    def _is_heavy(self, request) -> bool:
+        action = getattr(self, "action", None) or request.method.lower()
+        return request.method in ("GET", "HEAD") and action in self.heavy_actions
+
+    def dispatch(self, request, *args, **kwargs):
+        self._replica_failed = False
+        self._primary_only = False
+        with db.primary_reads():
+            response = super().dispatch(request, *args, **kwargs)
+        if self._replica_failed:
+            db.REPLICA.failed()
+            logger.warning("Read replica failed during %s; answered from the primary",
+                           request.path)  # fmt: skip
+            self._replica_failed, self._primary_only = False, True
+            with db.primary_reads():
+                response = super().dispatch(request, *args, **kwargs)
+        return response
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not self._primary_only and db.replica_alias() and self._is_heavy(request):
+            db.start_heavy_reads(getattr(request.user, "pk", None))
+
+    def handle_exception(self, exc):
+        if isinstance(exc, OperationalError | InterfaceError) and db.reading_from_replica():
+            self._replica_failed = True
+            return Response(status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return super().handle_exception(exc)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if getattr(self, "action", None) in self.streamed_actions and db.reading_from_replica():
+            queryset = queryset.using(db.current_read_alias())
+        return queryset

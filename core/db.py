@@ -11,15 +11,24 @@ transaction that locks rows of one table locks them in one `lock_in_id_order` ca
 lockers never wait on each other crosswise.
 """
 
+import contextlib
+import contextvars
 import hashlib
+import logging
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable
 from contextlib import contextmanager
 
-from django.db import IntegrityError, connection, transaction
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import Model, QuerySet
 
 from core.errors import BrokenRule, NotFound
+
+logger = logging.getLogger(__name__)
 
 
 def lock_in_id_order(queryset: QuerySet, ids: Iterable[int] | None = None) -> dict[int, Model]:
@@ -171,3 +180,243 @@ def one_at_a_time(name: str):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
         yield
+
+
+# --- A read replica ---------------------------------------------------------------------------
+# The heavy reads (reports, dashboard figures, exports, the product, level, ledger, order and
+# return lists) go to a streaming replica when one is configured (DATABASE_REPLICA_URL: the
+# `replica` alias), and everything else stays on the primary: every write, every read inside a
+# transaction the code opened (what a service reads and locks), authentication and
+# permissions (read before a view says its reads are heavy), and every read of a user who
+# changed something in the last REPLICA_STICKY_SECONDS (read-your-writes, on every node: the
+# mark is in the shared cache). A replica that lags more than REPLICA_MAX_LAG_SECONDS, or does
+# not answer, is left alone until it does. With no replica configured, nothing changes.
+
+DEFAULT = "default"
+_heavy_reads: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "stockroom_heavy_reads", default=None
+)
+
+# What `pg_last_xact_replay_timestamp()` says, made a lag: 0 when everything received has been
+# replayed (an idle primary sends nothing: the last replayed transaction may be old), 0 on a
+# server that is not a replica (a stand-in alias pointing at the primary).
+LAG_SQL = """
+SELECT CASE
+    WHEN NOT pg_is_in_recovery() THEN 0
+    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+    ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
+END
+"""
+
+REPLICA_OK, REPLICA_LAGGING, REPLICA_UNAVAILABLE = "ok", "lagging", "unavailable"
+
+
+def replica_alias() -> str | None:
+    """The replica's alias, None when there is none."""
+    return getattr(settings, "REPLICA_DATABASE", None)
+
+
+class ReplicaState:
+    """The replica's state as this process last measured it: measured again at most once
+    every REPLICA_CHECK_SECONDS (one query, or one connection attempt that gives up after
+    REPLICA_CONNECT_TIMEOUT), by one thread at a time (the others use the last reading)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.state: str | None = None
+        self.lag: float | None = None
+        self.checked_at = float("-inf")
+
+    def forget(self) -> None:
+        self.state, self.lag, self.checked_at = None, None, float("-inf")
+
+    def current(self) -> str:
+        now = time.monotonic()
+        if self.state is not None and now - self.checked_at < settings.REPLICA_CHECK_SECONDS:
+            return self.state
+        if not self._lock.acquire(blocking=self.state is None):
+            return self.state  # another thread is measuring: its last reading meanwhile
+        try:
+            self.state, self.lag = measure_replica()
+            self.checked_at = time.monotonic()
+            return self.state
+        finally:
+            self._lock.release()
+
+    def failed(self) -> None:
+        """A query on the replica failed: unavailable until the next measurement."""
+        self.state, self.lag, self.checked_at = REPLICA_UNAVAILABLE, None, time.monotonic()
+
+
+REPLICA = ReplicaState()
+
+
+def measure_replica() -> tuple[str, float | None]:
+    """(state, lag in seconds) of the replica, measured now."""
+    alias = replica_alias()
+    connection = connections[alias]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(LAG_SQL if connection.vendor == "postgresql" else "SELECT 0")
+            lag = float(cursor.fetchone()[0])
+    except Exception as exc:  # refused, timed out, shutting down: all mean "not now"
+        logger.warning("Read replica unavailable, reads go to the primary: %s", exc)
+        with contextlib.suppress(Exception):
+            connection.close()
+        return REPLICA_UNAVAILABLE, None
+    if lag > settings.REPLICA_MAX_LAG_SECONDS:
+        logger.warning("Read replica %.1f s behind, reads go to the primary", lag)
+        return REPLICA_LAGGING, lag
+    return REPLICA_OK, lag
+
+
+def replica_status() -> str | None:
+    """For the health check: "ok", "lagging" or "unavailable"; None without a replica."""
+    return REPLICA.current() if replica_alias() else None
+
+
+def sticky_key(user_id) -> str:
+    return f"replica-sticky:{user_id}"
+
+
+def wrote(user_id) -> None:
+    """The user changed something: their reads stay on the primary for REPLICA_STICKY_SECONDS,
+    on every node (the mark is in the shared cache). Called before the answer goes out."""
+    if replica_alias() and user_id is not None:
+        cache.set(sticky_key(user_id), 1, timeout=settings.REPLICA_STICKY_SECONDS)
+
+
+def is_sticky(user_id) -> bool:
+    """Whether the user changed something in the last REPLICA_STICKY_SECONDS. While the shared
+    cache is down (each node would see only its own marks) every user counts as sticky."""
+    if getattr(cache, "is_down", False):
+        return True
+    return cache.get(sticky_key(user_id)) is not None or getattr(cache, "is_down", False)
+
+
+def heavy_read_alias(user_id) -> str:
+    """Where a heavy read of this user goes now: the replica, unless there is none, the user
+    is sticky, or the replica lags or is down."""
+    alias = replica_alias()
+    if alias is None or user_id is None or is_sticky(user_id):
+        return DEFAULT
+    return alias if REPLICA.current() == REPLICA_OK else DEFAULT
+
+
+@contextmanager
+def heavy_reads(user_id):
+    """The reads in this block may go to the replica (`heavy_read_alias`); the router still
+    keeps every write, and every read inside a transaction, on the primary."""
+    token = _heavy_reads.set(heavy_read_alias(user_id))
+    try:
+        yield _heavy_reads.get()
+    finally:
+        _heavy_reads.reset(token)
+
+
+def start_heavy_reads(user_id) -> str:
+    """From here to the end of the enclosing `primary_reads` block (a view's dispatch), the
+    reads may go to the replica (`heavy_read_alias`): the alias chosen."""
+    alias = heavy_read_alias(user_id)
+    _heavy_reads.set(alias)
+    return alias
+
+
+def current_read_alias() -> str:
+    """Where a heavy read goes here and now."""
+    return _heavy_reads.get() or DEFAULT
+
+
+@contextmanager
+def primary_reads():
+    """Every read in this block on the primary: what it computes is stored in the shared cache
+    as current (the dashboard, the alerts), so it must not come from a replica that is behind."""
+    token = _heavy_reads.set(None)
+    try:
+        yield
+    finally:
+        _heavy_reads.reset(token)
+
+
+def reading_from_replica() -> bool:
+    """Whether a read here and now would go to the replica."""
+    alias = _heavy_reads.get()
+    return alias not in (None, DEFAULT) and not in_transaction()
+
+
+def in_transaction() -> bool:
+    """Whether the code opened a transaction on the primary (one a test case wraps every test
+    in does not count: the code behaves as it does in production)."""
+    return any(
+        not getattr(block, "_from_testcase", False) for block in connections[DEFAULT].atomic_blocks
+    )
+
+
+class ReplicaRouter:
+    """Heavy reads (in a `heavy_reads` block) on the replica; everything else on the primary.
+    Without a replica, every alias is the primary."""
+
+    def db_for_read(self, model, **hints):
+        alias = _heavy_reads.get()
+        if alias is None or alias == DEFAULT or in_transaction():
+            return DEFAULT
+        return alias
+
+    def db_for_write(self, model, **hints):
+        return DEFAULT
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return True
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        return db == DEFAULT
+
+
+def primary_position() -> str | None:
+    """The primary's WAL position now (None on SQLite): where it inserts its next record, so
+    past every commit record already inserted. Not `pg_current_wal_lsn()`, where it has
+    written to: with `synchronous_commit = off` a commit is visible before its record is
+    written, and a replica at that position does not have it yet (the cluster test caught a
+    dashboard cached stale that way)."""
+    if connections[DEFAULT].vendor != "postgresql":
+        return None
+    with connections[DEFAULT].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
+        return cursor.fetchone()[0]
+
+
+def replica_has_replayed(alias: str, position: str | None) -> bool:
+    """Whether the replica has replayed the primary's WAL up to `position` (a server that is
+    not a replica, a stand-in, has everything)."""
+    if position is None or connections[alias].vendor != "postgresql":
+        return True
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= %s::pg_lsn",
+            [position],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+@contextmanager
+def reads_for_cache():
+    """Reads whose result is stored in the shared cache as current (the dashboard, the alerts):
+    on the replica only when it has replayed everything the primary had written when this
+    block began, else on the primary. The caller read the value's version before (a change
+    moves it on after its commit), so every change that version stands for committed before
+    the primary's WAL position read here: a replica past it has them all, and a figure
+    computed there is as current as its version says. One small query on each side."""
+    if not reading_from_replica():
+        yield
+        return
+    alias = _heavy_reads.get()
+    try:
+        caught_up = replica_has_replayed(alias, primary_position())
+    except DatabaseError as exc:
+        logger.warning("Read replica not checked, the figures read the primary: %s", exc)
+        caught_up = False
+    if caught_up:
+        yield
+    else:
+        with primary_reads():
+            yield

@@ -108,3 +108,25 @@ class ApiErrorMiddleware:
             logger.error("Database unavailable, answered 503: %s", exception)
             return database_unavailable_response(request)
         return None
+
+
+class ReadYourWritesMiddleware:
+    """A signed-in user's request that may change something (any method but GET, HEAD,
+    OPTIONS) marks the user as having written, before the answer goes out: their reads stay
+    on the primary for REPLICA_STICKY_SECONDS, on every node (core.db.wrote). Nothing without
+    a read replica. DRF's authentication sets the user on this request too."""
+
+    SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method not in self.SAFE_METHODS and settings.REPLICA_DATABASE:
+            from core.db import wrote
+
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                wrote(user.pk)
+        return response

@@ -4,6 +4,8 @@ from django.db.models import BigIntegerField, Value
 from django.db.models.functions import Cast
 from rest_framework import serializers
 
+from core.api import HeavyReadsMixin
+
 # The tenant: every organization-owned model has an `organization` foreign key to it.
 ORGANIZATION_MODEL = "users.Organization"
 
@@ -30,9 +32,10 @@ def recorded_user(user):
     return user if getattr(user, "pk", None) else None
 
 
-class OrganizationScopedMixin:
+class OrganizationScopedMixin(HeavyReadsMixin):
     """Scope a view's queryset to the caller's organization: another organization's object is
-    simply not in the queryset, so it answers 404. Callers without an organization get 403."""
+    simply not in the queryset, so it answers 404. Callers without an organization get 403.
+    A view's `heavy_actions` read from the read replica (core.api.HeavyReadsMixin)."""
 
     def check_permissions(self, request):
         super().check_permissions(request)

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from core.cache import cached_version, figures_key, store
 from core.dates import local_today
+from core.db import reads_for_cache
 from core.exports import CSVRenderer
 from core.filters import StrictBooleanField
 from core.permissions import RolePermission
@@ -172,6 +173,8 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
 
     serializer_class = ProductSerializer
     filterset_class = ProductStockFilter
+    # Read from the read replica when there is one (core.api.HeavyReadsMixin).
+    heavy_actions = frozenset({"list", "export", "alerts"})
 
     def get_serializer_class(self):
         if self.action == "variations":
@@ -232,7 +235,8 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
         key = f"alerts:{self.organization_id}:{limit}:{days}:{today}"
         data, version = cached_version(key, version_key=figures_key(self.organization_id))
         if data is None:
-            data = self._alerts(limit=limit, days=days, today=today)
+            with reads_for_cache():  # never a replica behind the version: core.db
+                data = self._alerts(limit=limit, days=days, today=today)
             store(key, version, data, timeout=ALERTS_SECONDS)
         if self.get_serializer_context()["hide_costs"]:
             rows = _rows_of(self.get_serializer_class())

@@ -13,6 +13,8 @@ from orders.services import DocumentLine, OrderItem
 class OrderViewSet(OrganizationScopedMixin, viewsets.ModelViewSet):
     permission_classes = [permissions.IsAuthenticated, RolePermission]
     ordering = ["-created_at", "-id"]
+    # Read from the read replica when there is one (core.api.HeavyReadsMixin).
+    heavy_actions = frozenset({"list"})
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def create_order(self, user, data: dict):

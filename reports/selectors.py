@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 
 from core.cache import cached_version, figures_key, store
 from core.dates import PERIODS, local_period, local_today, time_zone_of, within_local_dates
+from core.db import reads_for_cache
 from core.fields import money_sum
 from inventory.models import Category, Product
 from inventory.selectors import (
@@ -173,7 +174,11 @@ def cached_dashboard(*, organization, location_id: int | None = None) -> dict:
     key = f"dashboard:{organization.pk}:{location_id}:{today}"
     figures, version = cached_version(key, version_key=figures_key(organization.pk))
     if figures is None:
-        figures = dashboard(organization_id=organization.pk, location_id=location_id, today=today)
+        # Never from a replica behind the version (core.db.reads_for_cache).
+        with reads_for_cache():
+            figures = dashboard(
+                organization_id=organization.pk, location_id=location_id, today=today
+            )
         store(key, version, figures, timeout=DASHBOARD_SECONDS)
     return {**figures, "currency": organization.currency}
 

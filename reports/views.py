@@ -37,6 +37,9 @@ def _shown(request) -> dict:
 class DashboardView(OrganizationScopedMixin, APIView):
     """Stock totals and the per-category breakdown, summed by the database."""
 
+    # Read from the read replica when there is one (core.api.HeavyReadsMixin).
+    heavy_actions = frozenset({"get"})
+
     permission_classes = [HasRole]
 
     @extend_schema(parameters=[DashboardParamsSerializer], responses=DashboardSerializer)
@@ -55,6 +58,9 @@ class DashboardView(OrganizationScopedMixin, APIView):
 class DashboardLowStockView(OrganizationScopedMixin, generics.ListAPIView):
     """Low-stock products, paginated, largest shortfall below the threshold first."""
 
+    # Read from the read replica when there is one (core.api.HeavyReadsMixin).
+    heavy_actions = frozenset({"get"})
+
     permission_classes = [HasRole]
     serializer_class = ProductSerializer
     queryset = Product.objects.all()
@@ -69,6 +75,9 @@ class DashboardLowStockView(OrganizationScopedMixin, generics.ListAPIView):
 class TotalSalesView(OrganizationScopedMixin, APIView):
     """Fulfilled sales orders whose fulfilment date is within the organization's local dates,
     inclusive, and the customer returns recorded within them: revenue and margin net of them."""
+
+    # Read from the read replica when there is one (core.api.HeavyReadsMixin).
+    heavy_actions = frozenset({"get"})
 
     permission_classes = [HasRole]
 
@@ -85,6 +94,9 @@ class TotalSalesView(OrganizationScopedMixin, APIView):
 class TopProductsView(OrganizationScopedMixin, APIView):
     """Best sellers by units sold less returned within the dates: a plain list of at most
     `limit`."""
+
+    # Read from the read replica when there is one (core.api.HeavyReadsMixin).
+    heavy_actions = frozenset({"get"})
 
     permission_classes = [HasRole]
 
@@ -104,6 +116,9 @@ class SalesOverTimeView(OrganizationScopedMixin, APIView):
     """Fulfilled sales and customer returns per local day, week (from Monday) or month of the
     organization, every period of the range listed (empty ones too), oldest first: a series to
     draw."""
+
+    # Read from the read replica when there is one (core.api.HeavyReadsMixin).
+    heavy_actions = frozenset({"get"})
 
     permission_classes = [HasRole]
 

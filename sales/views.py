@@ -55,6 +55,8 @@ class CustomerReturnViewSet(OrganizationScopedMixin, viewsets.ReadOnlyModelViewS
 
     queryset = selectors.customer_returns()
     serializer_class = CustomerReturnSerializer
+    # Read from the read replica when there is one (core.api.HeavyReadsMixin).
+    heavy_actions = frozenset({"list"})
     filterset_class = CustomerReturnFilter
     permission_classes = [permissions.IsAuthenticated, RolePermission]
     ordering_fields = ["created_at", "number"]

@@ -46,6 +46,8 @@ class StockMovementViewSet(
 
     queryset = selectors.movements_with_details()
     serializer_class = StockMovementSerializer
+    # Read from the read replica when there is one (core.api.HeavyReadsMixin).
+    heavy_actions = frozenset({"list", "export"})
     permission_classes = STOCK_PERMISSIONS
     filterset_class = StockMovementFilter
     search_fields = ["note", "reference", "product__sku", "product__name"]
@@ -139,6 +141,8 @@ class StockLevelViewSet(OrganizationScopedMixin, mixins.ListModelMixin, viewsets
 
     queryset = selectors.held_levels()
     serializer_class = StockLevelSerializer
+    # Read from the read replica when there is one (core.api.HeavyReadsMixin).
+    heavy_actions = frozenset({"list", "export"})
     permission_classes = STOCK_PERMISSIONS
     filterset_class = StockLevelFilter
     search_fields = ["product__sku", "product__name", "lot__code"]

@@ -16,6 +16,7 @@ from rest_framework_simplejwt.views import (
     TokenVerifyView,
 )
 
+from core import db
 from core.api import ResponseThen
 from core.permissions import RolePermission
 from core.tenancy import OrganizationScopedMixin
@@ -63,6 +64,7 @@ class RegisterView(APIView):
             time_zone=data.get("time_zone"),
             currency=data.get("currency"),
         )
+        db.wrote(user.pk)  # read-your-writes: their first reads see their new organization
         return Response(UserSerializer(_fresh(user)).data, status=status.HTTP_201_CREATED)
 
 

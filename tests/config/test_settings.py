@@ -100,6 +100,7 @@ def test_postgres_and_redis_from_the_environment():
         DEBUG="true",
         DATABASE_URL="postgres://shop:pw@db.internal:5432/stockroom",
         REDIS_URL="redis://cache.internal:6379/0",
+        DATABASE_PGBOUNCER=None,  # as `make test-pgbouncer` sets it: our pool is the default
     )
     assert result.stdout.split() == [
         "core.postgresql",
@@ -323,3 +324,43 @@ def test_the_allowed_origins_are_read_from_the_environment():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['https://pos.example.com', 'https://shop.example.com']"
+
+
+def test_pgbouncer_turns_off_server_side_binding_prepared_statements_and_our_pool():
+    """PgBouncer in transaction mode keeps no prepared statement, cursor or session setting
+    from one transaction to the next: none of them is used, and PgBouncer pools."""
+    code = SETUP + (
+        "from django.conf import settings as s; d = s.DATABASES['default']; o = d['OPTIONS']; "
+        "print(o['server_side_binding'], o['prepare_threshold'], 'pool' in o, 'options' in o, "
+        "d['DISABLE_SERVER_SIDE_CURSORS'], d['CONN_MAX_AGE'] > 0)"
+    )
+    url = "postgres://shop:pw@bouncer.internal:6432/stockroom"
+    bounced = run_python(code, DEBUG="true", DATABASE_URL=url, DATABASE_PGBOUNCER="true")
+    assert bounced.stdout.split() == ["False", "None", "False", "False", "True", "True"]
+    plain = SETUP + (
+        "from django.conf import settings as s; o = s.DATABASES['default']['OPTIONS']; "
+        "print(o['server_side_binding'], 'pool' in o)"
+    )
+    direct = run_python(plain, DEBUG="true", DATABASE_URL=url, DATABASE_PGBOUNCER=None)
+    assert direct.stdout.split() == ["True", "True"]
+
+
+def test_a_replica_url_adds_the_replica_alias_and_the_router():
+    code = SETUP + (
+        "from django.conf import settings as s; r = s.DATABASES.get('replica'); "
+        "print(s.REPLICA_DATABASE, r and r['HOST'], r and r['TEST']['MIRROR'], "
+        "r and r['OPTIONS']['connect_timeout'], s.REPLICA_STICKY_SECONDS, "
+        "s.REPLICA_MAX_LAG_SECONDS, s.DATABASE_ROUTERS)"
+    )
+    with_replica = run_python(
+        code,
+        DEBUG="true",
+        DATABASE_URL="postgres://shop:pw@primary.internal:5432/stockroom",
+        DATABASE_REPLICA_URL="postgres://shop:pw@replica.internal:5432/stockroom",
+        REPLICA_STICKY_SECONDS="4",
+    )
+    assert with_replica.stdout.split() == [
+        "replica", "replica.internal", "default", "1", "4", "30", "['core.db.ReplicaRouter']"
+    ]  # fmt: skip
+    without = run_python(code, DEBUG="true", DATABASE_URL=None, DATABASE_REPLICA_URL=None)
+    assert without.stdout.split()[:3] == ["None", "None", "None"]

@@ -58,6 +58,9 @@ def query(database_url: str, sql: str, params=()):
 
 def base_env(**overrides) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_VARIABLES)}
+    if os.environ.get("DATABASE_PGBOUNCER"):
+        # The server DATABASE_URL names is PgBouncer (`make test-pgbouncer`): so is theirs.
+        env["DATABASE_PGBOUNCER"] = os.environ["DATABASE_PGBOUNCER"]
     env.update(
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1,localhost",
