@@ -16,6 +16,8 @@ api_patterns = [
     path("", include("sales.urls")),
     path("", include("reports.urls")),
     path("", include("alerts.urls")),
+    path("", include("webhooks.urls")),
+    path("", include("core.urls")),
 ]
 
 urlpatterns = [

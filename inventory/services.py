@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from core import audit
 from core.cache import figures_changed
 from core.changes import UNSET, given
 from core.db import (
@@ -33,6 +34,7 @@ from core.db import (
     update_under_lock,
 )
 from core.errors import BrokenRule, Conflict, NotFound
+from core.events import emit, money
 from inventory.models import Category, Product
 from inventory.selectors import live_variations_exist
 from suppliers.models import Supplier
@@ -62,6 +64,47 @@ VARIATION_FIELDS = (
     "attributes",
 )
 SKU_MAX_LENGTH = Product._meta.get_field("sku").max_length
+# What the audit trail records of a product (API.md, Audit trail).
+PRODUCT_AUDITED = ("sku", "name", "price", "cost_price", "low_stock_threshold")
+
+
+def product_data(product: Product, **extra) -> dict:
+    """A product in its events' `data`, money as the API writes it."""
+    return {
+        "id": product.pk,
+        "sku": product.sku,
+        "name": product.name,
+        "parent": product.parent_id,
+        "price": money(product.price),
+        "low_stock_threshold": product.low_stock_threshold,
+        "is_archived": product.is_archived,
+        **extra,
+    }
+
+
+def _product_created(product: Product) -> None:
+    """The event and the audit row of a new product, in its transaction."""
+    emit(
+        organization_id=product.organization_id, type="product.created", data=product_data(product)
+    )
+    audit.record(
+        organization_id=product.organization_id,
+        action=audit.Action.CREATE,
+        obj=product,
+        changes=audit.diff({}, audit.snapshot(product, PRODUCT_AUDITED)),
+    )
+
+
+def _product_archived(product: Product, *, action: str) -> None:
+    """The event and the audit row of a product archived, removed (a product without history:
+    `product.archived` too, with `"removed": true`) or restored."""
+    if action != audit.Action.RESTORE:
+        emit(
+            organization_id=product.organization_id,
+            type="product.archived",
+            data=product_data(product, is_archived=True, removed=action == audit.Action.DELETE),
+        )
+    audit.record(organization_id=product.organization_id, action=action, obj=product)
 
 
 @dataclass(frozen=True)
@@ -164,9 +207,22 @@ def _save_category(category: Category, *, update_fields=None) -> Category:
     return category
 
 
+CATEGORY_AUDITED = ("name", "description")
+
+
 def create_category(*, organization, name: str, description: str = "") -> Category:
     """Category names are unique within the organization, whatever their case."""
-    return _save_category(Category(organization=organization, name=name, description=description))
+    with transaction.atomic():
+        category = _save_category(
+            Category(organization=organization, name=name, description=description)
+        )
+        audit.record(
+            organization_id=category.organization_id,
+            action=audit.Action.CREATE,
+            obj=category,
+            changes=audit.diff({}, audit.snapshot(category, CATEGORY_AUDITED)),
+        )
+    return category
 
 
 def update_category(*, category: Category, name=None, description=None) -> Category:
@@ -177,6 +233,7 @@ def update_category(*, category: Category, name=None, description=None) -> Categ
         {field: value for field, value in changes.items() if value is not None},
         save=_save_category,
         gone="The category no longer exists.",
+        audit=True,
     )
 
 
@@ -191,8 +248,16 @@ def delete_category(*, category: Category) -> None:
             lock_all_in_id_order(archived)  # as the ledger locks products
             archived.update(category=None, updated_at=timezone.now())
             # A product created in the category meanwhile makes the DELETE fail here (409).
+            pk = category.pk
             with foreign_keys_checked_at_once():
                 category.delete()
+            audit.record(
+                organization_id=category.organization_id,
+                action=audit.Action.DELETE,
+                object_type="category",
+                object_id=pk,
+                object_repr=str(category),
+            )
             figures_changed(category.organization_id)
     except (ProtectedError, IntegrityError):
         raise Conflict(message) from None
@@ -269,6 +334,7 @@ def _insert_product(product: Product, *, sku: str | None, generated_base) -> Pro
         raise
     if not sku:
         _assign_generated_sku(product, base=generated_base(product))
+    _product_created(product)
     figures_changed(product.organization_id)
     return product
 
@@ -333,6 +399,7 @@ def _save_fields(product: Product, changes: dict, allowed: tuple[str, ...]) -> l
     fields = [
         field for field in allowed if field in changes and _differs(product, field, changes[field])
     ]
+    before = audit.snapshot(product, PRODUCT_AUDITED)
     for field in fields:
         setattr(product, field, changes[field])
     if changes.get("sku") and changes["sku"] != product.sku:
@@ -346,6 +413,17 @@ def _save_fields(product: Product, changes: dict, allowed: tuple[str, ...]) -> l
             if error := _uniqueness_error(product) or _missing_reference(product):
                 raise error from None
             raise
+        emit(
+            organization_id=product.organization_id,
+            type="product.updated",
+            data=product_data(product, changed=sorted(fields)),
+        )
+        audit.record(
+            organization_id=product.organization_id,
+            action=audit.Action.UPDATE,
+            obj=product,
+            changes=audit.diff(before, audit.snapshot(product, PRODUCT_AUDITED)),
+        )
         figures_changed(product.organization_id)
     return fields
 
@@ -377,13 +455,17 @@ def update_product(*, product: Product, changes: ProductChanges) -> Product:
 def _remove_or_archive(product: Product, *, now) -> None:
     """Remove a product without history; archive one with history (movements, order lines),
     including history committed by a concurrent request after Django looked for it."""
+    pk = product.pk
     try:
         with foreign_keys_checked_at_once():
             product.delete()
     except (ProtectedError, IntegrityError):
-        Product.objects.filter(pk=product.pk).update(
-            is_archived=True, archived_at=now, updated_at=now
-        )
+        Product.objects.filter(pk=pk).update(is_archived=True, archived_at=now, updated_at=now)
+        product.is_archived = True
+        _product_archived(product, action=audit.Action.ARCHIVE)
+    else:
+        product.pk = pk  # the event and the trail name what was removed
+        _product_archived(product, action=audit.Action.DELETE)
 
 
 def delete_product(*, product: Product) -> None:
@@ -434,6 +516,9 @@ def restore_product(*, product: Product) -> Product:
         Product.objects.filter(pk__in=[current.pk, *together]).update(
             is_archived=False, archived_at=None, updated_at=now
         )
+        for restored in [current, *(locked[pk] for pk in together)]:
+            restored.is_archived = False
+            _product_archived(restored, action=audit.Action.RESTORE)
         for pk in (current.pk, current.parent_id):
             if pk is not None:
                 Product.objects.filter(pk=pk).update(has_variations=live_variations_exist())

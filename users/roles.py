@@ -35,6 +35,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "sales.customerreturn": ("view", "add"),
         "alerts.alertlog": READ,
         "alerts.stockalert": READ,
+        "webhooks.webhook": ALL,
+        "webhooks.delivery": ("view", "change"),
+        "core.auditentry": READ,
     },
     Role.MANAGER: {
         "users.organization": READ,
@@ -55,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "sales.customerreturn": ("view", "add"),
         "alerts.alertlog": READ,
         "alerts.stockalert": READ,
+        "core.auditentry": READ,
     },
     Role.SALES: {
         "users.organization": READ,
