@@ -40,6 +40,11 @@ class AuditUserMiddleware:
             _request.reset(token)
 
 
+def current_request():
+    """The request being served (None outside one)."""
+    return _request.get()
+
+
 def acting_user():
     """The signed-in user of the request being served, None outside a request or anonymous."""
     request = _request.get()

@@ -119,6 +119,23 @@ def _audit_user(user: User, *, action: str, before: dict, role: str | None = Non
     audit.record(organization_id=user.organization_id, action=action, obj=user, changes=changes)
 
 
+def user_state(pk: int) -> dict:
+    """A user's audited fields as stored now (before an edit that is not this module's)."""
+    user = User.objects.filter(pk=pk).first()
+    return _user_state(user) if user is not None else {}
+
+
+def record_user_saved(*, user: User, before: dict, created: bool) -> None:
+    """The audit row of a user saved by Django's own admin form (a superuser's)."""
+    after = audit.snapshot(user, ("username", "email", "admin_access", "is_active"))
+    audit.record(
+        organization_id=user.organization_id,
+        action=audit.Action.CREATE if created else audit.Action.UPDATE,
+        obj=user,
+        changes=audit.diff({k: v for k, v in before.items() if k in after}, after),
+    )
+
+
 def register_user(
     *,
     username: str,
