@@ -161,9 +161,13 @@ def _make_deliveries(events: list[Event], made: list[int]) -> None:
     ]
     if deliveries:
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=1000)
-        made += Delivery.objects.filter(
-            event_id__in=[event.pk for event in events], attempts=0, status="pending"
-        ).values_list("pk", flat=True)
+        made += (
+            Delivery.objects.filter(
+                event_id__in=[event.pk for event in events], attempts=0, status="pending"
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
 
 
 def fan_out(*, batch_size: int = 1000) -> list[int]:

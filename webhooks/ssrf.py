@@ -47,6 +47,8 @@ def is_public(address: str) -> bool:
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:  # ::ffff:a.b.c.d is a.b.c.d
+            return is_public(str(ip.ipv4_mapped))
         embedded = _embedded_ipv4(ip)
         if embedded is not None and not is_public(str(embedded)):
             return False
