@@ -93,6 +93,8 @@ class AuditEntry(models.Model):
     updates or deletes a row (the admin shows them read-only). Ids, not foreign keys: core
     knows no app, and the trail outlives what it describes."""
 
+    ORGANIZATION_LOOKUP = "organization_id"  # core.admin scopes the admin's rows by it
+
     class Action(models.TextChoices):
         CREATE = "create", "Create"
         UPDATE = "update", "Update"
