@@ -46,8 +46,10 @@ def test_a_product_created_edited_archived_and_restored_through_the_api(admin_cl
         format="json",
     )  # fmt: skip
     admin_client.patch(f"/api/products/{pk}/", {"description": "still not"}, format="json")
-    admin_client.post("/api/stock/movements/",
-                      {"product": pk, "movement_type": "OUT", "quantity": 3}, format="json")  # fmt: skip
+    admin_client.post(
+        "/api/stock/movements/", {"product": pk, "movement_type": "OUT", "quantity": 3},
+        format="json",
+    )  # fmt: skip
     assert admin_client.delete(f"/api/products/{pk}/").status_code == 204  # history: archived
     assert admin_client.post(f"/api/products/{pk}/restore/").status_code == 200
 
