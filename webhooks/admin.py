@@ -24,6 +24,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, OrganizationAdminMixin, admin.ModelAdmin
         "next_attempt_at",
     ]  # fmt: skip
     list_filter = ["status", "created_at", "organization"]
+    search_fields = ["webhook__url", "event__type"]
     list_select_related = ["webhook", "event", "organization"]
     readonly_fields = [f.name for f in Delivery._meta.fields]
     show_full_result_count = False

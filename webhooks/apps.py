@@ -7,6 +7,8 @@ class WebhooksConfig(AppConfig):
 
     def ready(self):
         from core.events import events_committed
-        from webhooks.receivers import dispatch_after_commit
+        from webhooks.receivers import dispatch_after_commit, send_after_commit
+        from webhooks.signals import deliveries_ready
 
         events_committed.connect(dispatch_after_commit, dispatch_uid="webhooks.events_committed")
+        deliveries_ready.connect(send_after_commit, dispatch_uid="webhooks.deliveries_ready")

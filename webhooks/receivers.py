@@ -1,4 +1,5 @@
-"""The webhooks hear about committed events through the outbox's `events_committed`."""
+"""The webhooks hear about committed events through the outbox's `events_committed`, and about
+deliveries to send now through `deliveries_ready`."""
 
 from core.broker import queue_or_leave_for_sweep
 from webhooks import tasks
@@ -15,8 +16,5 @@ def dispatch_after_commit(sender, *, organization_ids, types, **kwargs):
     )
 
 
-def queue_deliveries(delivery_ids) -> None:
-    for delivery_id in delivery_ids:
-        queue_or_leave_for_sweep(
-            tasks.deliver_webhook, what=f"webhook delivery {delivery_id}", delivery_id=delivery_id
-        )
+def send_after_commit(sender, *, delivery_ids, **kwargs):
+    tasks.queue_deliveries(delivery_ids)

@@ -8,8 +8,10 @@
   tried again after a growing delay (`RETRY_DELAYS`, about 24 hours in all, at most
   `MAX_ATTEMPTS` tries), then failed. A receiver that is slow or dead holds only its own
   delivery, for at most WEBHOOK_TIMEOUT seconds.
-- Tasks do both after each commit that wrote events; the periodic sweep (beat, every minute)
-  does them too, so events written while Redis or the workers were down go out once back.
+- Tasks (webhooks.tasks) do both after each commit that wrote events; the periodic sweep
+  (beat, every minute) does them too, so events written while Redis or the workers were down
+  go out once back. This module queues nothing itself: `deliveries_ready` says, after commit,
+  which deliveries a ping or a redelivery made.
 """
 
 import datetime
@@ -30,6 +32,7 @@ from core.events import consume, emit, timestamp
 from core.models import Event
 from webhooks import secrets, sender
 from webhooks.models import EVENT_TYPES, PING, Delivery, Webhook
+from webhooks.signals import deliveries_ready
 from webhooks.ssrf import UnsafeUrl, check_url
 
 logger = logging.getLogger(__name__)
@@ -278,9 +281,9 @@ def _send(delivery: Delivery) -> sender.Answer:
 
 
 def _queue_after_commit(delivery_ids: list[int]) -> None:
-    from webhooks.receivers import queue_deliveries
-
-    transaction.on_commit(partial(queue_deliveries, delivery_ids), robust=True)
+    transaction.on_commit(
+        partial(deliveries_ready.send, sender=Delivery, delivery_ids=delivery_ids), robust=True
+    )
 
 
 def redeliver(*, delivery: Delivery) -> Delivery:
@@ -319,23 +322,9 @@ def ping(*, webhook: Webhook) -> Delivery:
     return delivery
 
 
-def dispatch() -> int:
-    """After a commit that wrote events: make their deliveries and queue each (or send it,
-    without a broker). Returns how many were made."""
-    from webhooks.receivers import queue_deliveries
-
-    made = fan_out()
-    queue_deliveries(made)
-    return len(made)
-
-
-def sweep() -> int:
-    """The periodic sweep: new events into deliveries, then every overdue delivery queued (or
-    sent, without a broker). Returns how many were queued."""
-    from webhooks.receivers import queue_deliveries
-
+def sweep() -> list[int]:
+    """The periodic sweep: new events into deliveries; returns them with every overdue one, for
+    the caller to send (webhooks.tasks queues each)."""
     made = fan_out()
     overdue = overdue_deliveries().order_by("next_attempt_at", "id").values_list("pk", flat=True)
-    queued = list(dict.fromkeys([*made, *overdue[:10_000]]))
-    queue_deliveries(queued)
-    return len(queued)
+    return list(dict.fromkeys([*made, *overdue[:10_000]]))

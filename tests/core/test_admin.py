@@ -23,6 +23,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from alerts.models import AlertLog, StockAlert
 from core.admin import OrganizationAdminForm
+from core.models import AuditEntry
 from inventory.models import Category, Product
 from orders.services import OrderItem
 from purchases import services as purchase_services
@@ -42,6 +43,8 @@ from tests.support.admin import (
     with_new_line,
 )
 from users.models import Organization, User
+from webhooks import services as webhook_services
+from webhooks.models import Delivery, Webhook
 
 NAMED_MODELS = {
     "users.User",
@@ -57,6 +60,9 @@ NAMED_MODELS = {
     "sales.SalesOrder",
     "alerts.AlertLog",
     "alerts.StockAlert",
+    "core.AuditEntry",
+    "webhooks.Webhook",
+    "webhooks.Delivery",
 }
 REGISTERED = sorted(site._registry, key=lambda model: model._meta.label)
 
@@ -110,6 +116,11 @@ def shop(stocked, organization, admin_user):
                                    user=admin_user, lot_code="L-7")  # fmt: skip
     Token.objects.create(user=admin_user)
     RefreshToken.for_user(admin_user).blacklist()
+    hook = Webhook.objects.create(
+        organization=organization, url="https://hooks.example.com/stockroom",
+        events=["stock.changed"], encrypted_secret="-",
+    )  # fmt: skip
+    webhook_services.ping(webhook=hook)
     return {
         Organization: organization,
         User: admin_user,
@@ -131,6 +142,9 @@ def shop(stocked, organization, admin_user):
         TokenProxy: TokenProxy.objects.get(user=admin_user),
         OutstandingToken: OutstandingToken.objects.get(user=admin_user),
         BlacklistedToken: BlacklistedToken.objects.get(token__user=admin_user),
+        AuditEntry: AuditEntry.objects.filter(object_type="location").first(),
+        Webhook: hook,
+        Delivery: Delivery.objects.get(),
     }
 
 

@@ -12,7 +12,7 @@ from core.models import AuditEntry, Event
 from stock.services import record_movement
 from tests.factories import ProductFactory
 from tests.support.webhooks import Receiver, signature_is_valid
-from webhooks import secrets, services
+from webhooks import secrets, services, tasks
 from webhooks.models import Delivery, Webhook
 
 pytestmark = pytest.mark.django_db
@@ -263,7 +263,7 @@ def test_a_change_that_rolls_back_sends_nothing(
         raise RuntimeError("the request failed after the movement")
 
     assert not Event.objects.exists()
-    services.sweep()
+    tasks.sweep_webhooks()
     assert receiver.requests == [] and not Delivery.objects.exists()
     record_movement(product=tea, movement_type="IN", quantity=1, user=manager_user)
     assert receiver.wait_for(1)
@@ -287,11 +287,11 @@ def test_a_receiver_answering_500_gets_the_same_event_again_later(
             "pending", 1, 500,
         )  # fmt: skip
         assert delivery.next_attempt_at - timezone.now() > datetime.timedelta(seconds=50)
-        services.sweep()  # not due yet: nothing sent again
+        tasks.sweep_webhooks()  # not due yet: nothing sent again
         assert len(receiver.requests) == 1
 
         Delivery.objects.update(next_attempt_at=timezone.now())  # the delay has passed
-        services.sweep()
+        tasks.sweep_webhooks()
 
         delivery.refresh_from_db()
         assert (delivery.status, delivery.attempts, delivery.response_status) == (
@@ -342,7 +342,7 @@ def test_another_organizations_events_never_reach_a_hook(
 
     record_movement(product=theirs, movement_type="IN", quantity=5, user=None)
     record_movement(product=ours, movement_type="IN", quantity=2, user=manager_user)
-    services.sweep()
+    tasks.sweep_webhooks()
 
     assert [event["data"]["sku"] for event in receiver.events()] == ["OURS"]
     assert not Delivery.objects.filter(organization=other_organization).exists()
