@@ -104,8 +104,8 @@ def main() -> None:
     from config.celery import app
     from core import events
     from core.models import Event
-    from stock.services import books
     from inventory.models import Product
+    from stock.services import books
     from webhooks import services
     from webhooks.models import Delivery
 

@@ -72,6 +72,14 @@ def _checked_events(events: list[str]) -> list[str]:
     return sorted(set(events), key=EVENT_TYPES.index)
 
 
+def check_subscription(*, url: str | None, events: list[str] | None) -> None:
+    """The checks of a subscription alone (the admin's form says them before saving)."""
+    if url is not None:
+        _checked_url(url)
+    if events is not None:
+        _checked_events(list(events))
+
+
 def create_webhook(
     *, organization, url: str, events: list[str], is_active: bool = True, secret: str = ""
 ) -> tuple[Webhook, str]:

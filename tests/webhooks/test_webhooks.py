@@ -441,3 +441,45 @@ def test_webhook_changes_are_in_the_audit_trail(admin_client, private_allowed, r
     }
     assert all(row.username == "alice" for row in rows)
     assert "whsec_" not in json.dumps([row.changes for row in rows])
+
+
+# --- The admin, through the same services --------------------------------------------------
+
+
+def test_the_admin_refuses_a_private_url_and_an_unknown_event_on_the_form(owner):
+    from django.urls import reverse
+
+    answer = owner.post(
+        reverse("admin:webhooks_webhook_add"),
+        {"url": "https://127.0.0.1/x", "events": ["stock.changed"], "is_active": "on"},
+        secure=True,
+    )
+
+    assert answer.status_code == 200  # the form again
+    assert "non-public address" in str(answer.context["adminform"].form.errors)
+    assert not Webhook.objects.exists()
+
+
+def test_the_admin_pings_and_redelivers_through_the_services(
+    owner,
+    organization,
+    private_allowed,
+    receiver,
+    django_capture_on_commit_callbacks,
+    eager_celery,
+):
+    from django.urls import reverse
+
+    hook, _ = services.create_webhook(
+        organization=organization, url=receiver.url, events=["stock.changed"]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        owner.post(reverse("admin:webhooks_webhook_changelist"),
+                   {"action": "ping", "_selected_action": [hook.pk]}, secure=True)  # fmt: skip
+    delivery = Delivery.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        redeliver = {"action": "redeliver", "_selected_action": [delivery.pk]}
+        owner.post(reverse("admin:webhooks_delivery_changelist"), redeliver, secure=True)
+
+    assert receiver.types() == ["ping", "ping"]
+    assert AuditEntry.objects.filter(object_type="webhook", action="create").exists()
