@@ -97,6 +97,8 @@ class _Committed:
     def of_this_transaction(cls) -> "_Committed":
         here = set(connection.savepoint_ids)
         for savepoints, callback, _ in reversed(connection.run_on_commit):
+            if not here <= savepoints:  # an earlier block's: this block's are all later
+                break
             if isinstance(callback, cls) and savepoints == here:
                 return callback
         callback = cls()
