@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.db.models.expressions import Func
 from django.db.models.fields import BigIntegerField
 from django.dispatch import Signal
@@ -38,6 +38,7 @@ from core.models import Event, EventCursor
 events_committed = Signal()
 
 BATCH_SIZE = 1000
+LAST_ID = 2**63 - 1
 # How long a consumer waits for a running transaction that holds committed events back.
 SETTLE_WAIT = 2.0
 
@@ -150,8 +151,9 @@ def _horizon() -> tuple[int, int | None] | None:
 
 
 def pending(*, consumer: str, types: Iterable[str] | None = None, limit: int = BATCH_SIZE):
-    """The next events a consumer has not applied (settled ones only), in reading order, and
-    whether settled or not, more are waiting."""
+    """(the consumer's cursor, the next settled events it has not applied, in reading order,
+    the position up to which every event is settled: a consumer that applied all the events
+    of its types before it may move its cursor there, past the events of other types)."""
     cursor, _ = EventCursor.objects.get_or_create(consumer=consumer)
     after = Q(txid__gt=cursor.txid) | Q(txid=cursor.txid, id__gt=cursor.event_id)
     events = Event.objects.filter(after)
@@ -161,7 +163,14 @@ def pending(*, consumer: str, types: Iterable[str] | None = None, limit: int = B
     if horizon is not None:
         before, own = horizon
         events = events.filter(Q(txid__lt=before) | Q(txid=own) if own else Q(txid__lt=before))
-    return cursor, list(events.order_by("txid", "id")[:limit])
+        # This transaction may write more events (a consumer run inside the writer's): they
+        # stay after the position.
+        settled = (min(before, own) - 1 if own else before - 1, LAST_ID)
+    else:  # one writer at a time: everything visible now is settled
+        last_id = Event.objects.aggregate(last=Max("id"))["last"] or 0
+        events = events.filter(id__lte=last_id)
+        settled = (0, last_id)
+    return cursor, list(events.order_by("txid", "id")[:limit]), settled
 
 
 def unsettled(*, consumer: str, types: Iterable[str] | None = None) -> bool:
@@ -190,12 +199,16 @@ def consume(
     waited_until = time.monotonic() + SETTLE_WAIT
     while True:
         with one_at_a_time(f"core.events.{consumer}"):
-            cursor, events = pending(consumer=consumer, types=types, limit=batch_size)
+            cursor, events, settled = pending(consumer=consumer, types=types, limit=batch_size)
+            position = (cursor.txid, cursor.event_id)
             if events:
                 apply(sorted(events, key=lambda event: event.pk))
-                last = events[-1]
+                position = (events[-1].txid, events[-1].pk)
+            if len(events) < batch_size:  # every settled event of its types is applied
+                position = max(position, settled)
+            if position != (cursor.txid, cursor.event_id):
                 EventCursor.objects.filter(pk=cursor.pk).update(
-                    txid=last.txid, event_id=last.pk, updated_at=timezone.now()
+                    txid=position[0], event_id=position[1], updated_at=timezone.now()
                 )
         applied += len(events)
         if len(events) == batch_size:
