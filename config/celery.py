@@ -43,6 +43,13 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Imports whose worker died (or whose task was never queued: the broker was down) are
+    # queued again; a job's row lock keeps one from running twice at once.
+    "requeue-stuck-imports": {
+        "task": "imports.tasks.requeue_stuck_imports",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # The stock ledger's nightly check that quantity == sum(delta) for every product.
     "reconcile-stock-ledger-nightly": {
         "task": "stock.tasks.reconcile_stock_ledger",

@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "alerts",
     "reports",
     "webhooks",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -358,6 +359,8 @@ SPECTACULAR_SETTINGS = {
         "core.schema.valid_examples",
         "core.schema.document_error_responses",
     ],
+    # Choice sets whose field name another model uses too (an alert's `kind`).
+    "ENUM_NAME_OVERRIDES": {"ImportKindEnum": "imports.models.ImportJob.Kind"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -367,6 +370,18 @@ SPECTACULAR_SETTINGS = {
 # Bodies over 2.5 MB are refused with 413 before any parser reads them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 REQUEST_BODY_MAX_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# --- Imports (API.md, Imports) --------------------------------------------------------------
+# A spreadsheet upload may be larger than every other body (413 over it): these paths only.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+REQUEST_BODY_LIMITS = {"/api/imports/": IMPORT_MAX_BYTES, "/admin/imports/": IMPORT_MAX_BYTES}
+# More data rows than this is a 400; more than IMPORT_SYNC_ROWS run in the background (202).
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 100_000)
+IMPORT_SYNC_ROWS = env_int("IMPORT_SYNC_ROWS", 2_000)
+# Zip bombs: an .xlsx whose parts unpack to more than this, or whose sheet holds more cells
+# than this, is refused before (or while) it is read.
+IMPORT_XLSX_MAX_UNCOMPRESSED = env_int("IMPORT_XLSX_MAX_UNCOMPRESSED", 256 * 1024 * 1024)
+IMPORT_MAX_CELLS = env_int("IMPORT_MAX_CELLS", 5_000_000)
 JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 32)
 
 # --- Email ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ api_patterns = [
     path("", include("alerts.urls")),
     path("", include("webhooks.urls")),
     path("", include("core.urls")),
+    path("", include("imports.urls")),
 ]
 
 urlpatterns = [

@@ -16,6 +16,7 @@ import decimal
 import uuid
 
 from django.db import models, transaction
+from django.utils import timezone
 
 from core.models import AuditEntry
 
@@ -110,3 +111,31 @@ def record(
             object_repr=(object_repr if object_repr is not None else str(obj))[:255],
             changes=changes or {},
         )
+
+
+def record_many(
+    *, organization_id: int, action: str, rows: list[tuple[models.Model, dict]], user=None
+) -> None:
+    """Append one row per (object, changes) in one INSERT (a bulk write: an import); updates
+    that changed nothing record nothing."""
+    if organization_id is None:
+        return
+    user = user if getattr(user, "pk", None) else acting_user()
+    now = timezone.now()
+    entries = [
+        AuditEntry(
+            organization_id=organization_id,
+            created_at=now,
+            user_id=user.pk if user else None,
+            username=user.get_username() if user else "",
+            action=action,
+            object_type=obj._meta.model_name,
+            object_id=obj.pk,
+            object_repr=str(obj)[:255],
+            changes=changes,
+        )
+        for obj, changes in rows
+        if changes or action != Action.UPDATE
+    ]
+    if entries:
+        AuditEntry.objects.bulk_create(entries, batch_size=1000)

@@ -49,18 +49,26 @@ def lock_row(queryset: QuerySet, pk: int) -> Model | None:
     return queryset.select_for_update(of=("self",), no_key=True).filter(pk=pk).first()
 
 
+WRITE_BATCH = 1000  # rows per UPDATE of write_columns
+
+
 def write_columns(rows: list[Model], fields: list[str]) -> None:
     """Write these columns of the rows back: a single row as one hand-built UPDATE (on the
-    fulfilment path the ORM's compiler costs more Python than the statement itself), more rows
-    with one `bulk_update`."""
-    if len(rows) > 1:
+    fulfilment path the ORM's compiler costs more Python than the statement itself); more rows,
+    on PostgreSQL, as `UPDATE ... FROM (VALUES ...)` in batches of WRITE_BATCH (Django's
+    `bulk_update` builds a CASE per column whose cost grows with the batch: 1,000 products took
+    it 4 s, this 0.05 s), elsewhere with one `bulk_update`."""
+    if not rows:
+        return
+    meta = rows[0]._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    table, key = quote(meta.db_table), quote(meta.pk.column)
+    if len(rows) > 1 and connection.vendor != "postgresql":
         type(rows[0]).objects.bulk_update(rows, fields)
-    elif rows:
+        return
+    if len(rows) == 1:
         (row,) = rows
-        meta = row._meta
-        columns = [meta.get_field(name) for name in fields]
-        quote = connection.ops.quote_name
-        table, key = quote(meta.db_table), quote(meta.pk.column)
         assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
         values = [column.get_db_prep_save(getattr(row, column.attname), connection)
                   for column in columns]  # fmt: skip
@@ -68,6 +76,24 @@ def write_columns(rows: list[Model], fields: list[str]) -> None:
             cursor.execute(
                 f"UPDATE {table} SET {assignments} WHERE {key} = %s",
                 [*values, row.pk],
+            )
+        return
+    everything = [meta.pk, *columns]
+    casts = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in everything) + ")"
+    names = ", ".join(quote(field.column) for field in everything)
+    assignments = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns)
+    for start in range(0, len(rows), WRITE_BATCH):
+        batch = rows[start : start + WRITE_BATCH]
+        values = [
+            field.get_db_prep_save(getattr(row, field.attname), connection)
+            for row in batch
+            for field in everything
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS t SET {assignments} FROM (VALUES "
+                f"{', '.join([casts] * len(batch))}) AS v({names}) WHERE t.{key} = v.{key}",
+                values,
             )
 
 

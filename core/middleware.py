@@ -31,6 +31,15 @@ def database_unavailable_response(request) -> HttpResponse:
     return response
 
 
+def body_limit(path: str) -> int:
+    """The largest body a request to `path` may send: REQUEST_BODY_MAX_BYTES, or the larger
+    limit of a path that takes uploads (REQUEST_BODY_LIMITS, by path prefix: the imports)."""
+    for prefix, limit in getattr(settings, "REQUEST_BODY_LIMITS", {}).items():
+        if path.startswith(prefix):
+            return limit
+    return settings.REQUEST_BODY_MAX_BYTES
+
+
 class RequestBodyLimitMiddleware:
     """Refuse bodies over REQUEST_BODY_MAX_BYTES with 413 before anything reads them.
 
@@ -45,7 +54,7 @@ class RequestBodyLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        limit = settings.REQUEST_BODY_MAX_BYTES
+        limit = body_limit(request.path)
         raw_length = request.META.get("CONTENT_LENGTH") or ""
         chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
         stream = request.environ.get("wsgi.input")

@@ -285,6 +285,7 @@ class ProductAdmin(AuditTrailMixin, CostFiguresMixin, OrganizationAdminMixin, ad
     inlines = [VariationInline]
     actions = [delete_or_archive]
     show_full_result_count = False  # no COUNT(*) over a million products per page
+    change_list_template = "admin/inventory/product/change_list.html"  # "Import products"
 
     def get_queryset(self, request):
         products = super().get_queryset(request).select_related("organization")

@@ -32,9 +32,10 @@ from core.db import (
     lock_all_in_id_order,
     lock_in_id_order,
     update_under_lock,
+    write_columns,
 )
 from core.errors import BrokenRule, Conflict, NotFound
-from core.events import emit, money
+from core.events import emit, emit_many, money
 from inventory.models import Category, Product
 from inventory.selectors import live_variations_exist
 from suppliers.models import Supplier
@@ -607,3 +608,89 @@ def update_variation(*, variation: Product, changes: ProductChanges) -> Product:
             )
         _save_fields(variation, changes, VARIATION_FIELDS)
     return variation
+
+
+# --- Many products at once (imports) ---------------------------------------------------------
+
+BULK_BATCH_SIZE = 1000
+
+
+def create_products(*, organization, fields: list[ProductFields]) -> list[Product]:
+    """Many new products at once (an import), in a few INSERTs: each with its SKU given, no
+    stock (its opening stock is the ledger's), its average cost starting at its cost price. The
+    caller has checked them as `create_product` does; a SKU or barcode taken meanwhile by
+    another request is a BrokenRule (400) and nothing is created."""
+    products = []
+    for each in fields:
+        if not each.sku:
+            raise BrokenRule("Every product created in bulk needs its SKU.", field="sku")
+        if each.track_lots and each.expiration_date:
+            raise BrokenRule(
+                f"{each.sku}: a lot-tracked product's expiry is its lots'.",
+                field="expiration_date",
+            )
+        product = Product(organization=organization, **given(each))
+        product.quantity = 0
+        product.average_cost = each.cost_price or Decimal(0)
+        products.append(product)
+    if not products:
+        return []
+    try:
+        with foreign_keys_checked_at_once():
+            created = Product.objects.bulk_create(products, batch_size=BULK_BATCH_SIZE)
+    except IntegrityError:
+        raise BrokenRule(
+            "Another request created a product with one of these SKUs or barcodes meanwhile; "
+            "run it again.",
+            field="sku",
+        ) from None
+    emit_many((organization.pk, "product.created", product_data(p)) for p in created)
+    audit.record_many(
+        organization_id=organization.pk,
+        action=audit.Action.CREATE,
+        rows=[(p, audit.diff({}, audit.snapshot(p, PRODUCT_AUDITED))) for p in created],
+    )
+    figures_changed(organization.pk)
+    return created
+
+
+def update_products(*, products: list[Product], fields: list[str]) -> None:
+    """Write these catalogue fields of many products at once (an import): the products are
+    locked by the caller (with their variations, id order) and hold their new values, checked
+    as `update_product` checks them. Never `quantity`, which the ledger owns; a parent's new
+    category or supplier is its variations' too."""
+    if not products:
+        return
+    fields = [field for field in fields if field in PRODUCT_FIELDS]
+    audited = [field for field in PRODUCT_AUDITED if field in fields]
+    before = {  # as stored (the rows are locked, not written yet): the trail's old values
+        row["pk"]: {name: audit.value(row[name]) for name in audited}
+        for row in Product.objects.filter(pk__in=[p.pk for p in products]).values("pk", *audited)
+    }
+    now = timezone.now()
+    for product in products:
+        product.updated_at = now
+    try:
+        with foreign_keys_checked_at_once():
+            write_columns(products, [*fields, "updated_at"])
+    except IntegrityError:
+        raise BrokenRule(
+            "Another request took one of these barcodes meanwhile; run it again.",
+            field="barcode",
+        ) from None
+    emit_many(
+        (p.organization_id, "product.updated", product_data(p, changed=sorted(fields)))
+        for p in products
+    )
+    audit.record_many(
+        organization_id=products[0].organization_id,
+        action=audit.Action.UPDATE,
+        rows=[(p, audit.diff(before[p.pk], audit.snapshot(p, audited))) for p in products],
+    )
+    parents = [p for p in products if p.has_variations]
+    if parents and {"category", "supplier"} & set(fields):
+        for parent in parents:
+            Product.objects.filter(parent_id=parent.pk).exclude(
+                category_id=parent.category_id, supplier_id=parent.supplier_id
+            ).update(category_id=parent.category_id, supplier_id=parent.supplier_id, updated_at=now)
+    figures_changed(products[0].organization_id)

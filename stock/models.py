@@ -148,6 +148,7 @@ class StockMovement(models.Model):
         TRANSFER = "transfer", "Transfer"
         CUSTOMER_RETURN = "customer_return", "Customer return"
         SUPPLIER_RETURN = "supplier_return", "Supplier return"
+        IMPORT = "import", "Import"
 
     organization = models.ForeignKey(
         "users.Organization", on_delete=models.CASCADE, related_name="stock_movements"

@@ -38,6 +38,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "webhooks.webhook": ALL,
         "webhooks.delivery": ("view", "change"),
         "core.auditentry": READ,
+        "imports.importjob": ("view", "add"),
     },
     Role.MANAGER: {
         "users.organization": READ,
@@ -59,6 +60,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "alerts.alertlog": READ,
         "alerts.stockalert": READ,
         "core.auditentry": READ,
+        "imports.importjob": ("view", "add"),
     },
     Role.SALES: {
         "users.organization": READ,

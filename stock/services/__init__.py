@@ -28,9 +28,11 @@ from stock.services.books import Books, Entry, ensure_stock_keeping
 from stock.services.catalogue import (
     add_variation_with_stock,
     create_product_with_stock,
+    create_products_with_stock,
     delete_product_with_stock,
     restore_product_with_stock,
     update_product_with_stock,
+    update_products_with_stock,
     update_variation_with_stock,
 )
 from stock.services.errors import (
@@ -49,7 +51,12 @@ from stock.services.locations import (
     update_lot,
 )
 from stock.services.locks import lock_products
-from stock.services.movements import record_initial_stock, record_movement, set_stock_level
+from stock.services.movements import (
+    record_initial_stock,
+    record_movement,
+    record_opening_stock,
+    set_stock_level,
+)
 from stock.services.outbox import low_stock_states, record_low_stock_changes
 from stock.services.reservations import (
     Held,
@@ -76,6 +83,7 @@ __all__ = [
     "add_variation_with_stock",
     "create_location",
     "create_product_with_stock",
+    "create_products_with_stock",
     "default_location",
     "delete_location",
     "delete_product_with_stock",
@@ -86,6 +94,7 @@ __all__ = [
     "record_initial_stock",
     "record_low_stock_changes",
     "record_movement",
+    "record_opening_stock",
     "release_stock",
     "reserve_stock",
     "restore_product_with_stock",
@@ -97,5 +106,6 @@ __all__ = [
     "update_location",
     "update_lot",
     "update_product_with_stock",
+    "update_products_with_stock",
     "update_variation_with_stock",
 ]

@@ -109,6 +109,15 @@ class Books:
             ensure_stock_keeping(product=products[pk], field=field or "product")
         return cls(products, entry=entry)
 
+    @classmethod
+    def of_new(cls, products: Iterable[Product], *, entry: Entry | None = None) -> "Books":
+        """The books of products this transaction has just created (an import's): no other
+        transaction can see them yet, so there is nothing to lock, and no stock to read."""
+        books = cls({product.pk: product for product in products}, entry=entry)
+        books._loaded = set(books.products)
+        books.was_low = {}  # new products' first stock is no crossing from above
+        return books
+
     # -- reading
 
     def _load(self, product_id: int) -> None:

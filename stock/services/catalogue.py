@@ -18,7 +18,8 @@ from django.db import transaction
 from inventory import services as catalogue
 from inventory.models import Product
 from inventory.services import ProductChanges, ProductFields, VariationFields
-from stock.services.movements import record_initial_stock, set_stock_level
+from stock.models import Location
+from stock.services.movements import record_initial_stock, record_opening_stock, set_stock_level
 from stock.services.outbox import low_stock_states, record_low_stock_changes
 from users.models import User
 
@@ -91,6 +92,47 @@ def restore_product_with_stock(*, product: Product) -> Product:
     its threshold is low again, a crossing the outbox hears."""
     with transaction.atomic(), _low_stock_watched([product]):
         return catalogue.restore_product(product=product)
+
+
+def create_products_with_stock(
+    *,
+    organization,
+    products: list[tuple[ProductFields, int]],
+    user: User | None,
+    location: Location | None = None,
+    source: str = "import",
+) -> list[Product]:
+    """Many new products with their opening quantities (an import), all or nothing: one INSERT
+    per batch (the catalogue's `create_products`), then one IN each (`source`) at the location,
+    valued at its cost price (`record_opening_stock`), written in a few statements."""
+    with transaction.atomic():
+        created = catalogue.create_products(
+            organization=organization, fields=[fields for fields, _ in products]
+        )
+        quantities = [quantity for _, quantity in products]
+        record_opening_stock(
+            stock=list(zip(created, quantities, strict=True)),
+            user=user,
+            location=location,
+            source=source,
+        )
+    return created
+
+
+def update_products_with_stock(*, products: list[Product], fields: list[str]) -> None:
+    """Write the catalogue fields of many locked products at once (an import: the caller locked
+    them with their variations, id order, and set their new values): a threshold edit that
+    makes one low, or no longer low, is a crossing the outbox records."""
+    if not products:
+        return
+    with transaction.atomic():
+        was_low = low_stock_states(
+            Product.objects.filter(pk__in=[product.pk for product in products]).only(
+                "quantity", "allocated", "low_stock_threshold", "has_variations", "is_archived"
+            )
+        )
+        catalogue.update_products(products=products, fields=fields)
+        record_low_stock_changes(was_low=was_low, products=products)
 
 
 def _set_quantity(product: Product, quantity: int | None, user: User | None) -> None:

@@ -144,6 +144,43 @@ def record_initial_stock(
     return movement
 
 
+def record_opening_stock(
+    *,
+    stock: list[tuple[Product, int]],
+    user: User | None,
+    location: Location | None = None,
+    source: str = Source.IMPORT,
+    reference: str | None = None,
+) -> list[StockMovement]:
+    """Opening stock of products this transaction has just created (an import), many at once:
+    one IN each (`source`) at the location (the default one when none), valued at its
+    `cost_price` (0 when none), written in a few statements by one set of books (nothing to
+    lock: no other transaction sees the products yet). A lot-tracked product's first stock
+    needs a movement naming its lot; a quantity of 0 records nothing."""
+    stock = [(product, quantity) for product, quantity in stock if quantity]
+    if not stock:
+        return []
+    for product, quantity in stock:
+        check_quantity(Type.IN, quantity)
+        if product.track_lots:
+            raise InvalidStockChange(
+                f"{product.sku} tracks lots: record its opening stock with an IN movement that "
+                "names the lot (lot_code).",
+                field="quantity",
+            )
+    entry = Entry(source=source, reference=reference, user=user)
+    with transaction.atomic():
+        books = Books.of_new([product for product, _ in stock], entry=entry)
+        organization_id = stock[0][0].organization_id
+        location = usable_location(location, organization_id=organization_id, field="location")
+        for product, quantity in stock:
+            current = books.products[product.pk]
+            opening = current.cost_price or decimal.Decimal(0)
+            books.put(current, location, [(None, quantity)], unit_cost=opening)
+        movements = books.close()
+    return movements
+
+
 def set_stock_level(
     *,
     product: Product,

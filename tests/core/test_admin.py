@@ -24,6 +24,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from alerts.models import AlertLog, StockAlert
 from core.admin import OrganizationAdminForm
 from core.models import AuditEntry
+from imports.models import ImportJob
 from inventory.models import Category, Product
 from orders.services import OrderItem
 from purchases import services as purchase_services
@@ -63,6 +64,7 @@ NAMED_MODELS = {
     "core.AuditEntry",
     "webhooks.Webhook",
     "webhooks.Delivery",
+    "imports.ImportJob",
 }
 REGISTERED = sorted(site._registry, key=lambda model: model._meta.label)
 
@@ -114,6 +116,10 @@ def shop(stocked, organization, admin_user):
     yoghurt = ProductFactory(organization=organization, sku="YOG", name="Yoghurt", track_lots=True)
     stock_services.record_movement(product=yoghurt, movement_type="IN", quantity=3,
                                    user=admin_user, lot_code="L-7")  # fmt: skip
+    spreadsheet = ImportJob.objects.create(
+        organization=organization, file_name="shop.csv", file_format="csv", created_by=admin_user,
+        status=ImportJob.Status.FAILED, errors=[{"row": 3, "column": "price", "message": "Bad."}],
+    )  # fmt: skip
     Token.objects.create(user=admin_user)
     RefreshToken.for_user(admin_user).blacklist()
     hook = Webhook.objects.create(
@@ -139,6 +145,7 @@ def shop(stocked, organization, admin_user):
         SalesOrder: sale,
         StockAlert: alert,
         AlertLog: log,
+        ImportJob: spreadsheet,
         TokenProxy: TokenProxy.objects.get(user=admin_user),
         OutstandingToken: OutstandingToken.objects.get(user=admin_user),
         BlacklistedToken: BlacklistedToken.objects.get(token__user=admin_user),

@@ -22,6 +22,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from alerts.models import AlertLog, StockAlert
 from core.admin import OrganizationScopeMixin, organization_condition, organization_lookup
+from imports.models import ImportJob
 from inventory.models import Product
 from orders.services import OrderItem
 from purchases import services as purchase_services
@@ -85,6 +86,10 @@ def build_shop(stocked, organization, user, name: str) -> None:
                              track_lots=True)  # fmt: skip
     stock_services.record_movement(product=yoghurt, movement_type="IN", quantity=3, user=user,
                                    lot_code=f"{code}-L7", note=f"{name} delivery")  # fmt: skip
+    ImportJob.objects.create(
+        organization=organization, file_name=f"{name.lower()}-products.csv", file_format="csv",
+        created_by=user, status=ImportJob.Status.DONE,
+    )  # fmt: skip
     Token.objects.create(user=user)
     RefreshToken.for_user(user).blacklist()
     hook = Webhook.objects.create(

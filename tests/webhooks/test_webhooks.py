@@ -483,3 +483,34 @@ def test_the_admin_pings_and_redelivers_through_the_services(
 
     assert receiver.types() == ["ping", "ping"]
     assert AuditEntry.objects.filter(object_type="webhook", action="create").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_sends_its_products_and_import_done_and_a_dry_run_nothing(
+    manager_client, organization, private_allowed, receiver, eager_celery
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    services.create_webhook(
+        organization=organization, url=receiver.url, events=["import.done", "product.created"]
+    )
+    data = b"sku,name,price\nMILK-1L,Milk 1 L,1.20\nEGGS-6,Eggs (6),2.50\n"
+
+    def post(dry_run):
+        upload = SimpleUploadedFile("products.csv", data, content_type="application/octet-stream")
+        answer = manager_client.post(
+            "/api/imports/",
+            {"file": upload, "kind": "products", "dry_run": dry_run},
+            format="multipart",
+        )
+        assert answer.status_code == 201, answer.json()
+        return answer
+
+    assert post("true").json()["status"] == "checked"
+    assert receiver.requests == [] and not Event.objects.filter(type="product.created").exists()
+
+    assert post("false").json()["status"] == "done"
+    assert sorted(receiver.types()) == ["import.done", "product.created", "product.created"]
+    done = next(e["data"] for e in receiver.events() if e["type"] == "import.done")
+    assert (done["created"], done["total_rows"], done["file_name"]) == (2, 2, "products.csv")
+    assert AuditEntry.objects.filter(object_type="product", action="create").count() == 2
