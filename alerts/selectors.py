@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from alerts.models import AlertLog, StockAlert
@@ -16,6 +16,7 @@ from inventory.selectors import (
     most_urgent_low_stock,
     stock_keeping_products,
 )
+from purchases.selectors import on_order
 from stock.selectors import expired_stock_value, expiring_within, expiry_rows
 from users.models import Organization, Role, User
 
@@ -117,15 +118,31 @@ class StockReport:
     expiry_days: int = 0
     more_expired: bool = False  # rows left out by ALERT_EMAIL_MAX_ROWS
     more_expiring: bool = False
+    # Low, but covered by what is on order (available + on order above the threshold): listed
+    # apart from `low_stock`, the fresh problems (`low_stock_count` counts both).
+    low_on_order: list[dict] = field(default_factory=list)
+    low_on_order_count: int = 0
+
+    @property
+    def fresh_low_count(self) -> int:
+        """Low products that what is on order does not cover: the `low_stock` section's."""
+        return self.low_stock_count - self.low_on_order_count
 
     @property
     def is_empty(self) -> bool:
         return not (self.low_stock_count or self.expired_count or self.expiring_count)
 
 
+def covered_by_orders() -> Q:
+    """A low product that what is on order brings back above its threshold (`on_order`
+    annotated): available + on order > threshold."""
+    return Q(low_stock_threshold__lt=F("quantity") - F("allocated") + F("on_order"))
+
+
 def stock_report(*, organization: Organization, today: datetime.date) -> StockReport:
-    """Everything low, expired or expiring soon right now (most urgent first), the expired
-    and expiring stock with its value at price, in nine queries."""
+    """Everything low, expired or expiring soon right now (most urgent first), the low
+    products that open purchase orders cover apart, with what is on order, the expired and
+    expiring stock with its value at price, in eleven queries."""
     organization_id = organization.pk
     limit = email_max_rows()
     days = settings.ALERT_EXPIRY_DAYS
@@ -136,14 +153,23 @@ def stock_report(*, organization: Organization, today: datetime.date) -> StockRe
     one_more = None if limit is None else limit + 1
     expired_rows = expiry_rows(products, expired=True, today=today, limit=one_more)
     expiring_rows = expiry_rows(products, expired=False, days=days, today=today, limit=one_more)
+    low_rows = (
+        most_urgent_low_stock(low)
+        .annotate(
+            available=F("quantity") - F("allocated"),
+            supplier_name=F("supplier__name"),
+            on_order=on_order(),
+        )
+        .values(
+            "id", "sku", "name", "quantity", "available", "on_order", "low_stock_threshold",
+            "supplier_name",
+        )
+    )  # fmt: skip
+    covered = low_rows.filter(covered_by_orders())
     return StockReport(
-        low_stock=list(
-            most_urgent_low_stock(low)
-            .annotate(available=F("quantity") - F("allocated"), supplier_name=F("supplier__name"))
-            .values(
-                "id", "sku", "name", "quantity", "available", "low_stock_threshold", "supplier_name"
-            )[:limit]
-        ),
+        low_stock=list(low_rows.exclude(covered_by_orders())[:limit]),
+        low_on_order=list(covered[:limit]),
+        low_on_order_count=covered.count(),
         expired=expired_rows[:limit],
         expiring=expiring_rows[:limit],
         low_stock_count=low.count(),

@@ -1,6 +1,8 @@
-"""`python -m bench [name ...]`: run bench/<name>.py's main(); with no name, run them all."""
+"""`python -m bench [name ...] [--flag ...]`: run bench/<name>.py's main(); with no name, run
+them all. Flags go to the benchmarks whose main() takes them (`python -m bench tenants --small`)."""
 
 import importlib
+import inspect
 import os
 import pkgutil
 import sys
@@ -18,6 +20,8 @@ def main(argv: list[str]) -> int:
     available = sorted(
         m.name for m in pkgutil.iter_modules([str(here)]) if not m.name.startswith("_")
     )
+    first_flag = next((i for i, arg in enumerate(argv) if arg.startswith("-")), len(argv))
+    argv, flags = argv[:first_flag], argv[first_flag:]
     names = argv or [n for n in available if hasattr(importlib.import_module(f"bench.{n}"), "main")]
     for name in names:
         if name not in available:
@@ -28,7 +32,10 @@ def main(argv: list[str]) -> int:
             print(f"bench.{name} has no main()")
             return 2
         print(f"== bench.{name}")
-        module.main()
+        if inspect.signature(module.main).parameters:
+            module.main(flags)
+        else:
+            module.main()
     return 0
 
 

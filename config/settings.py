@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # OpClass in index expressions (the trigram indexes), btree_gin; harmless on SQLite.
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
     "rest_framework_simplejwt.token_blacklist",
@@ -127,6 +129,8 @@ INSTALLED_APPS = [
     "orders",
     "purchases",
     "sales",
+    "stocktakes",
+    "replenishment",
     "alerts",
     "reports",
     "webhooks",

@@ -14,6 +14,8 @@ api_patterns = [
     path("", include("stock.urls")),
     path("", include("purchases.urls")),
     path("", include("sales.urls")),
+    path("", include("stocktakes.urls")),
+    path("", include("replenishment.urls")),
     path("", include("reports.urls")),
     path("", include("alerts.urls")),
     path("", include("webhooks.urls")),

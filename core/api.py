@@ -172,7 +172,25 @@ class SearchFilter(filters.SearchFilter):
 
 class OrderingFilter(filters.OrderingFilter):
     """`?ordering=`, ignoring unknown fields, always ending with the id so pages never overlap.
-    Without one (nor a view default) the queryset keeps its own order."""
+    Without one (nor a view default) the queryset keeps its own order. A view with a
+    `search_relevance(queryset, term)` orders a `?search=` without a valid `ordering` by it
+    (the most relevant first) instead of its default."""
+
+    def filter_queryset(self, request, queryset, view):
+        relevance = getattr(view, "search_relevance", None)
+        if relevance is not None and not self._requested(request, queryset, view):
+            term = " ".join(SearchFilter().get_search_terms(request))
+            if term:
+                return relevance(queryset, term)
+        return super().filter_queryset(request, queryset, view)
+
+    def _requested(self, request, queryset, view) -> list[str]:
+        """The valid fields the request's `?ordering=` names (none: the default applies)."""
+        params = request.query_params.get(self.ordering_param)
+        if not params:
+            return []
+        fields = [param.strip() for param in params.split(",")]
+        return self.remove_invalid_fields(queryset, fields, view, request)
 
     def get_ordering(self, request, queryset, view):
         ordering = list(

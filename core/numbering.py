@@ -1,6 +1,6 @@
 """Gapless, collision-free document numbers per organization (`PO-00012`, `SO-00003`, ...)."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from core.models import Counter
@@ -12,15 +12,29 @@ def next_number(*, organization_id: int, kind: str) -> int:
     The UPDATE locks the counter row until that transaction ends: concurrent creators of the
     same kind queue on it, and a rolled-back creation leaves no gap.
     """
-    counter = Counter.objects.filter(organization_id=organization_id, kind=kind)
-    if not counter.update(last_number=F("last_number") + 1):
+    number = _increment(organization_id, kind)
+    if number is None:
         try:
             with transaction.atomic():
                 Counter.objects.create(organization_id=organization_id, kind=kind, last_number=1)
             return 1
         except IntegrityError:  # a concurrent first creation made it: queue on it
-            counter.update(last_number=F("last_number") + 1)
-    return counter.values_list("last_number", flat=True).get()
+            number = _increment(organization_id, kind)
+    return number
+
+
+def _increment(organization_id: int, kind: str) -> int | None:
+    """One statement: the counter moved on and its new value read back (UPDATE ... RETURNING,
+    PostgreSQL and SQLite alike); None when the organization has no counter of that kind."""
+    table = connection.ops.quote_name(Counter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_number = last_number + 1 "
+            "WHERE organization_id = %s AND kind = %s RETURNING last_number",
+            [organization_id, kind],
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def reference(prefix: str, number: int) -> str:

@@ -1,5 +1,7 @@
 """Tenancy in one place: every scoped view and related field goes through these two classes."""
 
+from django.db.models import BigIntegerField, Value
+from django.db.models.functions import Cast
 from rest_framework import serializers
 
 # The tenant: every organization-owned model has an `organization` foreign key to it.
@@ -8,6 +10,14 @@ ORGANIZATION_MODEL = "users.Organization"
 # Cost figures (cost price, average and unit costs, margins) need this permission: the
 # `sales` role lacks it, so they answer null (API.md, Conventions).
 COST_PERMISSION = "inventory.view_costs"
+
+
+def organization_key(organization_id: int) -> Cast:
+    """The organization's id as the database's bigint (`%s::bigint`), not the int4 literal a
+    Python int becomes: the btree_gin key of a GIN index (the products' search indexes) is an
+    int8 operator class without cross-type operators (before PostgreSQL 18), so only a bigint
+    lets the index find the shop's rows itself; B-tree indexes serve it as before."""
+    return Cast(Value(organization_id), output_field=BigIntegerField())
 
 
 def sees_costs(user) -> bool:
@@ -51,7 +61,7 @@ class OrganizationScopedMixin:
         organization_id = getattr(self.request.user, "organization_id", None)
         if organization_id is None:
             return queryset.none()
-        return queryset.filter(organization_id=organization_id)
+        return queryset.filter(organization_id=organization_key(organization_id))
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

@@ -78,7 +78,7 @@ EXPORT_ONLY_COLUMNS = frozenset(
     {
         "id", "category", "supplier", "average_cost", "allocated", "available",
         "expired_quantity", "is_low_stock", "is_expired", "stock_value", "parent",
-        "attributes", "created_at", "updated_at",
+        "attributes", "on_order", "last_counted_at", "created_at", "updated_at",
     }
 )  # fmt: skip
 MAX_LENGTHS = {

@@ -29,6 +29,8 @@ from inventory.services import ProductChanges, ProductFields
 from stock import selectors as stock_selectors
 from stock import services as stock_services
 from stock.admin import stock_change_links
+from suppliers.admin import ProductSupplierProductInline, save_supplier_products
+from suppliers.models import SupplierProduct
 
 RECENT_MOVEMENTS = 20  # on a product's page; the rest in the ledger, filtered by the product
 
@@ -282,7 +284,7 @@ class ProductAdmin(AuditTrailMixin, CostFiguresMixin, OrganizationAdminMixin, ad
         "stock_value", "unit_cost", "cost_value", "stock_by_location", "recent_movements",
     ]  # fmt: skip
     cost_fields = ("cost_price", "unit_cost", "cost_value")
-    inlines = [VariationInline]
+    inlines = [VariationInline, ProductSupplierProductInline]
     actions = [delete_or_archive]
     show_full_result_count = False  # no COUNT(*) over a million products per page
     change_list_template = "admin/inventory/product/change_list.html"  # "Import products"
@@ -454,6 +456,9 @@ class ProductAdmin(AuditTrailMixin, CostFiguresMixin, OrganizationAdminMixin, ad
             )
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is SupplierProduct:
+            save_supplier_products(formset, organization=form.instance.organization)
+            return
         formset.save(commit=False)  # no adds, no deletes: only edits of existing variations
         for variation, changed in formset.changed_objects:
             changes = {field: getattr(variation, field) for field in changed}

@@ -26,6 +26,7 @@ PRODUCT_COLUMNS = [
     Column("allocated", "allocated"),
     Column("available", "available"),
     Column("low_stock_threshold", "low_stock_threshold"),
+    Column("on_order", "on_order"),
     Column("track_lots", "track_lots"),
     Column("expiration_date", "expiration_date"),
     Column("expired_quantity", "expired_quantity"),
@@ -34,6 +35,7 @@ PRODUCT_COLUMNS = [
     Column("stock_value", "stock_value", places=2),
     Column("parent", "parent_id"),
     Column("attributes", "attributes"),
+    Column("last_counted_at", "last_counted_at"),
     Column("created_at", "created_at"),
     Column("updated_at", "updated_at"),
 ]

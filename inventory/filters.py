@@ -1,9 +1,10 @@
 """List parameters of the catalogue: a malformed value is a 400, never ignored, never a 500."""
 
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django_filters import rest_framework as filters
 
-from core.dates import local_today
+from core.dates import local_range, local_today, time_zone_of
 from core.fields import MONEY_DIGITS, MONEY_PLACES
 from core.filters import IdFilter, StrictBooleanFilter
 from inventory.models import Product
@@ -54,6 +55,10 @@ class ProductFilter(filters.FilterSet):
     low_stock = StrictBooleanFilter(method="filter_low_stock")
     expired = StrictBooleanFilter(method="filter_expired")
     in_stock = StrictBooleanFilter(method="filter_in_stock")
+    counted_before = filters.DateFilter(
+        method="filter_counted_before",
+        help_text="Never counted, or last counted before this local date.",
+    )
     min_price = PriceFilter(field_name="price", lookup_expr="gte")
     max_price = PriceFilter(field_name="price", lookup_expr="lte")
 
@@ -78,6 +83,12 @@ class ProductFilter(filters.FilterSet):
 
     def filter_expired(self, queryset, name, value):
         return self._split(queryset, expired_condition(self.today()), value)
+
+    def filter_counted_before(self, queryset, name, value):
+        start, _ = local_range(
+            tz=time_zone_of(self.request.user.organization), date_from=value, date_to=None
+        )
+        return queryset.filter(Q(last_counted_at__isnull=True) | Q(last_counted_at__lt=start))
 
     def filter_in_stock(self, queryset, name, value):
         return self._split(queryset, OUT_OF_STOCK, not value)

@@ -1,10 +1,34 @@
 from decimal import Decimal
 
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 
 from core.fields import cost_field, money_field
+
+# The fields `?search=` reads, each with a trigram index of its organization's rows only.
+SEARCH_FIELDS = ("name", "sku", "description", "barcode")
+
+
+def search_indexes() -> list[GinIndex]:
+    """`?search=`'s indexes (PostgreSQL only: migration 0016 builds them there, concurrently).
+
+    Django's `icontains` compiles to `UPPER(col::text) LIKE UPPER('%term%')`: a pg_trgm GIN
+    index on exactly that expression finds the rows holding the term. With btree_gin the
+    organization's id is a key of the same index, so PostgreSQL intersects the shop's entries
+    with the term's trigrams inside the index (GIN's fast scan skips the trigram's posting tree
+    past other shops' rows) instead of reading every shop's matches and then filtering them.
+    """
+    return [
+        GinIndex(
+            F("organization"),
+            OpClass(Upper(field), name="gin_trgm_ops"),
+            name=f"inv_prod_org_{field}_trgm",
+        )
+        for field in SEARCH_FIELDS
+    ]
+
 
 # The business predicates of a product, each stated once: the indexes below, the selectors,
 # the filters, the reports and the alerts all use these (InvenTree's IN_STOCK_FILTER habit).
@@ -92,6 +116,8 @@ class Product(models.Model):
     # True while the product has variations: it then keeps no stock of its own.
     has_variations = models.BooleanField(default=False)
     is_archived = models.BooleanField(default=False)
+    # When a completed stocktake last counted it (set by stock.services.apply_counted_differences).
+    last_counted_at = models.DateTimeField(null=True, blank=True)
     # When it was archived: a parent's variations archived with it come back with it.
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -176,6 +202,7 @@ class Product(models.Model):
                 condition=LIVE_LOW_STOCK,
                 name="inventory_product_shortfall",
             ),
+            *search_indexes(),
         ]
 
     def __str__(self):

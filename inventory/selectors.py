@@ -2,7 +2,10 @@
 
 import datetime
 
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connections
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
@@ -12,8 +15,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Upper
 
 from inventory.models import LOW_STOCK, OUT_OF_STOCK, STOCK_KEEPING, Category, Product
 
@@ -109,3 +113,29 @@ def categories_with_product_count(queryset: QuerySet[Category]) -> QuerySet[Cate
 def live_variations_exist():
     """An Exists() over a product's non-archived variations, for use in UPDATEs."""
     return Exists(Product.objects.filter(parent_id=OuterRef("pk"), is_archived=False))
+
+
+# --- Search: the relevance rule, stated once -------------------------------------------------
+
+
+def by_relevance(products: QuerySet[Product], term: str) -> QuerySet[Product]:
+    """`?search=` without `ordering`: the most relevant first.
+
+    1. an exact SKU or barcode (case-insensitive: a scanner's code);
+    2. then names that start with the term;
+    3. then the rest, the names closest to the term first (pg_trgm's `similarity`, on
+       PostgreSQL; SQLite has none: by name);
+    ties by name, then id (a total order, so pages never overlap)."""
+    rank = Case(
+        When(Q(sku__iexact=term) | Q(barcode__iexact=term), then=Value(0)),
+        When(name__istartswith=term, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    products = products.annotate(search_rank=rank)
+    if connections[products.db].vendor != "postgresql":
+        return products.order_by("search_rank", "name", "id")
+    products = products.annotate(
+        search_similarity=TrigramSimilarity(Upper("name"), Value(term.upper()))
+    )
+    return products.order_by("search_rank", "-search_similarity", "name", "id")

@@ -48,6 +48,10 @@ class ProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
     quantity = quantity_input(required=False)
     allocated = serializers.IntegerField(read_only=True)
     available = serializers.IntegerField(read_only=True)
+    on_order = serializers.IntegerField(
+        read_only=True,
+        help_text="Units on open purchase orders (drafts included) not yet received.",
+    )
     low_stock_threshold = quantity_input(required=False)
     track_lots = serializers.BooleanField(required=False)
     expired_quantity = serializers.IntegerField(read_only=True)
@@ -75,6 +79,8 @@ class ProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
             "allocated",
             "available",
             "low_stock_threshold",
+            "on_order",
+            "last_counted_at",
             "track_lots",
             "expiration_date",
             "expired_quantity",
@@ -86,7 +92,7 @@ class ProductSerializer(CostFieldsMixin, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        read_only_fields = ["id", "last_counted_at", "created_at", "updated_at"]
         # SKU uniqueness is checked by the service and the database constraint.
         validators = []
 

@@ -2,6 +2,7 @@ import functools
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, renderers, status, viewsets
@@ -28,6 +29,8 @@ from inventory.serializers import (
     VariationSerializer,
 )
 from inventory.services import ProductChanges, ProductFields, VariationFields
+from purchases import selectors as purchase_selectors
+from replenishment import selectors as replenishment_selectors
 from stock import selectors as stock_selectors
 from stock import services as stock_services
 from stock.filters import ProductStockFilter, VariationStockFilter
@@ -101,6 +104,10 @@ class ProductQueryMixin(OrganizationScopedMixin):
     ordering_fields = PRODUCT_ORDERING
     ordering = ["name"]
 
+    def search_relevance(self, queryset, term):
+        """`?search=` without `ordering`: the most relevant first (core.api.OrderingFilter)."""
+        return selectors.by_relevance(queryset, term)
+
     def wants_archived(self) -> bool:
         raw = self.request.query_params.get("archived", "")
         try:
@@ -113,10 +120,29 @@ class ProductQueryMixin(OrganizationScopedMixin):
             )
         return archived
 
+    def wants_reorder(self) -> bool | None:
+        """`?needs_reorder=true|false`: products with a due reorder rule (or without)."""
+        raw = self.request.query_params.get("needs_reorder", "")
+        try:
+            return StrictBooleanField().to_python(raw)
+        except forms.ValidationError as exc:
+            raise ValidationError({"needs_reorder": exc.messages}) from exc
+
     def get_queryset(self):
         archived = self.action in ("list", "export") and self.wants_archived()
-        products = stock_selectors.products_with_stock_figures(today=local_today(self.organization))
-        return self.scoped(products).filter(is_archived=archived)
+        today = local_today(self.organization)
+        products = stock_selectors.products_with_stock_figures(today=today)
+        # What open purchase orders still bring: a subquery a row (one query per page).
+        products = self.scoped(products).filter(is_archived=archived)
+        products = products.annotate(on_order=purchase_selectors.on_order())
+        if self.action in ("list", "export") and (reorder := self.wants_reorder()) is not None:
+            due = Q(
+                pk__in=replenishment_selectors.due_product_ids(
+                    organization_id=self.organization_id, today=today
+                )
+            )
+            products = products.filter(due if reorder else ~due)
+        return products
 
     def _fresh(self, product):
         return self.get_queryset().get(pk=product.pk)

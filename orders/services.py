@@ -43,7 +43,9 @@ class Rules:
     does not name is a plain move); what each status lets be edited (`editable`: field names,
     "items" for the lines; anything else asked is refused by `refuse_edit(order, refused)` with a
     Conflict); the 400's message when something it refers to was deleted meanwhile; and the
-    price a line takes when it names none."""
+    price a line takes when it names none (`default_prices(order, products)`: the prices by
+    product id for this order, read at once, e.g. the order's supplier's; then
+    `default_price(product)`)."""
 
     model: type[Order]
     actions: dict[str, Callable[..., Order]]
@@ -51,12 +53,22 @@ class Rules:
     refuse_edit: Callable[[Order, set[str]], Conflict]
     gone: str
     default_price: Callable[[Product], Decimal | None] | None = None
+    default_prices: Callable[[Order, list[Product]], dict[int, Decimal]] | None = None
 
 
 def lock_order(order: Order) -> Order:
     """SELECT ... FOR NO KEY UPDATE the order (with its location, unlocked, for the stock it
-    moves): its status moves happen one at a time."""
+    moves): its status moves happen one at a time. An order this transaction created (see
+    `create_order`) is returned as it is: no other transaction can see it before the commit,
+    so it is as good as locked, and reading it again is a query for nothing."""
+    if getattr(order, "_created_in_this_transaction", False):
+        return order
     return lock_row(type(order).objects.select_related("location"), order.pk)
+
+
+def order_lines(order: Order) -> list:
+    """The order's lines in id order: those `write_lines` just stored, else read."""
+    return sorted(order.items.all(), key=lambda line: line.pk)
 
 
 def needs_move(order: Order, status: str) -> bool:
@@ -97,16 +109,23 @@ def editable_fields(rules: Rules, order: Order) -> frozenset[str]:
     return rules.editable.get(order.status, frozenset())
 
 
-def write_lines(*, order: Order, items: list[OrderItem], default_price=None) -> None:
+def write_lines(
+    *, order: Order, items: list[OrderItem], default_price=None, default_prices=None
+) -> None:
     """Store the order's lines (stock-keeping products only) in one INSERT; a line without a
-    price takes `default_price(product)` when given (a 400 naming the lines where there is
-    none)."""
+    price takes `default_prices(order, products)[product.pk]` when there is one, else
+    `default_price(product)` when given (a 400 naming the lines where there is none)."""
     line_model = order.items.model
     price_field = line_model.PRICE_FIELD
     lines, unpriced = [], []
+    known = {}
+    if default_prices is not None:
+        known = default_prices(order, [item.product for item in items if item.price is None])
     for position, item in enumerate(items):
         ensure_stock_keeping(product=item.product, field="items")
         price = item.price
+        if price is None:
+            price = known.get(item.product.pk)
         if price is None and default_price is not None:
             price = default_price(item.product)
         if price is None:
@@ -123,6 +142,15 @@ def write_lines(*, order: Order, items: list[OrderItem], default_price=None) -> 
     if unpriced:
         raise BrokenRule(unpriced, field="items")
     line_model.objects.bulk_create(lines)
+    # The order's lines as stored, as a prefetch would keep them (`order.items.all()`): a
+    # status move in the same transaction needs not read them again.
+    stored = line_model.objects.filter(order=order)
+    stored._result_cache, stored._prefetch_done = lines, True
+    cache_name = line_model._meta.get_field("order").remote_field.cache_name
+    order._prefetched_objects_cache = {
+        **getattr(order, "_prefetched_objects_cache", {}),
+        cache_name: stored,
+    }
 
 
 def create_order(
@@ -140,9 +168,16 @@ def create_order(
             created_by=recorded_user(user),
             **fields,
         )
-        write_lines(order=order, items=items, default_price=rules.default_price)
+        order._created_in_this_transaction = True
+        write_lines(
+            order=order,
+            items=items,
+            default_price=rules.default_price,
+            default_prices=rules.default_prices,
+        )
         if status != model.OPEN_STATUS:
             order = move(rules, order=order, status=status, user=user)
+        order._created_in_this_transaction = False
     return order
 
 
@@ -168,7 +203,12 @@ def update_order(
             order.save(update_fields=[*fields, "updated_at"])
         if items is not None:
             order.items.all().delete()
-            write_lines(order=order, items=items, default_price=rules.default_price)
+            write_lines(
+                order=order,
+                items=items,
+                default_price=rules.default_price,
+                default_prices=rules.default_prices,
+            )
         if status is not None:
             order = move(rules, order=order, status=status, user=user)
     return order

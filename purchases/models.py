@@ -28,6 +28,8 @@ class PurchaseOrder(Order):
         Status.CANCELLED: set(),
     }
     RECEIVABLE = (Status.DRAFT, Status.SUBMITTED, Status.PARTIALLY_RECEIVED)
+    # What is still to come on these counts as on order (API.md: drafts included).
+    ON_ORDER = RECEIVABLE
     OPEN_STATUS = Status.DRAFT
     RESENDABLE = (Status.DRAFT, Status.SUBMITTED)
     REFERENCE_PREFIX = "PO"
@@ -64,6 +66,16 @@ class PurchaseOrderItem(OrderLine):
             models.CheckConstraint(
                 condition=Q(returned_quantity__lte=F("received_quantity")),
                 name="purchases_item_never_over_returned",
+            ),
+        ]
+        indexes = [
+            # On order (purchases.selectors.on_order): a product's lines still to come, read
+            # without visiting the received ones, however long its history.
+            models.Index(
+                # the quantities as key columns: read from the index alone, on every database
+                fields=["product", "order", "quantity", "received_quantity"],
+                condition=Q(received_quantity__lt=F("quantity")),
+                name="purchases_item_still_to_come",
             ),
         ]
 

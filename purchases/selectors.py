@@ -1,10 +1,28 @@
 """Reads of purchase orders, with their totals computed by the database."""
 
-from django.db.models import ExpressionWrapper, F, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import (
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from core.fields import MONEY_TOTAL
 from orders.selectors import orders_with_totals
-from purchases.models import PurchaseOrder, Receipt, ReceiptLine, SupplierReturn, SupplierReturnLine
+from purchases.models import (
+    PurchaseOrder,
+    PurchaseOrderItem,
+    Receipt,
+    ReceiptLine,
+    SupplierReturn,
+    SupplierReturnLine,
+)
 from stock.selectors import movements_with_details
 
 
@@ -54,3 +72,51 @@ def supplier_returns_of(order: PurchaseOrder) -> QuerySet[SupplierReturn]:
         )
         .order_by("id")
     )
+
+
+# --- On order: what open purchase orders still bring -----------------------------------------
+
+
+def lines_still_to_come() -> QuerySet[PurchaseOrderItem]:
+    """THE "on order" predicate: lines of open purchase orders (draft, submitted, partially
+    received: PurchaseOrder.ON_ORDER) not received in full (the partial index
+    `purchases_item_still_to_come` holds exactly the lines not received in full)."""
+    return PurchaseOrderItem.objects.filter(
+        order__status__in=PurchaseOrder.ON_ORDER, received_quantity__lt=F("quantity")
+    )
+
+
+def on_order(*, product=None, location=None) -> Coalesce:
+    """The units still to come of a product (`product`: an expression naming its id, default
+    the outer row's `pk`) on open purchase orders, at one location when `location` (an
+    expression or an id) is given: a subquery per row, 0 when none (an integer)."""
+    lines = lines_still_to_come().filter(
+        product_id=product if product is not None else OuterRef("pk")
+    )
+    if location is not None:
+        lines = lines.filter(order__location_id=location)
+    total = (
+        lines.order_by()
+        .values("product_id")
+        .annotate(units=Sum(F("quantity") - F("received_quantity")))
+        .values("units")
+    )
+    return Coalesce(
+        Subquery(total, output_field=IntegerField()), Value(0), output_field=IntegerField()
+    )
+
+
+def on_order_by_location(*, organization_id: int) -> dict[tuple[int, int], int]:
+    """What the organization's open purchase orders still bring, by (product id, location
+    id): one aggregate over the open orders' lines (the orders by the (organization, status)
+    index, their lines by `purchases_item_still_to_come`), however many rules or products ask.
+    Open orders are few beside the catalogue, so this is small."""
+    rows = (
+        lines_still_to_come()
+        .filter(order__organization_id=organization_id)
+        .order_by()
+        .values("product_id", "order__location_id")
+        .annotate(units=Sum(F("quantity") - F("received_quantity")))
+        .values_list("product_id", "order__location_id", "units")
+    )
+    return {(product, location): units for product, location, units in rows}

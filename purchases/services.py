@@ -16,7 +16,7 @@ from orders.services import DocumentLine, OrderItem
 from purchases.models import PurchaseOrder, Receipt, SupplierReturn
 from stock.models import Location, StockMovement
 from stock.services import StockLine, add_to_stock, take_out_of_stock
-from suppliers.models import Supplier
+from suppliers.models import Supplier, SupplierProduct
 from users.models import User
 
 GONE = "A product or supplier this order refers to was deleted meanwhile."
@@ -126,6 +126,18 @@ def _product_cost(product):
     return product.cost_price
 
 
+def _supplier_costs(order: PurchaseOrder, products) -> dict:
+    """A line without a unit cost takes first what the order's supplier sells the product at
+    (its supplier product's `unit_cost`), in one query for the lines."""
+    if not products:
+        return {}
+    return dict(
+        SupplierProduct.objects.filter(
+            supplier_id=order.supplier_id, product_id__in=[product.pk for product in products]
+        ).values_list("product_id", "unit_cost")
+    )
+
+
 RULES = orders.Rules(
     model=PurchaseOrder,
     actions=STATUS_ACTIONS,
@@ -133,6 +145,7 @@ RULES = orders.Rules(
     refuse_edit=_refuse_edit,
     gone=GONE,
     default_price=_product_cost,
+    default_prices=_supplier_costs,
 )
 
 

@@ -73,7 +73,7 @@ def confirm_sales_order(*, order: SalesOrder, user: User | None) -> SalesOrder:
 
 
 def _confirm(order: SalesOrder, user) -> list[str]:
-    items = list(order.items.order_by("id"))
+    items = orders.order_lines(order)
     lines = [StockLine(product_id=item.product_id, quantity=item.quantity) for item in items]
     reserved = reserve_stock(lines=lines, location=order.location)
     Reservation.objects.bulk_create(
@@ -116,7 +116,7 @@ def _fulfil(order: SalesOrder, user) -> list[str]:
         )
         Reservation.objects.filter(pk__in=[reservation.pk for reservation in held]).delete()
     else:
-        items = list(order.items.order_by("id"))
+        items = orders.order_lines(order)
         movements = take_out_of_stock(
             lines=[StockLine(item.product_id, item.quantity) for item in items],
             location=order.location,

@@ -148,6 +148,7 @@ class StockMovement(models.Model):
         TRANSFER = "transfer", "Transfer"
         CUSTOMER_RETURN = "customer_return", "Customer return"
         SUPPLIER_RETURN = "supplier_return", "Supplier return"
+        STOCKTAKE = "stocktake", "Stocktake"
         IMPORT = "import", "Import"
 
     organization = models.ForeignKey(
@@ -200,6 +201,13 @@ class StockMovement(models.Model):
             models.Index(fields=["organization", "source", "-created_at", "-id"]),
             models.Index(fields=["organization", "movement_type", "-created_at", "-id"]),
             models.Index(fields=["organization", "location", "-created_at", "-id"]),
+            # Units sold of a product at a location lately (replenishment's average daily
+            # sales): the sales' movements only, their deltas read from the index.
+            models.Index(
+                fields=["organization", "product", "location", "created_at", "delta"],
+                condition=Q(source="sales_order"),
+                name="stock_movement_sales",
+            ),
         ]
 
     def __str__(self):

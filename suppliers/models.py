@@ -1,5 +1,7 @@
 from django.db import models
 
+from core.fields import money_field
+
 
 class Supplier(models.Model):
     """Who the organization buys from."""
@@ -30,3 +32,56 @@ class Supplier(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SupplierProduct(models.Model):
+    """What a supplier sells us of a product: in packs of `pack_size` units, at `unit_cost` a
+    unit, delivered in `lead_time_days`, at least `minimum_order_quantity` units an order. At
+    most one per product is the preferred one (a partial unique index says so too)."""
+
+    organization = models.ForeignKey(
+        "users.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.CASCADE, related_name="supplier_products"
+    )
+    product = models.ForeignKey(
+        "inventory.Product", on_delete=models.CASCADE, related_name="supplier_products"
+    )
+    supplier_sku = models.CharField(max_length=100, blank=True)
+    pack_size = models.PositiveIntegerField(default=1)
+    unit_cost = money_field()
+    lead_time_days = models.PositiveIntegerField(default=0)
+    minimum_order_quantity = models.PositiveIntegerField(default=0)
+    is_preferred = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "supplier"],
+                name="suppliers_supplier_product_unique",
+                violation_error_message="This supplier already has a supplier product for it.",
+            ),
+            models.UniqueConstraint(
+                fields=["product"],
+                condition=models.Q(is_preferred=True),
+                name="suppliers_one_preferred_per_product",
+                violation_error_message="The product already has a preferred supplier product.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pack_size__gte=1), name="suppliers_pack_size_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unit_cost__gte=0), name="suppliers_unit_cost_gte_0"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "product", "id"]),
+            models.Index(fields=["organization", "supplier", "id"]),
+        ]
+
+    def __str__(self):
+        return f"{self.supplier} – {self.product}"

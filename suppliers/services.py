@@ -1,4 +1,6 @@
-"""Rules about suppliers."""
+"""Rules about suppliers and what they sell us (supplier products)."""
+
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -7,9 +9,14 @@ from django.utils import timezone
 from core import audit
 from core.cache import figures_changed
 from core.changes import UNSET, given
-from core.db import foreign_keys_checked_at_once, lock_all_in_id_order, update_under_lock
+from core.db import (
+    foreign_keys_checked_at_once,
+    lock_all_in_id_order,
+    one_at_a_time,
+    update_under_lock,
+)
 from core.errors import BrokenRule, Conflict
-from suppliers.models import Supplier
+from suppliers.models import Supplier, SupplierProduct
 
 
 def _save_supplier(supplier: Supplier, *, update_fields=None) -> Supplier:
@@ -104,3 +111,102 @@ def delete_supplier(*, supplier: Supplier) -> None:
         if supplier.purchase_orders.exists():
             raise Conflict(message) from None
         raise Conflict("A product was linked to this supplier meanwhile; try again.") from None
+
+
+# --- What a supplier sells us of a product -----------------------------------------------------
+
+
+def _one_editor(organization_id: int):
+    """The organization's supplier products are written one transaction at a time (a
+    transaction-level advisory lock): un-preferring the others and preferring one never
+    interleave with another edit of them."""
+    return one_at_a_time(f"suppliers.supplier_products:{organization_id}")
+
+
+def _save_supplier_product(row: SupplierProduct, *, update_fields=None) -> SupplierProduct:
+    """Save a supplier product inside `_one_editor`: setting `is_preferred` clears it on the
+    product's others first (one preferred: the partial unique index backs it); a second for the
+    same product and supplier is a 400."""
+    if row.is_preferred:
+        SupplierProduct.objects.filter(product_id=row.product_id, is_preferred=True).exclude(
+            pk=row.pk
+        ).update(is_preferred=False, updated_at=timezone.now())
+    try:
+        with transaction.atomic():
+            row.save(update_fields=update_fields)
+    except IntegrityError:
+        taken = (
+            SupplierProduct.objects.filter(product_id=row.product_id, supplier_id=row.supplier_id)
+            .exclude(pk=row.pk)
+            .exists()
+        )
+        if taken:
+            raise BrokenRule(
+                "This supplier already has a supplier product for this product.", field="supplier"
+            ) from None
+        raise
+    return row
+
+
+def create_supplier_product(
+    *,
+    organization,
+    supplier: Supplier,
+    product,
+    supplier_sku: str = "",
+    pack_size: int = 1,
+    unit_cost: Decimal,
+    lead_time_days: int = 0,
+    minimum_order_quantity: int = 0,
+    is_preferred: bool = False,
+) -> SupplierProduct:
+    """One per product and supplier; preferring it un-prefers the product's others."""
+    if supplier.organization_id != organization.pk or product.organization_id != organization.pk:
+        raise BrokenRule("The supplier and the product must be the organization's.")
+    row = SupplierProduct(
+        organization=organization,
+        supplier=supplier,
+        product=product,
+        supplier_sku=supplier_sku,
+        pack_size=pack_size,
+        unit_cost=unit_cost,
+        lead_time_days=lead_time_days,
+        minimum_order_quantity=minimum_order_quantity,
+        is_preferred=is_preferred,
+    )
+    with _one_editor(organization.pk):
+        return _save_supplier_product(row)
+
+
+def update_supplier_product(
+    *,
+    supplier_product: SupplierProduct,
+    supplier: Supplier = UNSET,
+    product=UNSET,
+    supplier_sku: str = UNSET,
+    pack_size: int = UNSET,
+    unit_cost: Decimal = UNSET,
+    lead_time_days: int = UNSET,
+    minimum_order_quantity: int = UNSET,
+    is_preferred: bool = UNSET,
+) -> SupplierProduct:
+    """Edit the fields given; preferring it un-prefers the product's others."""
+    changes = given(
+        {"supplier": supplier, "product": product, "supplier_sku": supplier_sku,
+         "pack_size": pack_size, "unit_cost": unit_cost, "lead_time_days": lead_time_days,
+         "minimum_order_quantity": minimum_order_quantity, "is_preferred": is_preferred}
+    )  # fmt: skip
+    for name in ("supplier", "product"):
+        if name in changes and changes[name].organization_id != supplier_product.organization_id:
+            raise BrokenRule(f"The {name} must be the organization's.", field=name)
+    with _one_editor(supplier_product.organization_id):
+        return update_under_lock(
+            supplier_product,
+            changes,
+            save=_save_supplier_product,
+            gone="The supplier product no longer exists.",
+        )
+
+
+def delete_supplier_product(*, supplier_product: SupplierProduct) -> None:
+    supplier_product.delete()

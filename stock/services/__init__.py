@@ -12,13 +12,14 @@ reservations and average costs (DESIGN.md, rule 2). One module per concept:
 - `catalogue`: catalogue changes with stock consequences;
 - `outbox`: what stock writes to core's event outbox (movements, threshold crossings);
 - `locks`: the first lock of every change (products in id order);
+- `counts`: a stocktake's counted differences, applied to the stock there now (`Books.adjust`:
+  one ADJUST each, under the product locks);
 - `errors`: stock's refusals.
 
 Callers import from the package (`from stock.services import record_movement`); the modules
 import each other, never the package, so there is no import cycle.
 
-What comes next has its place: a stocktake posts its counted differences with `Books.count`
-(one ADJUST each, under the product locks) from a module of its own; an import creates
+What comes next has its place: an import creates
 products with their opening stock through `catalogue`; events and audit rows are written
 where each change is made, in its transaction (`Books.close` for every movement, `outbox` for
 threshold crossings, `catalogue` for product changes).
@@ -34,6 +35,11 @@ from stock.services.catalogue import (
     update_product_with_stock,
     update_products_with_stock,
     update_variation_with_stock,
+)
+from stock.services.counts import (
+    CountedDifference,
+    apply_counted_differences,
+    variance_value,
 )
 from stock.services.errors import (
     InsufficientStock,
@@ -71,6 +77,7 @@ from stock.services.valuation import moving_average
 __all__ = [
     "DEFAULT_LOCATION_NAME",
     "Books",
+    "CountedDifference",
     "Entry",
     "Held",
     "InsufficientStock",
@@ -81,6 +88,7 @@ __all__ = [
     "StockLine",
     "add_to_stock",
     "add_variation_with_stock",
+    "apply_counted_differences",
     "create_location",
     "create_product_with_stock",
     "create_products_with_stock",
@@ -108,4 +116,5 @@ __all__ = [
     "update_product_with_stock",
     "update_products_with_stock",
     "update_variation_with_stock",
+    "variance_value",
 ]

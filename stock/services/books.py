@@ -189,6 +189,11 @@ class Books:
             self._changed_lots.add(found.pk)
         return found
 
+    def lot_of(self, product: Product, lot_id: int) -> Lot:
+        """The product's lot of this id, after its levels are read (one instance each)."""
+        self._load(product.pk)
+        return self.known_lot(lot_id)
+
     def known_lot(self, lot_id: int) -> Lot:
         """The lot of this id, one instance in the books (read at the first need)."""
         if lot_id not in self._lots:
@@ -284,6 +289,15 @@ class Books:
         self._change(level, delta)
         self._record(product, location, Type.ADJUST, counted, delta, [(level.lot, delta)])
         return delta
+
+    def adjust(self, product: Product, location: Location, delta: int, *, lot: Lot | None):
+        """A stocktake's counted difference applied to the stock there now (of that lot): one
+        ADJUST movement whose quantity is what is there after it. Returns the level, which
+        the caller checks (never below zero, never below what is reserved)."""
+        level = self.level(product, location, lot)
+        self._change(level, delta)
+        self._record(product, location, Type.ADJUST, level.quantity, delta, [(level.lot, delta)])
+        return level
 
     # -- promising stock: no movement
 

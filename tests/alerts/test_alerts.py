@@ -78,7 +78,7 @@ def test_daily_check_sends_one_email_per_organization_to_its_managers(
     assert "Corner Shop" in corner.subject
     assert "1 low-stock and 1 expired" in corner.subject
     # SKU, name, quantity, available, threshold, supplier
-    assert "TEA-1 | Green tea | 2 | 2 | 5 | Leaf & Co" in corner.body
+    assert "TEA-1 | Green tea | 2 | 2 | 0 | 5 | Leaf & Co" in corner.body  # 0 on order
     assert "Expired (1 product, 80.00 USD at price):" in corner.body
     assert (
         f"YOG-1 | Yoghurt | - | 8 | 80.00 USD | {shop['yesterday'].isoformat()} | -" in corner.body
@@ -88,14 +88,14 @@ def test_daily_check_sends_one_email_per_organization_to_its_managers(
     html, mimetype = corner.alternatives[0]
     assert mimetype == "text/html"
     assert (
-        "<td>TEA-1</td><td>Green tea</td><td>2</td><td>2</td><td>5</td><td>Leaf &amp; Co</td>"
-        in html
+        "<td>TEA-1</td><td>Green tea</td><td>2</td><td>2</td><td>0</td><td>5</td>"
+        "<td>Leaf &amp; Co</td>" in html
     )
     assert f"<td>{shop['yesterday'].isoformat()}</td>" in html
     # An organization without managers: its admins.
     rival = _emails_to("boss@rival.example")[0]
     assert rival.to == ["boss@rival.example"]
-    assert "RIV-1 | Rival widget | 0 | 0 | 0 | -" in rival.body
+    assert "RIV-1 | Rival widget | 0 | 0 | 0 | 0 | -" in rival.body
 
     corner_log = AlertLog.objects.get(organization=organization)
     assert corner_log.kind == AlertLog.Kind.DIGEST
@@ -325,7 +325,7 @@ def test_a_crossing_notifies_once_until_the_product_recovers(
     assert mail.outbox[0].to == [manager_user.email]
     assert "just went low" in mail.outbox[0].subject
     assert "TEA-9 |" in mail.outbox[0].body
-    assert "| 5 | 5 | 5 | -" in mail.outbox[0].body
+    assert "| 5 | 5 | - | 5 | -" in mail.outbox[0].body
     alert = StockAlert.objects.get()
     assert alert.closed_at is None and alert.notified_at is not None
     assert (alert.quantity, alert.low_stock_threshold) == (5, 5)

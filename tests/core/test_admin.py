@@ -29,10 +29,13 @@ from inventory.models import Category, Product
 from orders.services import OrderItem
 from purchases import services as purchase_services
 from purchases.models import PurchaseOrder, PurchaseOrderItem
+from replenishment.models import ReorderRule
 from sales import services as sales_services
 from sales.models import SalesOrder, SalesOrderItem
 from stock import services as stock_services
 from stock.models import Location, Lot, StockLevel, StockMovement, Transfer
+from stocktakes.models import Stocktake
+from stocktakes.services import create_stocktake
 from suppliers.models import Supplier
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UserFactory
 from tests.support.admin import (
@@ -59,11 +62,13 @@ NAMED_MODELS = {
     "stock.StockLevel",
     "purchases.PurchaseOrder",
     "sales.SalesOrder",
+    "replenishment.ReorderRule",
     "alerts.AlertLog",
     "alerts.StockAlert",
     "core.AuditEntry",
     "webhooks.Webhook",
     "webhooks.Delivery",
+    "stocktakes.Stocktake",
     "imports.ImportJob",
 }
 REGISTERED = sorted(site._registry, key=lambda model: model._meta.label)
@@ -116,6 +121,8 @@ def shop(stocked, organization, admin_user):
     yoghurt = ProductFactory(organization=organization, sku="YOG", name="Yoghurt", track_lots=True)
     stock_services.record_movement(product=yoghurt, movement_type="IN", quantity=3,
                                    user=admin_user, lot_code="L-7")  # fmt: skip
+    stocktake = create_stocktake(organization=organization, location=back_room,
+                                 user=admin_user, note="Weekly count")  # fmt: skip
     spreadsheet = ImportJob.objects.create(
         organization=organization, file_name="shop.csv", file_format="csv", created_by=admin_user,
         status=ImportJob.Status.FAILED, errors=[{"row": 3, "column": "price", "message": "Bad."}],
@@ -128,6 +135,7 @@ def shop(stocked, organization, admin_user):
     )  # fmt: skip
     webhook_services.ping(webhook=hook)
     return {
+        Stocktake: stocktake,
         Organization: organization,
         User: admin_user,
         Group: Group.objects.get(name="admin"),
@@ -152,7 +160,11 @@ def shop(stocked, organization, admin_user):
         AuditEntry: AuditEntry.objects.filter(object_type="location").first(),
         Webhook: hook,
         Delivery: Delivery.objects.get(),
-    }
+        ReorderRule: ReorderRule.objects.create(
+            organization=organization, product=nails, location=back_room, supplier=supplier,
+            min_quantity=10, max_quantity=80,
+        ),
+    }  # fmt: skip
 
 
 @pytest.fixture
@@ -213,7 +225,8 @@ def test_change_page(staff_client, shop, model):
 )
 def test_stock_quantities_are_never_an_input(staff_client, shop, key):
     html = staff_client.get(change_url(shop[key]), secure=True).content.decode()
-    assert not re.search(r'name="[^"]*quantity"', html)  # nor in the variations inline
+    # (a supplier product's minimum_order_quantity is no stock quantity)
+    assert not re.search(r'name="[^"]*(?<!order_)quantity"', html)  # nor in the variations inline
 
 
 # --- The ledger and the alerts are read-only -----------------------------------------------

@@ -28,6 +28,7 @@ from orders.services import OrderItem
 from purchases import services as purchase_services
 from sales import services as sales_services
 from stock import services as stock_services
+from stocktakes.services import create_stocktake
 from tests.factories import (
     CategoryFactory,
     OrganizationFactory,
@@ -86,6 +87,8 @@ def build_shop(stocked, organization, user, name: str) -> None:
                              track_lots=True)  # fmt: skip
     stock_services.record_movement(product=yoghurt, movement_type="IN", quantity=3, user=user,
                                    lot_code=f"{code}-L7", note=f"{name} delivery")  # fmt: skip
+    create_stocktake(organization=organization, location=back_room, user=user,
+                     note=f"{name} count")  # fmt: skip
     ImportJob.objects.create(
         organization=organization, file_name=f"{name.lower()}-products.csv", file_format="csv",
         created_by=user, status=ImportJob.Status.DONE,

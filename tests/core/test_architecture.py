@@ -26,7 +26,8 @@ ALLOWED = {
     # "every app may use core"; "users knows no stock"
     "users": {"core"},
     # "the catalogue (inventory, suppliers) knows no stock and no orders"
-    "suppliers": {"core"},
+    # (what a supplier sells us names a product of the catalogue)
+    "suppliers": {"core", "inventory"},
     "inventory": {"core", "suppliers"},
     # "stock uses inventory and knows no documents (an order passes it a source and a
     # reference)"; its one service for a catalogue change "may use the catalogue's services"
@@ -49,7 +50,14 @@ ALLOWED = {
 # "where one request needs both (a product created with an opening quantity), one service in
 # stock ... does it in one transaction, and the catalogue's views and admin call that one":
 # the catalogue's entry points may import stock; its models, services and selectors may not.
-ENTRY_POINTS = {("inventory", "views", "stock"), ("inventory", "admin", "stock")}
+# A product's answer also says what is on order and whether a reorder rule of it is due: the
+# catalogue's views read them from purchases' and replenishment's selectors.
+ENTRY_POINTS = {
+    ("inventory", "views", "stock"),
+    ("inventory", "admin", "stock"),
+    ("inventory", "views", "purchases"),
+    ("inventory", "views", "replenishment"),
+}
 MAX_SERVICE_MODULE_LINES = 500  # stock/services/: one module per concept
 
 

@@ -87,6 +87,8 @@ def test_admin_change_form_saves(staff_client, catalogue):
         "expiration_date": "",
         "variations-TOTAL_FORMS": "0",
         "variations-INITIAL_FORMS": "0",
+        "supplier_products-TOTAL_FORMS": "0",
+        "supplier_products-INITIAL_FORMS": "0",
     }
     response = staff_client.post(
         f"/admin/inventory/product/{variation.pk}/change/", form, secure=True
@@ -112,6 +114,8 @@ def test_admin_refuses_another_organizations_category(staff_client, catalogue, o
         "expiration_date": "",
         "variations-TOTAL_FORMS": "0",
         "variations-INITIAL_FORMS": "0",
+        "supplier_products-TOTAL_FORMS": "0",
+        "supplier_products-INITIAL_FORMS": "0",
     }
     response = staff_client.post(
         f"/admin/inventory/product/{product.pk}/change/", form, secure=True
@@ -165,6 +169,8 @@ def test_a_product_added_in_the_admin_goes_through_the_catalogues_service(
         "barcode": "",
         "variations-TOTAL_FORMS": "0",
         "variations-INITIAL_FORMS": "0",
+        "supplier_products-TOTAL_FORMS": "0",
+        "supplier_products-INITIAL_FORMS": "0",
     }
     response = staff_client.post("/admin/inventory/product/add/", form, secure=True)
     assert response.status_code == 302
@@ -195,6 +201,8 @@ def test_a_product_added_in_the_admin_starts_its_average_cost_at_its_cost_price(
         "low_stock_threshold": "0",
         "variations-TOTAL_FORMS": "0",
         "variations-INITIAL_FORMS": "0",
+        "supplier_products-TOTAL_FORMS": "0",
+        "supplier_products-INITIAL_FORMS": "0",
     }
     assert staff_client.post("/admin/inventory/product/add/", form, secure=True).status_code == 302
     api = admin_client.post(

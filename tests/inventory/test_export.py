@@ -27,6 +27,7 @@ HEADER = [
     "allocated",
     "available",
     "low_stock_threshold",
+    "on_order",
     "track_lots",
     "expiration_date",
     "expired_quantity",
@@ -35,6 +36,7 @@ HEADER = [
     "stock_value",
     "parent",
     "attributes",
+    "last_counted_at",
     "created_at",
     "updated_at",
 ]

@@ -12,6 +12,7 @@ from core.dates import local_today
 from core.exports import copy_lines, csv_lines
 from inventory.exports import PRODUCT_COLUMNS, product_rows
 from inventory.models import Product
+from purchases.selectors import on_order
 from stock import services
 from stock.selectors import with_stock_figures
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory
@@ -59,9 +60,13 @@ def both(queryset, *, hide_costs=False) -> tuple[bytes, bytes]:
 
 @pytest.mark.parametrize("hide_costs", [False, True])
 def test_copy_writes_the_same_bytes(organization, awkward, hide_costs):
-    products = with_stock_figures(
-        Product.objects.filter(organization=organization), today=local_today(organization)
-    ).order_by("name", "id")
+    products = (
+        with_stock_figures(
+            Product.objects.filter(organization=organization), today=local_today(organization)
+        )
+        .annotate(on_order=on_order())
+        .order_by("name", "id")
+    )
 
     copied, written = both(products, hide_costs=hide_costs)
 
@@ -72,11 +77,15 @@ def test_copy_writes_the_same_bytes(organization, awkward, hide_costs):
 def test_copy_honours_the_lists_filters_through_the_api(admin_client, organization, awkward):
     response = admin_client.get("/api/products/export/?search=lines&ordering=-price")
     body = b"".join(response.streaming_content)
-    products = with_stock_figures(
-        Product.objects.filter(
-            organization=organization, is_archived=False, name__contains="lines"
-        ),
-        today=local_today(organization),
-    ).order_by("-price", "-id")
+    products = (
+        with_stock_figures(
+            Product.objects.filter(
+                organization=organization, is_archived=False, name__contains="lines"
+            ),
+            today=local_today(organization),
+        )
+        .annotate(on_order=on_order())
+        .order_by("-price", "-id")
+    )
     assert body == both(products)[1]
     assert len(list(csv.reader(io.StringIO(body.decode())))) == 1 + 2  # the header, two rows

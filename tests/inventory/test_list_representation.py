@@ -10,6 +10,7 @@ from rest_framework.renderers import JSONRenderer
 from core.dates import local_today
 from inventory.models import Product
 from inventory.serializers import ProductSerializer, VariationSerializer
+from purchases.selectors import on_order
 from stock import services
 from stock.selectors import with_stock_figures
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory
@@ -58,9 +59,11 @@ def listed(client, path) -> bytes:
 
 def live(organization):
     products = Product.objects.filter(organization=organization, is_archived=False)
-    return with_stock_figures(
-        products.select_related("category"), today=local_today(organization)
-    ).order_by("name", "id")
+    return (
+        with_stock_figures(products.select_related("category"), today=local_today(organization))
+        .annotate(on_order=on_order())
+        .order_by("name", "id")
+    )
 
 
 def test_the_product_list_is_the_serializers_answer(

@@ -14,11 +14,8 @@ from inventory.models import Product
 from tests.factories import CategoryFactory, SupplierFactory
 
 URL = "/api/products/"
-TRIGRAM_INDEXES = [
-    "inventory_product_name_trgm",
-    "inventory_product_sku_trgm",
-    "inventory_product_description_trgm",
-]
+# Each is (organization_id, UPPER(field) gin_trgm_ops) (tests/inventory/test_search.py).
+TRIGRAM_INDEXES = [f"inv_prod_org_{f}_trgm" for f in ("name", "sku", "description")]
 
 
 def bulk_products(organization, count, *, prefix="P", **fields):

@@ -30,7 +30,7 @@ def move_into_the_outbox(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("stock", "0008_movement_source_import"),
+        ("stock", "0010_movement_sales_index"),
         ("core", "0004_event_outbox_and_audit_trail"),
     ]
 

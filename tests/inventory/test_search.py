@@ -1,0 +1,201 @@
+"""`?search=` on products: the relevance rule without `ordering`, an explicit `ordering` kept,
+the organization's products only, and the per-organization trigram indexes' migration."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
+from django.test.utils import CaptureQueriesContext
+
+from inventory.models import Product
+from tests.factories import ProductFactory
+
+URL = "/api/products/"
+
+
+def skus(response) -> list[str]:
+    assert response.status_code == 200, response.json()
+    return [row["sku"] for row in response.json()["results"]]
+
+
+@pytest.fixture
+def milk_shelf(organization):
+    """Products that all match "milk", one of each relevance tier."""
+    for sku, name, barcode in [
+        ("CHOC-1", "Chocolate milk drink", None),  # contains the word
+        ("OAT-9", "Oat drink, milk style", None),  # contains it, further from "milk"
+        ("MILKSHAKE", "Banana shake", None),  # the SKU contains it (not exact)
+        ("M-2", "Milk 2 L", None),  # name starts with it
+        ("M-1", "Milk 1 L", None),  # starts with it
+        ("MILK", "Semi-skimmed", None),  # exact SKU, other case below
+        ("B-7", "Yoghurt", "milk"),  # exact barcode
+    ]:
+        ProductFactory(organization=organization, sku=sku, name=name, barcode=barcode)
+    ProductFactory(organization=organization, sku="BREAD", name="Bread")  # no match
+
+
+@pytest.mark.django_db
+def test_search_without_ordering_puts_exact_codes_then_names_starting_with_it_first(
+    admin_client, milk_shelf, on_postgres
+):
+    found = skus(admin_client.get(URL, {"search": "MILK"}))
+
+    assert sorted(found[:2]) == ["B-7", "MILK"]  # exact SKU or barcode, by name
+    assert found[:2] == ["MILK", "B-7"]  # "Semi-skimmed" < "Yoghurt"
+    assert found[2:4] == ["M-1", "M-2"]  # names starting with the word, by name
+    assert sorted(found[4:]) == ["CHOC-1", "MILKSHAKE", "OAT-9"]
+    if on_postgres:  # the closest names first: pg_trgm's similarity
+        assert found[4] == "CHOC-1"
+        assert found[-1] == "MILKSHAKE"  # its name holds nothing of the word
+    else:  # SQLite: by name
+        assert found[4:] == ["MILKSHAKE", "CHOC-1", "OAT-9"]
+
+
+@pytest.mark.django_db
+def test_an_explicit_ordering_is_kept_with_a_search(admin_client, milk_shelf):
+    found = skus(admin_client.get(URL, {"search": "milk", "ordering": "-sku"}))
+
+    assert found == ["OAT-9", "MILKSHAKE", "MILK", "M-2", "M-1", "CHOC-1", "B-7"]
+
+
+@pytest.mark.django_db
+def test_an_unknown_ordering_with_a_search_still_ranks_by_relevance(admin_client, milk_shelf):
+    found = skus(admin_client.get(URL, {"search": "milk", "ordering": "colour"}))
+
+    assert found[:4] == ["MILK", "B-7", "M-1", "M-2"]
+
+
+@pytest.mark.django_db
+def test_without_a_search_the_default_order_is_the_name(admin_client, milk_shelf):
+    found = skus(admin_client.get(URL))
+
+    assert found[0] == "MILKSHAKE"  # "Banana shake"
+    assert found[1] == "BREAD"
+
+
+@pytest.mark.django_db
+def test_relevance_pages_do_not_overlap(admin_client, milk_shelf):
+    pages = [
+        skus(admin_client.get(URL, {"search": "milk", "page_size": 3, "page": n}))
+        for n in (1, 2, 3)
+    ]
+
+    assert sum(pages, []) == skus(admin_client.get(URL, {"search": "milk"}))
+
+
+@pytest.mark.django_db
+def test_search_reads_only_the_callers_organization(
+    admin_client, other_admin_client, organization, other_organization
+):
+    ProductFactory(organization=organization, sku="OURS", name="Milk ours", barcode="111")
+    ProductFactory(organization=other_organization, sku="MILK", name="Milk theirs", barcode="milk")
+
+    assert skus(admin_client.get(URL, {"search": "milk"})) == ["OURS"]
+    assert skus(admin_client.get(URL, {"search": "theirs"})) == []
+    assert skus(other_admin_client.get(URL, {"search": "milk"})) == ["MILK"]
+    export = admin_client.get(f"{URL}export/", {"search": "milk"})
+    body = b"".join(export.streaming_content).decode("utf-8-sig")
+    assert "OURS" in body and "theirs" not in body
+
+
+@pytest.mark.django_db
+def test_search_keeps_its_query_count(admin_client, milk_shelf, django_assert_max_num_queries):
+    admin_client.get(URL)  # the session's first request reads the user and organization
+    with django_assert_max_num_queries(4):
+        skus(admin_client.get(URL, {"search": "milk"}))
+
+
+# --- the migration: per-organization trigram indexes, built concurrently, reversible --------
+
+BEFORE = ("inventory", "0016_product_last_counted_at")
+AFTER = ("inventory", "0017_search_indexes_per_organization")
+PER_ORGANIZATION = [f"inv_prod_org_{f}_trgm" for f in ("name", "sku", "description", "barcode")]
+PLATFORM_WIDE = [f"inventory_product_{f}_trgm" for f in ("name", "sku", "description", "barcode")]
+
+
+def migrate_to(*targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(list(targets))
+
+
+def trigram_indexes() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename = 'inventory_product' AND indexdef LIKE '%%gin_trgm_ops%%'"
+        )
+        return dict(cursor.fetchall())
+
+
+def test_the_migration_builds_concurrently_outside_a_transaction():
+    migration = MigrationLoader(None).get_migration(*AFTER)
+    assert migration.atomic is False
+    names = [type(operation).__name__ for operation in migration.operations]
+    assert names[0] == "BtreeGinExtension"
+    assert names.count("AddIndexConcurrentlyOnPostgreSQL") == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_replaces_the_platform_wide_indexes_and_reverses():
+    assert sorted(trigram_indexes()) == sorted(PER_ORGANIZATION)
+    for definition in trigram_indexes().values():
+        assert "USING gin (organization_id, upper(" in definition, definition
+    try:
+        migrate_to(BEFORE)
+        assert sorted(trigram_indexes()) == sorted(PLATFORM_WIDE)
+        migrate_to(AFTER)
+        assert sorted(trigram_indexes()) == sorted(PER_ORGANIZATION)
+    finally:
+        executor = MigrationExecutor(connection)
+        migrate_to(*executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_search_finds_the_shops_rows_inside_the_index_not_every_shops(
+    admin_client, organization, other_organization
+):
+    """The word is in every name of another, bigger shop and in one of ours: each trigram index
+    is searched with the organization as its first key (btree_gin), which needs the id sent as
+    a bigint (core.tenancy.organization_key): an int4 literal cannot use that key before
+    PostgreSQL 18, and the index would hand over every shop's matches to be filtered."""
+    for shop, count, prefix, name in (
+        (organization, 2000, "P", "P product"),
+        (other_organization, 6000, "Q", "Zephyrite mug"),
+    ):
+        Product.objects.bulk_create(
+            Product(organization=shop, sku=f"{prefix}-{i:05d}", barcode=f"{prefix}{i:012d}",
+                    name=f"{name} {i:05d}", price="1.00")
+            for i in range(count)
+        )  # fmt: skip
+    ProductFactory(organization=organization, sku="RARE-1", name="Zephyrite lamp")
+    with connection.cursor() as cursor:
+        for index in PER_ORGANIZATION:
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+        cursor.execute("ANALYZE inventory_product")
+
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(URL, {"search": "zephyr"})
+
+    assert skus(response) == ["RARE-1"]
+    queries = [q["sql"] for q in captured.captured_queries if '"inventory_product"' in q["sql"]]
+    for sql in queries:  # the count, then the page
+        # Our 2,000 rows read whole would be as cheap at this size: ask for the bitmap scans.
+        with connection.cursor() as cursor:
+            for scan in ("seqscan", "indexscan", "indexonlyscan", "sort"):
+                cursor.execute(f"SET LOCAL enable_{scan} = off")
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("RESET ALL")
+        conditions = [  # the products' index scans (not the category's, joined)
+            condition
+            for condition in re.findall(r"Index Cond: (.*)", plan)
+            if "~~" in condition or "organization_id" in condition
+        ]
+        assert conditions, plan
+        for condition in conditions:  # no index scan reads another shop's matches
+            assert re.match(r"\(+organization_id = '\d+'::bigint\)", condition), plan
