@@ -514,3 +514,36 @@ def test_an_import_sends_its_products_and_import_done_and_a_dry_run_nothing(
     done = next(e["data"] for e in receiver.events() if e["type"] == "import.done")
     assert (done["created"], done["total_rows"], done["file_name"]) == (2, 2, "products.csv")
     assert AuditEntry.objects.filter(object_type="product", action="create").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_completed_stocktake_sends_stocktake_completed_and_its_adjustments(
+    admin_client, organization, private_allowed, receiver, eager_celery, stocked
+):
+    from stock.services import default_location
+
+    tea = stocked(quantity=10, organization=organization, sku="TEA-1")
+    services.create_webhook(
+        organization=organization, url=receiver.url,
+        events=["stocktake.completed", "stock.changed"],
+    )  # fmt: skip
+    main = default_location(organization_id=organization.pk)
+    stocktake = admin_client.post("/api/stocktakes/", {"location": main.pk}, format="json").json()
+    counted = admin_client.post(
+        f"/api/stocktakes/{stocktake['id']}/counts/",
+        {"lines": [{"product": tea.pk, "counted_quantity": 8}]},
+        format="json",
+    )
+    assert counted.status_code == 200, counted.json()
+    assert receiver.requests == []  # counting moves nothing
+
+    done = admin_client.post(f"/api/stocktakes/{stocktake['id']}/complete/")
+
+    assert done.status_code == 200, done.json()
+    by_type = {event["type"]: event["data"] for event in receiver.events()}
+    assert sorted(by_type) == ["stock.changed", "stocktake.completed"]
+    assert by_type["stock.changed"]["delta"] == -2
+    completed = by_type["stocktake.completed"]
+    assert (completed["reference"], completed["variance_quantity"]) == (
+        stocktake["reference"], -2,
+    )  # fmt: skip
