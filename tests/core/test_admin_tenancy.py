@@ -26,6 +26,7 @@ from imports.models import ImportJob
 from inventory.models import Product
 from orders.services import OrderItem
 from purchases import services as purchase_services
+from replenishment.models import ReorderRule
 from sales import services as sales_services
 from stock import services as stock_services
 from stocktakes.services import create_stocktake
@@ -95,6 +96,10 @@ def build_shop(stocked, organization, user, name: str) -> None:
     )  # fmt: skip
     Token.objects.create(user=user)
     RefreshToken.for_user(user).blacklist()
+    ReorderRule.objects.create(
+        organization=organization, product=nails, location=back_room, supplier=supplier,
+        min_quantity=10, max_quantity=80,
+    )  # fmt: skip
     hook = Webhook.objects.create(
         organization=organization, url=f"https://{name.lower()}.example.com/hook",
         events=["stock.changed"], encrypted_secret="-",
