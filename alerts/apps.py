@@ -7,6 +7,6 @@ class AlertsConfig(AppConfig):
 
     def ready(self):
         from alerts.receivers import deliver_after_commit
-        from stock.signals import low_stock_changed
+        from core.events import events_committed
 
-        low_stock_changed.connect(deliver_after_commit, dispatch_uid="alerts.low_stock_changed")
+        events_committed.connect(deliver_after_commit, dispatch_uid="alerts.events_committed")

@@ -6,7 +6,7 @@ from django.utils import timezone
 class StockAlert(models.Model):
     """One crossing: a product went low (from above its threshold to at or below it).
 
-    Made from the ledger's outbox (`stock.LowStockEvent`), one per crossing, and closed when
+    Made from the outbox (`core.events`: `stock.low`), one per crossing, and closed when
     the product recovers. `log` is the email that notifies it: every crossing is owed exactly
     one, even when it recovered before a worker got to it.
     """

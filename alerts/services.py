@@ -25,9 +25,9 @@ from alerts.selectors import (
     unnotified_crossings,
 )
 from core.dates import local_today
-from core.db import one_at_a_time
+from core.events import consume
 from core.outbox import send_claimed
-from stock.models import LowStockEvent
+from stock.services.outbox import RECOVERED, WENT_LOW
 from users.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -73,37 +73,43 @@ def send_alert(*, log_id: int) -> bool:
     )
 
 
-def record_crossings(*, batch_size: int = 1000) -> int:
-    """Turn the ledger's outbox into crossings: each "went low" opens one, each "recovered"
-    closes the open one; the events are deleted in the same transaction. One sweep at a time,
-    in event order, so a product's events are applied in the order they were committed.
-    Returns how many events were applied."""
-    applied = 0
-    while True:
-        with one_at_a_time("alerts.record_crossings"):
-            events = list(LowStockEvent.objects.order_by("id")[:batch_size])
-            for event in events:
-                if event.kind == LowStockEvent.Kind.WENT_LOW:
-                    StockAlert.objects.bulk_create(
-                        [
-                            StockAlert(
-                                organization_id=event.organization_id,
-                                product_id=event.product_id,
-                                quantity=event.quantity,
-                                low_stock_threshold=event.low_stock_threshold,
-                                opened_at=event.created_at,
-                            )
-                        ],
-                        ignore_conflicts=True,  # an alert open from before the outbox existed
+# The alerts' name in the outbox (core.events): how far they got is their cursor.
+CONSUMER = "alerts"
+
+
+def _apply_crossings(events) -> None:
+    for event in events:
+        product_id = event.data["product"]
+        if event.type == WENT_LOW:
+            StockAlert.objects.bulk_create(
+                [
+                    StockAlert(
+                        organization_id=event.organization_id,
+                        product_id=product_id,
+                        quantity=event.data["quantity"],
+                        low_stock_threshold=event.data["low_stock_threshold"],
+                        opened_at=event.created_at,
                     )
-                else:
-                    StockAlert.objects.filter(
-                        product_id=event.product_id, closed_at__isnull=True
-                    ).update(closed_at=event.created_at)
-            LowStockEvent.objects.filter(pk__in=[event.pk for event in events]).delete()
-        applied += len(events)
-        if len(events) < batch_size:
-            return applied
+                ],
+                ignore_conflicts=True,  # an alert open from before (or a product gone since)
+            )
+        else:
+            StockAlert.objects.filter(product_id=product_id, closed_at__isnull=True).update(
+                closed_at=event.created_at
+            )
+
+
+def record_crossings(*, batch_size: int = 1000) -> int:
+    """Turn the outbox's `stock.low` and `stock.recovered` events into crossings: each "went
+    low" opens one, each "recovered" closes the open one, and the alerts' cursor moves on in
+    the same transaction. One sweep at a time, in event order, so a product's events are
+    applied in the order they were committed. Returns how many events were applied."""
+    return consume(
+        consumer=CONSUMER,
+        apply=_apply_crossings,
+        types=(WENT_LOW, RECOVERED),
+        batch_size=batch_size,
+    )
 
 
 def notify_crossings(*, organization_id: int) -> AlertLog | None:

@@ -30,6 +30,13 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Webhooks: events committed while the broker or the workers were down, and the retries
+    # whose delay is over (API.md, Webhooks: growing delays for 24 hours).
+    "sweep-webhooks": {
+        "task": "webhooks.tasks.sweep_webhooks",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Password-reset emails requested while the broker was unreachable, and failed sends.
     "deliver-password-resets": {
         "task": "users.tasks.deliver_password_resets",

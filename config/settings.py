@@ -133,6 +133,7 @@ INSTALLED_APPS = [
     "replenishment",
     "alerts",
     "reports",
+    "webhooks",
     "imports",
 ]
 
@@ -151,6 +152,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Read-your-writes with a read replica: a user who wrote reads the primary for a while.
     "core.middleware.ReadYourWritesMiddleware",
+    # The audit trail reads who did a change from the request (DRF sets its user on it).
+    "core.audit.AuditUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
@@ -461,6 +464,12 @@ ALERT_EXPIRY_DAYS = env_int("ALERT_EXPIRY_DAYS", 7)
 # Checked when the server starts (core.checks).
 DEFAULT_TIME_ZONE = os.environ.get("DEFAULT_TIME_ZONE", "").strip() or "UTC"
 DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "").strip() or "USD"
+
+# --- Webhooks -------------------------------------------------------------------------------
+# Receivers on the internal network (an on-premises setup): private addresses and http:// too.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+# Seconds a receiver has to answer a delivery (connection and answer together).
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 5)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -18,6 +18,8 @@ api_patterns = [
     path("", include("replenishment.urls")),
     path("", include("reports.urls")),
     path("", include("alerts.urls")),
+    path("", include("webhooks.urls")),
+    path("", include("core.urls")),
     path("", include("imports.urls")),
 ]
 

@@ -110,23 +110,36 @@ def _save(row: Model, *, update_fields: list[str]) -> None:
     row.save(update_fields=update_fields)
 
 
-def update_under_lock(instance: Model, changes: dict, *, gone: str, save=_save) -> Model:
+def update_under_lock(
+    instance: Model, changes: dict, *, gone: str, save=_save, audit: bool = False
+) -> Model:
     """Edit a row without lost updates: re-read it under its lock, write only the fields whose
     value changes (and `updated_at`, where the model has one), so a concurrent edit of other
     fields is kept. `save(row, update_fields=...)` writes it (e.g. turning a uniqueness
     violation into a BrokenRule); NotFound(gone) when the row was deleted meanwhile. The
-    caller's instance is refreshed to the saved row, which is returned."""
+    caller's instance is refreshed to the saved row, which is returned. `audit`: the change is
+    written to the audit trail (each changed field's old and new value), in its transaction."""
+    from core import audit as audit_trail  # its models: not at this module's import (routers)
+
     model = type(instance)
     with transaction.atomic():
         row = lock_row(model.objects, instance.pk)
         if row is None:
             raise NotFound(gone)
         fields = [field for field, value in changes.items() if getattr(row, field) != value]
+        before = audit_trail.snapshot(row, fields)
         for field in fields:
             setattr(row, field, changes[field])
         if fields:
             stamped = any(f.name == "updated_at" for f in model._meta.concrete_fields)
             save(row, update_fields=[*fields, "updated_at"] if stamped else fields)
+            if audit:
+                audit_trail.record(
+                    organization_id=row.organization_id,
+                    action=audit_trail.Action.UPDATE,
+                    obj=row,
+                    changes=audit_trail.diff(before, audit_trail.snapshot(row, fields)),
+                )
     for field in model._meta.concrete_fields:
         setattr(instance, field.attname, getattr(row, field.attname))
     return row

@@ -1,4 +1,7 @@
+import uuid
+
 from django.db import models
+from django.utils import timezone
 
 
 class Counter(models.Model):
@@ -42,3 +45,84 @@ class MissedInvalidation(models.Model):
 
     def __str__(self):
         return f"{self.weight} missed at {self.recorded_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Event(models.Model):
+    """The outbox (DESIGN rules 8 and 11): something a subscriber may care about happened.
+
+    A service writes its events in the transaction that made the change (`core.events.emit`),
+    so an event exists if and only if its change committed. Consumers (the alerts, the
+    webhooks) read it after commit, each from its own `EventCursor`. `txid` is the writing
+    transaction's id on PostgreSQL (0 elsewhere): consumers read in (`txid`, `id`) order up to
+    the oldest transaction still running, so one committed late is never skipped.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization_id = models.BigIntegerField()
+    type = models.CharField(max_length=50)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    txid = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["txid", "id"], name="core_event_read_order"),
+            models.Index(fields=["organization_id", "-id"], name="core_event_by_organization"),
+        ]
+
+    def __str__(self):
+        return f"{self.type} {self.uuid}"
+
+
+class EventCursor(models.Model):
+    """How far one consumer of the outbox got: the (`txid`, `event_id`) of the last event it
+    applied (events are read in that order)."""
+
+    consumer = models.CharField(max_length=50, unique=True)
+    txid = models.BigIntegerField(default=0)
+    event_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.consumer} at {self.txid}/{self.event_id}"
+
+
+class AuditEntry(models.Model):
+    """Who changed what (DESIGN rule 11, API.md Audit trail): written by the service that made
+    the change, in its transaction, with each field's old and new value. Append-only: nothing
+    updates or deletes a row (the admin shows them read-only). Ids, not foreign keys: core
+    knows no app, and the trail outlives what it describes."""
+
+    ORGANIZATION_LOOKUP = "organization_id"  # core.admin scopes the admin's rows by it
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Create"
+        UPDATE = "update", "Update"
+        DELETE = "delete", "Delete"
+        ARCHIVE = "archive", "Archive"
+        RESTORE = "restore", "Restore"
+
+    organization_id = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    user_id = models.BigIntegerField(null=True, blank=True)
+    username = models.CharField(max_length=150, blank=True, default="")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    object_type = models.CharField(max_length=50)
+    object_id = models.BigIntegerField()
+    object_repr = models.CharField(max_length=255, blank=True, default="")
+    changes = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name_plural = "audit entries"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["organization_id", "-created_at", "-id"], name="core_audit_newest"
+            ),
+            models.Index(
+                fields=["organization_id", "object_type", "object_id"], name="core_audit_object"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.action} {self.object_type} {self.object_id}"

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from core.models import AuditEntry
+
 
 class CostFieldsMixin:
     """A serializer with cost figures (`cost_fields`): they answer null when the view says the
@@ -60,3 +62,30 @@ class ValuesRepresentation:
             else:
                 data[name] = represent(value)
         return data
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    """A row of the audit trail (API.md, Audit trail): `user` is the username, null for the
+    system (a task, a command)."""
+
+    user = serializers.SerializerMethodField()
+    changes = serializers.DictField(
+        child=serializers.ListField(child=serializers.JSONField(), min_length=2, max_length=2)
+    )
+
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id",
+            "created_at",
+            "user",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "changes",
+        ]
+        read_only_fields = fields
+
+    def get_user(self, entry) -> str | None:
+        return entry.username or None

@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from core.db import lock_all_in_id_order, one_at_a_time
 from core.errors import BrokenRule, DomainError
+from core.events import emit
 from imports import cells
 from imports.models import ImportJob
 from imports.reading import FileRefused, Sheet, count_rows, open_sheet
@@ -262,6 +263,16 @@ def run_import(*, job_id: int) -> ImportJob | None:
         if job.status != Status.CHECKED:
             job.data = None  # kept for a checked dry run only: the real run the admin offers
         job.save()
+        if job.status == Status.DONE:  # in the import's transaction (core.events)
+            emit(
+                organization_id=job.organization_id,
+                type="import.done",
+                data={
+                    "id": job.pk, "kind": job.kind, "file_name": job.file_name,
+                    "mode": job.mode, "total_rows": job.total_rows, "created": job.created,
+                    "updated": job.updated, "unchanged": job.unchanged,
+                },
+            )  # fmt: skip
     cache.delete(progress_key(job_id))
     logger.info(
         "Import %s %s: %s rows, %s created, %s updated, %s errors",

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin import (
+    AuditTrailMixin,
     CostFiguresMixin,
     OrganizationAdminForm,
     OrganizationAdminMixin,
@@ -230,7 +231,7 @@ def organization_listed(request) -> int | None:
 
 
 @admin.register(Product)
-class ProductAdmin(CostFiguresMixin, OrganizationAdminMixin, admin.ModelAdmin):
+class ProductAdmin(AuditTrailMixin, CostFiguresMixin, OrganizationAdminMixin, admin.ModelAdmin):
     """What a shop reads: SKU, name, what is available and what it is worth (at price, and at
     its moving-average cost for who may see costs); low-stock and expiry filters; archived
     products hidden unless asked for. A product's page shows its value, its stock per location
@@ -238,6 +239,7 @@ class ProductAdmin(CostFiguresMixin, OrganizationAdminMixin, admin.ModelAdmin):
     at the top), never by editing a quantity."""
 
     form = ProductAdminForm
+    audit_object_type = "product"
     list_display = [
         "sku",
         "name",

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from core import audit
 from core.cache import figures_changed
 from core.changes import UNSET, given
 from core.db import (
@@ -34,6 +35,7 @@ from core.db import (
     write_columns,
 )
 from core.errors import BrokenRule, Conflict, NotFound
+from core.events import emit, emit_many, money
 from inventory.models import Category, Product
 from inventory.selectors import live_variations_exist
 from suppliers.models import Supplier
@@ -63,6 +65,47 @@ VARIATION_FIELDS = (
     "attributes",
 )
 SKU_MAX_LENGTH = Product._meta.get_field("sku").max_length
+# What the audit trail records of a product (API.md, Audit trail).
+PRODUCT_AUDITED = ("sku", "name", "price", "cost_price", "low_stock_threshold")
+
+
+def product_data(product: Product, **extra) -> dict:
+    """A product in its events' `data`, money as the API writes it."""
+    return {
+        "id": product.pk,
+        "sku": product.sku,
+        "name": product.name,
+        "parent": product.parent_id,
+        "price": money(product.price),
+        "low_stock_threshold": product.low_stock_threshold,
+        "is_archived": product.is_archived,
+        **extra,
+    }
+
+
+def _product_created(product: Product) -> None:
+    """The event and the audit row of a new product, in its transaction."""
+    emit(
+        organization_id=product.organization_id, type="product.created", data=product_data(product)
+    )
+    audit.record(
+        organization_id=product.organization_id,
+        action=audit.Action.CREATE,
+        obj=product,
+        changes=audit.diff({}, audit.snapshot(product, PRODUCT_AUDITED)),
+    )
+
+
+def _product_archived(product: Product, *, action: str) -> None:
+    """The event and the audit row of a product archived, removed (a product without history:
+    `product.archived` too, with `"removed": true`) or restored."""
+    if action != audit.Action.RESTORE:
+        emit(
+            organization_id=product.organization_id,
+            type="product.archived",
+            data=product_data(product, is_archived=True, removed=action == audit.Action.DELETE),
+        )
+    audit.record(organization_id=product.organization_id, action=action, obj=product)
 
 
 @dataclass(frozen=True)
@@ -165,9 +208,22 @@ def _save_category(category: Category, *, update_fields=None) -> Category:
     return category
 
 
+CATEGORY_AUDITED = ("name", "description")
+
+
 def create_category(*, organization, name: str, description: str = "") -> Category:
     """Category names are unique within the organization, whatever their case."""
-    return _save_category(Category(organization=organization, name=name, description=description))
+    with transaction.atomic():
+        category = _save_category(
+            Category(organization=organization, name=name, description=description)
+        )
+        audit.record(
+            organization_id=category.organization_id,
+            action=audit.Action.CREATE,
+            obj=category,
+            changes=audit.diff({}, audit.snapshot(category, CATEGORY_AUDITED)),
+        )
+    return category
 
 
 def update_category(*, category: Category, name=None, description=None) -> Category:
@@ -178,6 +234,7 @@ def update_category(*, category: Category, name=None, description=None) -> Categ
         {field: value for field, value in changes.items() if value is not None},
         save=_save_category,
         gone="The category no longer exists.",
+        audit=True,
     )
 
 
@@ -192,8 +249,16 @@ def delete_category(*, category: Category) -> None:
             lock_all_in_id_order(archived)  # as the ledger locks products
             archived.update(category=None, updated_at=timezone.now())
             # A product created in the category meanwhile makes the DELETE fail here (409).
+            pk = category.pk
             with foreign_keys_checked_at_once():
                 category.delete()
+            audit.record(
+                organization_id=category.organization_id,
+                action=audit.Action.DELETE,
+                object_type="category",
+                object_id=pk,
+                object_repr=str(category),
+            )
             figures_changed(category.organization_id)
     except (ProtectedError, IntegrityError):
         raise Conflict(message) from None
@@ -270,6 +335,7 @@ def _insert_product(product: Product, *, sku: str | None, generated_base) -> Pro
         raise
     if not sku:
         _assign_generated_sku(product, base=generated_base(product))
+    _product_created(product)
     figures_changed(product.organization_id)
     return product
 
@@ -334,6 +400,7 @@ def _save_fields(product: Product, changes: dict, allowed: tuple[str, ...]) -> l
     fields = [
         field for field in allowed if field in changes and _differs(product, field, changes[field])
     ]
+    before = audit.snapshot(product, PRODUCT_AUDITED)
     for field in fields:
         setattr(product, field, changes[field])
     if changes.get("sku") and changes["sku"] != product.sku:
@@ -347,6 +414,17 @@ def _save_fields(product: Product, changes: dict, allowed: tuple[str, ...]) -> l
             if error := _uniqueness_error(product) or _missing_reference(product):
                 raise error from None
             raise
+        emit(
+            organization_id=product.organization_id,
+            type="product.updated",
+            data=product_data(product, changed=sorted(fields)),
+        )
+        audit.record(
+            organization_id=product.organization_id,
+            action=audit.Action.UPDATE,
+            obj=product,
+            changes=audit.diff(before, audit.snapshot(product, PRODUCT_AUDITED)),
+        )
         figures_changed(product.organization_id)
     return fields
 
@@ -378,13 +456,17 @@ def update_product(*, product: Product, changes: ProductChanges) -> Product:
 def _remove_or_archive(product: Product, *, now) -> None:
     """Remove a product without history; archive one with history (movements, order lines),
     including history committed by a concurrent request after Django looked for it."""
+    pk = product.pk
     try:
         with foreign_keys_checked_at_once():
             product.delete()
     except (ProtectedError, IntegrityError):
-        Product.objects.filter(pk=product.pk).update(
-            is_archived=True, archived_at=now, updated_at=now
-        )
+        Product.objects.filter(pk=pk).update(is_archived=True, archived_at=now, updated_at=now)
+        product.is_archived = True
+        _product_archived(product, action=audit.Action.ARCHIVE)
+    else:
+        product.pk = pk  # the event and the trail name what was removed
+        _product_archived(product, action=audit.Action.DELETE)
 
 
 def delete_product(*, product: Product) -> None:
@@ -435,6 +517,9 @@ def restore_product(*, product: Product) -> Product:
         Product.objects.filter(pk__in=[current.pk, *together]).update(
             is_archived=False, archived_at=None, updated_at=now
         )
+        for restored in [current, *(locked[pk] for pk in together)]:
+            restored.is_archived = False
+            _product_archived(restored, action=audit.Action.RESTORE)
         for pk in (current.pk, current.parent_id):
             if pk is not None:
                 Product.objects.filter(pk=pk).update(has_variations=live_variations_exist())
@@ -559,6 +644,12 @@ def create_products(*, organization, fields: list[ProductFields]) -> list[Produc
             "run it again.",
             field="sku",
         ) from None
+    emit_many((organization.pk, "product.created", product_data(p)) for p in created)
+    audit.record_many(
+        organization_id=organization.pk,
+        action=audit.Action.CREATE,
+        rows=[(p, audit.diff({}, audit.snapshot(p, PRODUCT_AUDITED))) for p in created],
+    )
     figures_changed(organization.pk)
     return created
 
@@ -571,6 +662,11 @@ def update_products(*, products: list[Product], fields: list[str]) -> None:
     if not products:
         return
     fields = [field for field in fields if field in PRODUCT_FIELDS]
+    audited = [field for field in PRODUCT_AUDITED if field in fields]
+    before = {  # as stored (the rows are locked, not written yet): the trail's old values
+        row["pk"]: {name: audit.value(row[name]) for name in audited}
+        for row in Product.objects.filter(pk__in=[p.pk for p in products]).values("pk", *audited)
+    }
     now = timezone.now()
     for product in products:
         product.updated_at = now
@@ -582,6 +678,15 @@ def update_products(*, products: list[Product], fields: list[str]) -> None:
             "Another request took one of these barcodes meanwhile; run it again.",
             field="barcode",
         ) from None
+    emit_many(
+        (p.organization_id, "product.updated", product_data(p, changed=sorted(fields)))
+        for p in products
+    )
+    audit.record_many(
+        organization_id=products[0].organization_id,
+        action=audit.Action.UPDATE,
+        rows=[(p, audit.diff(before[p.pk], audit.snapshot(p, audited))) for p in products],
+    )
     parents = [p for p in products if p.has_variations]
     if parents and {"category", "supplier"} & set(fields):
         for parent in parents:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.changes import UNSET, given
 from core.errors import BrokenRule, Conflict
+from core.events import emit, money
 from orders import services as orders
 from orders.services import DocumentLine, OrderItem
 from purchases.models import PurchaseOrder, Receipt, SupplierReturn
@@ -42,6 +43,31 @@ def _refuse_edit(order: PurchaseOrder, refused: set[str]) -> Conflict:
 # --- Status moves (the status table: STATUS_ACTIONS) --------------------------------------------
 
 
+def _received(order: PurchaseOrder, *, status: str, movements, receipt=None) -> None:
+    """`purchase_order.received` (a receipt, partial or complete) in its transaction, with what
+    came in: each line's product, quantity and unit cost."""
+    emit(
+        organization_id=order.organization_id,
+        type="purchase_order.received",
+        data={
+            "id": order.pk,
+            "reference": order.reference,
+            "status": status,
+            "receipt": receipt.pk if receipt else None,
+            "location": movements[0].location_id if movements else order.location_id,
+            "lines": [
+                {
+                    "product": movement.product_id,
+                    "sku": movement.product.sku,
+                    "quantity": movement.delta,
+                    "unit_cost": money(movement.unit_cost),
+                }
+                for movement in movements
+            ],
+        },
+    )
+
+
 def receive_purchase_order(*, order: PurchaseOrder, user: User | None) -> PurchaseOrder:
     """Receive what is still to come: every line's remaining quantity goes in at the order's
     location, one IN movement each (at the line's unit cost), all in one transaction; the
@@ -61,7 +87,7 @@ def _receive(order: PurchaseOrder, user) -> list[str]:
             "; ".join(lot_tracked) + ": lot-tracked, receive it with a receipt that names the lot.",
             field="items",
         )
-    add_to_stock(
+    movements = add_to_stock(
         lines=[
             StockLine(item.product_id, item.remaining, unit_cost=item.unit_cost)
             for item in items
@@ -74,6 +100,7 @@ def _receive(order: PurchaseOrder, user) -> list[str]:
     )
     order.items.update(received_quantity=F("quantity"))
     order.received_at = timezone.now()
+    _received(order, status=Status.RECEIVED, movements=movements)
     return ["received_at"]
 
 
@@ -243,6 +270,12 @@ def record_receipt(
             order.received_at = timezone.now()
             changed.append("received_at")
         order.save(update_fields=changed)
+        _received(
+            order,
+            status=order.status,
+            movements=list(receipt.movements.select_related("product").order_by("id")),
+            receipt=receipt,
+        )
         return receipt
 
 

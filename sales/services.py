@@ -7,6 +7,7 @@ from django.utils import timezone
 from core.changes import UNSET, given
 from core.db import write_columns
 from core.errors import Conflict
+from core.events import emit, money
 from core.fields import as_money
 from orders import services as orders
 from orders.services import DocumentLine, OrderItem
@@ -39,6 +40,32 @@ def _refuse_edit(order: SalesOrder, refused: set[str]) -> Conflict:
 # --- Status moves (the status table: STATUS_ACTIONS) --------------------------------------------
 
 
+def _order_event(order: SalesOrder, status: str, items=None) -> None:
+    """`sales_order.<status>` in the move's transaction (core.events), with its lines."""
+    if items is None:
+        items = order.items.select_related("product").order_by("id")
+    emit(
+        organization_id=order.organization_id,
+        type=f"sales_order.{status}",
+        data={
+            "id": order.pk,
+            "reference": order.reference,
+            "status": status,
+            "customer_name": order.customer_name,
+            "location": order.location_id,
+            "lines": [
+                {
+                    "product": item.product_id,
+                    "sku": item.product.sku,
+                    "quantity": item.quantity,
+                    "unit_price": money(item.unit_price),
+                }
+                for item in items
+            ],
+        },
+    )
+
+
 def confirm_sales_order(*, order: SalesOrder, user: User | None) -> SalesOrder:
     """Reserve every line at the order's location (lots by FEFO), all or none (a 400 naming
     the short lines), and remember which levels each line holds; the order is `confirmed`."""
@@ -55,6 +82,7 @@ def _confirm(order: SalesOrder, user) -> list[str]:
         for level, units in parts
     )
     order.confirmed_at = timezone.now()
+    _order_event(order, Status.CONFIRMED)
     return ["confirmed_at"]
 
 
@@ -102,6 +130,7 @@ def _fulfil(order: SalesOrder, user) -> list[str]:
         item.line_cost = as_money(item.quantity * movement.unit_cost)
     write_columns(items, ["unit_cost", "line_cost"])
     order.fulfilled_at = timezone.now()
+    _order_event(order, Status.FULFILLED)
     return ["fulfilled_at"]
 
 
@@ -116,6 +145,7 @@ def _cancel(order: SalesOrder, user) -> list[str]:
         held = _reservations(order)
         release_stock(held=[Held(r.item.product_id, r.level_id, r.quantity) for r in held])
         Reservation.objects.filter(pk__in=[reservation.pk for reservation in held]).delete()
+    _order_event(order, Status.CANCELLED)
     return []
 
 

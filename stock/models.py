@@ -2,7 +2,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
-from django.utils import timezone
 
 from core import numbering
 from core.fields import cost_field
@@ -282,34 +281,3 @@ class Transfer(models.Model):
     @property
     def reference(self) -> str:
         return numbering.reference(self.REFERENCE_PREFIX, self.number)
-
-
-class LowStockEvent(models.Model):
-    """The alerts' outbox (DESIGN rule 8): a product's low-stock state changed.
-
-    `stock.services` writes one row in the transaction that made the product go low or
-    recover (a movement, a threshold edit, variations added or removed, archiving), under the
-    product's lock, so a product's rows are in commit order. The alerts app turns them into
-    notifications after commit (a task, and a periodic sweep) and deletes them: a broker or
-    worker outage delays a notification, never loses or doubles it. `stock` knows nothing of
-    alerts.
-    """
-
-    class Kind(models.TextChoices):
-        WENT_LOW = "went_low", "Went low"
-        RECOVERED = "recovered", "Recovered"
-
-    organization = models.ForeignKey(
-        "users.Organization", on_delete=models.CASCADE, related_name="+"
-    )
-    product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    quantity = models.IntegerField(help_text="On hand right after the change.")
-    low_stock_threshold = models.IntegerField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self):
-        return f"{self.product_id} {self.kind}"

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from core.db import lock_row
 from core.errors import BrokenRule, Conflict, NotFound
+from core.events import emit, money
 from core.fields import MAX_QUANTITY, as_money
 from core.numbering import next_number
 from core.tenancy import recorded_user
@@ -322,6 +323,19 @@ def complete_stocktake(*, stocktake: Stocktake, user: User | None) -> Stocktake:
                 "variance_quantity",
                 "variance_value",
             ]
+        )
+        emit(  # in the completion's transaction (core.events)
+            organization_id=current.organization_id,
+            type="stocktake.completed",
+            data={
+                "id": current.pk,
+                "reference": current.reference,
+                "location": current.location_id,
+                "counted_lines": len(product_ids),
+                "adjusted_lines": len(differences),
+                "variance_quantity": current.variance_quantity,
+                "variance_value": money(current.variance_value),
+            },
         )
     return current
 

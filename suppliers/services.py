@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from core import audit
 from core.cache import figures_changed
 from core.changes import UNSET, given
 from core.db import (
@@ -34,6 +35,9 @@ def _save_supplier(supplier: Supplier, *, update_fields=None) -> Supplier:
     return supplier
 
 
+SUPPLIER_AUDITED = ("name", "contact_email", "phone_number", "address")
+
+
 def create_supplier(
     *,
     organization,
@@ -50,7 +54,15 @@ def create_supplier(
         phone_number=phone_number,
         address=address,
     )
-    return _save_supplier(supplier)
+    with transaction.atomic():
+        _save_supplier(supplier)
+        audit.record(
+            organization_id=supplier.organization_id,
+            action=audit.Action.CREATE,
+            obj=supplier,
+            changes=audit.diff({}, audit.snapshot(supplier, SUPPLIER_AUDITED)),
+        )
+    return supplier
 
 
 def update_supplier(
@@ -67,7 +79,7 @@ def update_supplier(
          "address": address}
     )  # fmt: skip
     return update_under_lock(
-        supplier, changes, save=_save_supplier, gone="The supplier no longer exists."
+        supplier, changes, save=_save_supplier, gone="The supplier no longer exists.", audit=True
     )
 
 
@@ -83,7 +95,15 @@ def delete_supplier(*, supplier: Supplier) -> None:
         with foreign_keys_checked_at_once():
             lock_all_in_id_order(supplier.products.all())  # as the ledger locks products
             supplier.products.update(supplier=None, updated_at=timezone.now())
+            pk = supplier.pk
             supplier.delete()
+            audit.record(
+                organization_id=supplier.organization_id,
+                action=audit.Action.DELETE,
+                object_type="supplier",
+                object_id=pk,
+                object_repr=str(supplier),
+            )
             figures_changed(supplier.organization_id)  # products' rows lost the link
     except ProtectedError:
         raise Conflict(message) from None

@@ -2,11 +2,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, BaseUserCreationForm, UserChangeForm
+from django.db import transaction
 
+from core import audit
 from core.admin import (
+    AuditTrailMixin,
     OrganizationScopeMixin,
     RefusalMessagesMixin,
     add_refusal_to_form,
+    audit_entry_admin,
     sees_every_organization,
 )
 from core.currencies import CURRENCY_CHOICES
@@ -21,9 +25,16 @@ class PasswordChangeForm(AdminPasswordChangeForm):
     """A password set in the admin ends the user's sessions, as one set through the API."""
 
     def save(self, commit=True):
-        user = super().save(commit=commit)
-        if commit:
-            end_sessions(user=user)
+        with transaction.atomic():
+            user = super().save(commit=commit)
+            if commit:
+                audit.record(
+                    organization_id=user.organization_id,
+                    action=audit.Action.UPDATE,
+                    obj=user,
+                    changes={"password": [None, audit.PASSWORD_CHANGED]},
+                )
+                end_sessions(user=user)
         return user
 
 
@@ -164,7 +175,7 @@ TEAMMATE_FIELDS = ("username", "first_name", "last_name", "email", "is_active")
 
 
 @admin.register(User)
-class UserAdmin(RefusalMessagesMixin, OrganizationScopeMixin, DjangoUserAdmin):
+class UserAdmin(AuditTrailMixin, RefusalMessagesMixin, OrganizationScopeMixin, DjangoUserAdmin):
     """Superusers: every user, as Django's user admin (plus admin access). An org admin: their
     organization's users (never a superuser), with a role and admin access instead of Django's
     staff, superuser, group and permission flags, written by `users.services` (the last admin
@@ -172,6 +183,7 @@ class UserAdmin(RefusalMessagesMixin, OrganizationScopeMixin, DjangoUserAdmin):
 
     change_password_form = PasswordChangeForm
     form = PlatformUserChangeForm
+    audit_object_type = "user"
     list_display = ["username", "email", "organization", "is_active", "is_staff", "last_login"]
     list_filter = ["is_active", "is_staff", "admin_access", "groups", "organization"]
     list_select_related = ["organization"]
@@ -180,6 +192,7 @@ class UserAdmin(RefusalMessagesMixin, OrganizationScopeMixin, DjangoUserAdmin):
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
         ("Organization", {"fields": ["organization", "admin_access"]}),
+        ("Audit trail", {"fields": ["audit_trail"]}),
     ]
     add_fieldsets = [
         *DjangoUserAdmin.add_fieldsets,
@@ -190,6 +203,7 @@ class UserAdmin(RefusalMessagesMixin, OrganizationScopeMixin, DjangoUserAdmin):
         ("Personal info", {"fields": ["first_name", "last_name", "email"]}),
         ("Access", {"fields": ["is_active", "role", "admin_access"]}),
         ("Important dates", {"fields": ["last_login", "date_joined"]}),
+        ("Audit trail", {"fields": ["audit_trail"]}),
     ]
     new_teammate_fieldsets = [
         (None, {"fields": ["username", "email", "role", "admin_access"]}),
@@ -234,7 +248,12 @@ class UserAdmin(RefusalMessagesMixin, OrganizationScopeMixin, DjangoUserAdmin):
 
     def save_model(self, request, obj, form, change):
         if sees_every_organization(request):
-            return super().save_model(request, obj, form, change)
+            # Django's own form (groups saved after): the trail gets the user's own fields.
+            with transaction.atomic():
+                before = services.user_state(obj.pk) if change else {}
+                super().save_model(request, obj, form, change)
+                services.record_user_saved(user=obj, before=before, created=not change)
+            return None
         data = form.cleaned_data
         if change:
             fields = {name: data[name] for name in TEAMMATE_FIELDS if name in form.changed_data}
@@ -268,3 +287,7 @@ class UserAdmin(RefusalMessagesMixin, OrganizationScopeMixin, DjangoUserAdmin):
     @admin.display(description="role")
     def role(self, user):
         return user.role
+
+
+# The audit trail (core's model): read-only and undeletable, each organization's own rows.
+admin.site.register(*audit_entry_admin())

@@ -39,6 +39,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "stocktakes.stocktakeline": READ,
         "alerts.alertlog": READ,
         "alerts.stockalert": READ,
+        "webhooks.webhook": ALL,
+        "webhooks.delivery": ("view", "change"),
+        "core.auditentry": READ,
         "imports.importjob": ("view", "add"),
     },
     Role.MANAGER: {
@@ -64,6 +67,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "stocktakes.stocktakeline": READ,
         "alerts.alertlog": READ,
         "alerts.stockalert": READ,
+        "core.auditentry": READ,
         "imports.importjob": ("view", "add"),
     },
     Role.SALES: {

@@ -14,6 +14,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core import audit
 from core.cache import figures_changed
 from core.currencies import is_currency
 from core.dates import database_knows_time_zone, is_known_time_zone
@@ -101,6 +102,40 @@ def checked_settings(
     return given
 
 
+# What the audit trail records of a user (never a password: only that it changed).
+USER_AUDITED = ("username", "email", "role", "admin_access", "is_active")
+ORGANIZATION_AUDITED = ("name", "time_zone", "currency", "digest_hour")
+
+
+def _user_state(user: User, role: str | None = None) -> dict:
+    state = audit.snapshot(user, ("username", "email", "admin_access", "is_active"))
+    state["role"] = role if role is not None else user.role
+    return state
+
+
+def _audit_user(user: User, *, action: str, before: dict, role: str | None = None, **extra):
+    changes = audit.diff(before, _user_state(user, role)) if action != audit.Action.DELETE else {}
+    changes.update(extra)
+    audit.record(organization_id=user.organization_id, action=action, obj=user, changes=changes)
+
+
+def user_state(pk: int) -> dict:
+    """A user's audited fields as stored now (before an edit that is not this module's)."""
+    user = User.objects.filter(pk=pk).first()
+    return _user_state(user) if user is not None else {}
+
+
+def record_user_saved(*, user: User, before: dict, created: bool) -> None:
+    """The audit row of a user saved by Django's own admin form (a superuser's)."""
+    after = audit.snapshot(user, ("username", "email", "admin_access", "is_active"))
+    audit.record(
+        organization_id=user.organization_id,
+        action=audit.Action.CREATE if created else audit.Action.UPDATE,
+        obj=user,
+        changes=audit.diff({k: v for k, v in before.items() if k in after}, after),
+    )
+
+
 def register_user(
     *,
     username: str,
@@ -124,6 +159,7 @@ def register_user(
         user.set_password(password)
         _save_new_user(user)
         set_role(user=user, role=Role.ADMIN)
+        _audit_user(user, action=audit.Action.CREATE, before={}, role=Role.ADMIN)
     return user
 
 
@@ -155,6 +191,7 @@ def create_user(
         user.set_password(password)
         _save_new_user(user)
         set_role(user=user, role=role)
+        _audit_user(user, action=audit.Action.CREATE, before={}, role=role)
     return user
 
 
@@ -231,11 +268,19 @@ def issue_token(*, user: User) -> Token:
     return token
 
 
-def _set_new_password(*, user: User, password: str, field: str) -> None:
-    """Django's validators, then the new password, then every session of the old one ends."""
+def _set_new_password(*, user: User, password: str, field: str, by: User | None) -> None:
+    """Django's validators, then the new password, then every session of the old one ends;
+    the audit trail records that it changed (never the password)."""
     _validate_new_password(password=password, user=user, field=field)
     user.set_password(password)
     user.save(update_fields=["password"])
+    audit.record(
+        organization_id=user.organization_id,
+        action=audit.Action.UPDATE,
+        obj=user,
+        changes={"password": [None, audit.PASSWORD_CHANGED]},
+        user=by,
+    )
     end_sessions(user=user)
 
 
@@ -245,7 +290,7 @@ def change_password(*, user: User, old_password: str, new_password: str) -> None
         locked = _lock_user(user.pk)
         if not locked.check_password(old_password):
             raise BrokenRule("The old password is wrong.", field="old_password")
-        _set_new_password(user=locked, password=new_password, field="new_password")
+        _set_new_password(user=locked, password=new_password, field="new_password", by=locked)
 
 
 def request_password_reset(*, email: str) -> None:
@@ -266,7 +311,7 @@ def confirm_password_reset(*, uid: str, token: str, new_password: str) -> None:
         user = User.objects.select_for_update(no_key=True).filter(pk=pk, is_active=True).first()
         if user is None or not default_token_generator.check_token(user, token):
             raise BrokenRule("The reset link is invalid or has been used.", field="token")
-        _set_new_password(user=user, password=new_password, field="new_password")
+        _set_new_password(user=user, password=new_password, field="new_password", by=user)
 
 
 def update_organization(
@@ -290,10 +335,17 @@ def update_organization(
         if locked is None:
             raise NotFound("The organization no longer exists.")
         changed = [field for field, value in changes.items() if getattr(locked, field) != value]
+        before = audit.snapshot(locked, ORGANIZATION_AUDITED)
         for field in changed:
             setattr(locked, field, changes[field])
         if changed:
             locked.save(update_fields=changed)  # its users' cached sign-in moves on (signals)
+            audit.record(
+                organization_id=locked.pk,
+                action=audit.Action.UPDATE,
+                obj=locked,
+                changes=audit.diff(before, audit.snapshot(locked, ORGANIZATION_AUDITED)),
+            )
             figures_changed(locked.pk)
     return locked
 
@@ -354,6 +406,7 @@ def update_user(
         )
         if leaves_admin:
             _ensure_other_admin(locked)
+        before = _user_state(locked)
         for name, value in fields.items():
             setattr(locked, name, value)
         changed = list(fields)
@@ -365,6 +418,10 @@ def update_user(
             locked.save(update_fields=changed)
         if role is not None:
             set_role(user=locked, role=role)
+        password_changed = {"password": [None, audit.PASSWORD_CHANGED]} if password else {}
+        _audit_user(
+            locked, action=audit.Action.UPDATE, before=before, role=role, **password_changed
+        )
         if password is not None:
             end_sessions(user=locked)
     return locked
@@ -377,4 +434,5 @@ def delete_user(*, user: User) -> None:
         locked = _lock_user(user.pk)
         if locked.role == Role.ADMIN:
             _ensure_other_admin(locked)
+        _audit_user(locked, action=audit.Action.DELETE, before={})
         locked.delete()

@@ -10,7 +10,7 @@ reservations and average costs (DESIGN.md, rule 2). One module per concept:
 - `valuation`: the moving-average cost;
 - `locations`: locations and lots;
 - `catalogue`: catalogue changes with stock consequences;
-- `outbox`: the low-stock outbox that the alerts read;
+- `outbox`: what stock writes to core's event outbox (movements, threshold crossings);
 - `locks`: the first lock of every change (products in id order);
 - `counts`: a stocktake's counted differences, applied to the stock there now (`Books.adjust`:
   one ADJUST each, under the product locks);

@@ -34,7 +34,11 @@ from stock.models import Location, Lot, MovementLot, StockLevel, StockMovement
 from stock.services.errors import InvalidStockChange, NotStockKeeping
 from stock.services.locations import refresh_earliest_expiry
 from stock.services.locks import lock_products
-from stock.services.outbox import low_stock_states, record_low_stock_changes
+from stock.services.outbox import (
+    low_stock_states,
+    record_low_stock_changes,
+    record_stock_changes,
+)
 from stock.services.valuation import moving_average
 from users.models import User
 
@@ -427,6 +431,7 @@ class Books:
         ]
         if lines:
             MovementLot.objects.bulk_create(lines)
+        record_stock_changes(movements, self.products)
         record_low_stock_changes(was_low=self.was_low, products=products)
         for organization_id in {product.organization_id for product in products}:
             figures_changed(organization_id)  # the dashboard's and the alerts' figures

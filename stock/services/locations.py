@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min, ProtectedError, Sum
 from django.utils import timezone
 
+from core import audit
 from core.cache import figures_changed
 from core.changes import UNSET, given
 from core.db import foreign_keys_checked_at_once, lock_in_id_order, lock_row, update_under_lock
@@ -89,7 +90,16 @@ def create_location(
             address=address,
             is_default=is_default,
         )
-        return _save_location(location)
+        _save_location(location)
+        audit.record(
+            organization_id=location.organization_id,
+            action=audit.Action.CREATE,
+            obj=location,
+            changes=audit.diff(
+                {}, audit.snapshot(location, ("name", "code", "address", "is_default"))
+            ),
+        )
+        return location
 
 
 def update_location(
@@ -113,7 +123,11 @@ def update_location(
         if "code" in changes:
             changes["code"] = changes["code"] or None
         return update_under_lock(
-            current, changes, save=_save_location, gone="The location no longer exists."
+            current,
+            changes,
+            save=_save_location,
+            gone="The location no longer exists.",
+            audit=True,
         )
 
 
@@ -134,13 +148,21 @@ def delete_location(*, location: Location) -> None:
                 f"{current.name} still holds {units['units'] or 0} unit(s); transfer them or "
                 "write them off first."
             )
+        pk = current.pk
         try:
             with foreign_keys_checked_at_once():
                 current.delete()
+            action = audit.Action.DELETE
         except (ProtectedError, IntegrityError):
-            Location.objects.filter(pk=current.pk).update(
-                is_archived=True, updated_at=timezone.now()
-            )
+            Location.objects.filter(pk=pk).update(is_archived=True, updated_at=timezone.now())
+            action = audit.Action.ARCHIVE
+        audit.record(
+            organization_id=current.organization_id,
+            action=action,
+            object_type="location",
+            object_id=pk,
+            object_repr=str(current),
+        )
 
 
 def usable_location(location: Location | None, *, organization_id: int, field: str) -> Location:

@@ -1,17 +1,18 @@
-"""The low-stock outbox (DESIGN rule 8): a change that flips a product's low-stock state writes
-an event row in its own transaction, under the product's lock; the alerts hear about it after
-commit (`stock.signals.low_stock_changed`) and stock knows no listener."""
+"""What stock tells the outbox (`core.events`, DESIGN rule 8), in the change's transaction and
+under the products' locks: `stock.changed` for every movement, `stock.low` and
+`stock.recovered` when a product crosses its threshold. The alerts and the webhooks read them
+after commit; stock knows neither."""
 
 from collections.abc import Iterable
-from functools import partial
 
-from django.db import transaction
-from django.utils import timezone
-
+from core.events import emit_many
 from inventory.models import Product
 from inventory.selectors import is_low_stock
-from stock.models import LowStockEvent
-from stock.signals import low_stock_changed
+from stock.models import StockMovement
+
+WENT_LOW = "stock.low"
+RECOVERED = "stock.recovered"
+CHANGED = "stock.changed"
 
 
 def low_stock_states(products: Iterable[Product]) -> dict[int, bool]:
@@ -19,32 +20,49 @@ def low_stock_states(products: Iterable[Product]) -> dict[int, bool]:
     return {product.pk: is_low_stock(product) for product in products}
 
 
+def low_stock_event(product: Product, *, low: bool) -> tuple[int, str, dict]:
+    return (
+        product.organization_id,
+        WENT_LOW if low else RECOVERED,
+        {
+            "product": product.pk,
+            "sku": product.sku,
+            "quantity": product.quantity,
+            "available": product.quantity - product.allocated,
+            "low_stock_threshold": product.low_stock_threshold,
+        },
+    )
+
+
 def record_low_stock_changes(*, was_low: dict[int, bool], products: Iterable[Product]) -> None:
-    """Append an outbox event for every product whose low-stock state differs from `was_low`
-    (products locked by the caller, in their state after the change); after commit, tell the
-    listeners there is something to deliver. A product not in `was_low` is new: created low,
-    it has not crossed its threshold "from above", so it records nothing."""
-    now = timezone.now()
-    events = [
-        LowStockEvent(
-            organization_id=product.organization_id,
-            product_id=product.pk,
-            kind=LowStockEvent.Kind.WENT_LOW if low else LowStockEvent.Kind.RECOVERED,
-            quantity=product.quantity,
-            low_stock_threshold=product.low_stock_threshold,
-            created_at=now,
-        )
+    """Write an event for every product whose low-stock state differs from `was_low`
+    (products locked by the caller, in their state after the change). A product not in
+    `was_low` is new: created low, it has not crossed its threshold "from above", so it
+    records nothing."""
+    emit_many(
+        low_stock_event(product, low=low)
         for product in products
         if product.pk in was_low and (low := is_low_stock(product)) != was_low[product.pk]
-    ]
-    if not events:
-        return
-    LowStockEvent.objects.bulk_create(events)
-    transaction.on_commit(
-        partial(
-            low_stock_changed.send,
-            sender=LowStockEvent,
-            organization_ids=sorted({event.organization_id for event in events}),
-        ),
-        robust=True,  # a failing listener must not fail a committed stock change
+    )
+
+
+def record_stock_changes(movements: Iterable[StockMovement], products: dict[int, Product]) -> None:
+    """One `stock.changed` per movement: product, location, delta and the quantity after."""
+    emit_many(
+        (
+            movement.organization_id,
+            CHANGED,
+            {
+                "movement": movement.pk,
+                "product": movement.product_id,
+                "sku": products[movement.product_id].sku,
+                "location": movement.location_id,
+                "movement_type": movement.movement_type,
+                "delta": movement.delta,
+                "quantity": movement.balance_after,
+                "source": movement.source,
+                "reference": movement.reference,
+            },
+        )
+        for movement in movements
     )

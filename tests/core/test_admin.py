@@ -23,6 +23,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from alerts.models import AlertLog, StockAlert
 from core.admin import OrganizationAdminForm
+from core.models import AuditEntry
 from imports.models import ImportJob
 from inventory.models import Category, Product
 from orders.services import OrderItem
@@ -46,6 +47,8 @@ from tests.support.admin import (
     with_new_line,
 )
 from users.models import Organization, User
+from webhooks import services as webhook_services
+from webhooks.models import Delivery, Webhook
 
 NAMED_MODELS = {
     "users.User",
@@ -62,6 +65,9 @@ NAMED_MODELS = {
     "replenishment.ReorderRule",
     "alerts.AlertLog",
     "alerts.StockAlert",
+    "core.AuditEntry",
+    "webhooks.Webhook",
+    "webhooks.Delivery",
     "stocktakes.Stocktake",
     "imports.ImportJob",
 }
@@ -123,6 +129,11 @@ def shop(stocked, organization, admin_user):
     )  # fmt: skip
     Token.objects.create(user=admin_user)
     RefreshToken.for_user(admin_user).blacklist()
+    hook = Webhook.objects.create(
+        organization=organization, url="https://hooks.example.com/stockroom",
+        events=["stock.changed"], encrypted_secret="-",
+    )  # fmt: skip
+    webhook_services.ping(webhook=hook)
     return {
         Stocktake: stocktake,
         Organization: organization,
@@ -146,6 +157,9 @@ def shop(stocked, organization, admin_user):
         TokenProxy: TokenProxy.objects.get(user=admin_user),
         OutstandingToken: OutstandingToken.objects.get(user=admin_user),
         BlacklistedToken: BlacklistedToken.objects.get(token__user=admin_user),
+        AuditEntry: AuditEntry.objects.filter(object_type="location").first(),
+        Webhook: hook,
+        Delivery: Delivery.objects.get(),
         ReorderRule: ReorderRule.objects.create(
             organization=organization, product=nails, location=back_room, supplier=supplier,
             min_quantity=10, max_quantity=80,

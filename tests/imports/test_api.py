@@ -203,13 +203,13 @@ def test_an_export_imported_back_unchanged_reports_every_row_unchanged(
 
 def test_a_threshold_raised_by_an_import_is_a_low_stock_crossing(manager_client, stocked,
                                                                  organization):  # fmt: skip
-    from stock.models import LowStockEvent
+    from core.models import Event
 
     stocked(quantity=5, organization=organization, sku="S", low_stock_threshold=1)
     data = csv_bytes([["S", "S", "1.00", "9"]], header=["sku", "name", "price",
                                                         "low_stock_threshold"])  # fmt: skip
     assert real_run(manager_client, data).json()["updated"] == 1
-    assert LowStockEvent.objects.filter(product__sku="S", kind="went_low").count() == 1
+    assert Event.objects.filter(type="stock.low", data__sku="S").count() == 1
 
 
 # --- refusals -------------------------------------------------------------------------------

@@ -8,10 +8,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from core.dates import local_today
+from core.models import Event
 from inventory.models import Product
 from sales.models import Reservation, SalesOrder
 from stock import services as stock
-from stock.models import LowStockEvent, StockLevel, StockMovement
+from stock.models import StockLevel, StockMovement
 from tests.factories import ProductFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_stays_true")]
@@ -205,17 +206,18 @@ def test_low_stock_is_on_available_and_a_confirmation_is_a_crossing(
     admin_client, stocked, organization
 ):
     product = stocked(organization=organization, quantity=10, sku="MILK", low_stock_threshold=5)
-    LowStockEvent.objects.all().delete()
+    crossings = Event.objects.filter(type__in=("stock.low", "stock.recovered"))
+    crossings.delete()
     assert order(admin_client, (product, 4), status="confirmed").status_code == 201
     assert not admin_client.get(f"/api/products/{product.pk}/").json()["is_low_stock"]
-    assert not LowStockEvent.objects.exists()
+    assert not crossings.exists()
 
     assert order(admin_client, (product, 1), status="confirmed").status_code == 201
 
     body = admin_client.get(f"/api/products/{product.pk}/").json()
     assert (body["available"], body["is_low_stock"]) == (5, True)
-    assert list(LowStockEvent.objects.values_list("product_id", "kind")) == [
-        (product.pk, "went_low")
+    assert [(event.data["product"], event.type) for event in crossings] == [
+        (product.pk, "stock.low")
     ]
     listed = admin_client.get("/api/products/", {"low_stock": "true"}).json()["results"]
     assert [p["sku"] for p in listed] == ["MILK"]
@@ -223,7 +225,7 @@ def test_low_stock_is_on_available_and_a_confirmation_is_a_crossing(
     assert [p["sku"] for p in alerts["low_stock"]] == ["MILK"]
     # A further confirmation while low is no new crossing.
     assert order(admin_client, (product, 1), status="confirmed").status_code == 201
-    assert LowStockEvent.objects.count() == 1
+    assert crossings.count() == 1
 
 
 def test_products_order_by_available(admin_client, stocked, organization):

@@ -6,11 +6,12 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError
 
 from core.cache import _move_on
+from core.events import events_committed
+from core.models import Event
 from inventory.models import Product
 from stock import services
-from stock.models import LowStockEvent, StockMovement
+from stock.models import StockMovement
 from stock.selectors import ledger_mismatches
-from stock.signals import low_stock_changed
 from stock.tasks import reconcile_stock_ledger
 from tests.factories import ProductFactory
 
@@ -150,10 +151,10 @@ class TestRecordMovement:
         untouched = stocked(quantity=9, organization=organization, low_stock_threshold=2)
         heard = []
 
-        def listener(sender, organization_ids, **kwargs):
-            heard.append(organization_ids)
+        def listener(sender, organization_ids, types, **kwargs):
+            heard.append((organization_ids, types))
 
-        low_stock_changed.connect(listener)
+        events_committed.connect(listener)
         try:
             with django_capture_on_commit_callbacks(execute=False) as callbacks:
                 services.take_out_of_stock(
@@ -163,23 +164,23 @@ class TestRecordMovement:
                     user=None,
                 )
             # Written in the stock change's own transaction, before anyone heard of it.
-            event = LowStockEvent.objects.get()
-            assert (event.product_id, event.kind, event.quantity) == (low_soon.pk, "went_low", 2)
+            event = Event.objects.get(type="stock.low")
+            assert (event.data["product"], event.data["quantity"]) == (low_soon.pk, 2)
             assert heard == []
             for callback in callbacks:
                 callback()
         finally:
-            low_stock_changed.disconnect(listener)
-        assert heard == [[organization.pk]]
+            events_committed.disconnect(listener)
+        assert heard == [([organization.pk], ["stock.changed", "stock.low"])]
 
-        LowStockEvent.objects.all().delete()  # (the alerts may have consumed it already)
+        Event.objects.all().delete()
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             services.add_to_stock(
                 lines=[Line(untouched.pk, 1)], source="manual", reference=None, user=None
             )
-        # No state changed: nothing written, nobody told (only the figures' version moves on).
-        assert [callback.func for callback in callbacks] == [_move_on]
-        assert not LowStockEvent.objects.exists()
+        # No state changed: no crossing written (only the movement's `stock.changed`).
+        assert [getattr(callback, "func", None) for callback in callbacks][-1] == _move_on
+        assert list(Event.objects.values_list("type", flat=True)) == ["stock.changed"]
 
 
 @pytest.mark.django_db

@@ -124,8 +124,9 @@ def test_reading_and_changing_take_a_constant_number_of_queries(
     with django_assert_max_num_queries(1):  # the organization
         assert admin_client.get(URL).status_code == 200
     # the organization; the zone known to the database (PostgreSQL); a savepoint, the row
-    # locked, written; its users (their cached sign-in moves on); the savepoint released
-    with django_assert_max_num_queries(7):
+    # locked, written; its users (their cached sign-in moves on); the audit row; the savepoint
+    # released
+    with django_assert_max_num_queries(8):
         assert (
             admin_client.patch(URL, {"time_zone": "Asia/Tokyo"}, format="json").status_code == 200
         )

@@ -1,0 +1,235 @@
+"""The event outbox (DESIGN rule 8): one table that every service writes its events to, in its
+own transaction, and that several consumers read after commit, each remembering how far it got.
+
+- `emit(...)`/`emit_many(...)` in a service's transaction: the event exists only if the change
+  commits. After commit, `events_committed` is sent (with the organizations and types) so that
+  consumers can queue their work now; without it (a broker down, a worker dead) their periodic
+  sweep finds the events anyway. A service knows no consumer.
+- `consume(consumer, apply, types=...)`: hand every event not yet applied to `apply`, in order,
+  and move the consumer's cursor on in the same transaction, one batch at a time (one run per
+  consumer at a time). `apply` must be idempotent only for a crash between its own side effects
+  outside the database and the commit.
+
+Order: events are read by (`txid`, `id`) and only up to the oldest transaction still running
+on PostgreSQL (`pg_snapshot_xmin`), so an event whose transaction commits after a later-numbered
+one is never skipped; on SQLite, writers are serialised and the id order is the commit order.
+Within a batch, events are applied by id: a product's events are written under its row lock,
+so their ids are in commit order.
+"""
+
+import datetime
+import decimal
+import json
+import time
+from collections.abc import Callable, Iterable
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.db.models import Max, Q
+from django.db.models.expressions import Func
+from django.db.models.fields import BigIntegerField
+from django.dispatch import Signal
+from django.utils import timezone
+
+from core.db import one_at_a_time
+from core.models import Event, EventCursor
+
+# Sent after a transaction that wrote events commits: `organization_ids`, `types` (sorted).
+events_committed = Signal()
+
+BATCH_SIZE = 1000
+LAST_ID = 2**63 - 1
+# How long a consumer waits for a running transaction that holds committed events back.
+SETTLE_WAIT = 2.0
+
+
+class CurrentTransactionId(Func):
+    """The writing transaction's id (PostgreSQL's `pg_current_xact_id()`), 0 on SQLite."""
+
+    output_field = BigIntegerField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return "0", []
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return "(pg_current_xact_id()::text::bigint)", []
+
+
+def _jsonable(data: dict) -> dict:
+    """Money and dates as the API writes them (Decimal -> "19.90" as given, dates ISO)."""
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def emit(*, organization_id: int, type: str, data: dict) -> Event:
+    """Write one event in the caller's transaction (see the module's docstring)."""
+    return emit_many([(organization_id, type, data)])[0]
+
+
+def emit_many(events: Iterable[tuple[int, str, dict]]) -> list[Event]:
+    """Write (organization_id, type, data) events in the caller's transaction, in one INSERT."""
+    now = timezone.now()
+    rows = [
+        Event(
+            organization_id=organization_id,
+            type=type,
+            data=_jsonable(data),
+            created_at=now,
+            txid=CurrentTransactionId(),
+        )
+        for organization_id, type, data in events
+    ]
+    if not rows:
+        return []
+    with transaction.atomic(savepoint=False):
+        created = Event.objects.bulk_create(rows)
+        _Committed.of_this_transaction().add(rows)
+    return created
+
+
+class _Committed:
+    """The after-commit call that tells the consumers: one per atomic block (savepoint), however
+    many events it writes; a rolled-back savepoint drops its own."""
+
+    def __init__(self):
+        self.organization_ids: set[int] = set()
+        self.types: set[str] = set()
+
+    @classmethod
+    def of_this_transaction(cls) -> "_Committed":
+        here = set(connection.savepoint_ids)
+        for savepoints, callback, _ in reversed(connection.run_on_commit):
+            if not here <= savepoints:  # an earlier block's: this block's are all later
+                break
+            if isinstance(callback, cls) and savepoints == here:
+                return callback
+        callback = cls()
+        transaction.on_commit(callback, robust=True)  # a failing listener fails no change
+        return callback
+
+    def add(self, rows: list[Event]) -> None:
+        self.organization_ids.update(row.organization_id for row in rows)
+        self.types.update(row.type for row in rows)
+
+    def __call__(self):
+        events_committed.send(
+            sender=Event,
+            organization_ids=sorted(self.organization_ids),
+            types=sorted(self.types),
+        )
+
+
+def _horizon() -> tuple[int, int | None] | None:
+    """(the oldest transaction of this database still running, or the next to start when none
+    runs; this transaction's own id, if it has one): events of transactions from the horizon
+    on may be invisible yet. None when every writer is serialised (SQLite).
+
+    Only this database's transactions count (others write no events of ours); the next id is
+    read first, so a transaction that gets its id meanwhile is at or after it. The caller's
+    own transaction does not hold the horizon back: a consumer run inside the writing
+    transaction (the test suite's) reads that transaction's events too."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint,"
+            " pg_current_xact_id_if_assigned()::text::bigint"
+        )
+        next_id, own = cursor.fetchone()
+        cursor.execute(
+            "SELECT min(backend_xid::text::bigint) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        oldest = cursor.fetchone()[0]
+    # backend_xid is a 32-bit xid; the horizon an epoch-extended one (xid8), as txid is.
+    if oldest is not None:
+        epoch = next_id >> 32
+        full = (epoch << 32) | oldest
+        if full > next_id:  # wrapped around since the running one began
+            full -= 1 << 32
+        next_id = min(next_id, full)
+    return next_id, own
+
+
+def pending(*, consumer: str, types: Iterable[str] | None = None, limit: int = BATCH_SIZE):
+    """(the consumer's cursor, the next settled events it has not applied, in reading order,
+    the position up to which every event is settled: a consumer that applied all the events
+    of its types before it may move its cursor there, past the events of other types)."""
+    cursor, _ = EventCursor.objects.get_or_create(consumer=consumer)
+    after = Q(txid__gt=cursor.txid) | Q(txid=cursor.txid, id__gt=cursor.event_id)
+    events = Event.objects.filter(after)
+    if types is not None:
+        events = events.filter(type__in=list(types))
+    horizon = _horizon()
+    if horizon is not None:
+        before, own = horizon
+        events = events.filter(Q(txid__lt=before) | Q(txid=own) if own else Q(txid__lt=before))
+        # This transaction may write more events (a consumer run inside the writer's): they
+        # stay after the position.
+        settled = (min(before, own) - 1 if own else before - 1, LAST_ID)
+    else:  # one writer at a time: everything visible now is settled
+        last_id = Event.objects.aggregate(last=Max("id"))["last"] or 0
+        events = events.filter(id__lte=last_id)
+        settled = (0, last_id)
+    return cursor, list(events.order_by("txid", "id")[:limit]), settled
+
+
+def unsettled(*, consumer: str, types: Iterable[str] | None = None) -> bool:
+    """Whether committed events wait for the horizon (a transaction that began earlier)."""
+    cursor = EventCursor.objects.filter(consumer=consumer).first()
+    if cursor is None or connection.vendor != "postgresql":
+        return False
+    after = Q(txid__gt=cursor.txid) | Q(txid=cursor.txid, id__gt=cursor.event_id)
+    events = Event.objects.filter(after)
+    if types is not None:
+        events = events.filter(type__in=list(types))
+    return events.exists()
+
+
+def consume(
+    *,
+    consumer: str,
+    apply: Callable[[list[Event]], None],
+    types: Iterable[str] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """Apply every settled event this consumer has not applied yet (of `types`, or all), a
+    batch at a time: `apply(events)` (by id) and the cursor's move commit together, one run per
+    consumer at a time. Returns how many events were applied."""
+    applied = 0
+    waited_until = time.monotonic() + SETTLE_WAIT
+    while True:
+        with one_at_a_time(f"core.events.{consumer}"):
+            cursor, events, settled = pending(consumer=consumer, types=types, limit=batch_size)
+            position = (cursor.txid, cursor.event_id)
+            if events:
+                apply(sorted(events, key=lambda event: event.pk))
+                position = (events[-1].txid, events[-1].pk)
+            if len(events) < batch_size:  # every settled event of its types is applied
+                position = max(position, settled)
+            if position != (cursor.txid, cursor.event_id):
+                EventCursor.objects.filter(pk=cursor.pk).update(
+                    txid=position[0], event_id=position[1], updated_at=timezone.now()
+                )
+        applied += len(events)
+        if len(events) == batch_size:
+            continue
+        # Committed events behind a transaction still running: it usually ends within
+        # milliseconds; wait a little for it, else the next run (or the sweep) takes them.
+        if (
+            connection.in_atomic_block
+            or time.monotonic() > waited_until
+            or not unsettled(consumer=consumer, types=types)
+        ):
+            return applied
+        time.sleep(0.05)
+
+
+def money(value) -> str | None:
+    """Money in an event's data as the API writes it: a string with 2 places."""
+    if value is None:
+        return None
+    return str(decimal.Decimal(value).quantize(decimal.Decimal("0.01")))
+
+
+def timestamp(value: datetime.datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
