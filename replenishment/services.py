@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from django.db import IntegrityError, transaction
 
+from core import audit
 from core.changes import UNSET, given
 from core.dates import local_today
 from core.db import lock_row, update_under_lock
@@ -61,6 +62,11 @@ def _save_rule(rule: ReorderRule, *, update_fields=None) -> ReorderRule:
     return rule
 
 
+REORDER_RULE_AUDITED = (
+    "product", "location", "supplier", "min_quantity", "max_quantity", "snoozed_until",
+)  # fmt: skip
+
+
 def preferred_supplier(product: Product) -> Supplier | None:
     """The supplier of the product's preferred supplier product (None without one)."""
     preferred = (
@@ -103,7 +109,15 @@ def create_reorder_rule(
         max_quantity=max_quantity,
         snoozed_until=snoozed_until,
     )
-    return _save_rule(rule)
+    with transaction.atomic():
+        _save_rule(rule)
+        audit.record(
+            organization_id=rule.organization_id,
+            action=audit.Action.CREATE,
+            obj=rule,
+            changes=audit.diff({}, audit.snapshot(rule, REORDER_RULE_AUDITED)),
+        )
+    return rule
 
 
 def update_reorder_rule(
@@ -136,11 +150,22 @@ def update_reorder_rule(
             raise BrokenRule("Must be above min_quantity.", field="max_quantity")
         return _save_rule(row, update_fields=update_fields)
 
-    return update_under_lock(rule, changes, save=save, gone="The reorder rule no longer exists.")
+    return update_under_lock(
+        rule, changes, save=save, gone="The reorder rule no longer exists.", audit=True
+    )
 
 
 def delete_reorder_rule(*, rule: ReorderRule) -> None:
-    rule.delete()
+    with transaction.atomic():
+        pk = rule.pk
+        rule.delete()
+        audit.record(
+            organization_id=rule.organization_id,
+            action=audit.Action.DELETE,
+            object_type="reorderrule",
+            object_id=pk,
+            object_repr=str(rule),
+        )
 
 
 def create_replenishment_orders(

@@ -148,6 +148,12 @@ def _save_supplier_product(row: SupplierProduct, *, update_fields=None) -> Suppl
     return row
 
 
+SUPPLIER_PRODUCT_AUDITED = (
+    "supplier", "product", "supplier_sku", "pack_size", "unit_cost", "lead_time_days",
+    "minimum_order_quantity", "is_preferred",
+)  # fmt: skip
+
+
 def create_supplier_product(
     *,
     organization,
@@ -175,7 +181,14 @@ def create_supplier_product(
         is_preferred=is_preferred,
     )
     with _one_editor(organization.pk):
-        return _save_supplier_product(row)
+        _save_supplier_product(row)
+        audit.record(
+            organization_id=row.organization_id,
+            action=audit.Action.CREATE,
+            obj=row,
+            changes=audit.diff({}, audit.snapshot(row, SUPPLIER_PRODUCT_AUDITED)),
+        )
+    return row
 
 
 def update_supplier_product(
@@ -205,8 +218,18 @@ def update_supplier_product(
             changes,
             save=_save_supplier_product,
             gone="The supplier product no longer exists.",
+            audit=True,
         )
 
 
 def delete_supplier_product(*, supplier_product: SupplierProduct) -> None:
-    supplier_product.delete()
+    with transaction.atomic():
+        pk = supplier_product.pk
+        supplier_product.delete()
+        audit.record(
+            organization_id=supplier_product.organization_id,
+            action=audit.Action.DELETE,
+            object_type="supplierproduct",
+            object_id=pk,
+            object_repr=str(supplier_product),
+        )

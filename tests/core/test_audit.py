@@ -8,8 +8,11 @@ from django.urls import reverse
 
 from core.models import AuditEntry
 from inventory.models import Product
+from replenishment.models import ReorderRule
+from stock import services as stock_services
+from suppliers.models import SupplierProduct
 from tests.factories import CategoryFactory, ProductFactory, SupplierFactory, UserFactory
-from tests.support.admin import change_url, posted
+from tests.support.admin import change_url, posted, url, with_new_line
 from users.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +95,77 @@ def test_catalogue_records_created_edited_and_deleted_through_the_api(
     assert all(user == "alice" for _, user, _ in rows)
     field, value = next(iter(edit.items()))
     assert rows[1][2] == {field: [rows[0][2].get(field, [None, ""])[1], value]}
+
+
+def test_a_supplier_product_created_edited_and_deleted_through_the_api(admin_client, organization):
+    milk = ProductFactory(organization=organization, sku="MILK")
+    dairy = SupplierFactory(organization=organization, name="Dairy Co")
+    created = admin_client.post(
+        "/api/supplier-products/",
+        {"product": milk.pk, "supplier": dairy.pk, "unit_cost": "0.80", "pack_size": 6},
+        format="json",
+    )
+    assert created.status_code == 201
+    pk = created.json()["id"]
+    repr_ = str(SupplierProduct.objects.get())
+    edit = {"unit_cost": "0.75", "is_preferred": True, "supplier_sku": "D-1"}
+    response = admin_client.patch(f"/api/supplier-products/{pk}/", edit, format="json")
+    assert response.status_code == 200
+    assert admin_client.delete(f"/api/supplier-products/{pk}/").status_code == 204
+
+    assert trail("supplierproduct", pk) == [
+        ("create", "alice", {"supplier": [None, dairy.pk], "product": [None, milk.pk],
+                             "supplier_sku": [None, ""], "pack_size": [None, 6],
+                             "unit_cost": [None, "0.80"], "lead_time_days": [None, 0],
+                             "minimum_order_quantity": [None, 0], "is_preferred": [None, False]}),
+        ("update", "alice", {"unit_cost": ["0.80", "0.75"], "is_preferred": [False, True],
+                             "supplier_sku": ["", "D-1"]}),
+        ("delete", "alice", {}),
+    ]  # fmt: skip
+    row = last("supplierproduct")
+    assert (row.organization_id, row.object_repr) == (organization.pk, repr_)
+
+
+def test_a_reorder_rule_created_edited_and_deleted_through_the_api(manager_client, organization):
+    milk = ProductFactory(organization=organization, sku="MILK")
+    dairy = SupplierFactory(organization=organization, name="Dairy Co")
+    main = stock_services.default_location(organization_id=organization.pk)
+    created = manager_client.post(
+        "/api/reorder-rules/",
+        {"product": milk.pk, "supplier": dairy.pk, "min_quantity": 5, "max_quantity": 20},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    pk = created.json()["id"]
+    edit = {"max_quantity": 30, "snoozed_until": "2026-12-24", "supplier": None}
+    response = manager_client.patch(f"/api/reorder-rules/{pk}/", edit, format="json")
+    assert response.status_code == 200
+    manager_client.patch(f"/api/reorder-rules/{pk}/", {"max_quantity": 30}, format="json")
+    repr_ = str(ReorderRule.objects.get())
+    assert manager_client.delete(f"/api/reorder-rules/{pk}/").status_code == 204
+
+    assert trail("reorderrule", pk) == [
+        ("create", "mike", {"product": [None, milk.pk], "location": [None, main.pk],
+                            "supplier": [None, dairy.pk], "min_quantity": [None, 5],
+                            "max_quantity": [None, 20]}),
+        ("update", "mike", {"max_quantity": [20, 30], "snoozed_until": [None, "2026-12-24"],
+                            "supplier": [dairy.pk, None]}),
+        ("delete", "mike", {}),
+    ]  # fmt: skip
+    assert last("reorderrule").object_repr == repr_
+
+
+def test_a_refused_supplier_product_or_rule_leaves_no_row(admin_client, organization):
+    milk = ProductFactory(organization=organization, sku="MILK")
+    dairy = SupplierFactory(organization=organization, name="Dairy Co")
+    body = {"product": milk.pk, "supplier": dairy.pk, "unit_cost": "0.80"}
+    assert admin_client.post("/api/supplier-products/", body, format="json").status_code == 201
+    assert admin_client.post("/api/supplier-products/", body, format="json").status_code == 400
+    rule = {"product": milk.pk, "min_quantity": 5, "max_quantity": 5}
+    assert admin_client.post("/api/reorder-rules/", rule, format="json").status_code == 400
+
+    assert len(trail("supplierproduct")) == 1
+    assert trail("reorderrule") == []
 
 
 def test_users_roles_access_activation_and_passwords_through_the_api(
@@ -196,6 +270,50 @@ def test_the_organization_and_a_category_changed_in_the_admin(owner, organizatio
 
     assert trail("organization", organization.pk)[-1][2] == {"digest_hour": [7, 10]}
     assert trail("category", category.pk)[-1] == ("update", "alice", {"name": ["Tea", "Teas"]})
+
+
+def test_a_supplier_product_saved_inline_in_the_admin_is_recorded(owner, organization):
+    milk = ProductFactory(organization=organization, sku="MILK")
+    dairy = SupplierFactory(organization=organization, name="Dairy Co")
+    page = owner.get(change_url(dairy), secure=True)
+    data = with_new_line(
+        posted(page), "supplier_products", product=milk.pk, unit_cost="0.70", pack_size=12,
+        lead_time_days=2, minimum_order_quantity=0,
+    )  # fmt: skip
+    assert owner.post(change_url(dairy), data, secure=True).status_code == 302
+    row = SupplierProduct.objects.get()
+    page = owner.get(change_url(dairy), secure=True)
+    owner.post(
+        change_url(dairy), posted(page, **{"supplier_products-0-unit_cost": "0.65"}), secure=True
+    )
+
+    rows = trail("supplierproduct", row.pk)
+    assert [(action, user) for action, user, _ in rows] == [
+        ("create", "alice"),
+        ("update", "alice"),
+    ]
+    assert rows[0][2]["unit_cost"] == [None, "0.70"] and rows[0][2]["pack_size"] == [None, 12]
+    assert rows[1][2] == {"unit_cost": ["0.70", "0.65"]}
+
+
+def test_a_reorder_rule_saved_and_deleted_in_the_admin_is_recorded(owner, organization):
+    milk = ProductFactory(organization=organization, sku="MILK")
+    main = stock_services.default_location(organization_id=organization.pk)
+    page = owner.get(url(ReorderRule, "add"), secure=True)
+    data = posted(page, product=milk.pk, location=main.pk, min_quantity=5, max_quantity=20)
+    assert owner.post(url(ReorderRule, "add"), data, secure=True).status_code == 302
+    rule = ReorderRule.objects.get()
+    page = owner.get(change_url(rule), secure=True)
+    owner.post(change_url(rule), posted(page, max_quantity=50), secure=True)
+    owner.post(url(rule, "delete", rule.pk), {"post": "yes"}, secure=True)
+
+    rows = trail("reorderrule", rule.pk)
+    assert [(action, user) for action, user, _ in rows] == [
+        ("create", "alice"), ("update", "alice"), ("delete", "alice"),
+    ]  # fmt: skip
+    assert rows[0][2]["max_quantity"] == [None, 20]
+    assert rows[1][2] == {"max_quantity": [20, 50]}
+    assert not ReorderRule.objects.exists()
 
 
 def test_the_trail_is_read_only_and_undeletable_in_the_admin(owner, organization, client):
