@@ -43,7 +43,11 @@ def _refuse_edit(order: SalesOrder, refused: set[str]) -> Conflict:
 def _order_event(order: SalesOrder, status: str, items=None) -> None:
     """`sales_order.<status>` in the move's transaction (core.events), with its lines."""
     if items is None:
-        items = order.items.select_related("product").order_by("id")
+        written = getattr(order, "_prefetched_objects_cache", {}).get("items")  # just written
+        if written is not None:
+            items = sorted(written, key=lambda item: item.pk)
+        else:
+            items = order.items.select_related("product").order_by("id")
     emit(
         organization_id=order.organization_id,
         type=f"sales_order.{status}",
