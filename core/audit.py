@@ -113,6 +113,16 @@ def record(
         )
 
 
+def created(obj: models.Model, fields) -> AuditEntry | None:
+    """The `create` row of a new object: its audited fields that have a value."""
+    return record(
+        organization_id=obj.organization_id,
+        action=Action.CREATE,
+        obj=obj,
+        changes=diff({}, snapshot(obj, fields)),
+    )
+
+
 def record_many(
     *, organization_id: int, action: str, rows: list[tuple[models.Model, dict]], user=None
 ) -> None:

@@ -88,12 +88,7 @@ def _product_created(product: Product) -> None:
     emit(
         organization_id=product.organization_id, type="product.created", data=product_data(product)
     )
-    audit.record(
-        organization_id=product.organization_id,
-        action=audit.Action.CREATE,
-        obj=product,
-        changes=audit.diff({}, audit.snapshot(product, PRODUCT_AUDITED)),
-    )
+    audit.created(product, PRODUCT_AUDITED)
 
 
 def _product_archived(product: Product, *, action: str) -> None:
@@ -217,12 +212,7 @@ def create_category(*, organization, name: str, description: str = "") -> Catego
         category = _save_category(
             Category(organization=organization, name=name, description=description)
         )
-        audit.record(
-            organization_id=category.organization_id,
-            action=audit.Action.CREATE,
-            obj=category,
-            changes=audit.diff({}, audit.snapshot(category, CATEGORY_AUDITED)),
-        )
+        audit.created(category, CATEGORY_AUDITED)
     return category
 
 

@@ -111,12 +111,7 @@ def create_reorder_rule(
     )
     with transaction.atomic():
         _save_rule(rule)
-        audit.record(
-            organization_id=rule.organization_id,
-            action=audit.Action.CREATE,
-            obj=rule,
-            changes=audit.diff({}, audit.snapshot(rule, REORDER_RULE_AUDITED)),
-        )
+        audit.created(rule, REORDER_RULE_AUDITED)
     return rule
 
 

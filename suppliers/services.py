@@ -56,12 +56,7 @@ def create_supplier(
     )
     with transaction.atomic():
         _save_supplier(supplier)
-        audit.record(
-            organization_id=supplier.organization_id,
-            action=audit.Action.CREATE,
-            obj=supplier,
-            changes=audit.diff({}, audit.snapshot(supplier, SUPPLIER_AUDITED)),
-        )
+        audit.created(supplier, SUPPLIER_AUDITED)
     return supplier
 
 
@@ -182,12 +177,7 @@ def create_supplier_product(
     )
     with _one_editor(organization.pk):
         _save_supplier_product(row)
-        audit.record(
-            organization_id=row.organization_id,
-            action=audit.Action.CREATE,
-            obj=row,
-            changes=audit.diff({}, audit.snapshot(row, SUPPLIER_PRODUCT_AUDITED)),
-        )
+        audit.created(row, SUPPLIER_PRODUCT_AUDITED)
     return row
 
 

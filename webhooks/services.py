@@ -94,12 +94,7 @@ def create_webhook(
             is_active=is_active,
             encrypted_secret=secrets.encrypt(secret),
         )
-        audit.record(
-            organization_id=webhook.organization_id,
-            action=audit.Action.CREATE,
-            obj=webhook,
-            changes=audit.diff({}, audit.snapshot(webhook, AUDITED)),
-        )
+        audit.created(webhook, AUDITED)
     return webhook, secret
 
 
