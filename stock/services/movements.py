@@ -157,9 +157,24 @@ def record_opening_stock(
     `cost_price` (0 when none), written in a few statements by one set of books (nothing to
     lock: no other transaction sees the products yet). A lot-tracked product's first stock
     needs a movement naming its lot; a quantity of 0 records nothing."""
+    with transaction.atomic():
+        return opening_stock(stock=stock, user=user, location=location, source=source,
+                             reference=reference).close()  # fmt: skip
+
+
+def opening_stock(
+    *,
+    stock: list[tuple[Product, int]],
+    user: User | None,
+    location: Location | None = None,
+    source: str = Source.IMPORT,
+    reference: str | None = None,
+    unwritten: bool = False,
+) -> Books:
+    """`record_opening_stock`'s books, their INs put, not closed yet. `unwritten`: the products
+    are numbered, not written (`Books.of_new`): their creator writes them with the quantity
+    and average cost these books give them, then closes the books."""
     stock = [(product, quantity) for product, quantity in stock if quantity]
-    if not stock:
-        return []
     for product, quantity in stock:
         check_quantity(Type.IN, quantity)
         if product.track_lots:
@@ -169,16 +184,14 @@ def record_opening_stock(
                 field="quantity",
             )
     entry = Entry(source=source, reference=reference, user=user)
-    with transaction.atomic():
-        books = Books.of_new([product for product, _ in stock], entry=entry)
+    books = Books.of_new([product for product, _ in stock], entry=entry, unwritten=unwritten)
+    if stock:
         organization_id = stock[0][0].organization_id
         location = usable_location(location, organization_id=organization_id, field="location")
-        for product, quantity in stock:
-            current = books.products[product.pk]
-            opening = current.cost_price or decimal.Decimal(0)
-            books.put(current, location, [(None, quantity)], unit_cost=opening)
-        movements = books.close()
-    return movements
+    for product, quantity in stock:
+        opening = product.cost_price or decimal.Decimal(0)
+        books.put(product, location, [(None, quantity)], unit_cost=opening)
+    return books
 
 
 def set_stock_level(
