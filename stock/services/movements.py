@@ -25,12 +25,13 @@ from users.models import User
 
 Type = StockMovement.MovementType
 Source = StockMovement.Source
+TYPES = frozenset(Type.values)
 
 
 def check_quantity(movement_type: str, quantity, field: str = "quantity") -> None:
     """A movement's quantity is an integer from 1 (0 for an ADJUST: a count) to MAX_QUANTITY."""
     minimum = 0 if movement_type == Type.ADJUST else 1
-    if movement_type not in Type.values:
+    if movement_type not in TYPES:
         raise InvalidStockChange(f"Unknown movement type {movement_type!r}.", field="movement_type")
     if not isinstance(quantity, int) or not minimum <= quantity <= MAX_QUANTITY:
         raise InvalidStockChange(
