@@ -59,10 +59,13 @@ class LargeListPaginator(Paginator):
     count_cache_seconds = 60
     deferred_offset = 1000
 
-    def __init__(self, *args, count_key: str | None = None, rows=None, **kwargs):
+    def __init__(self, *args, count_key: str | None = None, rows=None, page_ids=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.count_key = count_key  # what names the filtered query (else: its SQL)
         self.rows = rows  # how the page's rows are read (e.g. `.values(...)`): not how it counts
+        # page_ids(queryset, bottom=, top=, count=): the page's ids in the queryset's order,
+        # read another way than OFFSET (e.g. search relevance tier by tier), or None.
+        self.page_ids = page_ids
 
     @cached_property
     def count(self):
@@ -96,6 +99,10 @@ class LargeListPaginator(Paginator):
         if self.orphans and top + self.orphans >= self.count:
             top = self.count  # (not capped otherwise: a cached count must not cut rows off)
         rows = self.object_list if self.rows is None else self.rows(self.object_list)
+        if self.page_ids is not None:
+            ids = self.page_ids(self.object_list, bottom=bottom, top=top, count=self.count)
+            if ids is not None:  # the rows in the queryset's own order (a total order)
+                return self._get_page(list(rows.filter(pk__in=ids)), number, self)
         if bottom < self.deferred_offset or not self._can_defer():
             return self._get_page(rows[bottom:top], number, self)
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
@@ -127,15 +134,19 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
-    def paginate_queryset(self, queryset, request, view=None, *, rows=None):
+    def paginate_queryset(self, queryset, request, view=None, *, rows=None, page_ids=None):
         """The page of `queryset`; `rows(queryset)` reads its rows when given (the count is
-        taken of `queryset` itself, e.g. without the joins a `values()` adds)."""
+        taken of `queryset` itself, e.g. without the joins a `values()` adds); `page_ids` finds
+        the page's ids when given (LargeListPaginator)."""
         self.count_key = _count_key(request, (self.page_query_param, self.page_size_query_param))
         self.rows = rows
+        self.page_ids = page_ids
         return super().paginate_queryset(queryset, request, view)
 
     def django_paginator_class(self, object_list, per_page):
-        return LargeListPaginator(object_list, per_page, count_key=self.count_key, rows=self.rows)
+        return LargeListPaginator(
+            object_list, per_page, count_key=self.count_key, rows=self.rows, page_ids=self.page_ids
+        )
 
 
 def _count_key(request, paging: tuple[str, ...]) -> str:

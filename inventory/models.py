@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower, Upper
@@ -11,8 +11,9 @@ from core.fields import cost_field, money_field
 SEARCH_FIELDS = ("name", "sku", "description", "barcode")
 
 
-def search_indexes() -> list[GinIndex]:
-    """`?search=`'s indexes (PostgreSQL only: migration 0016 builds them there, concurrently).
+def search_indexes() -> list[GinIndex | GistIndex]:
+    """`?search=`'s indexes (PostgreSQL only: migrations 0017 and 0018 build them there,
+    concurrently).
 
     Django's `icontains` compiles to `UPPER(col::text) LIKE UPPER('%term%')`: a pg_trgm GIN
     index on exactly that expression finds the rows holding the term. With btree_gin the
@@ -20,7 +21,7 @@ def search_indexes() -> list[GinIndex]:
     with the term's trigrams inside the index (GIN's fast scan skips the trigram's posting tree
     past other shops' rows) instead of reading every shop's matches and then filtering them.
     """
-    return [
+    matches = [
         GinIndex(
             F("organization"),
             OpClass(Upper(field), name="gin_trgm_ops"),
@@ -28,6 +29,14 @@ def search_indexes() -> list[GinIndex]:
         )
         for field in SEARCH_FIELDS
     ]
+    # The relevance order (inventory.selectors.by_relevance): a shop's names nearest to the term
+    # first, k-nearest (`<->`), through btree_gist (migration 0018, concurrently).
+    nearest = GistIndex(
+        F("organization"),
+        OpClass(Upper("name"), name="gist_trgm_ops"),
+        name="inv_prod_org_name_gist_trgm",
+    )
+    return [*matches, nearest]
 
 
 # The business predicates of a product, each stated once: the indexes below, the selectors,

@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.contrib.postgres.search import TrigramSimilarity
+from django.contrib.postgres.search import TrigramDistance
 from django.db import connections
 from django.db.models import (
     Case,
@@ -17,7 +17,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Upper
+from django.db.models.functions import Coalesce, Lower, Upper
 
 from inventory.models import LOW_STOCK, OUT_OF_STOCK, STOCK_KEEPING, Category, Product
 
@@ -118,24 +118,89 @@ def live_variations_exist():
 # --- Search: the relevance rule, stated once -------------------------------------------------
 
 
+def _exact_code(term: str) -> Q:
+    """An exact SKU or barcode, case-insensitive (a scanner's code), as `?sku=` reads it: from
+    the (organization, LOWER(code)) unique indexes."""
+    code = term.lower()  # (the barcode is nullable: without a barcode, not an exact code)
+    return Q(sku_lower=code) | Q(barcode__isnull=False, barcode_lower=code)
+
+
+def _with_codes(products: QuerySet[Product]) -> QuerySet[Product]:
+    return products.alias(sku_lower=Lower("sku"), barcode_lower=Lower("barcode"))
+
+
+def _name_distance(term: str) -> TrigramDistance:
+    """pg_trgm's `UPPER(name) <-> TERM` (1 - similarity): the GiST index on the organization and
+    the name yields a shop's rows nearest first (k-nearest), so the rule's order is this key."""
+    return TrigramDistance(Upper("name"), Value(term.upper()))
+
+
 def by_relevance(products: QuerySet[Product], term: str) -> QuerySet[Product]:
     """`?search=` without `ordering`: the most relevant first.
 
     1. an exact SKU or barcode (case-insensitive: a scanner's code);
     2. then names that start with the term;
-    3. then the rest, the names closest to the term first (pg_trgm's `similarity`, on
-       PostgreSQL; SQLite has none: by name);
-    ties by name, then id (a total order, so pages never overlap)."""
+    3. then the rest;
+    within each, the names closest to the term first (pg_trgm's distance `<->`, 1 - similarity,
+    on PostgreSQL; SQLite has none: skipped), then by name, then id (a total order, so pages
+    never overlap). A page of a large result is read tier by tier (`relevance_page_ids`)."""
     rank = Case(
-        When(Q(sku__iexact=term) | Q(barcode__iexact=term), then=Value(0)),
+        When(_exact_code(term), then=Value(0)),
         When(name__istartswith=term, then=Value(1)),
         default=Value(2),
         output_field=IntegerField(),
     )
-    products = products.annotate(search_rank=rank)
+    products = _with_codes(products).annotate(search_rank=rank)
     if connections[products.db].vendor != "postgresql":
         return products.order_by("search_rank", "name", "id")
-    products = products.annotate(
-        search_similarity=TrigramSimilarity(Upper("name"), Value(term.upper()))
-    )
-    return products.order_by("search_rank", "-search_similarity", "name", "id")
+    products = products.annotate(search_distance=_name_distance(term))
+    return products.order_by("search_rank", "search_distance", "name", "id")
+
+
+# Up to this many matches, a page of `by_relevance` is one query that ranks them all (a few
+# milliseconds); from there on, `relevance_page_ids` reads each tier only as far as the page.
+RANKED_WHOLE = 2_000
+
+
+def relevance_page_ids(
+    products: QuerySet[Product], *, term: str, bottom: int, top: int, count: int
+) -> list[int] | None:
+    """The ids of rows [bottom, top) of `by_relevance(products, term)`, in that order, read
+    without ranking every match (PostgreSQL, more than RANKED_WHOLE matches; else None: the
+    page is read as one query). `products` is the searched queryset (organization, filters,
+    `?search=`).
+
+    Each tier is read from an index that yields it in the rule's order, and only its first
+    `top` rows (no later row of a tier can be on the page): the exact code by the unique
+    (organization, LOWER(code)) indexes; names starting with the term, then names containing it,
+    by the GiST (organization, UPPER(name)) trigram index, k-nearest (`<->`) with the LIKE as
+    its index condition; the matches on other fields only (SKU, description, barcode) by their
+    trigram indexes, ranked by the name's distance. One UNION ALL query merges them in the rule's
+    order and keeps rows [bottom, top)."""
+    if count <= RANKED_WHOLE or connections[products.db].vendor != "postgresql":
+        return None
+    exact, starts, in_name = _exact_code(term), Q(name__istartswith=term), Q(name__icontains=term)
+    if " " in term:  # each word matches somewhere: the rest holds more than the other fields
+        elsewhere = ~in_name
+    else:  # one word: what does not hold it in the name holds it in another field
+        elsewhere = ~in_name & (
+            Q(sku__icontains=term) | Q(description__icontains=term) | Q(barcode__icontains=term)
+        )
+    products = _with_codes(products.order_by()).annotate(search_distance=_name_distance(term))
+    tiers = [
+        (0, Q(exact)),
+        (1, starts & ~exact),
+        (2, in_name & ~starts & ~exact),
+        (2, elsewhere & ~exact),
+    ]
+    columns = ("id", "search_rank", "search_distance", "name")
+    branches = [
+        products.filter(condition)
+        .annotate(search_rank=Value(rank, output_field=IntegerField()))
+        .order_by("search_distance", "name", "id")
+        .values_list(*columns)[:top]
+        for rank, condition in tiers
+    ]
+    merged = branches[0].union(*branches[1:], all=True)
+    merged = merged.order_by("search_rank", "search_distance", "name", "id")
+    return [row[0] for row in merged[bottom:top]]

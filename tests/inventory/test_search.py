@@ -4,11 +4,13 @@ the organization's products only, and the per-organization trigram indexes' migr
 import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.test.utils import CaptureQueriesContext
 
+from inventory import selectors
 from inventory.models import Product
 from tests.factories import ProductFactory
 
@@ -105,6 +107,80 @@ def test_search_keeps_its_query_count(admin_client, milk_shelf, django_assert_ma
     admin_client.get(URL)  # the session's first request reads the user and organization
     with django_assert_max_num_queries(4):
         skus(admin_client.get(URL, {"search": "milk"}))
+
+
+# --- a large result: read tier by tier, in the same order -----------------------------------
+
+
+@pytest.fixture
+def steel_catalogue(organization, other_organization):
+    """A word in every tier and in every field, with ties in the name's distance and in the name;
+    the other shop holds the same products (and its own exact code)."""
+    rows = [
+        ("STEEL", "Plain hook", None, ""),  # exact SKU
+        ("HOOK-9", "Bracket", "steel", ""),  # exact barcode
+        ("STEEL-2", "Wire", None, ""),  # SKU contains it
+        ("DESC-1", "Bolt", None, "Made of steel"),  # description only
+        ("BAR-1", "Nut", "8STEEL8", ""),  # barcode contains it
+    ]
+    rows += [(f"S-{i}", f"Steel shelf {i % 4}", None, "") for i in range(6)]  # starts; ties
+    rows += [(f"S-{i}", "Steel", None, "") for i in range(6, 9)]  # the nearest: same name
+    rows += [(f"C-{i}", f"{'Green ' * (i % 3)}steel pan {i % 5}", None, "") for i in range(12)]
+    rows += [(f"D-{i}", "Pan", None, f"steel {i}") for i in range(4)]  # description only
+    for shop in (organization, other_organization):
+        for sku, name, barcode, description in rows:
+            ProductFactory(
+                organization=shop, sku=sku, name=name, barcode=barcode, description=description
+            )
+    ProductFactory(organization=other_organization, sku="STEELY", name="Steel theirs")
+    ProductFactory(organization=organization, sku="IRON", name="Iron pan")  # no match
+
+
+def all_pages(client, params, page_size) -> list[str]:
+    found, page = [], 1
+    while True:
+        response = client.get(URL, {**params, "page_size": page_size, "page": page})
+        found += skus(response)
+        if response.json()["next"] is None:
+            return found
+        page += 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("term", ["steel", "STEEL", "steel pan", "hook", "8"])
+def test_a_large_result_is_read_tier_by_tier_in_the_same_order(
+    admin_client, steel_catalogue, monkeypatch, term
+):
+    ranked_whole = all_pages(admin_client, {"search": term}, page_size=500)
+    monkeypatch.setattr(selectors, "RANKED_WHOLE", 0)  # every result is "large"
+    cache.clear()  # (no count kept from the whole ranking)
+
+    with CaptureQueriesContext(connection) as captured:
+        first = skus(admin_client.get(URL, {"search": term, "page_size": 4}))
+    assert any("UNION ALL" in q["sql"] for q in captured.captured_queries)
+    assert first == ranked_whole[:4]
+    for page_size in (1, 3, 7, 50):
+        assert all_pages(admin_client, {"search": term}, page_size) == ranked_whole
+    assert "STEELY" not in ranked_whole  # another shop's product is never found
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_large_result_keeps_the_relevance_rule(admin_client, steel_catalogue, monkeypatch):
+    monkeypatch.setattr(selectors, "RANKED_WHOLE", 0)
+
+    found = all_pages(admin_client, {"search": "steel"}, page_size=5)
+
+    assert found[:2] == ["HOOK-9", "STEEL"]  # exact barcode, exact SKU: by name
+    assert found[2:5] == ["S-6", "S-7", "S-8"]  # "Steel" itself: the nearest name, then by id
+    starting = {f"S-{i}" for i in range(6)} | {"C-0", "C-3", "C-6", "C-9"}  # "steel pan 0"
+    assert set(found[5:15]) == starting  # the other names starting with it
+    same_name = found.index("S-0")  # "Steel shelf 0" twice: by id
+    assert found[same_name : same_name + 2] == ["S-0", "S-4"]
+    assert set(found[15:]) >= {"DESC-1", "STEEL-2", "BAR-1", "D-0", "C-1"}
+    assert "IRON" not in found and "STEELY" not in found
+    assert len(found) == 2 + 9 + 3 + 12 + 4
 
 
 # --- the migration: per-organization trigram indexes, built concurrently, reversible --------
