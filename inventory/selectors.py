@@ -1,8 +1,9 @@
 """Reads of the catalogue shared by the API, reports and alerts."""
 
 import datetime
+import math
 
-from django.contrib.postgres.search import TrigramDistance
+from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connections
 from django.db.models import (
     Case,
@@ -19,7 +20,14 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Lower, Upper
 
-from inventory.models import LOW_STOCK, OUT_OF_STOCK, STOCK_KEEPING, Category, Product
+from inventory.models import (
+    LOW_STOCK,
+    OUT_OF_STOCK,
+    STOCK_KEEPING,
+    Category,
+    Product,
+    name_trigrams,
+)
 
 __all__ = ["LOW_STOCK", "OUT_OF_STOCK", "STOCK_KEEPING"]  # the predicates, for every reader
 
@@ -129,10 +137,9 @@ def _with_codes(products: QuerySet[Product]) -> QuerySet[Product]:
     return products.alias(sku_lower=Lower("sku"), barcode_lower=Lower("barcode"))
 
 
-def _name_distance(term: str) -> TrigramDistance:
-    """pg_trgm's `UPPER(name) <-> TERM` (1 - similarity): the GiST index on the organization and
-    the name yields a shop's rows nearest first (k-nearest), so the rule's order is this key."""
-    return TrigramDistance(Upper("name"), Value(term.upper()))
+def name_similarity(term: str) -> TrigramSimilarity:
+    """pg_trgm's `similarity(UPPER(name), TERM)`: the rule's "closest names first"."""
+    return TrigramSimilarity(Upper("name"), Value(term.upper()))
 
 
 def by_relevance(products: QuerySet[Product], term: str) -> QuerySet[Product]:
@@ -141,9 +148,9 @@ def by_relevance(products: QuerySet[Product], term: str) -> QuerySet[Product]:
     1. an exact SKU or barcode (case-insensitive: a scanner's code);
     2. then names that start with the term;
     3. then the rest;
-    within each, the names closest to the term first (pg_trgm's distance `<->`, 1 - similarity,
-    on PostgreSQL; SQLite has none: skipped), then by name, then id (a total order, so pages
-    never overlap). A page of a large result is read tier by tier (`relevance_page_ids`)."""
+    within each, the names closest to the term first (pg_trgm's `similarity`, on PostgreSQL;
+    SQLite has none: skipped), then by name, then id (a total order, so pages never overlap).
+    A page of a large result is found tier by tier (`relevance_page_candidates`)."""
     rank = Case(
         When(_exact_code(term), then=Value(0)),
         When(name__istartswith=term, then=Value(1)),
@@ -153,54 +160,89 @@ def by_relevance(products: QuerySet[Product], term: str) -> QuerySet[Product]:
     products = _with_codes(products).annotate(search_rank=rank)
     if connections[products.db].vendor != "postgresql":
         return products.order_by("search_rank", "name", "id")
-    products = products.annotate(search_distance=_name_distance(term))
-    return products.order_by("search_rank", "search_distance", "name", "id")
+    products = products.annotate(search_similarity=name_similarity(term))
+    return products.order_by("search_rank", "-search_similarity", "name", "id")
 
 
 # Up to this many matches, a page of `by_relevance` is one query that ranks them all (a few
-# milliseconds); from there on, `relevance_page_ids` reads each tier only as far as the page.
+# milliseconds); from there on, `relevance_page_candidates` reads only the closest names.
 RANKED_WHOLE = 2_000
+# The similarities a tier is read down to, ring by ring (0: the rest, whatever is left).
+RINGS = (0.8, 0.6, 0.5, 0.42, 0.36, 0.31, 0.27, 0.24, 0.21, 0.18, 0.15, 0.12, 0.09, 0.05, 0)
 
 
-def relevance_page_ids(
-    products: QuerySet[Product], *, term: str, bottom: int, top: int, count: int
+def relevance_page_candidates(
+    products: QuerySet[Product], *, term: str, top: int, count: int
 ) -> list[int] | None:
-    """The ids of rows [bottom, top) of `by_relevance(products, term)`, in that order, read
-    without ranking every match (PostgreSQL, more than RANKED_WHOLE matches; else None: the
-    page is read as one query). `products` is the searched queryset (organization, filters,
-    `?search=`).
+    """Ids among which lie the first `top` rows of `by_relevance(products, term)` (so the page
+    is those ids in that order, sliced), found without ranking every match: None (rank them
+    all) up to RANKED_WHOLE matches, off PostgreSQL, or for a term without trigrams.
+    `products` is the searched queryset (organization, filters, `?search=`).
 
-    Each tier is read from an index that yields it in the rule's order, and only its first
-    `top` rows (no later row of a tier can be on the page): the exact code by the unique
-    (organization, LOWER(code)) indexes; names starting with the term, then names containing it,
-    by the GiST (organization, UPPER(name)) trigram index, k-nearest (`<->`) with the LIKE as
-    its index condition; the matches on other fields only (SKU, description, barcode) by their
-    trigram indexes, ranked by the name's distance. One UNION ALL query merges them in the rule's
-    order and keeps rows [bottom, top)."""
+    Tier by tier (exact code, names starting with the term, the rest), each read only as far
+    as the page needs, its closest names first (`_closest_first`)."""
     if count <= RANKED_WHOLE or connections[products.db].vendor != "postgresql":
         return None
-    exact, starts, in_name = _exact_code(term), Q(name__istartswith=term), Q(name__icontains=term)
-    if " " in term:  # each word matches somewhere: the rest holds more than the other fields
-        elsewhere = ~in_name
-    else:  # one word: what does not hold it in the name holds it in another field
-        elsewhere = ~in_name & (
-            Q(sku__icontains=term) | Q(description__icontains=term) | Q(barcode__icontains=term)
+    with connections[products.db].cursor() as cursor:
+        cursor.execute("SELECT array_length(show_trgm(%s), 1)", [term.upper()])
+        (term_trigrams,) = cursor.fetchone()
+    if not term_trigrams:
+        return None
+    exact, starts = _exact_code(term), Q(name__istartswith=term)
+    products = _with_codes(products.order_by()).alias(name_trigrams=name_trigrams())
+    products = products.annotate(search_similarity=name_similarity(term))
+    codes = list(products.filter(exact).values_list("id", flat=True))  # 2 at most: unique
+    if len(codes) >= top:
+        return codes
+    starting = products.filter(starts & ~exact)  # the (organization, UPPER(name)) prefix index
+    firsts = list(starting.values_list("id", flat=True)[: RANKED_WHOLE + 1])
+    if len(firsts) > RANKED_WHOLE:  # the page's share of them, or all of them if fewer
+        firsts = _closest_first(starting, term_trigrams, top - len(codes))
+    ranked = codes + firsts
+    if len(ranked) >= top:  # the page is in the first two tiers
+        return ranked
+    if count - len(ranked) <= RANKED_WHOLE:
+        return None  # the rest is small too: rank it all
+    rest = products.filter(~starts & ~exact)
+    return ranked + _closest_first(rest, term_trigrams, top - len(ranked))
+
+
+def _closest_first(tier: QuerySet[Product], term_trigrams: int, need: int) -> list[int]:
+    """Ids holding the tier's first `need` rows (similarity, name, id), or all of it if it has
+    fewer: read ring by ring, the names that can be closest first.
+
+    A name of n trigrams is at most min(n, t) / max(n, t) similar to the term (t trigrams), so
+    every name at least `s` similar has n within [t*s, t/s]. Ring by ring (s falling), the
+    names of the new n are read (their `need` closest; the trigram-count index and the search
+    indexes find them); once `need` rows read are at least `s` similar, no unread row (less
+    than `s`) can come before them."""
+    found: dict[int, float] = {}
+    window = None  # the trigram counts read so far: (lowest, highest)
+    for similarity in RINGS:
+        if similarity:
+            ring = (
+                math.floor(term_trigrams * similarity),
+                math.ceil(term_trigrams / similarity),
+            )
+            if ring == window:
+                continue
+            band = Q(name_trigrams__gte=ring[0], name_trigrams__lte=ring[1])
+        else:  # the rest: every other count, and names without trigrams
+            ring, band = None, Q()
+        if window is not None:
+            band &= (
+                Q(name_trigrams__lt=window[0])
+                | Q(name_trigrams__gt=window[1])
+                | Q(name_trigrams__isnull=True)
+            )
+        rows = (
+            tier.filter(band)
+            .order_by("-search_similarity", "name", "id")
+            .values_list("id", "search_similarity")[:need]
         )
-    products = _with_codes(products.order_by()).annotate(search_distance=_name_distance(term))
-    tiers = [
-        (0, Q(exact)),
-        (1, starts & ~exact),
-        (2, in_name & ~starts & ~exact),
-        (2, elsewhere & ~exact),
-    ]
-    columns = ("id", "search_rank", "search_distance", "name")
-    branches = [
-        products.filter(condition)
-        .annotate(search_rank=Value(rank, output_field=IntegerField()))
-        .order_by("search_distance", "name", "id")
-        .values_list(*columns)[:top]
-        for rank, condition in tiers
-    ]
-    merged = branches[0].union(*branches[1:], all=True)
-    merged = merged.order_by("search_rank", "search_distance", "name", "id")
-    return [row[0] for row in merged[bottom:top]]
+        found.update(rows)
+        window = ring
+        # (float4 similarities: a margin so that rounding cannot let an unread row tie)
+        if sum(1 for close in found.values() if close >= similarity + 1e-6) >= need:
+            break
+    return list(found)

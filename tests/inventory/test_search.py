@@ -158,7 +158,7 @@ def test_a_large_result_is_read_tier_by_tier_in_the_same_order(
 
     with CaptureQueriesContext(connection) as captured:
         first = skus(admin_client.get(URL, {"search": term, "page_size": 4}))
-    assert any("UNION ALL" in q["sql"] for q in captured.captured_queries)
+    assert any("show_trgm" in q["sql"] for q in captured.captured_queries)  # read by rings
     assert first == ranked_whole[:4]
     for page_size in (1, 3, 7, 50):
         assert all_pages(admin_client, {"search": term}, page_size) == ranked_whole
@@ -275,3 +275,85 @@ def test_a_search_finds_the_shops_rows_inside_the_index_not_every_shops(
         assert conditions, plan
         for condition in conditions:  # no index scan reads another shop's matches
             assert re.match(r"\(+organization_id = '\d+'::bigint\)", condition), plan
+
+
+RELEVANCE = ("inventory", "0018_search_relevance_indexes")
+RELEVANCE_INDEXES = {
+    "inv_prod_org_name_prefix": '(organization_id, upper((name)::text) text_pattern_ops)',
+    "inv_prod_org_name_trigrams": "(organization_id, array_length(show_trgm(upper((name)::text)), 1))",
+}
+
+
+def test_the_relevance_indexes_are_built_concurrently_outside_a_transaction():
+    migration = MigrationLoader(None).get_migration(*RELEVANCE)
+    assert migration.atomic is False
+    names = [type(operation).__name__ for operation in migration.operations]
+    assert names == ["AddIndexConcurrentlyOnPostgreSQL"] * 2
+
+
+def relevance_indexes() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'inventory_product' "
+            "AND indexname IN ('inv_prod_org_name_prefix', 'inv_prod_org_name_trigrams')"
+        )
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_relevance_indexes_are_per_organization_and_reverse():
+    indexes = relevance_indexes()
+    assert sorted(indexes) == sorted(RELEVANCE_INDEXES)
+    for name, columns in RELEVANCE_INDEXES.items():
+        assert indexes[name].endswith(f"USING btree {columns}"), indexes[name]
+    try:
+        migrate_to(AFTER)
+        assert relevance_indexes() == {}
+        migrate_to(RELEVANCE)
+        assert sorted(relevance_indexes()) == sorted(RELEVANCE_INDEXES)
+    finally:
+        executor = MigrationExecutor(connection)
+        migrate_to(*executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_common_words_first_page_reads_the_closest_names_not_every_match(
+    admin_client, organization, other_organization, monkeypatch
+):
+    """The word is in 3,000 names of each shop, of every length: the first page reads only the
+    names short enough to be the closest (their trigram counts), in this shop only."""
+    monkeypatch.setattr(selectors, "RANKED_WHOLE", 100)
+    for shop in (organization, other_organization):
+        Product.objects.bulk_create(
+            Product(organization=shop, sku=f"P-{i:05d}", name=f"{'x' * (i % 40)} steel {i}",
+                    price="1")
+            for i in range(3000)
+        )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE inventory_product")
+    ranked_whole = skus(admin_client.get(URL, {"search": "steel", "page_size": 20}))
+    monkeypatch.setattr(selectors, "RANKED_WHOLE", 0)
+    cache.clear()
+
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(URL, {"search": "steel", "page_size": 20})
+
+    assert skus(response) == ranked_whole
+    rings = [q["sql"] for q in captured.captured_queries if "show_trgm(UPPER" in q["sql"]]
+    assert rings, "the closest names are read ring by ring"
+    read = 0
+    for sql in rings:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+            plan = cursor.fetchone()[0][0]["Plan"]
+        read += _rows_read(plan)
+    assert read < 3000  # not every match of the word (nor the other shop's)
+    assert len(captured) <= 20
+
+
+def _rows_read(plan) -> int:
+    """Rows the plan's scans of the products returned (before its sorts and limits)."""
+    own = plan["Actual Rows"] if plan.get("Relation Name") == "inventory_product" else 0
+    return own + sum(_rows_read(child) for child in plan.get("Plans", []))
