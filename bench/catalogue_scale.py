@@ -44,9 +44,9 @@ HOT_RUN = 10  # OUT movements per hot product
 
 PRODUCT_INSERT = """
 INSERT INTO inventory_product (
-    organization_id, sku, barcode, name, description, price, cost_price, average_cost, quantity, allocated,
-    low_stock_threshold, track_lots, expiration_date, attributes, has_variations, is_archived,
-    created_at, updated_at, category_id, supplier_id, parent_id
+    organization_id, sku, barcode, name, description, price, cost_price, average_cost, quantity,
+    allocated, low_stock_threshold, track_lots, expiration_date, attributes, has_variations,
+    is_archived, created_at, updated_at, category_id, supplier_id, parent_id
 )
 SELECT
     %(organization)s,

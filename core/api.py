@@ -59,13 +59,13 @@ class LargeListPaginator(Paginator):
     count_cache_seconds = 60
     deferred_offset = 1000
 
-    def __init__(self, *args, count_key: str | None = None, rows=None, page_candidates=None, **kwargs):
+    def __init__(self, *args, count_key: str | None = None, rows=None, candidates=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.count_key = count_key  # what names the filtered query (else: its SQL)
         self.rows = rows  # how the page's rows are read (e.g. `.values(...)`): not how it counts
-        # page_candidates(queryset, top=, count=): ids among which lie the queryset's first `top` rows
-        # (found another way than ordering every row: search relevance tier by tier), or None.
-        self.page_candidates = page_candidates
+        # candidates(queryset, top=, count=): ids among which lie the queryset's first `top`
+        # rows (found without ordering every row: search relevance tier by tier), or None.
+        self.candidates = candidates
 
     @cached_property
     def count(self):
@@ -99,8 +99,8 @@ class LargeListPaginator(Paginator):
         if self.orphans and top + self.orphans >= self.count:
             top = self.count  # (not capped otherwise: a cached count must not cut rows off)
         rows = self.object_list if self.rows is None else self.rows(self.object_list)
-        if self.page_candidates is not None:
-            ids = self.page_candidates(self.object_list, top=top, count=self.count)
+        if self.candidates is not None:
+            ids = self.candidates(self.object_list, top=top, count=self.count)
             if ids is not None:  # the same first `top` rows, in the queryset's (total) order
                 return self._get_page(rows.filter(pk__in=ids)[bottom:top], number, self)
         if bottom < self.deferred_offset or not self._can_defer():
@@ -134,18 +134,22 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
-    def paginate_queryset(self, queryset, request, view=None, *, rows=None, page_candidates=None):
+    def paginate_queryset(self, queryset, request, view=None, *, rows=None, candidates=None):
         """The page of `queryset`; `rows(queryset)` reads its rows when given (the count is
-        taken of `queryset` itself, e.g. without the joins a `values()` adds); `page_candidates` finds
+        taken of `queryset` itself, e.g. without the joins a `values()` adds); `candidates` finds
         the page's ids when given (LargeListPaginator)."""
         self.count_key = _count_key(request, (self.page_query_param, self.page_size_query_param))
         self.rows = rows
-        self.page_candidates = page_candidates
+        self.candidates = candidates
         return super().paginate_queryset(queryset, request, view)
 
     def django_paginator_class(self, object_list, per_page):
         return LargeListPaginator(
-            object_list, per_page, count_key=self.count_key, rows=self.rows, page_candidates=self.page_candidates
+            object_list,
+            per_page,
+            count_key=self.count_key,
+            rows=self.rows,
+            candidates=self.candidates,
         )
 
 

@@ -279,8 +279,10 @@ def test_a_search_finds_the_shops_rows_inside_the_index_not_every_shops(
 
 RELEVANCE = ("inventory", "0018_search_relevance_indexes")
 RELEVANCE_INDEXES = {
-    "inv_prod_org_name_prefix": '(organization_id, upper((name)::text) text_pattern_ops)',
-    "inv_prod_org_name_trigrams": "(organization_id, array_length(show_trgm(upper((name)::text)), 1))",
+    "inv_prod_org_name_prefix": "(organization_id, upper((name)::text) text_pattern_ops)",
+    "inv_prod_org_name_trigrams": (
+        "(organization_id, array_length(show_trgm(upper((name)::text)), 1))"
+    ),
 }
 
 
