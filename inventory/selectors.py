@@ -167,8 +167,14 @@ def by_relevance(products: QuerySet[Product], term: str) -> QuerySet[Product]:
 # Up to this many matches, a page of `by_relevance` is one query that ranks them all (a few
 # milliseconds); from there on, `relevance_page_candidates` reads only the closest names.
 RANKED_WHOLE = 2_000
-# The similarities a tier is read down to, ring by ring (0: the rest, whatever is left).
-RINGS = (0.8, 0.6, 0.5, 0.42, 0.36, 0.31, 0.27, 0.24, 0.21, 0.18, 0.15, 0.12, 0.09, 0.05, 0)
+# The similarities a tier is read down to, ring by ring, about 8% lower each time (a name's
+# trigram count about 8% further from the term's); 0: the rest, whatever is left.
+RINGS = (
+    *(round(0.8 * 0.92**step, 3) for step in range(30)),  # 0.8 ... 0.07
+    0.05,
+    0.03,
+    0,
+)
 
 
 def relevance_page_candidates(
