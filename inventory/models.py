@@ -32,8 +32,8 @@ def search_indexes() -> list[models.Index]:
     with the term's trigrams inside the index (GIN's fast scan skips the trigram's posting tree
     past other shops' rows) instead of reading every shop's matches and then filtering them.
     The relevance order (inventory.selectors.by_relevance) has two B-trees of its own: names
-    starting with the term (a range of UPPER(name)), and the names' trigram counts (the names
-    that can be closest to a term, read first).
+    starting with the term (a range of UPPER(name)), and the names by trigram count, then name
+    (the names that can be closest to a term are read first, each count in the rule's order).
     """
     matches = [
         GinIndex(
@@ -48,7 +48,9 @@ def search_indexes() -> list[models.Index]:
         OpClass(Upper("name"), name="text_pattern_ops"),
         name="inv_prod_org_name_prefix",
     )
-    closest = models.Index(F("organization"), name_trigrams(), name="inv_prod_org_name_trigrams")
+    closest = models.Index(
+        F("organization"), name_trigrams(), F("name"), F("id"), name="inv_prod_org_name_trigrams"
+    )
     return [*matches, starting, closest]
 
 

@@ -1,7 +1,8 @@
 """Reads of the catalogue shared by the API, reports and alerts."""
 
 import datetime
-import math
+import functools
+import time
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connections
@@ -18,6 +19,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower, Upper
 
 from inventory.models import (
@@ -167,88 +169,110 @@ def by_relevance(products: QuerySet[Product], term: str) -> QuerySet[Product]:
 # Up to this many matches, a page of `by_relevance` is one query that ranks them all (a few
 # milliseconds); from there on, `relevance_page_candidates` reads only the closest names.
 RANKED_WHOLE = 2_000
-# The similarities a tier is read down to, ring by ring, about 8% lower each time (a name's
-# trigram count about 8% further from the term's); 0: the rest, whatever is left.
-RINGS = (
-    *(round(0.8 * 0.92**step, 3) for step in range(30)),  # 0.8 ... 0.07
-    0.05,
-    0.03,
-    0,
-)
+# Reading the closest names group by group gives up after this long (seconds) and ranks every
+# match instead: a term whose matches are nearly all far from every name (e.g. a prefix of
+# every SKU) would otherwise read every group, and then some.
+CLOSEST_BUDGET = 0.04
 
 
 def relevance_page_candidates(
-    products: QuerySet[Product], *, term: str, top: int, count: int
+    products: QuerySet[Product], *, term: str, organization_id: int, top: int, count: int
 ) -> list[int] | None:
     """Ids among which lie the first `top` rows of `by_relevance(products, term)` (so the page
     is those ids in that order, sliced), found without ranking every match: None (rank them
-    all) up to RANKED_WHOLE matches, off PostgreSQL, or for a term without trigrams.
-    `products` is the searched queryset (organization, filters, `?search=`).
+    all) up to RANKED_WHOLE matches, off PostgreSQL, for a term without trigrams, or past
+    CLOSEST_BUDGET. `products` is the organization's searched queryset (filters, `?search=`).
 
     Tier by tier (exact code, names starting with the term, the rest), each read only as far
     as the page needs, its closest names first (`_closest_first`)."""
     if count <= RANKED_WHOLE or connections[products.db].vendor != "postgresql":
         return None
+    started = time.monotonic()
     with connections[products.db].cursor() as cursor:
-        cursor.execute("SELECT array_length(show_trgm(%s), 1)", [term.upper()])
-        (term_trigrams,) = cursor.fetchone()
+        cursor.execute(TRIGRAM_GROUPS, [organization_id, organization_id, term.upper()])
+        groups = [n for (n,) in cursor.fetchall()]
+    term_trigrams = groups.pop(0)
     if not term_trigrams:
         return None
     exact, starts = _exact_code(term), Q(name__istartswith=term)
     products = _with_codes(products.order_by()).alias(name_trigrams=name_trigrams())
     products = products.annotate(search_similarity=name_similarity(term))
+    closest = functools.partial(
+        _closest_first, groups=groups, term_trigrams=term_trigrams, until=started + CLOSEST_BUDGET
+    )
     codes = list(products.filter(exact).values_list("id", flat=True))  # 2 at most: unique
     if len(codes) >= top:
         return codes
     starting = products.filter(starts & ~exact)  # the (organization, UPPER(name)) prefix index
     firsts = list(starting.values_list("id", flat=True)[: RANKED_WHOLE + 1])
     if len(firsts) > RANKED_WHOLE:  # the page's share of them, or all of them if fewer
-        firsts = _closest_first(starting, term_trigrams, top - len(codes))
-    ranked = codes + firsts
-    if len(ranked) >= top:  # the page is in the first two tiers
+        firsts = closest(starting, need=top - len(codes))
+    ranked = codes + firsts if firsts is not None else None
+    if ranked is None or len(ranked) >= top:  # given up, or the page is in the first two tiers
         return ranked
     if count - len(ranked) <= RANKED_WHOLE:
         return None  # the rest is small too: rank it all
-    rest = products.filter(~starts & ~exact)
-    return ranked + _closest_first(rest, term_trigrams, top - len(ranked))
+    rest = closest(products.filter(~starts & ~exact), need=top - len(ranked))
+    return None if rest is None else ranked + rest
 
 
-def _closest_first(tier: QuerySet[Product], term_trigrams: int, need: int) -> list[int]:
+# The term's trigram count, then the organization's names' trigram counts, each once (a skip
+# scan of the (organization, trigram count, name, id) index: one probe a count).
+TRIGRAM_GROUPS = """
+WITH RECURSIVE counts(n) AS (
+    SELECT min(array_length(show_trgm(UPPER("name")), 1))
+    FROM inventory_product WHERE organization_id = %s::bigint
+  UNION ALL
+    SELECT (
+        SELECT min(array_length(show_trgm(UPPER("name")), 1))
+        FROM inventory_product
+        WHERE organization_id = %s::bigint
+            AND array_length(show_trgm(UPPER("name")), 1) > counts.n
+    )
+    FROM counts WHERE counts.n IS NOT NULL
+)
+SELECT array_length(show_trgm(%s), 1)
+UNION ALL (SELECT n FROM counts WHERE n IS NOT NULL)
+"""
+
+
+def _closest_first(
+    tier: QuerySet[Product], *, groups: list[int], term_trigrams: int, need: int, until: float
+) -> list[int] | None:
     """Ids holding the tier's first `need` rows (similarity, name, id), or all of it if it has
-    fewer: read ring by ring, the names that can be closest first.
+    fewer; None past `until` (time.monotonic()).
 
-    A name of n trigrams is at most min(n, t) / max(n, t) similar to the term (t trigrams), so
-    every name at least `s` similar has n within [t*s, t/s]. Ring by ring (s falling), the
-    names of the new n are read (their `need` closest; the trigram-count index and the search
-    indexes find them); once `need` rows read are at least `s` similar, no unread row (less
-    than `s`) can come before them."""
+    A name of n trigrams is at most f(n) = min(n, t) / max(n, t) similar to the term (t
+    trigrams), exactly f(n) when one holds all of the other's. So the names are read group by
+    group of n, in falling f(n): in a group, first those exactly f(n) similar, in the order of
+    the (organization, n, name, id) index (they are the group's first rows), and the group's
+    other matches ranked only if these are too few; once `need` rows read are more similar
+    than the next group can be, no unread row can come before them. Names without trigrams (0
+    similar) come last."""
+
+    def bound(n):
+        return min(n, term_trigrams) / max(n, term_trigrams)
+
     found: dict[int, float] = {}
-    window = None  # the trigram counts read so far: (lowest, highest)
-    for similarity in RINGS:
-        if similarity:
-            ring = (
-                math.floor(term_trigrams * similarity),
-                math.ceil(term_trigrams / similarity),
-            )
-            if ring == window:
-                continue
-            band = Q(name_trigrams__gte=ring[0], name_trigrams__lte=ring[1])
-        else:  # the rest: every other count, and names without trigrams
-            ring, band = None, Q()
-        if window is not None:
-            band &= (
-                Q(name_trigrams__lt=window[0])
-                | Q(name_trigrams__gt=window[1])
-                | Q(name_trigrams__isnull=True)
-            )
-        rows = (
-            tier.filter(band)
-            .order_by("-search_similarity", "name", "id")
+    order = sorted(groups, key=lambda n: (-bound(n), n))
+    for position, n in enumerate(order):
+        closest = min(n, term_trigrams)
+        whole = RawSQL("%s::real / %s::real", (closest, n + term_trigrams - closest))
+        group = tier.filter(name_trigrams=n)
+        rows = list(
+            group.filter(search_similarity=whole)
+            .order_by("name", "id")
             .values_list("id", "search_similarity")[:need]
         )
+        if len(rows) < need:
+            rows = group.order_by("-search_similarity", "name", "id")
+            rows = list(rows.values_list("id", "search_similarity")[:need])
         found.update(rows)
-        window = ring
+        following = bound(order[position + 1]) if position + 1 < len(order) else 0.0
         # (float4 similarities: a margin so that rounding cannot let an unread row tie)
-        if sum(1 for close in found.values() if close >= similarity + 1e-6) >= need:
-            break
-    return list(found)
+        if sum(1 for close in found.values() if close > following + 1e-6) >= need:
+            return list(found)
+        if time.monotonic() > until:
+            return None
+    nameless = tier.filter(name_trigrams__isnull=True).order_by("name", "id")
+    return [*found, *nameless.values_list("id", flat=True)[:need]]

@@ -162,7 +162,12 @@ class ProductQueryMixin(OrganizationScopedMixin):
             request,
             view=self,
             rows=lambda queryset: queryset.values(*rows.columns),
-            candidates=term and functools.partial(selectors.relevance_page_candidates, term=term),
+            candidates=term
+            and functools.partial(
+                selectors.relevance_page_candidates,
+                term=term,
+                organization_id=self.organization_id,
+            ),
         )
         hide_costs = self.get_serializer_context()["hide_costs"]
         return self.get_paginated_response(rows(page, hide_costs=hide_costs))

@@ -1,7 +1,8 @@
 """`?search=`'s relevance order read from indexes (issue 28), per organization:
 `(organization_id, UPPER(name) text_pattern_ops)`: the names starting with the term (a range);
-`(organization_id, array_length(show_trgm(UPPER(name)), 1))`: the names' trigram counts, so the
-names that can be closest to a term are read first (inventory.selectors._closest_first).
+`(organization_id, array_length(show_trgm(UPPER(name)), 1), name, id)`: the names by trigram
+count, then name, so the names that can be closest to a term are read first, each count in the
+relevance order (inventory.selectors._closest_first).
 
 PostgreSQL only (SQLite keeps the state, builds nothing). Built CONCURRENTLY (not atomic:
 product writes go on meanwhile). Reversible: backwards drops them.
@@ -39,6 +40,8 @@ class Migration(migrations.Migration):
                     function="array_length",
                     output_field=IntegerField(),
                 ),
+                F("name"),
+                F("id"),
                 name="inv_prod_org_name_trigrams",
             ),
         ),

@@ -281,7 +281,7 @@ RELEVANCE = ("inventory", "0018_search_relevance_indexes")
 RELEVANCE_INDEXES = {
     "inv_prod_org_name_prefix": "(organization_id, upper((name)::text) text_pattern_ops)",
     "inv_prod_org_name_trigrams": (
-        "(organization_id, array_length(show_trgm(upper((name)::text)), 1))"
+        "(organization_id, array_length(show_trgm(upper((name)::text)), 1), name, id)"
     ),
 }
 
