@@ -122,6 +122,9 @@ def steel_catalogue(organization, other_organization):
         ("STEEL-2", "Wire", None, ""),  # SKU contains it
         ("DESC-1", "Bolt", None, "Made of steel"),  # description only
         ("BAR-1", "Nut", "8STEEL8", ""),  # barcode contains it
+        ("DASH-STEEL", "--", None, ""),  # a name without trigrams: 0 similar
+        ("ST-1", "St", None, "steel"),  # a name shorter than the term
+        ("ST-2", "Hardsteel", None, ""),  # holds the word, not as a word
     ]
     rows += [(f"S-{i}", f"Steel shelf {i % 4}", None, "") for i in range(6)]  # starts; ties
     rows += [(f"S-{i}", "Steel", None, "") for i in range(6, 9)]  # the nearest: same name
@@ -148,17 +151,19 @@ def all_pages(client, params, page_size) -> list[str]:
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-@pytest.mark.parametrize("term", ["steel", "STEEL", "steel pan", "hook", "8"])
+@pytest.mark.parametrize("term", ["steel", "STEEL", "steel pan", "hook", "8", "st"])
+@pytest.mark.parametrize("budget", [1.0, -1.0])  # (-1: given up at once, every match ranked)
 def test_a_large_result_is_read_tier_by_tier_in_the_same_order(
-    admin_client, steel_catalogue, monkeypatch, term
+    admin_client, steel_catalogue, monkeypatch, term, budget
 ):
     ranked_whole = all_pages(admin_client, {"search": term}, page_size=500)
     monkeypatch.setattr(selectors, "RANKED_WHOLE", 0)  # every result is "large"
+    monkeypatch.setattr(selectors, "CLOSEST_BUDGET", budget)
     cache.clear()  # (no count kept from the whole ranking)
 
     with CaptureQueriesContext(connection) as captured:
         first = skus(admin_client.get(URL, {"search": term, "page_size": 4}))
-    assert any("show_trgm" in q["sql"] for q in captured.captured_queries)  # read by rings
+    assert any("show_trgm" in q["sql"] for q in captured.captured_queries)  # by trigram counts
     assert first == ranked_whole[:4]
     for page_size in (1, 3, 7, 50):
         assert all_pages(admin_client, {"search": term}, page_size) == ranked_whole
@@ -178,9 +183,10 @@ def test_a_large_result_keeps_the_relevance_rule(admin_client, steel_catalogue, 
     assert set(found[5:15]) == starting  # the other names starting with it
     same_name = found.index("S-0")  # "Steel shelf 0" twice: by id
     assert found[same_name : same_name + 2] == ["S-0", "S-4"]
-    assert set(found[15:]) >= {"DESC-1", "STEEL-2", "BAR-1", "D-0", "C-1"}
+    rest = {"DESC-1", "STEEL-2", "BAR-1", "D-0", "C-1", "ST-1", "ST-2", "DASH-STEEL"}
+    assert set(found[15:]) >= rest
     assert "IRON" not in found and "STEELY" not in found
-    assert len(found) == 2 + 9 + 3 + 12 + 4
+    assert len(found) == 2 + 9 + 3 + 12 + 4 + 3
 
 
 # --- the migration: per-organization trigram indexes, built concurrently, reversible --------
