@@ -50,6 +50,12 @@ class LargeListPaginator(Paginator):
     threshold. A list cached at twice the threshold or more is not even bounded-counted again
     (10,000 rows would have to go within the minute for it to fall below the threshold).
 
+    A list given `candidates` (a search ranked by relevance: its order is costly to compute for
+    every row) first reads the ids of at most `few_rows` matches, unordered: a list that short
+    is counted and paged from them (one pass over the matches instead of two: the count's and
+    the page's); a longer one is counted as above, then `candidates` names the ids its page lies
+    among.
+
     Deep pages: `OFFSET n` makes PostgreSQL walk n rows. From row `deferred_offset` on, the
     page's ids are read first (an index-only scan of the ordering's index), then only those
     rows are loaded, in the same order: the same rows as one query, without the n row reads.
@@ -58,6 +64,7 @@ class LargeListPaginator(Paginator):
     count_cache_threshold = 10_000
     count_cache_seconds = 60
     deferred_offset = 1000
+    few_rows = 2000
 
     def __init__(self, *args, count_key: str | None = None, rows=None, candidates=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,6 +73,7 @@ class LargeListPaginator(Paginator):
         # candidates(queryset, top=, count=): ids among which lie the queryset's first `top`
         # rows (found without ordering every row: search relevance tier by tier), or None.
         self.candidates = candidates
+        self.few = None  # the ids of a list of `few_rows` or fewer, when read first
 
     @cached_property
     def count(self):
@@ -84,6 +92,11 @@ class LargeListPaginator(Paginator):
         count = cache.get(key)
         if count is not None and count >= 2 * self.count_cache_threshold:
             return count  # it cannot have fallen below the threshold meanwhile
+        if self.candidates is not None and count is None:
+            ids = list(_ids_only(queryset).values_list("pk", flat=True)[: self.few_rows + 1])
+            if len(ids) <= self.few_rows:
+                self.few = ids
+                return len(ids)
         bounded = _ids_only(queryset)[: self.count_cache_threshold].count()
         if bounded < self.count_cache_threshold:
             return bounded
@@ -100,7 +113,9 @@ class LargeListPaginator(Paginator):
             top = self.count  # (not capped otherwise: a cached count must not cut rows off)
         rows = self.object_list if self.rows is None else self.rows(self.object_list)
         if self.candidates is not None:
-            ids = self.candidates(self.object_list, top=top, count=self.count)
+            ids = self.few
+            if ids is None:
+                ids = self.candidates(self.object_list, top=top, count=self.count)
             if ids is not None:  # the same first `top` rows, in the queryset's (total) order
                 return self._get_page(rows.filter(pk__in=ids)[bottom:top], number, self)
         if bottom < self.deferred_offset or not self._can_defer():

@@ -10,6 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.test.utils import CaptureQueriesContext
 
+from core.api import LargeListPaginator
 from inventory import selectors
 from inventory.models import Product
 from tests.factories import ProductFactory
@@ -139,6 +140,14 @@ def steel_catalogue(organization, other_organization):
     ProductFactory(organization=organization, sku="IRON", name="Iron pan")  # no match
 
 
+def rank_by_tiers(monkeypatch, *, budget=1.0):
+    """Every result is "large": read tier by tier, never ranked whole (unless past `budget`)."""
+    monkeypatch.setattr(LargeListPaginator, "few_rows", 0)
+    monkeypatch.setattr(selectors, "RANKED_WHOLE", 0)
+    monkeypatch.setattr(selectors, "CLOSEST_BUDGET", budget)
+    cache.clear()  # (no count kept from a whole ranking)
+
+
 def all_pages(client, params, page_size) -> list[str]:
     found, page = [], 1
     while True:
@@ -157,9 +166,7 @@ def test_a_large_result_is_read_tier_by_tier_in_the_same_order(
     admin_client, steel_catalogue, monkeypatch, term, budget
 ):
     ranked_whole = all_pages(admin_client, {"search": term}, page_size=500)
-    monkeypatch.setattr(selectors, "RANKED_WHOLE", 0)  # every result is "large"
-    monkeypatch.setattr(selectors, "CLOSEST_BUDGET", budget)
-    cache.clear()  # (no count kept from the whole ranking)
+    rank_by_tiers(monkeypatch, budget=budget)
 
     with CaptureQueriesContext(connection) as captured:
         first = skus(admin_client.get(URL, {"search": term, "page_size": 4}))
@@ -173,7 +180,7 @@ def test_a_large_result_is_read_tier_by_tier_in_the_same_order(
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_large_result_keeps_the_relevance_rule(admin_client, steel_catalogue, monkeypatch):
-    monkeypatch.setattr(selectors, "RANKED_WHOLE", 0)
+    rank_by_tiers(monkeypatch)
 
     found = all_pages(admin_client, {"search": "steel"}, page_size=5)
 
@@ -265,7 +272,9 @@ def test_a_search_finds_the_shops_rows_inside_the_index_not_every_shops(
 
     assert skus(response) == ["RARE-1"]
     queries = [q["sql"] for q in captured.captured_queries if '"inventory_product"' in q["sql"]]
-    for sql in queries:  # the count, then the page
+    assert len(queries) == 2  # the matches' ids (few: counted from them), then their page
+    assert "LIKE" in queries[0] and '"inventory_product"."id" IN (' in queries[1]
+    for sql in queries[:1]:
         # Our 2,000 rows read whole would be as cheap at this size: ask for the bitmap scans.
         with connection.cursor() as cursor:
             for scan in ("seqscan", "indexscan", "indexonlyscan", "sort"):
@@ -332,7 +341,6 @@ def test_a_common_words_first_page_reads_the_closest_names_not_every_match(
 ):
     """The word is in 3,000 names of each shop, of every length: the first page reads only the
     names short enough to be the closest (their trigram counts), in this shop only."""
-    monkeypatch.setattr(selectors, "RANKED_WHOLE", 100)
     for shop in (organization, other_organization):
         Product.objects.bulk_create(
             Product(organization=shop, sku=f"P-{i:05d}", name=f"{'x' * (i % 40)} steel {i}",
@@ -342,8 +350,7 @@ def test_a_common_words_first_page_reads_the_closest_names_not_every_match(
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE inventory_product")
     ranked_whole = skus(admin_client.get(URL, {"search": "steel", "page_size": 20}))
-    monkeypatch.setattr(selectors, "RANKED_WHOLE", 0)
-    cache.clear()
+    rank_by_tiers(monkeypatch)
 
     with CaptureQueriesContext(connection) as captured:
         response = admin_client.get(URL, {"search": "steel", "page_size": 20})
