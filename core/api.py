@@ -66,13 +66,16 @@ class LargeListPaginator(Paginator):
     deferred_offset = 1000
     few_rows = 2000
 
-    def __init__(self, *args, count_key: str | None = None, rows=None, candidates=None, **kwargs):
+    def __init__(self, *args, count_key=None, rows=None, candidates=None, among=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.count_key = count_key  # what names the filtered query (else: its SQL)
         self.rows = rows  # how the page's rows are read (e.g. `.values(...)`): not how it counts
         # candidates(queryset, top=, count=): ids among which lie the queryset's first `top`
         # rows (found without ordering every row: search relevance tier by tier), or None.
         self.candidates = candidates
+        # among(ids): the queryset's rows of those ids, in its order, without testing its
+        # filters again (they are its rows: e.g. no second pass of a search's trigram indexes).
+        self.among = among
         self.few = None  # the ids of a list of `few_rows` or fewer, when read first
 
     @cached_property
@@ -117,7 +120,9 @@ class LargeListPaginator(Paginator):
             if ids is None:
                 ids = self.candidates(self.object_list, top=top, count=self.count)
             if ids is not None:  # the same first `top` rows, in the queryset's (total) order
-                return self._get_page(rows.filter(pk__in=ids)[bottom:top], number, self)
+                among = self.among(ids) if self.among else self.object_list.filter(pk__in=ids)
+                among = among if self.rows is None else self.rows(among)
+                return self._get_page(among[bottom:top], number, self)
         if bottom < self.deferred_offset or not self._can_defer():
             return self._get_page(rows[bottom:top], number, self)
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
@@ -149,13 +154,16 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
-    def paginate_queryset(self, queryset, request, view=None, *, rows=None, candidates=None):
+    def paginate_queryset(
+        self, queryset, request, view=None, *, rows=None, candidates=None, among=None
+    ):
         """The page of `queryset`; `rows(queryset)` reads its rows when given (the count is
         taken of `queryset` itself, e.g. without the joins a `values()` adds); `candidates` finds
         the page's ids when given (LargeListPaginator)."""
         self.count_key = _count_key(request, (self.page_query_param, self.page_size_query_param))
         self.rows = rows
         self.candidates = candidates
+        self.among = among
         return super().paginate_queryset(queryset, request, view)
 
     def django_paginator_class(self, object_list, per_page):
@@ -165,6 +173,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
             count_key=self.count_key,
             rows=self.rows,
             candidates=self.candidates,
+            among=self.among,
         )
 
 

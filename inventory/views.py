@@ -156,18 +156,24 @@ class ProductQueryMixin(OrganizationScopedMixin):
         without a model instance per row."""
         rows = _rows_of(self.get_serializer_class())
         products = self.filter_queryset(self.get_queryset())  # (sets relevance_term)
-        term = self.relevance_term
+        ranked = {}
+        if term := self.relevance_term:  # a large result's page: found tier by tier
+            ranked = {
+                "candidates": functools.partial(
+                    selectors.relevance_page_candidates,
+                    term=term,
+                    organization_id=self.organization_id,
+                ),
+                "among": lambda ids: selectors.by_relevance(
+                    self.get_queryset().filter(pk__in=ids), term
+                ),
+            }
         page = self.paginator.paginate_queryset(
             products,
             request,
             view=self,
             rows=lambda queryset: queryset.values(*rows.columns),
-            candidates=term
-            and functools.partial(
-                selectors.relevance_page_candidates,
-                term=term,
-                organization_id=self.organization_id,
-            ),
+            **ranked,
         )
         hide_costs = self.get_serializer_context()["hide_costs"]
         return self.get_paginated_response(rows(page, hide_costs=hide_costs))
