@@ -3,6 +3,7 @@ receiving by status adds the rest: no line is ever received more than was ordere
 send goods back to the supplier."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F
@@ -174,6 +175,39 @@ def create_purchase_order(
     }
     return orders.create_order(
         RULES, organization=organization, user=user, items=items, status=status, fields=fields
+    )
+
+
+@dataclass(frozen=True)
+class DraftOrder:
+    """A draft purchase order to make: its supplier and location (ids), its lines (each with
+    its unit cost, or the defaults of `create_purchase_order`) and its notes."""
+
+    supplier_id: int
+    location_id: int
+    items: list[OrderItem]
+    notes: str = ""
+
+
+def create_draft_orders(
+    *, organization, user: User | None, drafts: list[DraftOrder]
+) -> list[PurchaseOrder]:
+    """Many draft purchase orders at once (replenishment's): numbered PO-nnnnn in the order
+    given, in one transaction and a constant number of queries however many orders and lines
+    (`orders.create_open_orders`: one counter UPDATE, one INSERT of the orders, one of the
+    lines)."""
+    return orders.create_open_orders(
+        RULES,
+        organization=organization,
+        user=user,
+        orders=[
+            orders.NewOrder(
+                {"supplier_id": draft.supplier_id, "location_id": draft.location_id,
+                 "notes": draft.notes},
+                draft.items,
+            )  # fmt: skip
+            for draft in drafts
+        ],
     )
 
 
