@@ -202,8 +202,11 @@ def create_draft_orders(
         user=user,
         orders=[
             orders.NewOrder(
-                {"supplier_id": draft.supplier_id, "location_id": draft.location_id,
-                 "notes": draft.notes},
+                {
+                    "supplier_id": draft.supplier_id,
+                    "location_id": draft.location_id,
+                    "notes": draft.notes,
+                },
                 draft.items,
             )  # fmt: skip
             for draft in drafts
