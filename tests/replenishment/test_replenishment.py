@@ -571,3 +571,10 @@ def test_the_drafts_take_a_constant_number_of_queries(
     assert [order["reference"] for order in orders] == [
         f"PO-{n:05d}" for n in range(1, 2 * suppliers + 1)
     ]
+
+
+def test_needs_reorder_is_in_the_products_schema(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    parameters = {p["name"]: p for p in schema["paths"]["/api/products/"]["get"]["parameters"]}
+    assert parameters["needs_reorder"]["schema"] == {"type": "boolean"}
