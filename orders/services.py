@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from core.cache import figures_changed
 from core.db import lock_row, references_checked
 from core.errors import BrokenRule, Conflict
 from core.numbering import give_back, next_number, reference, reserve_numbers
@@ -274,6 +275,7 @@ def delete_open_order(order: Order) -> None:
         if order.status != order.OPEN_STATUS:
             raise Conflict(f"A {order.status} {order.NOUN} cannot be deleted.")
         order.delete()
+        figures_changed(order.organization_id)  # a purchase order's: on order (the alerts)
         give_back(
             organization_id=order.organization_id, kind=order.REFERENCE_PREFIX, number=order.number
         )

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.cache import figures_changed
 from core.changes import UNSET, given
 from core.errors import BrokenRule, Conflict
 from core.events import emit, money
@@ -31,6 +32,12 @@ EDITABLE = {
     Status.SUBMITTED: frozenset({"expected_date", "notes"}),
     Status.PARTIALLY_RECEIVED: frozenset({"expected_date", "notes"}),
 }
+
+
+def on_order_changed(organization_id: int) -> None:
+    """What is on order changed (an order made, edited, moved, deleted): the figures cached
+    with it (the alerts' products show `on_order`) are out of date."""
+    figures_changed(organization_id)
 
 
 def _refuse_edit(order: PurchaseOrder, refused: set[str]) -> Conflict:
@@ -173,9 +180,11 @@ def create_purchase_order(
         "expected_date": expected_date,
         "notes": notes,
     }
-    return orders.create_order(
+    order = orders.create_order(
         RULES, organization=organization, user=user, items=items, status=status, fields=fields
     )
+    on_order_changed(organization.pk)
+    return order
 
 
 @dataclass(frozen=True)
@@ -196,7 +205,7 @@ def create_draft_orders(
     given, in one transaction and a constant number of queries however many orders and lines
     (`orders.create_open_orders`: one counter UPDATE, one INSERT of the orders, one of the
     lines)."""
-    return orders.create_open_orders(
+    made = orders.create_open_orders(
         RULES,
         organization=organization,
         user=user,
@@ -212,6 +221,9 @@ def create_draft_orders(
             for draft in drafts
         ],
     )
+    if made:
+        on_order_changed(organization.pk)
+    return made
 
 
 def update_purchase_order(
@@ -232,9 +244,11 @@ def update_purchase_order(
         {"supplier": supplier, "location": location, "expected_date": expected_date,
          "notes": notes}
     )  # fmt: skip
-    return orders.update_order(
+    order = orders.update_order(
         RULES, order=order, user=user, fields=fields, items=items, status=status
     )
+    on_order_changed(order.organization_id)
+    return order
 
 
 # --- Documents: receipts and returns to the supplier -------------------------------------------

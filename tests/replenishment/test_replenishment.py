@@ -578,3 +578,24 @@ def test_needs_reorder_is_in_the_products_schema(api_client):
 
     parameters = {p["name"]: p for p in schema["paths"]["/api/products/"]["get"]["parameters"]}
     assert parameters["needs_reorder"]["schema"] == {"type": "boolean"}
+
+
+def test_the_cached_alerts_move_on_with_what_is_on_order(admin_client, organization, main, dairy):
+    milk = product(organization, "MILK", 1, cost_price="1.00", low_stock_threshold=5)
+
+    def low():
+        answer = admin_client.get("/api/products/alerts/").json()
+        return [(row["sku"], row["on_order"]) for row in answer["low_stock"]]
+
+    assert low() == [("MILK", 0)]  # cached from here on
+    draft = order(admin_client, dairy, (milk, 4))
+    assert low() == [("MILK", 4)]
+    edited = admin_client.patch(f"/api/purchase-orders/{draft['id']}/", {"items": [
+        {"product": milk.pk, "quantity": 6, "unit_cost": "1.00"}]}, format="json")  # fmt: skip
+    assert edited.status_code == 200
+    assert low() == [("MILK", 6)]
+    assert admin_client.delete(f"/api/purchase-orders/{draft['id']}/").status_code == 204
+    assert low() == [("MILK", 0)]
+    rule(organization, milk, main, low=5, high=9, supplier=dairy)
+    assert admin_client.post(ORDERS, {}, format="json").status_code == 201
+    assert low() == [("MILK", 8)]
