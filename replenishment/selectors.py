@@ -103,7 +103,7 @@ def is_due(*, available: int, on_order: int, min_quantity: int) -> bool:
 
 
 def due_product_ids(*, organization_id: int, today: datetime.date) -> list[int]:
-    """The products of which a rule is due (two queries: what is on order, the low rules)."""
+    """The products of which a rule is due (two statements: what is on order, the low rules)."""
     on_order = on_order_by_location(organization_id=organization_id)
     return sorted({
         rule["product_id"]
@@ -157,8 +157,8 @@ def replenishment_rows(
     supplier_id: int | None = None,
     with_sales: bool = True,
 ) -> list[dict]:
-    """The due rules as rows (dicts), in two queries (what is on order, by
-    `on_order_by_location`; the low rules, `replenishment`), the due ones kept (`is_due`): the
+    """The due rules as rows (dicts), in two statements (what is on order, by
+    `on_order_by_location`; the low rules, `low_rules`), the due ones kept (`is_due`): the
     API's fields (ReplenishmentRowSerializer's: `rule`, `product`, `sku`, ...; `on_order`; what
     to order by `suggestion`: `suggested_quantity`, `pack_size`, `packs`; `unit_cost`, the
     supplier product's, else the product's cost price, and `line_cost` at it, as Decimals;
