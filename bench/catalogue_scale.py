@@ -10,7 +10,7 @@ dates, low and zero stock, a few archived; one in ten tracks lots) kept in three
 2.3 stock levels per product; a lot-tracked product's two lots at two locations), and their
 stock ledger (BENCH_SCALE_MOVEMENTS rows in all, default 3,000,000: one `initial` movement per
 level, with its lot line, and runs of `OUT` movements on the "hot" products, so every invariant
-of check_stock_ledger holds), plus a second organization of
+of check_stock_ledger holds; every product has a 13-digit barcode), plus a second organization of
 BENCH_SCALE_OTHER_PRODUCTS (default 100,000) with the same names, so tenancy filtering matters.
 Rows are generated server-side (INSERT ... SELECT FROM generate_series), then VACUUM ANALYZE.
 Names are correlated with the filters on purpose (all products of a category or supplier share
@@ -38,18 +38,20 @@ CATEGORIES = 200
 SUPPLIERS = 500
 RARE_WORD = "Zephyrite"  # in one product name out of 100,000
 COMMON_WORD = "Steel"  # in one product name out of 10
+BARCODE = "0000000654321"  # every product has one (13 digits: its number)
 BATCH = 100_000
 HOT_RUN = 10  # OUT movements per hot product
 
 PRODUCT_INSERT = """
 INSERT INTO inventory_product (
-    organization_id, sku, name, description, price, cost_price, average_cost, quantity, allocated,
-    low_stock_threshold, track_lots, expiration_date, attributes, has_variations, is_archived,
-    created_at, updated_at, category_id, supplier_id, parent_id
+    organization_id, sku, barcode, name, description, price, cost_price, average_cost, quantity,
+    allocated, low_stock_threshold, track_lots, expiration_date, attributes, has_variations,
+    is_archived, created_at, updated_at, category_id, supplier_id, parent_id
 )
 SELECT
     %(organization)s,
     'SKU-' || lpad(g::text, 8, '0'),
+    lpad(g::text, 13, '0'),
     CASE WHEN g %% 100000 = 7 THEN %(rare)s || ' ' ELSE '' END
         || (%(adjectives)s::text[])[1 + g %% 20] || ' '
         || (%(materials)s::text[])[1 + (g / 20) %% 10] || ' '
@@ -289,6 +291,12 @@ def _requests(
         (f"  search={RARE_WORD} (rare)", products, {"search": RARE_WORD}),
         (f"  search={COMMON_WORD} (common)", products, {"search": COMMON_WORD}),
         ("  search=SKU-00123 (sku prefix)", products, {"search": "SKU-00123"}),
+        ("  search=SKU-0 (prefix of every sku)", products, {"search": "SKU-0"}),
+        ("  search=<a barcode> (exact)", products, {"search": BARCODE}),
+        (f"  search={COMMON_WORD}&ordering=-price", products,
+         {"search": COMMON_WORD, "ordering": "-price"}),
+        (f"  search={RARE_WORD}&ordering=-price", products,
+         {"search": RARE_WORD, "ordering": "-price"}),
         ("  search=shelf 42 (words of 1/3 of descriptions)", products, {"search": "shelf 42"}),
         ("  search=nothing-matches", products, {"search": "qqxqq"}),
         ("  page=2", products, {"page": 2}),

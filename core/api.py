@@ -50,6 +50,12 @@ class LargeListPaginator(Paginator):
     threshold. A list cached at twice the threshold or more is not even bounded-counted again
     (10,000 rows would have to go within the minute for it to fall below the threshold).
 
+    A list given `candidates` (a search ranked by relevance: its order is costly to compute for
+    every row) first reads the ids of at most `few_rows` matches, unordered: a list that short
+    is counted and paged from them (one pass over the matches instead of two: the count's and
+    the page's); a longer one is counted as above, then `candidates` names the ids its page lies
+    among.
+
     Deep pages: `OFFSET n` makes PostgreSQL walk n rows. From row `deferred_offset` on, the
     page's ids are read first (an index-only scan of the ordering's index), then only those
     rows are loaded, in the same order: the same rows as one query, without the n row reads.
@@ -58,11 +64,19 @@ class LargeListPaginator(Paginator):
     count_cache_threshold = 10_000
     count_cache_seconds = 60
     deferred_offset = 1000
+    few_rows = 2000
 
-    def __init__(self, *args, count_key: str | None = None, rows=None, **kwargs):
+    def __init__(self, *args, count_key=None, rows=None, candidates=None, among=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.count_key = count_key  # what names the filtered query (else: its SQL)
         self.rows = rows  # how the page's rows are read (e.g. `.values(...)`): not how it counts
+        # candidates(queryset, top=, count=): ids among which lie the queryset's first `top`
+        # rows (found without ordering every row: search relevance tier by tier), or None.
+        self.candidates = candidates
+        # among(ids): the queryset's rows of those ids, in its order, without testing its
+        # filters again (they are its rows: e.g. no second pass of a search's trigram indexes).
+        self.among = among
+        self.few = None  # the ids of a list of `few_rows` or fewer, when read first
 
     @cached_property
     def count(self):
@@ -81,6 +95,11 @@ class LargeListPaginator(Paginator):
         count = cache.get(key)
         if count is not None and count >= 2 * self.count_cache_threshold:
             return count  # it cannot have fallen below the threshold meanwhile
+        if self.candidates is not None and count is None:
+            ids = list(_ids_only(queryset).values_list("pk", flat=True)[: self.few_rows + 1])
+            if len(ids) <= self.few_rows:
+                self.few = ids
+                return len(ids)
         bounded = _ids_only(queryset)[: self.count_cache_threshold].count()
         if bounded < self.count_cache_threshold:
             return bounded
@@ -96,6 +115,14 @@ class LargeListPaginator(Paginator):
         if self.orphans and top + self.orphans >= self.count:
             top = self.count  # (not capped otherwise: a cached count must not cut rows off)
         rows = self.object_list if self.rows is None else self.rows(self.object_list)
+        if self.candidates is not None:
+            ids = self.few
+            if ids is None:
+                ids = self.candidates(self.object_list, top=top, count=self.count)
+            if ids is not None:  # the same first `top` rows, in the queryset's (total) order
+                among = self.among(ids) if self.among else self.object_list.filter(pk__in=ids)
+                among = among if self.rows is None else self.rows(among)
+                return self._get_page(among[bottom:top], number, self)
         if bottom < self.deferred_offset or not self._can_defer():
             return self._get_page(rows[bottom:top], number, self)
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
@@ -127,15 +154,27 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
-    def paginate_queryset(self, queryset, request, view=None, *, rows=None):
+    def paginate_queryset(
+        self, queryset, request, view=None, *, rows=None, candidates=None, among=None
+    ):
         """The page of `queryset`; `rows(queryset)` reads its rows when given (the count is
-        taken of `queryset` itself, e.g. without the joins a `values()` adds)."""
+        taken of `queryset` itself, e.g. without the joins a `values()` adds); `candidates` finds
+        the page's ids when given (LargeListPaginator)."""
         self.count_key = _count_key(request, (self.page_query_param, self.page_size_query_param))
         self.rows = rows
+        self.candidates = candidates
+        self.among = among
         return super().paginate_queryset(queryset, request, view)
 
     def django_paginator_class(self, object_list, per_page):
-        return LargeListPaginator(object_list, per_page, count_key=self.count_key, rows=self.rows)
+        return LargeListPaginator(
+            object_list,
+            per_page,
+            count_key=self.count_key,
+            rows=self.rows,
+            candidates=self.candidates,
+            among=self.among,
+        )
 
 
 def _count_key(request, paging: tuple[str, ...]) -> str:

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, IntegerField, Q, Value
 from django.db.models.functions import Lower, Upper
 
 from core.fields import cost_field, money_field
@@ -11,16 +11,31 @@ from core.fields import cost_field, money_field
 SEARCH_FIELDS = ("name", "sku", "description", "barcode")
 
 
-def search_indexes() -> list[GinIndex]:
-    """`?search=`'s indexes (PostgreSQL only: migration 0016 builds them there, concurrently).
+def name_trigrams() -> Func:
+    """How many distinct trigrams the name has (pg_trgm's own count, `similarity`'s): a name of
+    n trigrams is at most min(n, t) / max(n, t) similar to a term of t, whatever the term."""
+    return Func(
+        Func(Upper("name"), function="show_trgm"),
+        Value(1),
+        function="array_length",
+        output_field=IntegerField(),
+    )
+
+
+def search_indexes() -> list[models.Index]:
+    """`?search=`'s indexes (PostgreSQL only: migrations 0017 and 0018 build them there,
+    concurrently).
 
     Django's `icontains` compiles to `UPPER(col::text) LIKE UPPER('%term%')`: a pg_trgm GIN
     index on exactly that expression finds the rows holding the term. With btree_gin the
     organization's id is a key of the same index, so PostgreSQL intersects the shop's entries
     with the term's trigrams inside the index (GIN's fast scan skips the trigram's posting tree
     past other shops' rows) instead of reading every shop's matches and then filtering them.
+    The relevance order (inventory.selectors.by_relevance) has two B-trees of its own: names
+    starting with the term (a range of UPPER(name)), and the names by trigram count, then name
+    (the names that can be closest to a term are read first, each count in the rule's order).
     """
-    return [
+    matches = [
         GinIndex(
             F("organization"),
             OpClass(Upper(field), name="gin_trgm_ops"),
@@ -28,6 +43,15 @@ def search_indexes() -> list[GinIndex]:
         )
         for field in SEARCH_FIELDS
     ]
+    starting = models.Index(
+        F("organization"),
+        OpClass(Upper("name"), name="text_pattern_ops"),
+        name="inv_prod_org_name_prefix",
+    )
+    closest = models.Index(
+        F("organization"), name_trigrams(), F("name"), F("id"), name="inv_prod_org_name_trigrams"
+    )
+    return [*matches, starting, closest]
 
 
 # The business predicates of a product, each stated once: the indexes below, the selectors,

@@ -1,6 +1,8 @@
 """Reads of the catalogue shared by the API, reports and alerts."""
 
 import datetime
+import functools
+import time
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connections
@@ -17,9 +19,17 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Upper
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Lower, Upper
 
-from inventory.models import LOW_STOCK, OUT_OF_STOCK, STOCK_KEEPING, Category, Product
+from inventory.models import (
+    LOW_STOCK,
+    OUT_OF_STOCK,
+    STOCK_KEEPING,
+    Category,
+    Product,
+    name_trigrams,
+)
 
 __all__ = ["LOW_STOCK", "OUT_OF_STOCK", "STOCK_KEEPING"]  # the predicates, for every reader
 
@@ -118,24 +128,152 @@ def live_variations_exist():
 # --- Search: the relevance rule, stated once -------------------------------------------------
 
 
+def _exact_code(term: str) -> Q:
+    """An exact SKU or barcode, case-insensitive (a scanner's code), as `?sku=` reads it: from
+    the (organization, LOWER(code)) unique indexes."""
+    code = term.lower()  # (the barcode is nullable: without a barcode, not an exact code)
+    return Q(sku_lower=code) | Q(barcode__isnull=False, barcode_lower=code)
+
+
+def _with_codes(products: QuerySet[Product]) -> QuerySet[Product]:
+    return products.alias(sku_lower=Lower("sku"), barcode_lower=Lower("barcode"))
+
+
+def name_similarity(term: str) -> TrigramSimilarity:
+    """pg_trgm's `similarity(UPPER(name), TERM)`: the rule's "closest names first"."""
+    return TrigramSimilarity(Upper("name"), Value(term.upper()))
+
+
 def by_relevance(products: QuerySet[Product], term: str) -> QuerySet[Product]:
     """`?search=` without `ordering`: the most relevant first.
 
     1. an exact SKU or barcode (case-insensitive: a scanner's code);
     2. then names that start with the term;
-    3. then the rest, the names closest to the term first (pg_trgm's `similarity`, on
-       PostgreSQL; SQLite has none: by name);
-    ties by name, then id (a total order, so pages never overlap)."""
+    3. then the rest;
+    within each, the names closest to the term first (pg_trgm's `similarity`, on PostgreSQL;
+    SQLite has none: skipped), then by name, then id (a total order, so pages never overlap).
+    A page of a large result is found tier by tier (`relevance_page_candidates`)."""
     rank = Case(
-        When(Q(sku__iexact=term) | Q(barcode__iexact=term), then=Value(0)),
+        When(_exact_code(term), then=Value(0)),
         When(name__istartswith=term, then=Value(1)),
         default=Value(2),
         output_field=IntegerField(),
     )
-    products = products.annotate(search_rank=rank)
+    products = _with_codes(products).annotate(search_rank=rank)
     if connections[products.db].vendor != "postgresql":
         return products.order_by("search_rank", "name", "id")
-    products = products.annotate(
-        search_similarity=TrigramSimilarity(Upper("name"), Value(term.upper()))
-    )
+    products = products.annotate(search_similarity=name_similarity(term))
     return products.order_by("search_rank", "-search_similarity", "name", "id")
+
+
+# Up to this many matches, a page of `by_relevance` is one query that ranks them all (a few
+# milliseconds); from there on, `relevance_page_candidates` reads only the closest names.
+RANKED_WHOLE = 2_000
+# Reading the closest names group by group gives up after this long (seconds) and ranks every
+# match instead: a term whose matches are nearly all far from every name (e.g. a prefix of
+# every SKU) would otherwise read every group, and then some. (A common word's page takes
+# about 20 ms on an idle machine: the margin keeps a loaded one from falling back.)
+CLOSEST_BUDGET = 0.1
+
+
+def relevance_page_candidates(
+    products: QuerySet[Product], *, term: str, organization_id: int, top: int, count: int
+) -> list[int] | None:
+    """Ids among which lie the first `top` rows of `by_relevance(products, term)` (so the page
+    is those ids in that order, sliced), found without ranking every match: None (rank them
+    all) up to RANKED_WHOLE matches, off PostgreSQL, for a term without trigrams, or past
+    CLOSEST_BUDGET. `products` is the organization's searched queryset (filters, `?search=`).
+
+    Tier by tier (exact code, names starting with the term, the rest), each read only as far
+    as the page needs, its closest names first (`_closest_first`)."""
+    if count <= RANKED_WHOLE or connections[products.db].vendor != "postgresql":
+        return None
+    started = time.monotonic()
+    with connections[products.db].cursor() as cursor:
+        cursor.execute(TRIGRAM_GROUPS, [organization_id, organization_id, term.upper()])
+        groups = [n for (n,) in cursor.fetchall()]
+    term_trigrams = groups.pop(0)
+    if not term_trigrams:
+        return None
+    exact, starts = _exact_code(term), Q(name__istartswith=term)
+    products = _with_codes(products.order_by()).alias(name_trigrams=name_trigrams())
+    products = products.annotate(search_similarity=name_similarity(term))
+    closest = functools.partial(
+        _closest_first, groups=groups, term_trigrams=term_trigrams, until=started + CLOSEST_BUDGET
+    )
+    codes = list(products.filter(exact).values_list("id", flat=True))  # 2 at most: unique
+    if len(codes) >= top:
+        return codes
+    starting = products.filter(starts & ~exact)  # the (organization, UPPER(name)) prefix index
+    firsts = list(starting.values_list("id", flat=True)[: RANKED_WHOLE + 1])
+    if len(firsts) > RANKED_WHOLE:  # the page's share of them, or all of them if fewer
+        firsts = closest(starting, need=top - len(codes))
+    ranked = codes + firsts if firsts is not None else None
+    if ranked is None or len(ranked) >= top:  # given up, or the page is in the first two tiers
+        return ranked
+    if count - len(ranked) <= RANKED_WHOLE:
+        return None  # the rest is small too: rank it all
+    rest = closest(products.filter(~starts & ~exact), need=top - len(ranked))
+    return None if rest is None else ranked + rest
+
+
+# The term's trigram count, then the organization's names' trigram counts, each once (a skip
+# scan of the (organization, trigram count, name, id) index: one probe a count).
+TRIGRAM_GROUPS = """
+WITH RECURSIVE counts(n) AS (
+    SELECT min(array_length(show_trgm(UPPER("name")), 1))
+    FROM inventory_product WHERE organization_id = %s::bigint
+  UNION ALL
+    SELECT (
+        SELECT min(array_length(show_trgm(UPPER("name")), 1))
+        FROM inventory_product
+        WHERE organization_id = %s::bigint
+            AND array_length(show_trgm(UPPER("name")), 1) > counts.n
+    )
+    FROM counts WHERE counts.n IS NOT NULL
+)
+SELECT array_length(show_trgm(%s), 1)
+UNION ALL (SELECT n FROM counts WHERE n IS NOT NULL)
+"""
+
+
+def _closest_first(
+    tier: QuerySet[Product], *, groups: list[int], term_trigrams: int, need: int, until: float
+) -> list[int] | None:
+    """Ids holding the tier's first `need` rows (similarity, name, id), or all of it if it has
+    fewer; None past `until` (time.monotonic()).
+
+    A name of n trigrams is at most f(n) = min(n, t) / max(n, t) similar to the term (t
+    trigrams), exactly f(n) when one holds all of the other's. So the names are read group by
+    group of n, in falling f(n): in a group, first those exactly f(n) similar, in the order of
+    the (organization, n, name, id) index (they are the group's first rows), and the group's
+    other matches ranked only if these are too few; once `need` rows read are more similar
+    than the next group can be, no unread row can come before them. Names without trigrams (0
+    similar) come last."""
+
+    def bound(n):
+        return min(n, term_trigrams) / max(n, term_trigrams)
+
+    found: dict[int, float] = {}
+    order = sorted(groups, key=lambda n: (-bound(n), n))
+    for position, n in enumerate(order):
+        closest = min(n, term_trigrams)
+        whole = RawSQL("%s::real / %s::real", (closest, n + term_trigrams - closest))
+        group = tier.filter(name_trigrams=n)
+        rows = list(
+            group.filter(search_similarity=whole)
+            .order_by("name", "id")
+            .values_list("id", "search_similarity")[:need]
+        )
+        if len(rows) < need:
+            rows = group.order_by("-search_similarity", "name", "id")
+            rows = list(rows.values_list("id", "search_similarity")[:need])
+        found.update(rows)
+        following = bound(order[position + 1]) if position + 1 < len(order) else 0.0
+        # (float4 similarities: a margin so that rounding cannot let an unread row tie)
+        if sum(1 for close in found.values() if close > following + 1e-6) >= need:
+            return list(found)
+        if time.monotonic() > until:
+            return None
+    nameless = tier.filter(name_trigrams__isnull=True).order_by("name", "id")
+    return [*found, *nameless.values_list("id", flat=True)[:need]]

@@ -105,8 +105,11 @@ class ProductQueryMixin(OrganizationScopedMixin):
     ordering_fields = PRODUCT_ORDERING
     ordering = ["name"]
 
+    relevance_term = None  # the `?search=` ranked by relevance (no `ordering`), if any
+
     def search_relevance(self, queryset, term):
         """`?search=` without `ordering`: the most relevant first (core.api.OrderingFilter)."""
+        self.relevance_term = term
         return selectors.by_relevance(queryset, term)
 
     def wants_archived(self) -> bool:
@@ -152,11 +155,25 @@ class ProductQueryMixin(OrganizationScopedMixin):
         """A page of products read as values (ValuesRepresentation): the serializer's answer
         without a model instance per row."""
         rows = _rows_of(self.get_serializer_class())
+        products = self.filter_queryset(self.get_queryset())  # (sets relevance_term)
+        ranked = {}
+        if term := self.relevance_term:  # a large result's page: found tier by tier
+            ranked = {
+                "candidates": functools.partial(
+                    selectors.relevance_page_candidates,
+                    term=term,
+                    organization_id=self.organization_id,
+                ),
+                "among": lambda ids: selectors.by_relevance(
+                    self.get_queryset().filter(pk__in=ids), term
+                ),
+            }
         page = self.paginator.paginate_queryset(
-            self.filter_queryset(self.get_queryset()),
+            products,
             request,
             view=self,
             rows=lambda queryset: queryset.values(*rows.columns),
+            **ranked,
         )
         hide_costs = self.get_serializer_context()["hide_costs"]
         return self.get_paginated_response(rows(page, hide_costs=hide_costs))

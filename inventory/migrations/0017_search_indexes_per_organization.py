@@ -9,10 +9,12 @@ these and the extension.
 """
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
-from django.contrib.postgres.operations import AddIndexConcurrently, BtreeGinExtension
+from django.contrib.postgres.operations import BtreeGinExtension
 from django.db import migrations
 from django.db.models import F
 from django.db.models.functions import Upper
+
+from core.migration_operations import AddIndexConcurrentlyOnPostgreSQL, drop_if_invalid
 
 PLATFORM_WIDE = {
     "inventory_product_name_trgm": 'UPPER("name"::text)',
@@ -20,33 +22,6 @@ PLATFORM_WIDE = {
     "inventory_product_description_trgm": 'UPPER("description")',
     "inventory_product_barcode_trgm": 'UPPER("barcode"::text)',
 }
-
-
-def _drop_if_invalid(schema_editor, name):
-    """A CONCURRENTLY build that failed leaves an invalid index behind: build it again."""
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE c.relname = %s AND NOT i.indisvalid",
-            [name],
-        )
-        invalid = cursor.fetchone() is not None
-    if invalid:
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
-
-
-class AddIndexConcurrentlyOnPostgreSQL(AddIndexConcurrently):
-    """Django's operation, skipped on other databases (SQLite has neither GIN nor trigrams)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        _drop_if_invalid(schema_editor, self.index.name)
-        super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 def drop_platform_wide(apps, schema_editor):
@@ -61,7 +36,7 @@ def build_platform_wide(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     for name, expression in PLATFORM_WIDE.items():
-        _drop_if_invalid(schema_editor, name)
+        drop_if_invalid(schema_editor, name)
         schema_editor.execute(
             f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} "
             f"ON inventory_product USING gin ({expression} gin_trgm_ops)"

@@ -4,11 +4,14 @@ the organization's products only, and the per-organization trigram indexes' migr
 import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.test.utils import CaptureQueriesContext
 
+from core.api import LargeListPaginator
+from inventory import selectors
 from inventory.models import Product
 from tests.factories import ProductFactory
 
@@ -107,6 +110,92 @@ def test_search_keeps_its_query_count(admin_client, milk_shelf, django_assert_ma
         skus(admin_client.get(URL, {"search": "milk"}))
 
 
+# --- a large result: read tier by tier, in the same order -----------------------------------
+
+
+@pytest.fixture
+def steel_catalogue(organization, other_organization):
+    """A word in every tier and in every field, with ties in the name's distance and in the name;
+    the other shop holds the same products (and its own exact code)."""
+    rows = [
+        ("STEEL", "Plain hook", None, ""),  # exact SKU
+        ("HOOK-9", "Bracket", "steel", ""),  # exact barcode
+        ("STEEL-2", "Wire", None, ""),  # SKU contains it
+        ("DESC-1", "Bolt", None, "Made of steel"),  # description only
+        ("BAR-1", "Nut", "8STEEL8", ""),  # barcode contains it
+        ("DASH-STEEL", "--", None, ""),  # a name without trigrams: 0 similar
+        ("ST-1", "St", None, "steel"),  # a name shorter than the term
+        ("ST-2", "Hardsteel", None, ""),  # holds the word, not as a word
+    ]
+    rows += [(f"S-{i}", f"Steel shelf {i % 4}", None, "") for i in range(6)]  # starts; ties
+    rows += [(f"S-{i}", "Steel", None, "") for i in range(6, 9)]  # the nearest: same name
+    rows += [(f"C-{i}", f"{'Green ' * (i % 3)}steel pan {i % 5}", None, "") for i in range(12)]
+    rows += [(f"D-{i}", "Pan", None, f"steel {i}") for i in range(4)]  # description only
+    for shop in (organization, other_organization):
+        for sku, name, barcode, description in rows:
+            ProductFactory(
+                organization=shop, sku=sku, name=name, barcode=barcode, description=description
+            )
+    ProductFactory(organization=other_organization, sku="STEELY", name="Steel theirs")
+    ProductFactory(organization=organization, sku="IRON", name="Iron pan")  # no match
+
+
+def rank_by_tiers(monkeypatch, *, budget=1.0):
+    """Every result is "large": read tier by tier, never ranked whole (unless past `budget`)."""
+    monkeypatch.setattr(LargeListPaginator, "few_rows", 0)
+    monkeypatch.setattr(selectors, "RANKED_WHOLE", 0)
+    monkeypatch.setattr(selectors, "CLOSEST_BUDGET", budget)
+    cache.clear()  # (no count kept from a whole ranking)
+
+
+def all_pages(client, params, page_size) -> list[str]:
+    found, page = [], 1
+    while True:
+        response = client.get(URL, {**params, "page_size": page_size, "page": page})
+        found += skus(response)
+        if response.json()["next"] is None:
+            return found
+        page += 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("term", ["steel", "STEEL", "steel pan", "hook", "8", "st"])
+@pytest.mark.parametrize("budget", [1.0, -1.0])  # (-1: given up at once, every match ranked)
+def test_a_large_result_is_read_tier_by_tier_in_the_same_order(
+    admin_client, steel_catalogue, monkeypatch, term, budget
+):
+    ranked_whole = all_pages(admin_client, {"search": term}, page_size=500)
+    rank_by_tiers(monkeypatch, budget=budget)
+
+    with CaptureQueriesContext(connection) as captured:
+        first = skus(admin_client.get(URL, {"search": term, "page_size": 4}))
+    assert any("show_trgm" in q["sql"] for q in captured.captured_queries)  # by trigram counts
+    assert first == ranked_whole[:4]
+    for page_size in (1, 3, 7, 50):
+        assert all_pages(admin_client, {"search": term}, page_size) == ranked_whole
+    assert "STEELY" not in ranked_whole  # another shop's product is never found
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_large_result_keeps_the_relevance_rule(admin_client, steel_catalogue, monkeypatch):
+    rank_by_tiers(monkeypatch)
+
+    found = all_pages(admin_client, {"search": "steel"}, page_size=5)
+
+    assert found[:2] == ["HOOK-9", "STEEL"]  # exact barcode, exact SKU: by name
+    assert found[2:5] == ["S-6", "S-7", "S-8"]  # "Steel" itself: the nearest name, then by id
+    starting = {f"S-{i}" for i in range(6)} | {"C-0", "C-3", "C-6", "C-9"}  # "steel pan 0"
+    assert set(found[5:15]) == starting  # the other names starting with it
+    same_name = found.index("S-0")  # "Steel shelf 0" twice: by id
+    assert found[same_name : same_name + 2] == ["S-0", "S-4"]
+    rest = {"DESC-1", "STEEL-2", "BAR-1", "D-0", "C-1", "ST-1", "ST-2", "DASH-STEEL"}
+    assert set(found[15:]) >= rest
+    assert "IRON" not in found and "STEELY" not in found
+    assert len(found) == 2 + 9 + 3 + 12 + 4 + 3
+
+
 # --- the migration: per-organization trigram indexes, built concurrently, reversible --------
 
 BEFORE = ("inventory", "0016_product_last_counted_at")
@@ -183,7 +272,9 @@ def test_a_search_finds_the_shops_rows_inside_the_index_not_every_shops(
 
     assert skus(response) == ["RARE-1"]
     queries = [q["sql"] for q in captured.captured_queries if '"inventory_product"' in q["sql"]]
-    for sql in queries:  # the count, then the page
+    assert len(queries) == 2  # the matches' ids (few: counted from them), then their page
+    assert "LIKE" in queries[0] and '"inventory_product"."id" IN (' in queries[1]
+    for sql in queries[:1]:
         # Our 2,000 rows read whole would be as cheap at this size: ask for the bitmap scans.
         with connection.cursor() as cursor:
             for scan in ("seqscan", "indexscan", "indexonlyscan", "sort"):
@@ -199,3 +290,85 @@ def test_a_search_finds_the_shops_rows_inside_the_index_not_every_shops(
         assert conditions, plan
         for condition in conditions:  # no index scan reads another shop's matches
             assert re.match(r"\(+organization_id = '\d+'::bigint\)", condition), plan
+
+
+RELEVANCE = ("inventory", "0018_search_relevance_indexes")
+RELEVANCE_INDEXES = {
+    "inv_prod_org_name_prefix": "(organization_id, upper((name)::text) text_pattern_ops)",
+    "inv_prod_org_name_trigrams": (
+        "(organization_id, array_length(show_trgm(upper((name)::text)), 1), name, id)"
+    ),
+}
+
+
+def test_the_relevance_indexes_are_built_concurrently_outside_a_transaction():
+    migration = MigrationLoader(None).get_migration(*RELEVANCE)
+    assert migration.atomic is False
+    names = [type(operation).__name__ for operation in migration.operations]
+    assert names == ["AddIndexConcurrentlyOnPostgreSQL"] * 2
+
+
+def relevance_indexes() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'inventory_product' "
+            "AND indexname IN ('inv_prod_org_name_prefix', 'inv_prod_org_name_trigrams')"
+        )
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_relevance_indexes_are_per_organization_and_reverse():
+    indexes = relevance_indexes()
+    assert sorted(indexes) == sorted(RELEVANCE_INDEXES)
+    for name, columns in RELEVANCE_INDEXES.items():
+        assert indexes[name].endswith(f"USING btree {columns}"), indexes[name]
+    try:
+        migrate_to(AFTER)
+        assert relevance_indexes() == {}
+        migrate_to(RELEVANCE)
+        assert sorted(relevance_indexes()) == sorted(RELEVANCE_INDEXES)
+    finally:
+        executor = MigrationExecutor(connection)
+        migrate_to(*executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_common_words_first_page_reads_the_closest_names_not_every_match(
+    admin_client, organization, other_organization, monkeypatch
+):
+    """The word is in 3,000 names of each shop, of every length: the first page reads only the
+    names short enough to be the closest (their trigram counts), in this shop only."""
+    for shop in (organization, other_organization):
+        Product.objects.bulk_create(
+            Product(organization=shop, sku=f"P-{i:05d}", name=f"{'x' * (i % 40)} steel {i}",
+                    price="1")
+            for i in range(3000)
+        )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE inventory_product")
+    ranked_whole = skus(admin_client.get(URL, {"search": "steel", "page_size": 20}))
+    rank_by_tiers(monkeypatch)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(URL, {"search": "steel", "page_size": 20})
+
+    assert skus(response) == ranked_whole
+    rings = [q["sql"] for q in captured.captured_queries if "show_trgm(UPPER" in q["sql"]]
+    assert rings, "the closest names are read ring by ring"
+    read = 0
+    for sql in rings:
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+            plan = cursor.fetchone()[0][0]["Plan"]
+        read += _rows_read(plan)
+    assert read < 3000  # not every match of the word (nor the other shop's)
+    assert len(captured) <= 20
+
+
+def _rows_read(plan) -> int:
+    """Rows the plan's scans of the products returned (before its sorts and limits)."""
+    own = plan["Actual Rows"] if plan.get("Relation Name") == "inventory_product" else 0
+    return own + sum(_rows_read(child) for child in plan.get("Plans", []))
