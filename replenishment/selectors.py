@@ -85,16 +85,21 @@ def low_rules(
             filters += f" AND r.{column} = %s"
             params.append(value)
     sql = LOW_RULES.format(filters=filters, sold="" if sold_since is None else SOLD)
+    inside_a_transaction = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The planner cannot tell how few rules their shelf leaves in, and would hash every
             # stock level of every shop (seconds at a million products) rather than meet each
             # rule's level by its index (a merge join, or a probe a rule: ~0.1-0.2 s for
-            # 100,000 rules); for this statement only.
+            # 100,000 rules); for this statement only: inside an outer transaction a SET LOCAL
+            # would outlive this savepoint, so it is set back after the statement.
             cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        if connection.vendor == "postgresql" and inside_a_transaction:
+            cursor.execute("SET LOCAL enable_hashjoin TO DEFAULT")  # (else: the commit does)
+    return rows
 
 
 def is_due(*, available: int, on_order: int, min_quantity: int) -> bool:

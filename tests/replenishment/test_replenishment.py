@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection, transaction
 
 from core.dates import local_today
 from purchases.models import PurchaseOrder
 from replenishment import services
 from replenishment.models import ReorderRule
+from replenishment.selectors import low_rules
 from stock import services as stock_services
 from suppliers.models import SupplierProduct
 from tests.factories import ProductFactory, SupplierFactory, UserFactory
@@ -359,8 +361,9 @@ def test_the_list_takes_a_constant_number_of_queries(
              supplier=dairy if n % 2 else bakery)  # fmt: skip
 
     # The user and their permissions (4), what is on order (1), the rules (1) in a savepoint
-    # where hash joins are off for that statement (3).
-    with django_assert_max_num_queries(9):
+    # where hash joins are off for that statement (3) and set back after it, as the test's
+    # transaction is around it (1: a request's own transaction's commit sets it back).
+    with django_assert_max_num_queries(10):
         rows = due(admin_client)
 
     assert len(rows) == rules
@@ -557,11 +560,11 @@ def test_the_drafts_take_a_constant_number_of_queries(
                 rule(organization, made, place, low=5, high=9, supplier=supplier)
 
     # The user and their permissions (4); in the service's savepoint (2): the organization's
-    # lock, on order, the rules (3, and 3: a savepoint where hash joins are off for that
-    # statement); in the drafts' savepoints with their foreign keys checked
+    # lock, on order, the rules (3, and 4: a savepoint where hash joins are off for that
+    # statement, set back after it); in the drafts' savepoints with their foreign keys checked
     # at once (6): the numbers (1, and 3 to make the counter at the first order), the orders
     # (1), their lines (1); the answer: the orders and their lines (2).
-    with django_assert_max_num_queries(26):
+    with django_assert_max_num_queries(27):
         response = manager_client.post(ORDERS, {}, format="json")
 
     assert response.status_code == 201, response.json()
@@ -599,3 +602,11 @@ def test_the_cached_alerts_move_on_with_what_is_on_order(admin_client, organizat
     rule(organization, milk, main, low=5, high=9, supplier=dairy)
     assert admin_client.post(ORDERS, {}, format="json").status_code == 201
     assert low() == [("MILK", 8)]
+
+
+@pytest.mark.postgres
+def test_the_due_list_leaves_the_planner_as_it_found_it(organization):
+    with transaction.atomic(), connection.cursor() as cursor:
+        low_rules(organization_id=organization.pk, today=datetime.date.today())
+        cursor.execute("SHOW enable_hashjoin")
+        assert cursor.fetchone()[0] == "on"
