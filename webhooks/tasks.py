@@ -4,7 +4,7 @@ receiver holds only its own), and the sweep (beat, every minute)."""
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from core.broker import queue_or_leave_for_sweep
+from core import broker
 from webhooks import services
 
 # The database being unreachable is retried with backoff (as the alerts' tasks are).
@@ -26,14 +26,16 @@ def queue_deliveries(delivery_ids) -> None:
     """A task per delivery (sent here and now without a broker); one the broker refuses waits
     for the sweep."""
     for delivery_id in delivery_ids:
-        queue_or_leave_for_sweep(
+        broker.queue_or_leave_for_sweep(
             deliver_webhook, what=f"webhook delivery {delivery_id}", delivery_id=delivery_id
         )
 
 
 @shared_task(name="webhooks.tasks.dispatch_webhooks", **DATABASE_RETRY)
 def dispatch_webhooks() -> int:
-    """After a commit that wrote events: their deliveries, each queued."""
+    """After commits that wrote events (one task for a burst of them): their deliveries, each
+    queued."""
+    broker.started(dispatch_webhooks)  # what commits from now on queues the next fan-out
     made = services.fan_out()
     queue_deliveries(made)
     return len(made)
