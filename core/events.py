@@ -8,7 +8,11 @@ own transaction, and that several consumers read after commit, each remembering 
 - `consume(consumer, apply, types=...)`: hand every event not yet applied to `apply`, in order,
   and move the consumer's cursor on in the same transaction, one batch at a time (one run per
   consumer at a time). `apply` must be idempotent only for a crash between its own side effects
-  outside the database and the commit.
+  outside the database and the commit. Each consumer is registered (`register_consumer`, in
+  its app's `ready()`).
+- `prune(before=...)` (nightly, `EVENT_RETENTION_DAYS`): deletes the events older than that
+  which every registered consumer has applied and no row refers to any more (a webhook
+  delivery, pruned by its own app first).
 
 Order: events are read by (`txid`, `id`) and only up to the oldest transaction still running
 on PostgreSQL (`pg_snapshot_xmin`), so an event whose transaction commits after a later-numbered
@@ -26,11 +30,11 @@ from collections.abc import Callable, Iterable
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
-from core.db import one_at_a_time
+from core.db import delete_in_batches, one_at_a_time
 from core.models import Event, EventCursor
 
 # Sent after a transaction that wrote events commits: `organization_ids`, `types` (sorted).
@@ -41,6 +45,8 @@ INSERT_BATCH = 1000  # events per INSERT (5 parameters each)
 LAST_ID = 2**63 - 1
 # How long a consumer waits for a running transaction that holds committed events back.
 SETTLE_WAIT = 2.0
+# The consumers (register_consumer): an event is pruned only once all of them applied it.
+_consumers: set[str] = set()
 
 
 def _jsonable(data: dict) -> dict:
@@ -240,6 +246,36 @@ def consume(
         ):
             return applied
         time.sleep(0.05)
+
+
+def register_consumer(consumer: str) -> None:
+    """Tell the outbox that `consumer` reads it (from its app's `ready()`): no event it has not
+    applied is pruned, even before its first run."""
+    _consumers.add(consumer)
+
+
+def prune(*, before: datetime.datetime) -> int:
+    """Delete the events created before `before` that every registered consumer has applied
+    and that no row refers to (a webhook delivery kept for its own retention), a batch at a
+    time. Returns how many were deleted."""
+    old = Event.objects.filter(created_at__lt=before)
+    cursors = {c.consumer: c for c in EventCursor.objects.filter(consumer__in=_consumers)}
+    for consumer in _consumers:
+        cursor = cursors.get(consumer)
+        if cursor is None:  # it has not run yet: it will read from the first event
+            return 0
+        old = old.filter(Q(txid__lt=cursor.txid) | Q(txid=cursor.txid, id__lte=cursor.event_id))
+    referred_by = [  # e.g. webhooks' deliveries (a hidden relation: related_name="+")
+        field
+        for field in Event._meta.get_fields(include_hidden=True)
+        if field.auto_created and not field.concrete and (field.one_to_many or field.one_to_one)
+    ]
+    for relation in referred_by:
+        referring = relation.related_model._base_manager.filter(
+            **{relation.field.attname: OuterRef("pk")}
+        )
+        old = old.filter(~Exists(referring))
+    return delete_in_batches(old)
 
 
 def money(value) -> str | None:

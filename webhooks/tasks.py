@@ -1,10 +1,12 @@
 """Celery tasks: the fan-out after each commit that wrote events, one task per delivery (a slow
-receiver holds only its own), and the sweep (beat, every minute)."""
+receiver holds only its own), the sweep (beat, every minute) and the nightly pruning of
+finished deliveries."""
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from core import broker
+from core.tasks import retention_start
 from webhooks import services
 
 # The database being unreachable is retried with backoff (as the alerts' tasks are).
@@ -47,3 +49,11 @@ def sweep_webhooks() -> int:
     due = services.sweep()
     queue_deliveries(due)
     return len(due)
+
+
+@shared_task(name="webhooks.tasks.prune_deliveries")
+def prune_deliveries() -> int:
+    """Nightly (before the outbox's own pruning): delete the deliveries delivered or failed
+    before the retention (`EVENT_RETENTION_DAYS`)."""
+    before = retention_start()
+    return services.prune_deliveries(before=before) if before else 0
