@@ -118,14 +118,32 @@ def _one_editor(organization_id: int):
     return one_at_a_time(f"suppliers.supplier_products:{organization_id}")
 
 
+def _unprefer_others(row: SupplierProduct) -> None:
+    """The product's other preferred supplier product (one at most) is preferred no more, with
+    an audit row of its own (the same change as a PATCH of its `is_preferred`)."""
+    others = list(
+        SupplierProduct.objects.filter(product_id=row.product_id, is_preferred=True)
+        .exclude(pk=row.pk)
+        .select_related("supplier", "product")  # their names, for the audit rows
+    )
+    if not others:
+        return
+    SupplierProduct.objects.filter(pk__in=[other.pk for other in others]).update(
+        is_preferred=False, updated_at=timezone.now()
+    )
+    audit.record_many(
+        organization_id=row.organization_id,
+        action=audit.Action.UPDATE,
+        rows=[(other, {"is_preferred": [True, False]}) for other in others],
+    )
+
+
 def _save_supplier_product(row: SupplierProduct, *, update_fields=None) -> SupplierProduct:
     """Save a supplier product inside `_one_editor`: setting `is_preferred` clears it on the
     product's others first (one preferred: the partial unique index backs it); a second for the
     same product and supplier is a 400."""
     if row.is_preferred:
-        SupplierProduct.objects.filter(product_id=row.product_id, is_preferred=True).exclude(
-            pk=row.pk
-        ).update(is_preferred=False, updated_at=timezone.now())
+        _unprefer_others(row)
     try:
         with transaction.atomic():
             row.save(update_fields=update_fields)
