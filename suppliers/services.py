@@ -92,13 +92,7 @@ def delete_supplier(*, supplier: Supplier) -> None:
             supplier.products.update(supplier=None, updated_at=timezone.now())
             pk = supplier.pk
             supplier.delete()
-            audit.record(
-                organization_id=supplier.organization_id,
-                action=audit.Action.DELETE,
-                object_type="supplier",
-                object_id=pk,
-                object_repr=str(supplier),
-            )
+            audit.deleted(supplier, object_id=pk)
             figures_changed(supplier.organization_id)  # products' rows lost the link
     except ProtectedError:
         raise Conflict(message) from None
@@ -234,10 +228,4 @@ def delete_supplier_product(*, supplier_product: SupplierProduct) -> None:
     with transaction.atomic():
         pk = supplier_product.pk
         supplier_product.delete()
-        audit.record(
-            organization_id=supplier_product.organization_id,
-            action=audit.Action.DELETE,
-            object_type="supplierproduct",
-            object_id=pk,
-            object_repr=str(supplier_product),
-        )
+        audit.deleted(supplier_product, object_id=pk)

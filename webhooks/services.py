@@ -137,9 +137,7 @@ def update_webhook(
 def delete_webhook(*, webhook: Webhook) -> None:
     """A deleted subscription gets nothing more; its deliveries go with it."""
     with transaction.atomic():
-        audit.record(
-            organization_id=webhook.organization_id, action=audit.Action.DELETE, obj=webhook
-        )
+        audit.deleted(webhook)
         webhook.delete()
 
 
