@@ -300,10 +300,10 @@ class StockMovementAdmin(
             "form": form,
             "opts": self.model._meta,
             "media": self.media + form.media,
-            "ledger_url": reverse("admin:stock_stockmovement_changelist")
+            "list_url": reverse("admin:stock_stockmovement_changelist")
             + (f"?product={product}" if str(product or "").isdigit() else ""),
         }
-        return TemplateResponse(request, "admin/stock/stockmovement/stock_change.html", context)
+        return TemplateResponse(request, "admin/stockroom/service_form.html", context)
 
 
 NOTE_CHARS = 40  # the ledger list's note column

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -127,8 +128,10 @@ class StocktakeAdmin(OrganizationAdminMixin, admin.ModelAdmin):
             "inline_admin_formsets": [],
             "opts": self.model._meta,
             "media": self.media + form.media,
+            "list_url": reverse("admin:stocktakes_stocktake_changelist"),
+            "submit_label": "Open the stocktake",
         }
-        return TemplateResponse(request, "admin/stocktakes/stocktake/open.html", context)
+        return TemplateResponse(request, "admin/stockroom/service_form.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The count sheet: counts saved, the stocktake completed or cancelled through the
@@ -170,7 +173,15 @@ class StocktakeAdmin(OrganizationAdminMixin, admin.ModelAdmin):
             if "_complete" in request.POST:
                 if not self.has_change_permission(request, stocktake):
                     raise PermissionDenied
-                done = services.complete_stocktake(stocktake=stocktake, user=user)
+                # counts typed on the sheet and not yet saved count too, in the same
+                # transaction: a refused completion saves nothing
+                counts = self._counts(request)
+                if counts and not user.has_perm(COUNT_PERMISSION):
+                    raise PermissionDenied
+                with transaction.atomic():
+                    if counts:
+                        services.count_lines(stocktake=stocktake, counts=counts, user=user)
+                    done = services.complete_stocktake(stocktake=stocktake, user=user)
                 return (
                     f"{done.reference} completed: {done.variance_quantity:+d} unit(s) "
                     "posted to the stock."

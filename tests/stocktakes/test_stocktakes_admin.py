@@ -69,3 +69,26 @@ def test_another_organizations_stocktake_is_out_of_reach(
     assert Stocktake.objects.get().status == "open"
     assert Product.objects.get(pk=theirs.pk).quantity == 3
     assert b"ST-00001" not in manager.get(url(Stocktake)).content
+
+
+def test_counts_typed_but_not_saved_are_counted_when_completing(manager, main, tea, manager_user):
+    stocktake = create_stocktake(organization=main.organization, location=main, user=manager_user)
+    done = manager.post(
+        change_url(stocktake), {f"count-{tea.pk}-0": "8", "_complete": "1"}, follow=True
+    )
+
+    assert "completed: -2 unit(s)" in done.content.decode()
+    assert stocktake.lines.get().counted_quantity == 8
+    assert Product.objects.get(pk=tea.pk).quantity == 8
+
+
+def test_a_mistyped_count_stops_the_completion(manager, main, tea, manager_user):
+    stocktake = create_stocktake(organization=main.organization, location=main, user=manager_user)
+    answer = manager.post(
+        change_url(stocktake), {f"count-{tea.pk}-0": "-4", "_complete": "1"}, follow=True
+    )
+
+    assert "whole numbers" in answer.content.decode()
+    assert Stocktake.objects.get().status == "open"
+    assert stocktake.lines.get().counted_quantity is None
+    assert Product.objects.get(pk=tea.pk).quantity == 10
