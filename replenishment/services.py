@@ -154,13 +154,7 @@ def delete_reorder_rule(*, rule: ReorderRule) -> None:
     with transaction.atomic():
         pk = rule.pk
         rule.delete()
-        audit.record(
-            organization_id=rule.organization_id,
-            action=audit.Action.DELETE,
-            object_type="reorderrule",
-            object_id=pk,
-            object_repr=str(rule),
-        )
+        audit.deleted(rule, object_id=pk)
 
 
 def create_replenishment_orders(
