@@ -7,6 +7,8 @@ class AlertsConfig(AppConfig):
 
     def ready(self):
         from alerts.receivers import deliver_after_commit
-        from core.events import events_committed
+        from alerts.services import CONSUMER
+        from core.events import events_committed, register_consumer
 
         events_committed.connect(deliver_after_commit, dispatch_uid="alerts.events_committed")
+        register_consumer(CONSUMER)

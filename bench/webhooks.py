@@ -1,10 +1,11 @@
 """Webhooks: what the outbox costs a stock change, and how fast deliveries go out (PostgreSQL).
 
 1. The extra time per stock change: N single-unit movements (`record_movement`, as the API's
-   POST /api/stock/movements/ calls it) with the outbox off (no event written, nobody told)
-   against the outbox on with 3 subscribed webhooks (the `stock.changed` event, and after
-   commit the fan-out task published to Redis: a Redis of the benchmark's own, on its own
-   port). Nothing is delivered in the request.
+   POST /api/stock/movements/ calls it) with the outbox off (no event written, nobody told),
+   with the event alone (its INSERT, nobody told after commit), and with the outbox on with 3
+   subscribed webhooks (the `stock.changed` event, and after commit the fan-out task queued
+   on Redis unless one is pending: a Redis of the benchmark's own, on its own port). Nothing
+   is delivered in the request.
 2. Delivery: the fan-out of those N events into 3N deliveries, then the deliveries sent by
    `BENCH_WEBHOOK_WORKERS` threads (as that many worker processes would) to a local receiver
    (a threaded HTTP server answering 200): deliveries per second.
@@ -68,11 +69,13 @@ def _queries(product, user) -> int:
     return len(captured)
 
 
-def _moves(product, user, count: int) -> list[float]:
+def _moves(product, user, count: int, before=None) -> list[float]:
     from stock.services import record_movement
 
     timings = []
     for _ in range(count):
+        if before:
+            before()  # not timed
         started = time.perf_counter()
         record_movement(product=product, movement_type="IN", quantity=1, user=user)
         timings.append(time.perf_counter() - started)
@@ -102,11 +105,11 @@ def main() -> None:
         pool["max_size"] = max(pool.get("max_size", 0), workers + 5)
 
     from config.celery import app
-    from core import events
+    from core import broker, events
     from core.models import Event
     from inventory.models import Product
     from stock.services import books
-    from webhooks import services
+    from webhooks import services, tasks
     from webhooks.models import Delivery
 
     redis, broker_url = _redis_server()
@@ -129,34 +132,51 @@ def main() -> None:
         )
         _moves(product, user, 200)  # warm up
 
-        # 1. The outbox off (no event, nobody told after commit) and on (3 webhooks), in
-        # alternating blocks of 100 changes, so that the machine's load weighs on both alike.
+        # 1. The outbox off (no event, nobody told after commit), the event alone (its INSERT,
+        # nobody told) and on (the event, then after commit the fan-out queued for the 3
+        # webhooks), in alternating blocks of 100 changes, so that the machine's load weighs on
+        # all three alike.
         for n in range(3):
             services.create_webhook(
                 organization=organization, url=f"{url}/{n}", events=["stock.changed"]
             )
         saved = (books.record_stock_changes, events.events_committed.receivers)
 
-        def outbox(on: bool):
-            if on:
-                books.record_stock_changes, events.events_committed.receivers = saved
-            else:
+        def outbox(mode: str):
+            books.record_stock_changes, events.events_committed.receivers = saved
+            if mode == "off":
                 books.record_stock_changes = lambda movements, products: None
+            if mode not in ("on", "each"):
                 events.events_committed.receivers = []
             events.events_committed.sender_receivers_cache.clear()
 
-        off, on = [], []
+        def nothing_pending():  # as if a worker had just taken the last fan-out queued
+            broker.started(tasks.dispatch_webhooks)
+
+        def last_event() -> int:
+            return Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+        timings = {"off": [], "event": [], "on": [], "each": []}
+        unsent = []  # events of the modes other than "on": only the outbox on's are delivered
         for block in range(0, changes, 100):
-            size = min(100, changes - block)
-            outbox(False)
-            off += _moves(product, user, size)
-            outbox(True)
-            on += _moves(product, user, size)
-        outbox(False)
-        off_queries = _queries(product, user)
-        outbox(True)
-        on_queries = _queries(product, user)
-        Event.objects.filter(pk=Event.objects.order_by("-pk").values("pk")[:1]).delete()
+            for mode, values in timings.items():
+                outbox(mode)
+                before = last_event()
+                values += _moves(
+                    product, user, min(100, changes - block),
+                    before=nothing_pending if mode == "each" else None,
+                )  # fmt: skip
+                if mode != "on":
+                    unsent.append((before, last_event()))
+        statements = {}
+        for mode in ("off", "on"):
+            outbox(mode)
+            before = last_event()
+            statements[mode] = _queries(product, user)
+            unsent.append((before, last_event()))
+        outbox("off")
+        for after, upto in unsent:
+            Event.objects.filter(pk__gt=after, pk__lte=upto).delete()
 
         def ms(values):
             return statistics.mean(values) * 1000
@@ -164,14 +184,24 @@ def main() -> None:
         def p95(values):
             return sorted(values)[int(len(values) * 0.95)] * 1000
 
+        off, event, on, each = timings.values()
         print(
-            f"{changes} stock changes, one at a time, PostgreSQL; broker: "
+            f"{changes} stock changes of each kind, one at a time, PostgreSQL; broker: "
             f"{'a Redis of its own' if redis else 'none (memory)'}"
         )
-        print(f"  outbox off:            mean {ms(off):.3f} ms, p95 {p95(off):.3f} ms per change")
-        print(f"  outbox on, 3 webhooks: mean {ms(on):.3f} ms, p95 {p95(on):.3f} ms per change")
-        print(f"  extra per change:      {ms(on) - ms(off):+.3f} ms (mean); SQL statements "
-              f"{off_queries} -> {on_queries}")  # fmt: skip
+        rows = [
+            ("outbox off", off, ""),
+            ("the event only", event, ""),
+            ("outbox on, 3 webhooks", on, ""),
+            ("on, nothing pending", each, " (each change queues a fan-out, as when a worker "
+             "takes each one at once)"),
+        ]  # fmt: skip
+        for label, values, note in rows:
+            print(f"  {label + ':':23}mean {ms(values):.3f} ms, p95 {p95(values):.3f} ms per "
+                  f"change, {ms(values) - ms(off):+.3f} ms{note}")  # fmt: skip
+        print(f"  extra per change (on): {ms(on) - ms(off):+.3f} ms (mean): the event's INSERT "
+              f"{ms(event) - ms(off):+.3f} ms, after commit {ms(on) - ms(event):+.3f} ms; "
+              f"SQL statements {statements['off']} -> {statements['on']}")  # fmt: skip
         assert Delivery.objects.count() == 0, "a delivery was made in the request"
 
         # 2. Fan-out, then deliveries by `workers` threads.

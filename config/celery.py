@@ -37,6 +37,18 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Retention (EVENT_RETENTION_DAYS): finished webhook deliveries, then the outbox's events
+    # that every consumer has applied and nothing refers to any more.
+    "prune-webhook-deliveries-nightly": {
+        "task": "webhooks.tasks.prune_deliveries",
+        "schedule": crontab(minute=10, hour=2),
+        "options": {"expires": 12 * 60 * 60},
+    },
+    "prune-events-nightly": {
+        "task": "core.tasks.prune_events",
+        "schedule": crontab(minute=40, hour=2),
+        "options": {"expires": 12 * 60 * 60},
+    },
     # Password-reset emails requested while the broker was unreachable, and failed sends.
     "deliver-password-resets": {
         "task": "users.tasks.deliver_password_resets",

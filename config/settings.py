@@ -470,6 +470,9 @@ DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "").strip() or "USD"
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 # Seconds a receiver has to answer a delivery (connection and answer together).
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 5)
+# Days the outbox's events and the webhooks' finished deliveries are kept (a nightly job
+# deletes older ones: events only once every consumer has applied them); 0 keeps them all.
+EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 30)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -125,6 +125,12 @@ def created(obj: models.Model, fields) -> AuditEntry | None:
     )
 
 
+def deleted(obj: models.Model, *, object_id: int | None = None, action: str = Action.DELETE):
+    """The `delete` row of an object (or `archive`, where it was archived instead). After
+    `obj.delete()` Django has cleared its id: give the one it had as `object_id`."""
+    return record(organization_id=obj.organization_id, action=action, obj=obj, object_id=object_id)
+
+
 def record_many(
     *, organization_id: int, action: str, rows: list[tuple[models.Model, dict]], user=None
 ) -> None:

@@ -183,6 +183,19 @@ def insert_rows(rows: list[Model], *, batch_size: int = 1000) -> list[Model]:
     return rows
 
 
+DELETE_BATCH = 5000  # rows per DELETE of delete_in_batches
+
+
+def delete_in_batches(queryset: QuerySet, *, batch_size: int = DELETE_BATCH) -> int:
+    """Delete the queryset's rows a batch at a time (each batch its own short transaction, so a
+    million old rows never hold one long lock or load at once). Returns how many."""
+    deleted = 0
+    while ids := list(queryset.order_by("pk").values_list("pk", flat=True)[:batch_size]):
+        queryset.model._base_manager.filter(pk__in=ids).delete()
+        deleted += len(ids)
+    return deleted
+
+
 def _save(row: Model, *, update_fields: list[str]) -> None:
     row.save(update_fields=update_fields)
 

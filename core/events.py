@@ -8,7 +8,11 @@ own transaction, and that several consumers read after commit, each remembering 
 - `consume(consumer, apply, types=...)`: hand every event not yet applied to `apply`, in order,
   and move the consumer's cursor on in the same transaction, one batch at a time (one run per
   consumer at a time). `apply` must be idempotent only for a crash between its own side effects
-  outside the database and the commit.
+  outside the database and the commit. Each consumer is registered (`register_consumer`, in
+  its app's `ready()`).
+- `prune(before=...)` (nightly, `EVENT_RETENTION_DAYS`): deletes the events older than that
+  which every registered consumer has applied and no row refers to any more (a webhook
+  delivery, pruned by its own app first).
 
 Order: events are read by (`txid`, `id`) and only up to the oldest transaction still running
 on PostgreSQL (`pg_snapshot_xmin`), so an event whose transaction commits after a later-numbered
@@ -26,34 +30,23 @@ from collections.abc import Callable, Iterable
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Max, Q
-from django.db.models.expressions import Func
-from django.db.models.fields import BigIntegerField
+from django.db.models import Exists, Max, OuterRef, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
-from core.db import COPY_AT_LEAST, copy_rows, one_at_a_time
+from core.db import COPY_AT_LEAST, copy_rows, delete_in_batches, one_at_a_time
 from core.models import Event, EventCursor
 
 # Sent after a transaction that wrote events commits: `organization_ids`, `types` (sorted).
 events_committed = Signal()
 
 BATCH_SIZE = 1000
+INSERT_BATCH = 1000  # events per INSERT (5 parameters each)
 LAST_ID = 2**63 - 1
 # How long a consumer waits for a running transaction that holds committed events back.
 SETTLE_WAIT = 2.0
-
-
-class CurrentTransactionId(Func):
-    """The writing transaction's id (PostgreSQL's `pg_current_xact_id()`), 0 on SQLite."""
-
-    output_field = BigIntegerField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        return "0", []
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return "(pg_current_xact_id()::text::bigint)", []
+# The consumers (register_consumer): an event is pruned only once all of them applied it.
+_consumers: set[str] = set()
 
 
 def _json_text(data: dict) -> str:
@@ -73,7 +66,7 @@ def emit(*, organization_id: int, type: str, data: dict) -> Event:
 
 def emit_many(events: Iterable[tuple[int, str, dict]]) -> None:
     """Write (organization_id, type, data) events in the caller's transaction, in one INSERT
-    (on PostgreSQL, from COPY_AT_LEAST events on, in one COPY: an import's 200,000)."""
+    (on PostgreSQL, from core.db.COPY_AT_LEAST events on, in one COPY: an import's 200,000)."""
     events = list(events)
     if connection.vendor != "postgresql" or len(events) < COPY_AT_LEAST:
         _inserted(events)
@@ -81,7 +74,7 @@ def emit_many(events: Iterable[tuple[int, str, dict]]) -> None:
     now = timezone.now()
     with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_current_xact_id()::text::bigint")  # CurrentTransactionId
+            cursor.execute("SELECT pg_current_xact_id()::text::bigint")  # as _insert's txid
             (txid,) = cursor.fetchone()
         copy_rows(
             Event,
@@ -95,23 +88,53 @@ def emit_many(events: Iterable[tuple[int, str, dict]]) -> None:
 
 
 def _inserted(events: list[tuple[int, str, dict]]) -> list[Event]:
-    if not events:
-        return []
     now = timezone.now()
     rows = [
         Event(
+            uuid=uuid.uuid4(),
             organization_id=organization_id,
             type=type,
             data=_jsonable(data),
             created_at=now,
-            txid=CurrentTransactionId(),
         )
         for organization_id, type, data in events
     ]
+    if not rows:
+        return []
     with transaction.atomic(savepoint=False):
-        created = Event.objects.bulk_create(rows)
+        _insert(rows)
         _Committed.of_this_transaction().add((row.organization_id, row.type) for row in rows)
-    return created
+    return rows
+
+
+_COLUMNS = ("uuid", "organization_id", "type", "data", "created_at")
+
+
+def _insert(rows: list[Event]) -> None:
+    """The events' INSERT (one per INSERT_BATCH rows), hand-built: it is on every stock
+    change's path, where the ORM's compiler costs more Python than the statement itself (as
+    core.db.write_columns). `txid` is the writing transaction's id on PostgreSQL, 0 elsewhere.
+    Sets each row's id and txid."""
+    fields = [Event._meta.get_field(name) for name in _COLUMNS]
+    quote = connection.ops.quote_name
+    txid = "pg_current_xact_id()::text::bigint" if connection.vendor == "postgresql" else "0"
+    insert = (
+        f"INSERT INTO {quote(Event._meta.db_table)}"
+        f" ({', '.join(quote(field.column) for field in fields)}, {quote('txid')}) VALUES "
+    )
+    one_row = f"({', '.join(['%s'] * len(fields))}, {txid})"
+    returning = f" RETURNING {quote('id')}, {quote('txid')}"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), INSERT_BATCH):
+            batch = rows[start : start + INSERT_BATCH]
+            cursor.execute(
+                insert + ", ".join([one_row] * len(batch)) + returning,
+                [field.get_db_prep_save(getattr(row, field.attname), connection)
+                 for row in batch for field in fields],
+            )  # fmt: skip
+            for row, (pk, txid_written) in zip(batch, cursor.fetchall(), strict=True):
+                row.pk, row.txid = pk, txid_written
+                row._state.adding = False
 
 
 class _Committed:
@@ -252,6 +275,36 @@ def consume(
         ):
             return applied
         time.sleep(0.05)
+
+
+def register_consumer(consumer: str) -> None:
+    """Tell the outbox that `consumer` reads it (from its app's `ready()`): no event it has not
+    applied is pruned, even before its first run."""
+    _consumers.add(consumer)
+
+
+def prune(*, before: datetime.datetime) -> int:
+    """Delete the events created before `before` that every registered consumer has applied
+    and that no row refers to (a webhook delivery kept for its own retention), a batch at a
+    time. Returns how many were deleted."""
+    old = Event.objects.filter(created_at__lt=before)
+    cursors = {c.consumer: c for c in EventCursor.objects.filter(consumer__in=_consumers)}
+    for consumer in _consumers:
+        cursor = cursors.get(consumer)
+        if cursor is None:  # it has not run yet: it will read from the first event
+            return 0
+        old = old.filter(Q(txid__lt=cursor.txid) | Q(txid=cursor.txid, id__lte=cursor.event_id))
+    referred_by = [  # e.g. webhooks' deliveries (a hidden relation: related_name="+")
+        field
+        for field in Event._meta.get_fields(include_hidden=True)
+        if field.auto_created and not field.concrete and (field.one_to_many or field.one_to_one)
+    ]
+    for relation in referred_by:
+        referring = relation.related_model._base_manager.filter(
+            **{relation.field.attname: OuterRef("pk")}
+        )
+        old = old.filter(~Exists(referring))
+    return delete_in_batches(old)
 
 
 def money(value) -> str | None:

@@ -243,13 +243,7 @@ def delete_category(*, category: Category) -> None:
             pk = category.pk
             with foreign_keys_checked_at_once():
                 category.delete()
-            audit.record(
-                organization_id=category.organization_id,
-                action=audit.Action.DELETE,
-                object_type="category",
-                object_id=pk,
-                object_repr=str(category),
-            )
+            audit.deleted(category, object_id=pk)
             figures_changed(category.organization_id)
     except (ProtectedError, IntegrityError):
         raise Conflict(message) from None

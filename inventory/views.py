@@ -15,7 +15,7 @@ from core.cache import cached_version, figures_key, store
 from core.dates import local_today
 from core.db import reads_for_cache
 from core.exports import CSVRenderer
-from core.filters import StrictBooleanField
+from core.filters import StrictBooleanField, StrictBooleanFilter
 from core.permissions import RolePermission
 from core.serializers import ValuesRepresentation
 from core.tenancy import OrganizationScopedMixin
@@ -185,11 +185,25 @@ class ProductQueryMixin(OrganizationScopedMixin):
         stock_services.delete_product_with_stock(product=instance)
 
 
+class ProductListFilter(ProductStockFilter):
+    """The product list's filters, with what replenishment knows (applied by the view's
+    queryset, as `archived`: declared here for the schema and the 400 on a bad value)."""
+
+    needs_reorder = StrictBooleanFilter(
+        method="filter_needs_reorder",
+        help_text="true: products with a due reorder rule (API.md, Replenishment); false: "
+        "the others.",
+    )
+
+    def filter_needs_reorder(self, queryset, name, value):
+        return queryset  # chosen by the view (ProductQueryMixin.get_queryset)
+
+
 class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
     """Products and variations: every stock-keeping unit of the catalogue."""
 
     serializer_class = ProductSerializer
-    filterset_class = ProductStockFilter
+    filterset_class = ProductListFilter
     # Read from the read replica when there is one (core.api.HeavyReadsMixin).
     heavy_actions = frozenset({"list", "export", "alerts"})
 

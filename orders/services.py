@@ -16,9 +16,10 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from core.cache import figures_changed
 from core.db import lock_row, references_checked
 from core.errors import BrokenRule, Conflict
-from core.numbering import give_back, next_number, reference
+from core.numbering import give_back, next_number, reference, reserve_numbers
 from core.tenancy import recorded_user
 from inventory.models import Product
 from orders.models import NumberedDocument, Order, OrderDocument, OrderLine
@@ -112,45 +113,68 @@ def editable_fields(rules: Rules, order: Order) -> frozenset[str]:
 def write_lines(
     *, order: Order, items: list[OrderItem], default_price=None, default_prices=None
 ) -> None:
-    """Store the order's lines (stock-keeping products only) in one INSERT; a line without a
-    price takes `default_prices(order, products)[product.pk]` when there is one, else
+    """Store the order's lines (`write_orders_lines` for one order)."""
+    write_orders_lines([(order, items)], default_price=default_price, default_prices=default_prices)
+
+
+def write_orders_lines(
+    orders: list[tuple[Order, list[OrderItem]]], *, default_price=None, default_prices=None
+) -> None:
+    """Store the orders' lines (stock-keeping products only) in one INSERT, however many
+    orders; a line without a price takes `default_prices(order, products)[product.pk]` when
+    there is one (a query for an order only when it has such lines), else
     `default_price(product)` when given (a 400 naming the lines where there is none)."""
-    line_model = order.items.model
+    if not orders:
+        return
+    line_model = orders[0][0].items.model
     price_field = line_model.PRICE_FIELD
-    lines, unpriced = [], []
-    known = {}
-    if default_prices is not None:
-        known = default_prices(order, [item.product for item in items if item.price is None])
-    for position, item in enumerate(items):
-        ensure_stock_keeping(product=item.product, field="items")
-        price = item.price
-        if price is None:
-            price = known.get(item.product.pk)
-        if price is None and default_price is not None:
-            price = default_price(item.product)
-        if price is None:
-            unpriced.append(
-                f"Line {position + 1} ({item.product.sku}): give a {price_field}; "
-                "the product has no default."
-            )
-            continue
-        lines.append(
-            line_model(
-                order=order, product=item.product, quantity=item.quantity, **{price_field: price}
-            )
-        )
+    cache_name = line_model._meta.get_field("order").remote_field.cache_name
+    every_line, unpriced = [], []
+    for order, items in orders:
+        known = {}
+        unpriced_products = [item.product for item in items if item.price is None]
+        if default_prices is not None and unpriced_products:
+            known = default_prices(order, unpriced_products)
+        lines = []
+        for position, item in enumerate(items):
+            ensure_stock_keeping(product=item.product, field="items")
+            price = item.price
+            if price is None:
+                price = known.get(item.product.pk)
+            if price is None and default_price is not None:
+                price = default_price(item.product)
+            if price is None:
+                unpriced.append(
+                    f"Line {position + 1} ({item.product.sku}): give a {price_field}; "
+                    "the product has no default."
+                )
+                continue
+            lines.append(
+                line_model(
+                    order=order, product=item.product, quantity=item.quantity,
+                    **{price_field: price},
+                )
+            )  # fmt: skip
+        every_line.extend(lines)
+        # The order's lines as stored, as a prefetch would keep them (`order.items.all()`): a
+        # status move in the same transaction needs not read them again.
+        stored = line_model.objects.filter(order=order)
+        stored._result_cache, stored._prefetch_done = lines, True
+        order._prefetched_objects_cache = {
+            **getattr(order, "_prefetched_objects_cache", {}),
+            cache_name: stored,
+        }
     if unpriced:
         raise BrokenRule(unpriced, field="items")
-    line_model.objects.bulk_create(lines)
-    # The order's lines as stored, as a prefetch would keep them (`order.items.all()`): a
-    # status move in the same transaction needs not read them again.
-    stored = line_model.objects.filter(order=order)
-    stored._result_cache, stored._prefetch_done = lines, True
-    cache_name = line_model._meta.get_field("order").remote_field.cache_name
-    order._prefetched_objects_cache = {
-        **getattr(order, "_prefetched_objects_cache", {}),
-        cache_name: stored,
-    }
+    line_model.objects.bulk_create(every_line)
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """An order to create: its model's fields (supplier, location, notes, ...) and its lines."""
+
+    fields: dict
+    items: list[OrderItem]
 
 
 def create_order(
@@ -160,25 +184,54 @@ def create_order(
     `status` if that is not its open status: all in one transaction, or nothing is stored."""
     model = rules.model
     with references_checked(message=rules.gone, field="items"):
-        if fields.get("location") is None:
-            fields = {**fields, "location": default_location(organization_id=organization.pk)}
-        order = model.objects.create(
-            organization=organization,
-            number=next_number(organization_id=organization.pk, kind=model.REFERENCE_PREFIX),
-            created_by=recorded_user(user),
-            **fields,
-        )
-        order._created_in_this_transaction = True
-        write_lines(
-            order=order,
-            items=items,
-            default_price=rules.default_price,
-            default_prices=rules.default_prices,
+        (order,) = _store_orders(
+            rules, organization=organization, user=user, orders=[NewOrder(fields, items)]
         )
         if status != model.OPEN_STATUS:
             order = move(rules, order=order, status=status, user=user)
         order._created_in_this_transaction = False
     return order
+
+
+def create_open_orders(rules: Rules, *, organization, user, orders: list[NewOrder]) -> list:
+    """Store `orders` in their open status (draft purchase orders, say), numbered in the order
+    given, in one transaction and a constant number of queries however many there are: their
+    numbers reserved at once (one counter UPDATE), the orders in one INSERT, every line in
+    one INSERT (lines with their price given: no default to read)."""
+    with references_checked(message=rules.gone, field="items"):
+        made = _store_orders(rules, organization=organization, user=user, orders=orders)
+        for order in made:
+            order._created_in_this_transaction = False
+    return made
+
+
+def _store_orders(rules: Rules, *, organization, user, orders: list[NewOrder]) -> list:
+    """Number and store open orders and their lines, in the caller's transaction; each is
+    marked as created in it (see `lock_order`)."""
+    if not orders:
+        return []
+    model = rules.model
+    numbers = reserve_numbers(
+        organization_id=organization.pk, kind=model.REFERENCE_PREFIX, count=len(orders)
+    )
+    made, default = [], None
+    for number, new in zip(numbers, orders, strict=True):
+        fields = new.fields
+        if fields.get("location") is None and fields.get("location_id") is None:
+            default = default or default_location(organization_id=organization.pk)
+            fields = {**fields, "location": default}
+        order = model(
+            organization=organization, number=number, created_by=recorded_user(user), **fields
+        )
+        order._created_in_this_transaction = True
+        made.append(order)
+    model.objects.bulk_create(made)
+    write_orders_lines(
+        [(order, new.items) for order, new in zip(made, orders, strict=True)],
+        default_price=rules.default_price,
+        default_prices=rules.default_prices,
+    )
+    return made
 
 
 def update_order(
@@ -222,6 +275,7 @@ def delete_open_order(order: Order) -> None:
         if order.status != order.OPEN_STATUS:
             raise Conflict(f"A {order.status} {order.NOUN} cannot be deleted.")
         order.delete()
+        figures_changed(order.organization_id)  # a purchase order's: on order (the alerts)
         give_back(
             organization_id=order.organization_id, kind=order.REFERENCE_PREFIX, number=order.number
         )

@@ -3,11 +3,13 @@ receiving by status adds the rest: no line is ever received more than was ordere
 send goods back to the supplier."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.cache import figures_changed
 from core.changes import UNSET, given
 from core.errors import BrokenRule, Conflict
 from core.events import emit, money
@@ -30,6 +32,12 @@ EDITABLE = {
     Status.SUBMITTED: frozenset({"expected_date", "notes"}),
     Status.PARTIALLY_RECEIVED: frozenset({"expected_date", "notes"}),
 }
+
+
+def on_order_changed(organization_id: int) -> None:
+    """What is on order changed (an order made, edited, moved, deleted): the figures cached
+    with it (the alerts' products show `on_order`) are out of date."""
+    figures_changed(organization_id)
 
 
 def _refuse_edit(order: PurchaseOrder, refused: set[str]) -> Conflict:
@@ -172,9 +180,50 @@ def create_purchase_order(
         "expected_date": expected_date,
         "notes": notes,
     }
-    return orders.create_order(
+    order = orders.create_order(
         RULES, organization=organization, user=user, items=items, status=status, fields=fields
     )
+    on_order_changed(organization.pk)
+    return order
+
+
+@dataclass(frozen=True)
+class DraftOrder:
+    """A draft purchase order to make: its supplier and location (ids), its lines (each with
+    its unit cost, or the defaults of `create_purchase_order`) and its notes."""
+
+    supplier_id: int
+    location_id: int
+    items: list[OrderItem]
+    notes: str = ""
+
+
+def create_draft_orders(
+    *, organization, user: User | None, drafts: list[DraftOrder]
+) -> list[PurchaseOrder]:
+    """Many draft purchase orders at once (replenishment's): numbered PO-nnnnn in the order
+    given, in one transaction and a constant number of queries however many orders and lines
+    (`orders.create_open_orders`: one counter UPDATE, one INSERT of the orders, one of the
+    lines)."""
+    made = orders.create_open_orders(
+        RULES,
+        organization=organization,
+        user=user,
+        orders=[
+            orders.NewOrder(
+                {
+                    "supplier_id": draft.supplier_id,
+                    "location_id": draft.location_id,
+                    "notes": draft.notes,
+                },
+                draft.items,
+            )  # fmt: skip
+            for draft in drafts
+        ],
+    )
+    if made:
+        on_order_changed(organization.pk)
+    return made
 
 
 def update_purchase_order(
@@ -195,9 +244,11 @@ def update_purchase_order(
         {"supplier": supplier, "location": location, "expected_date": expected_date,
          "notes": notes}
     )  # fmt: skip
-    return orders.update_order(
+    order = orders.update_order(
         RULES, order=order, user=user, fields=fields, items=items, status=status
     )
+    on_order_changed(order.organization_id)
+    return order
 
 
 # --- Documents: receipts and returns to the supplier -------------------------------------------

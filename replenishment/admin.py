@@ -99,17 +99,19 @@ def _organization(request) -> tuple[Organization | None, OrganizationChoiceForm 
 def _groups(rows, *, costs: bool, currency: str) -> list[dict]:
     """The due rows by supplier (no supplier last), each with its lines' total cost."""
     groups = []
-    for supplier, lines in groupby(rows, key=lambda row: row.supplier):
+    for (_supplier, name), lines in groupby(
+        rows, key=lambda row: (row["supplier"], row["supplier_name"])
+    ):
         lines = list(lines)
-        known = [row.line_cost for row in lines if row.line_cost is not None]
+        known = [row["line_cost"] for row in lines if row["line_cost"] is not None]
         for row in lines:
-            row.cost_shown = (
-                with_currency(as_money(row.line_cost), currency)
-                if costs and row.line_cost is not None
+            row["cost_shown"] = (
+                with_currency(as_money(row["line_cost"]), currency)
+                if costs and row["line_cost"] is not None
                 else "-"
             )
         groups.append({
-            "supplier": supplier,
+            "supplier_name": name,
             "lines": lines,
             "total": with_currency(as_money(sum(known)), currency) if costs and known else "-",
         })  # fmt: skip

@@ -2,103 +2,104 @@
 
 A rule is due when, at its location, `available + on_order <= min_quantity` (on order: open
 purchase orders delivering there, drafts included) and it is not snoozed (`snoozed_until`
-before today). Each rule reads its product's levels at its location (the levels' index on
-organization, location, product) and the lines still to come (the partial index
-`purchases_item_still_to_come`): two index lookups a rule, no aggregate over the whole
-catalogue. Average daily sales come from the ledger's sales movements (the partial index
-`stock_movement_sales`), for the due rules only.
+before today). Three queries, however many rules: what is on order (one aggregate over the open
+orders' lines, `on_order_by_location`); the low rules (`low_rules`: each rule meets its
+product's stock level without a lot at its location, a join on the rule's own columns with no
+aggregate, which rules out every rule whose shelf holds more than its reorder point before
+anything else is read; lots are summed only for the rules left); and those rules' rows as
+values, not models (`replenishment`), with the units sold over 90 days from the ledger's
+partial index `stock_movement_sales`.
 """
 
 import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db.models import (
-    F,
-    FilteredRelation,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
 from django.utils import timezone
 
 from purchases.selectors import on_order_by_location
-from replenishment.models import ReorderRule
-from stock.models import StockLevel, StockMovement
 
 SALES_DAYS = 90  # average daily sales: units sold from the location over this many days
 
 
-def _integer(subquery) -> Coalesce:
-    return Coalesce(
-        Subquery(subquery, output_field=IntegerField()), Value(0), output_field=IntegerField()
-    )
+# The low rules (`low_rules`), in one statement: each rule meets its product's level without a
+# lot at its location by a join on the rule's own columns (no aggregate), which rules out every
+# rule whose shelf holds more than its reorder point before anything else is read; the lots'
+# levels are summed only for the rules left (the cheaper condition is evaluated first), so
+# `available` is exact for lot-tracked products too; then the product, location, supplier and
+# what the rule's supplier sells of the product (the `offer_*` columns, NULL without one), and,
+# when asked, the units `sold` from the location since a date (`stock_movement_sales`).
+SHELF = "COALESCE(level.quantity - level.allocated, 0)"
+IN_LOTS = """COALESCE((
+    SELECT SUM(lot.quantity - lot.allocated) FROM stock_stocklevel lot
+    WHERE lot.product_id = r.product_id AND lot.location_id = r.location_id
+      AND lot.lot_id IS NOT NULL), 0)"""
+SOLD = """, COALESCE((
+    SELECT -SUM(sale.delta) FROM stock_stockmovement sale
+    WHERE sale.organization_id = r.organization_id AND sale.product_id = r.product_id
+      AND sale.location_id = r.location_id AND sale.source = 'sales_order'
+      AND sale.created_at >= %s), 0) AS sold"""
+LOW_RULES = f"""
+SELECT r.id, r.product_id, r.location_id, r.supplier_id, r.min_quantity, r.max_quantity,
+       {SHELF} + {IN_LOTS} AS available,
+       product.sku, product.name AS product_name, product.cost_price,
+       place.name AS location_name, supplier.name AS supplier_name, offer.supplier_sku,
+       offer.pack_size AS offer_pack_size, offer.minimum_order_quantity AS offer_minimum,
+       offer.unit_cost AS offer_unit_cost {{sold}}
+FROM replenishment_reorderrule r
+JOIN inventory_product product ON product.id = r.product_id
+JOIN stock_location place ON place.id = r.location_id
+LEFT JOIN stock_stocklevel level
+  ON level.product_id = r.product_id AND level.location_id = r.location_id
+     AND level.lot_id IS NULL
+LEFT JOIN suppliers_supplier supplier ON supplier.id = r.supplier_id
+LEFT JOIN suppliers_supplierproduct offer
+  ON offer.product_id = r.product_id AND offer.supplier_id = r.supplier_id
+WHERE r.organization_id = %s AND (r.snoozed_until IS NULL OR r.snoozed_until < %s) {{filters}}
+  AND NOT product.is_archived AND NOT product.has_variations
+  AND {SHELF} <= r.min_quantity AND {SHELF} + {IN_LOTS} <= r.min_quantity
+ORDER BY supplier.name NULLS LAST, product.sku, r.id
+"""
 
 
-def available_at_location() -> Coalesce:
-    """The rule's product's available units (on hand less reserved) at the rule's location,
-    every lot together."""
-    levels = (
-        StockLevel.objects.filter(
-            organization_id=OuterRef("organization_id"),
-            location_id=OuterRef("location_id"),
-            product_id=OuterRef("product_id"),
-        )
-        .order_by()
-        .values("product_id")
-        .annotate(units=Sum(F("quantity") - F("allocated")))
-        .values("units")
-    )
-    return _integer(levels)
-
-
-def sold_at_location(*, since: datetime.datetime) -> Coalesce:
-    """Units of the rule's product that sales orders took from the rule's location since
-    `since` (their OUT movements' deltas, negated)."""
-    sales = (
-        StockMovement.objects.filter(
-            organization_id=OuterRef("organization_id"),
-            product_id=OuterRef("product_id"),
-            location_id=OuterRef("location_id"),
-            source=StockMovement.Source.SALES_ORDER,
-            created_at__gte=since,
-        )
-        .order_by()
-        .values("product_id")
-        .annotate(units=-Sum("delta"))
-        .values("units")
-    )
-    return _integer(sales)
-
-
-def not_snoozed(today: datetime.date) -> Q:
-    return Q(snoozed_until__isnull=True) | Q(snoozed_until__lt=today)
-
-
-def live_rules(*, organization_id: int, today: datetime.date) -> QuerySet[ReorderRule]:
-    """The organization's rules that can be due: of live stock-keeping products, not snoozed
-    (`snoozed_until` before today)."""
-    return ReorderRule.objects.filter(
-        not_snoozed(today),
-        organization_id=organization_id,
-        product__is_archived=False,
-        product__has_variations=False,
-    )
-
-
-def low_rules(*, organization_id: int, today: datetime.date) -> QuerySet[ReorderRule]:
-    """The live rules whose `available` units at their location are at most the reorder point:
-    every due rule is one (on order is never negative); `is_due` says which are."""
-    return (
-        live_rules(organization_id=organization_id, today=today)
-        .annotate(available=available_at_location())
-        .filter(available__lte=F("min_quantity"))
-    )
+def low_rules(
+    *,
+    organization_id: int,
+    today: datetime.date,
+    location_id: int | None = None,
+    supplier_id: int | None = None,
+    sold_since: datetime.datetime | None = None,
+) -> list[dict]:
+    """The rules (not snoozed, of live stock-keeping products) whose `available` units at
+    their location (on hand less reserved, every lot together) are at most the reorder point,
+    as rows (LOW_RULES' columns; `sold` with `sold_since`), ordered by supplier name (no
+    supplier last), SKU: every due rule is one (on order is never negative); `is_due` says
+    which are."""
+    ops = connection.ops
+    params = [] if sold_since is None else [ops.adapt_datetimefield_value(sold_since)]
+    params += [organization_id, ops.adapt_datefield_value(today)]
+    filters = ""
+    for column, value in (("location_id", location_id), ("supplier_id", supplier_id)):
+        if value is not None:
+            filters += f" AND r.{column} = %s"
+            params.append(value)
+    sql = LOW_RULES.format(filters=filters, sold="" if sold_since is None else SOLD)
+    inside_a_transaction = connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The planner cannot tell how few rules their shelf leaves in, and would hash every
+            # stock level of every shop (seconds at a million products) rather than meet each
+            # rule's level by its index (a merge join, or a probe a rule: ~0.1-0.2 s for
+            # 100,000 rules); for this statement only: inside an outer transaction a SET LOCAL
+            # would outlive this savepoint, so it is set back after the statement.
+            cursor.execute("SET LOCAL enable_hashjoin = off")
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        if connection.vendor == "postgresql" and inside_a_transaction:
+            cursor.execute("SET LOCAL enable_hashjoin TO DEFAULT")  # (else: the commit does)
+    return rows
 
 
 def is_due(*, available: int, on_order: int, min_quantity: int) -> bool:
@@ -107,58 +108,15 @@ def is_due(*, available: int, on_order: int, min_quantity: int) -> bool:
 
 
 def due_product_ids(*, organization_id: int, today: datetime.date) -> list[int]:
-    """The products of which a rule is due (two queries: what is on order, the low rules)."""
+    """The products of which a rule is due (two statements: what is on order, the low rules)."""
     on_order = on_order_by_location(organization_id=organization_id)
-    rows = low_rules(organization_id=organization_id, today=today).values_list(
-        "product_id", "location_id", "available", "min_quantity"
-    )
     return sorted({
-        product
-        for product, location, available, low in rows.iterator(chunk_size=5000)
-        if is_due(available=available, on_order=on_order.get((product, location), 0),
-                  min_quantity=low)
+        rule["product_id"]
+        for rule in low_rules(organization_id=organization_id, today=today)
+        if is_due(available=rule["available"],
+                  on_order=on_order.get((rule["product_id"], rule["location_id"]), 0),
+                  min_quantity=rule["min_quantity"])
     })  # fmt: skip
-
-
-def replenishment(
-    *,
-    organization_id: int,
-    today: datetime.date,
-    location_id: int | None = None,
-    supplier_id: int | None = None,
-) -> QuerySet[ReorderRule]:
-    """The due rules, ordered by supplier name (no supplier last), SKU, with what the rule's
-    supplier sells of the product (one LEFT JOIN: `supplier_sku`, `offer_pack_size`,
-    `offer_minimum`, `offer_unit_cost`, None without one) and the units `sold` from the
-    location over the last SALES_DAYS days. These are the low rules (`low_rules`): those that
-    what is on order covers are left out by `replenishment_rows`, which adds what to order."""
-    rules = low_rules(organization_id=organization_id, today=today)
-    if location_id is not None:
-        rules = rules.filter(location_id=location_id)
-    if supplier_id is not None:
-        rules = rules.filter(supplier_id=supplier_id)
-    since = timezone.now() - datetime.timedelta(days=SALES_DAYS)
-    rules = rules.annotate(
-        offer=FilteredRelation(
-            "product__supplier_products",
-            condition=Q(product__supplier_products__supplier=F("supplier")),
-        ),
-        supplier_sku=F("offer__supplier_sku"),
-        offer_pack_size=F("offer__pack_size"),
-        offer_minimum=F("offer__minimum_order_quantity"),
-        offer_unit_cost=F("offer__unit_cost"),
-        sold=sold_at_location(since=since),
-    )
-    # Only the columns the rows, the admin page and the drafts read (not the products' texts).
-    rules = rules.select_related("product", "supplier", "location").only(
-        "organization_id", "product_id", "location_id", "supplier_id", "min_quantity",
-        "max_quantity", "snoozed_until", "product__organization_id", "product__sku",
-        "product__name", "product__cost_price", "product__is_archived",
-        "product__has_variations", "product__track_lots", "supplier__organization_id",
-        "supplier__name", "location__organization_id", "location__name",
-        "location__is_archived",
-    )  # fmt: skip
-    return rules.order_by(F("supplier__name").asc(nulls_last=True), "product__sku", "id")
 
 
 @dataclass(frozen=True)
@@ -202,74 +160,102 @@ def replenishment_rows(
     today: datetime.date,
     location_id: int | None = None,
     supplier_id: int | None = None,
-) -> list[ReorderRule]:
-    """`replenishment` read in two queries (what is on order, by `on_order_by_location`; the low
-    rules), the due ones kept (`is_due`), each with its `on_order` and what to order (`suggestion`:
-    `suggested_quantity`, `pack_size`, `packs`), its `unit_cost` (the supplier product's, else
-    the product's cost price) and `line_cost` (the suggested quantity at that cost),
-    `average_daily_sales` and `days_of_cover` (`sales_pace`)."""
+    with_sales: bool = True,
+) -> list[dict]:
+    """The due rules as rows (dicts), in two statements (what is on order, by
+    `on_order_by_location`; the low rules, `low_rules`), the due ones kept (`is_due`): the
+    API's fields (ReplenishmentRowSerializer's: `rule`, `product`, `sku`, ...; `on_order`; what
+    to order by `suggestion`: `suggested_quantity`, `pack_size`, `packs`; `unit_cost`, the
+    supplier product's, else the product's cost price, and `line_cost` at it, as Decimals;
+    with `with_sales`, `average_daily_sales` and `days_of_cover` by `sales_pace`) and, for the
+    admin and the drafts, `location_name` and `supplier_name`."""
     on_order = on_order_by_location(organization_id=organization_id)
-    rows = []
-    for rule in replenishment(
+    since = timezone.now() - datetime.timedelta(days=SALES_DAYS)
+    rules = low_rules(
         organization_id=organization_id,
         today=today,
         location_id=location_id,
         supplier_id=supplier_id,
-    ):
-        rule.on_order = on_order.get((rule.product_id, rule.location_id), 0)
-        if not is_due(
-            available=rule.available, on_order=rule.on_order, min_quantity=rule.min_quantity
-        ):
+        sold_since=since if with_sales else None,
+    )
+    rows = []
+    for rule in rules:
+        product, location, available = rule["product_id"], rule["location_id"], rule["available"]
+        ordered = on_order.get((product, location), 0)
+        if not is_due(available=available, on_order=ordered, min_quantity=rule["min_quantity"]):
             continue
-        rows.append(rule)
         suggested = suggestion(
-            max_quantity=rule.max_quantity,
-            available=rule.available,
-            on_order=rule.on_order,
-            pack_size=rule.offer_pack_size or 1,
-            minimum=rule.offer_minimum or 0,
+            max_quantity=rule["max_quantity"],
+            available=available,
+            on_order=ordered,
+            pack_size=rule["offer_pack_size"] or 1,
+            minimum=rule["offer_minimum"] or 0,
         )
-        rule.suggested_quantity = suggested.quantity
-        rule.pack_size = suggested.pack_size
-        rule.packs = suggested.packs
-        cost = rule.offer_unit_cost
-        rule.unit_cost = cost if cost is not None else rule.product.cost_price
-        rule.line_cost = (
-            None if rule.unit_cost is None else rule.unit_cost * rule.suggested_quantity
-        )
-        pace = sales_pace(sold=rule.sold, available=rule.available)
-        rule.average_daily_sales = pace.average_daily_sales
-        rule.days_of_cover = pace.days_of_cover
+        unit_cost = _money(rule["offer_unit_cost"])
+        if unit_cost is None:
+            unit_cost = _money(rule["cost_price"])
+        row = {
+            "rule": rule["id"],
+            "product": product,
+            "sku": rule["sku"],
+            "product_name": rule["product_name"],
+            "location": location,
+            "supplier": rule["supplier_id"],
+            "supplier_sku": rule["supplier_sku"],
+            "available": available,
+            "on_order": ordered,
+            "min_quantity": rule["min_quantity"],
+            "max_quantity": rule["max_quantity"],
+            "suggested_quantity": suggested.quantity,
+            "pack_size": suggested.pack_size,
+            "packs": suggested.packs,
+            "unit_cost": unit_cost,
+            "line_cost": None if unit_cost is None else unit_cost * suggested.quantity,
+            "location_name": rule["location_name"],
+            "supplier_name": rule["supplier_name"],
+        }
+        if with_sales:
+            pace = sales_pace(sold=rule["sold"], available=available)
+            row["average_daily_sales"] = pace.average_daily_sales
+            row["days_of_cover"] = pace.days_of_cover
+        rows.append(row)
     return rows
+
+
+def _money(value) -> Decimal | None:
+    """A cost read by the raw statement (a Decimal on PostgreSQL, a number on SQLite)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 def _text(value, places: str) -> str | None:
     return None if value is None else f"{value.quantize(Decimal(places)):f}"
 
 
-def as_rows(rules: list[ReorderRule], *, hide_costs: bool) -> list[dict]:
+def as_rows(rows: list[dict], *, hide_costs: bool) -> list[dict]:
     """`replenishment_rows` as the API answers them (ReplenishmentRowSerializer's fields and
     formats), built directly: thousands of rows without a serializer's machinery per field."""
     return [
         {
-            "rule": rule.pk,
-            "product": rule.product_id,
-            "sku": rule.product.sku,
-            "product_name": rule.product.name,
-            "location": rule.location_id,
-            "supplier": rule.supplier_id,
-            "supplier_sku": rule.supplier_sku,
-            "available": rule.available,
-            "on_order": rule.on_order,
-            "min_quantity": rule.min_quantity,
-            "max_quantity": rule.max_quantity,
-            "suggested_quantity": rule.suggested_quantity,
-            "pack_size": rule.pack_size,
-            "packs": rule.packs,
-            "unit_cost": None if hide_costs else _text(rule.unit_cost, "0.01"),
-            "line_cost": None if hide_costs else _text(rule.line_cost, "0.01"),
-            "average_daily_sales": _text(rule.average_daily_sales, "0.01"),
-            "days_of_cover": _text(rule.days_of_cover, "0.1"),
+            "rule": row["rule"],
+            "product": row["product"],
+            "sku": row["sku"],
+            "product_name": row["product_name"],
+            "location": row["location"],
+            "supplier": row["supplier"],
+            "supplier_sku": row["supplier_sku"],
+            "available": row["available"],
+            "on_order": row["on_order"],
+            "min_quantity": row["min_quantity"],
+            "max_quantity": row["max_quantity"],
+            "suggested_quantity": row["suggested_quantity"],
+            "pack_size": row["pack_size"],
+            "packs": row["packs"],
+            "unit_cost": None if hide_costs else _text(row["unit_cost"], "0.01"),
+            "line_cost": None if hide_costs else _text(row["line_cost"], "0.01"),
+            "average_daily_sales": _text(row["average_daily_sales"], "0.01"),
+            "days_of_cover": _text(row["days_of_cover"], "0.1"),
         }
-        for rule in rules
+        for row in rows
     ]

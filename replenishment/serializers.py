@@ -59,16 +59,16 @@ class ReplenishmentQuerySerializer(serializers.Serializer):
 
 
 class ReplenishmentRowSerializer(CostFieldsMixin, serializers.Serializer):
-    """A due rule and what to order for it."""
+    """A due rule and what to order for it (a row of `selectors.replenishment_rows`)."""
 
     cost_fields = ("unit_cost", "line_cost")
 
-    rule = serializers.IntegerField(source="id")
-    product = serializers.IntegerField(source="product_id")
-    sku = serializers.CharField(source="product.sku")
-    product_name = serializers.CharField(source="product.name")
-    location = serializers.IntegerField(source="location_id")
-    supplier = serializers.IntegerField(source="supplier_id", allow_null=True)
+    rule = serializers.IntegerField()
+    product = serializers.IntegerField()
+    sku = serializers.CharField()
+    product_name = serializers.CharField()
+    location = serializers.IntegerField()
+    supplier = serializers.IntegerField(allow_null=True)
     supplier_sku = serializers.CharField(allow_null=True)
     available = serializers.IntegerField()
     on_order = serializers.IntegerField()

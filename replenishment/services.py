@@ -154,13 +154,7 @@ def delete_reorder_rule(*, rule: ReorderRule) -> None:
     with transaction.atomic():
         pk = rule.pk
         rule.delete()
-        audit.record(
-            organization_id=rule.organization_id,
-            action=audit.Action.DELETE,
-            object_type="reorderrule",
-            object_id=pk,
-            object_repr=str(rule),
-        )
+        audit.deleted(rule, object_id=pk)
 
 
 def create_replenishment_orders(
@@ -188,25 +182,31 @@ def create_replenishment_orders(
             today=today,
             location_id=location.pk if location else None,
             supplier_id=supplier.pk if supplier else None,
+            with_sales=False,
         )
-        groups: dict[tuple[str, int, int], list[ReorderRule]] = defaultdict(list)
-        for rule in rows:
-            if rule.supplier_id is not None and rule.unit_cost is not None:
-                groups[(rule.supplier.name, rule.supplier_id, rule.location_id)].append(rule)
-        orders = []
-        for key in sorted(groups):
-            rules = groups[key]
-            orders.append(
-                purchases.create_purchase_order(
-                    organization=organization,
-                    user=user,
-                    supplier=rules[0].supplier,
-                    location=rules[0].location,
+        groups: dict[tuple[str, int, int], list[dict]] = defaultdict(list)
+        for row in rows:
+            if row["supplier"] is not None and row["unit_cost"] is not None:
+                groups[(row["supplier_name"], row["supplier"], row["location"])].append(row)
+        return purchases.create_draft_orders(
+            organization=organization,
+            user=user,
+            drafts=[
+                purchases.DraftOrder(
+                    supplier_id=supplier_id,
+                    location_id=location_id,
                     items=[
-                        OrderItem(rule.product, rule.suggested_quantity, rule.unit_cost)
-                        for rule in rules
+                        OrderItem(_orderable(row), row["suggested_quantity"], row["unit_cost"])
+                        for row in rules
                     ],
                     notes=NOTES.format(today=today.isoformat(), count=len(rules)),
                 )
-            )
-        return orders
+                for (_name, supplier_id, location_id), rules in sorted(groups.items())
+            ],
+        )
+
+
+def _orderable(row: dict) -> Product:
+    """The product of a due rule's row, as an order line takes it: a live product without
+    variations (the due rules' are), with its SKU for the messages."""
+    return Product(pk=row["product"], sku=row["sku"], is_archived=False, has_variations=False)

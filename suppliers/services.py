@@ -92,13 +92,7 @@ def delete_supplier(*, supplier: Supplier) -> None:
             supplier.products.update(supplier=None, updated_at=timezone.now())
             pk = supplier.pk
             supplier.delete()
-            audit.record(
-                organization_id=supplier.organization_id,
-                action=audit.Action.DELETE,
-                object_type="supplier",
-                object_id=pk,
-                object_repr=str(supplier),
-            )
+            audit.deleted(supplier, object_id=pk)
             figures_changed(supplier.organization_id)  # products' rows lost the link
     except ProtectedError:
         raise Conflict(message) from None
@@ -118,14 +112,32 @@ def _one_editor(organization_id: int):
     return one_at_a_time(f"suppliers.supplier_products:{organization_id}")
 
 
+def _unprefer_others(row: SupplierProduct) -> None:
+    """The product's other preferred supplier product (one at most) is preferred no more, with
+    an audit row of its own (the same change as a PATCH of its `is_preferred`)."""
+    others = list(
+        SupplierProduct.objects.filter(product_id=row.product_id, is_preferred=True)
+        .exclude(pk=row.pk)
+        .select_related("supplier", "product")  # their names, for the audit rows
+    )
+    if not others:
+        return
+    SupplierProduct.objects.filter(pk__in=[other.pk for other in others]).update(
+        is_preferred=False, updated_at=timezone.now()
+    )
+    audit.record_many(
+        organization_id=row.organization_id,
+        action=audit.Action.UPDATE,
+        rows=[(other, {"is_preferred": [True, False]}) for other in others],
+    )
+
+
 def _save_supplier_product(row: SupplierProduct, *, update_fields=None) -> SupplierProduct:
     """Save a supplier product inside `_one_editor`: setting `is_preferred` clears it on the
     product's others first (one preferred: the partial unique index backs it); a second for the
     same product and supplier is a 400."""
     if row.is_preferred:
-        SupplierProduct.objects.filter(product_id=row.product_id, is_preferred=True).exclude(
-            pk=row.pk
-        ).update(is_preferred=False, updated_at=timezone.now())
+        _unprefer_others(row)
     try:
         with transaction.atomic():
             row.save(update_fields=update_fields)
@@ -216,10 +228,4 @@ def delete_supplier_product(*, supplier_product: SupplierProduct) -> None:
     with transaction.atomic():
         pk = supplier_product.pk
         supplier_product.delete()
-        audit.record(
-            organization_id=supplier_product.organization_id,
-            action=audit.Action.DELETE,
-            object_type="supplierproduct",
-            object_id=pk,
-            object_repr=str(supplier_product),
-        )
+        audit.deleted(supplier_product, object_id=pk)

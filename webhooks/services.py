@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from core import audit
 from core.changes import UNSET, given
+from core.db import delete_in_batches
 from core.errors import BrokenRule, Conflict
 from core.events import consume, emit, timestamp
 from core.models import Event
@@ -136,9 +137,7 @@ def update_webhook(
 def delete_webhook(*, webhook: Webhook) -> None:
     """A deleted subscription gets nothing more; its deliveries go with it."""
     with transaction.atomic():
-        audit.record(
-            organization_id=webhook.organization_id, action=audit.Action.DELETE, obj=webhook
-        )
+        audit.deleted(webhook)
         webhook.delete()
 
 
@@ -323,6 +322,15 @@ def ping(*, webhook: Webhook) -> Delivery:
         )
         _queue_after_commit([delivery.pk])
     return delivery
+
+
+def prune_deliveries(*, before: datetime.datetime) -> int:
+    """Delete the deliveries delivered, or failed (their retries over), before `before`; their
+    events may then go too (core.events.prune). Returns how many."""
+    finished = Q(status=Delivery.Status.DELIVERED, delivered_at__lt=before) | Q(
+        status=Delivery.Status.FAILED, give_up_at__lt=before
+    )
+    return delete_in_batches(Delivery.objects.filter(finished))
 
 
 def sweep() -> list[int]:

@@ -1,10 +1,12 @@
 """Celery tasks: the fan-out after each commit that wrote events, one task per delivery (a slow
-receiver holds only its own), and the sweep (beat, every minute)."""
+receiver holds only its own), the sweep (beat, every minute) and the nightly pruning of
+finished deliveries."""
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from core.broker import queue_or_leave_for_sweep
+from core import broker
+from core.tasks import retention_start
 from webhooks import services
 
 # The database being unreachable is retried with backoff (as the alerts' tasks are).
@@ -26,14 +28,16 @@ def queue_deliveries(delivery_ids) -> None:
     """A task per delivery (sent here and now without a broker); one the broker refuses waits
     for the sweep."""
     for delivery_id in delivery_ids:
-        queue_or_leave_for_sweep(
+        broker.queue_or_leave_for_sweep(
             deliver_webhook, what=f"webhook delivery {delivery_id}", delivery_id=delivery_id
         )
 
 
 @shared_task(name="webhooks.tasks.dispatch_webhooks", **DATABASE_RETRY)
 def dispatch_webhooks() -> int:
-    """After a commit that wrote events: their deliveries, each queued."""
+    """After commits that wrote events (one task for a burst of them): their deliveries, each
+    queued."""
+    broker.started(dispatch_webhooks)  # what commits from now on queues the next fan-out
     made = services.fan_out()
     queue_deliveries(made)
     return len(made)
@@ -45,3 +49,11 @@ def sweep_webhooks() -> int:
     due = services.sweep()
     queue_deliveries(due)
     return len(due)
+
+
+@shared_task(name="webhooks.tasks.prune_deliveries")
+def prune_deliveries() -> int:
+    """Nightly (before the outbox's own pruning): delete the deliveries delivered or failed
+    before the retention (`EVENT_RETENTION_DAYS`)."""
+    before = retention_start()
+    return services.prune_deliveries(before=before) if before else 0

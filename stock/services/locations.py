@@ -156,13 +156,7 @@ def delete_location(*, location: Location) -> None:
         except (ProtectedError, IntegrityError):
             Location.objects.filter(pk=pk).update(is_archived=True, updated_at=timezone.now())
             action = audit.Action.ARCHIVE
-        audit.record(
-            organization_id=current.organization_id,
-            action=action,
-            object_type="location",
-            object_id=pk,
-            object_repr=str(current),
-        )
+        audit.deleted(current, object_id=pk, action=action)
 
 
 def usable_location(location: Location | None, *, organization_id: int, field: str) -> Location:

@@ -38,7 +38,7 @@ def test_two_runs_that_meet_before_ordering_make_one_set_of_drafts(
     # Each run, having read what is due, waits for the other before it makes its drafts: with
     # the lock the second is still queued on the organization's row, and the first goes on
     # alone after HOLD seconds.
-    meet(monkeypatch, (purchases, "create_purchase_order"), before=True)
+    meet(monkeypatch, (purchases, "create_draft_orders"), before=True)
 
     def run():
         return client_for(manager_user).post("/api/replenishment/orders/", {}, format="json")

@@ -126,6 +126,28 @@ def test_a_supplier_product_created_edited_and_deleted_through_the_api(admin_cli
     assert (row.organization_id, row.object_repr) == (organization.pk, repr_)
 
 
+def test_preferring_a_supplier_product_records_the_one_it_replaces(admin_client, organization):
+    milk = ProductFactory(organization=organization, sku="MILK")
+    dairy = SupplierFactory(organization=organization, name="Dairy Co")
+    farm = SupplierFactory(organization=organization, name="Farm Co")
+    body = {"product": milk.pk, "unit_cost": "0.80", "is_preferred": True}
+    first = admin_client.post("/api/supplier-products/", {**body, "supplier": dairy.pk}).json()
+    second = admin_client.post("/api/supplier-products/", {**body, "supplier": farm.pk}).json()
+    admin_client.patch(
+        f"/api/supplier-products/{first['id']}/", {"is_preferred": True}, format="json"
+    )
+
+    assert trail("supplierproduct", first["id"])[1:] == [
+        ("update", "alice", {"is_preferred": [True, False]}),  # the second was preferred
+        ("update", "alice", {"is_preferred": [False, True]}),
+    ]
+    assert trail("supplierproduct", second["id"])[1:] == [
+        ("update", "alice", {"is_preferred": [True, False]}),  # the first again
+    ]
+    unpreferred = AuditEntry.objects.get(object_id=second["id"], action="update")
+    assert unpreferred.object_repr == str(SupplierProduct.objects.get(pk=second["id"]))
+
+
 def test_a_reorder_rule_created_edited_and_deleted_through_the_api(manager_client, organization):
     milk = ProductFactory(organization=organization, sku="MILK")
     dairy = SupplierFactory(organization=organization, name="Dairy Co")

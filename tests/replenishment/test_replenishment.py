@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection, transaction
 
 from core.dates import local_today
 from purchases.models import PurchaseOrder
 from replenishment import services
 from replenishment.models import ReorderRule
+from replenishment.selectors import low_rules
 from stock import services as stock_services
 from suppliers.models import SupplierProduct
 from tests.factories import ProductFactory, SupplierFactory, UserFactory
@@ -347,19 +349,24 @@ def test_sales_users_see_no_costs(sales_client, organization, main, dairy):
     assert (row["unit_cost"], row["line_cost"], row["suggested_quantity"]) == (None, None, 10)
 
 
+@pytest.mark.parametrize("rules", [2, 30])
 def test_the_list_takes_a_constant_number_of_queries(
-    admin_client, organization, main, dairy, bakery, django_assert_max_num_queries
-):
-    for n in range(15):
-        made = product(organization, f"P{n:02d}", n % 3)
+    admin_client, organization, main, back_room, dairy, bakery, rules,
+    django_assert_max_num_queries,
+):  # fmt: skip
+    for n in range(rules):
+        made = product(organization, f"P{n:02d}", n % 3, location=main if n % 3 else back_room)
         sells(organization, made, dairy if n % 2 else bakery, pack_size=2)
-        rule(organization, made, main, low=5, high=9, supplier=dairy if n % 2 else bakery)
+        rule(organization, made, main if n % 3 else back_room, low=5, high=9,
+             supplier=dairy if n % 2 else bakery)  # fmt: skip
 
-    # The user and their permissions (4), what is on order (1), the rules (1).
-    with django_assert_max_num_queries(6):
+    # The user and their permissions (4), what is on order (1), the rules (1) in a savepoint
+    # where hash joins are off for that statement (3) and set back after it, as the test's
+    # transaction is around it (1: a request's own transaction's commit sets it back).
+    with django_assert_max_num_queries(10):
         rows = due(admin_client)
 
-    assert len(rows) == 15
+    assert len(rows) == rules
 
 
 # --- On order -----------------------------------------------------------------------------------
@@ -537,3 +544,69 @@ def test_the_rows_are_the_serializers_answer(admin_client, sales_client, organiz
         expected = ReplenishmentRowSerializer(rows, many=True,
                                               context={"hide_costs": hide_costs}).data  # fmt: skip
         assert due(client) == [dict(row) for row in expected]
+
+
+@pytest.mark.parametrize("suppliers", [1, 10])
+def test_the_drafts_take_a_constant_number_of_queries(
+    manager_client, organization, main, back_room, suppliers, django_assert_max_num_queries
+):
+    # 2 drafts (one supplier, two locations) or 20 (ten suppliers), three lines each.
+    for n in range(suppliers):
+        supplier = SupplierFactory(organization=organization, name=f"Supplier {n:02d}")
+        for m in range(3):
+            made = product(organization, f"P{n:02d}-{m}", cost_price="1.00")
+            sells(organization, made, supplier, pack_size=2)
+            for place in (main, back_room):
+                rule(organization, made, place, low=5, high=9, supplier=supplier)
+
+    # The user and their permissions (4); in the service's savepoint (2): the organization's
+    # lock, on order, the rules (3, and 4: a savepoint where hash joins are off for that
+    # statement, set back after it); in the drafts' savepoints with their foreign keys checked
+    # at once (6): the numbers (1, and 3 to make the counter at the first order), the orders
+    # (1), their lines (1); the answer: the orders and their lines (2).
+    with django_assert_max_num_queries(27):
+        response = manager_client.post(ORDERS, {}, format="json")
+
+    assert response.status_code == 201, response.json()
+    orders = response.json()["purchase_orders"]
+    assert len(orders) == 2 * suppliers
+    assert [len(order["items"]) for order in orders] == [3] * (2 * suppliers)
+    assert [order["reference"] for order in orders] == [
+        f"PO-{n:05d}" for n in range(1, 2 * suppliers + 1)
+    ]
+
+
+def test_needs_reorder_is_in_the_products_schema(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    parameters = {p["name"]: p for p in schema["paths"]["/api/products/"]["get"]["parameters"]}
+    assert parameters["needs_reorder"]["schema"] == {"type": "boolean"}
+
+
+def test_the_cached_alerts_move_on_with_what_is_on_order(admin_client, organization, main, dairy):
+    milk = product(organization, "MILK", 1, cost_price="1.00", low_stock_threshold=5)
+
+    def low():
+        answer = admin_client.get("/api/products/alerts/").json()
+        return [(row["sku"], row["on_order"]) for row in answer["low_stock"]]
+
+    assert low() == [("MILK", 0)]  # cached from here on
+    draft = order(admin_client, dairy, (milk, 4))
+    assert low() == [("MILK", 4)]
+    edited = admin_client.patch(f"/api/purchase-orders/{draft['id']}/", {"items": [
+        {"product": milk.pk, "quantity": 6, "unit_cost": "1.00"}]}, format="json")  # fmt: skip
+    assert edited.status_code == 200
+    assert low() == [("MILK", 6)]
+    assert admin_client.delete(f"/api/purchase-orders/{draft['id']}/").status_code == 204
+    assert low() == [("MILK", 0)]
+    rule(organization, milk, main, low=5, high=9, supplier=dairy)
+    assert admin_client.post(ORDERS, {}, format="json").status_code == 201
+    assert low() == [("MILK", 8)]
+
+
+@pytest.mark.postgres
+def test_the_due_list_leaves_the_planner_as_it_found_it(organization):
+    with transaction.atomic(), connection.cursor() as cursor:
+        low_rules(organization_id=organization.pk, today=datetime.date.today())
+        cursor.execute("SHOW enable_hashjoin")
+        assert cursor.fetchone()[0] == "on"

@@ -87,3 +87,50 @@ def test_events_committed_while_redis_is_down_all_arrive_once_it_is_back(
     finally:
         receiver.close()
         redis.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_changes_queues_one_fan_out_and_every_event_arrives(
+    tmp_path, organization, manager_user, settings, monkeypatch
+):
+    """The fan-out is queued once while one waits (a Redis key, not a publish per change); a
+    change committed after the queued fan-out started queues the next one."""
+    import redis as redis_client
+    from celery.contrib.testing.worker import start_worker
+
+    from core import broker
+
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    monkeypatch.setattr(broker, "_down_until", 0.0)
+    redis = RedisServer(tmp_path)
+    receiver = Receiver()
+    queue = redis_client.Redis.from_url(redis.url)
+    try:
+        with broker_at(redis.url):
+            services.create_webhook(
+                organization=organization, url=receiver.url, events=["stock.changed"]
+            )
+            tea = ProductFactory(organization=organization, sku="TEA", low_stock_threshold=0)
+            queue.delete("celery")  # what creating them queued, as if a worker took it
+            broker.started(tasks.dispatch_webhooks)
+
+            def change():
+                record_movement(product=tea, movement_type="IN", quantity=1, user=manager_user)
+
+            for _ in range(5):
+                change()
+            queued = [json.loads(m)["headers"]["task"] for m in queue.lrange("celery", 0, -1)]
+            assert queued.count("webhooks.tasks.dispatch_webhooks") == 1  # one for the burst
+
+            with start_worker(
+                app, pool="solo", perform_ping_check=False, shutdown_timeout=10,
+                loglevel="WARNING",
+            ):  # fmt: skip
+                assert receiver.wait_for(5), receiver.types()
+                change()  # after the fan-out started: queued again
+                assert receiver.wait_for(6), receiver.types()
+        quantities = sorted(event["data"]["quantity"] for event in receiver.events())
+        assert quantities == [1, 2, 3, 4, 5, 6]
+    finally:
+        receiver.close()
+        redis.stop()
