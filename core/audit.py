@@ -19,7 +19,7 @@ import uuid
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from core.db import COPY_AT_LEAST, copy_rows
+from core.bulk import COPY_AT_LEAST, copy_rows
 from core.models import AuditEntry
 
 Action = AuditEntry.Action

@@ -34,7 +34,8 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
-from core.db import COPY_AT_LEAST, copy_rows, delete_in_batches, one_at_a_time
+from core.bulk import COPY_AT_LEAST, copy_rows
+from core.db import delete_in_batches, one_at_a_time
 from core.models import Event, EventCursor
 
 # Sent after a transaction that wrote events commits: `organization_ids`, `types` (sorted).
@@ -66,7 +67,7 @@ def emit(*, organization_id: int, type: str, data: dict) -> Event:
 
 def emit_many(events: Iterable[tuple[int, str, dict]]) -> None:
     """Write (organization_id, type, data) events in the caller's transaction, in one INSERT
-    (on PostgreSQL, from core.db.COPY_AT_LEAST events on, in one COPY: an import's 200,000)."""
+    (on PostgreSQL, from core.bulk.COPY_AT_LEAST events on, in one COPY: an import's 200,000)."""
     events = list(events)
     if connection.vendor != "postgresql" or len(events) < COPY_AT_LEAST:
         _inserted(events)

@@ -25,11 +25,11 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from core import audit
+from core.bulk import insert_rows
 from core.cache import figures_changed
 from core.changes import UNSET, given
 from core.db import (
     foreign_keys_checked_at_once,
-    insert_rows,
     lock_all_in_id_order,
     lock_in_id_order,
     update_under_lock,
@@ -623,7 +623,7 @@ def new_products(*, organization, fields: list[ProductFields]) -> list[Product]:
 def insert_products(*, organization, products: list[Product]) -> list[Product]:
     """Write new products (`new_products`', with the opening stock the books have given them
     when they were numbered first: `stock.services.create_products_with_stock`) in a few
-    statements (core.db.insert_rows: COPY on PostgreSQL), with their events and audit rows. A
+    statements (core.bulk.insert_rows: COPY on PostgreSQL), with their events and audit rows. A
     SKU or barcode taken meanwhile by another request is a BrokenRule (400) and nothing is
     created."""
     if not products:

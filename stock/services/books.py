@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from core.bulk import insert_rows
 from core.cache import figures_changed
 from core.dates import local_today
-from core.db import insert_rows, write_columns
+from core.db import write_columns
 from core.fields import MAX_QUANTITY, as_cost
 from core.tenancy import recorded_user
 from inventory.models import Product

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 
-from core.db import reserve_ids
+from core.bulk import reserve_ids
 from inventory import services as catalogue
 from inventory.models import Product
 from inventory.services import ProductChanges, ProductFields, VariationFields

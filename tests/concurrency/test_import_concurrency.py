@@ -27,7 +27,7 @@ def file_of(skus):
 
 @pytest.mark.parametrize(
     ("rows", "overlap"),
-    [(6, 3), (150, 50)],  # the second writes by COPY (more rows than core.db.COPY_AT_LEAST)
+    [(6, 3), (150, 50)],  # the second writes by COPY (more rows than core.bulk.COPY_AT_LEAST)
 )
 def test_concurrent_imports_of_overlapping_skus_never_create_a_product_twice(
     monkeypatch, rows, overlap

@@ -9,7 +9,7 @@ import pytest
 from django.db import OperationalError
 
 import core.audit
-import core.db
+import core.bulk
 import core.events
 from core.errors import BrokenRule
 from core.models import AuditEntry, Event
@@ -110,7 +110,7 @@ def test_a_semicolon_file_is_told_from_a_comma_one():
         open_sheet(b"   \n")
 
 
-# --- Large imports: COPY on PostgreSQL (core.db.insert_rows, copy_rows) -------------------------
+# --- Large imports: COPY on PostgreSQL (core.bulk.insert_rows, copy_rows) -------------------------
 
 BIG_HEADER = [
     "sku",
@@ -124,7 +124,7 @@ BIG_HEADER = [
 
 
 def big_file(rows: int = 150) -> bytes:
-    """More rows than core.db.COPY_AT_LEAST: products, events and audit rows go by COPY."""
+    """More rows than core.bulk.COPY_AT_LEAST: products, events and audit rows go by COPY."""
     return csv_bytes(
         [
             [f"BIG-{n:03d}", f"Big {n}", f"{n % 7 + 1}.50", "" if n % 5 == 0 else f"{n % 3}.25",
@@ -136,7 +136,7 @@ def big_file(rows: int = 150) -> bytes:
 
 
 def copy_from(monkeypatch, rows: int) -> None:
-    for module in (core.db, core.events, core.audit):
+    for module in (core.bulk, core.events, core.audit):
         monkeypatch.setattr(module, "COPY_AT_LEAST", rows)
 
 
@@ -179,7 +179,7 @@ def test_a_large_import_writes_by_copy_exactly_what_inserts_write(
     monkeypatch, manager_user, ledger_stays_true
 ):
     written = []
-    for copy_at_least in (core.db.COPY_AT_LEAST, 10**9):  # COPY (on PostgreSQL), then INSERTs
+    for copy_at_least in (core.bulk.COPY_AT_LEAST, 10**9):  # COPY (on PostgreSQL), then INSERTs
         copy_from(monkeypatch, copy_at_least)
         organization = OrganizationFactory()
         user = UserFactory(organization=organization, username=f"u{copy_at_least}")
