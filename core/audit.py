@@ -13,11 +13,13 @@ Signals on `save()` (django-auditlog, django-simple-history) would miss our set-
 import contextvars
 import datetime
 import decimal
+import json
 import uuid
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
+from core.bulk import COPY_AT_LEAST, copy_rows
 from core.models import AuditEntry
 
 Action = AuditEntry.Action
@@ -138,12 +140,26 @@ def record_many(
         return
     user = user if getattr(user, "pk", None) else acting_user()
     now = timezone.now()
+    user_id, username = (user.pk, user.get_username()) if user else (None, "")
+    rows = [(obj, changes) for obj, changes in rows if changes or action != Action.UPDATE]
+    if connection.vendor == "postgresql" and len(rows) >= COPY_AT_LEAST:
+        copy_rows(
+            AuditEntry,
+            ["organization_id", "created_at", "user_id", "username", "action", "object_type",
+             "object_id", "object_repr", "changes"],
+            (
+                (organization_id, now, user_id, username, str(action), obj._meta.model_name,
+                 obj.pk, str(obj)[:255], json.dumps(changes))
+                for obj, changes in rows
+            ),
+        )  # fmt: skip
+        return
     entries = [
         AuditEntry(
             organization_id=organization_id,
             created_at=now,
-            user_id=user.pk if user else None,
-            username=user.get_username() if user else "",
+            user_id=user_id,
+            username=username,
             action=action,
             object_type=obj._meta.model_name,
             object_id=obj.pk,
@@ -151,7 +167,6 @@ def record_many(
             changes=changes,
         )
         for obj, changes in rows
-        if changes or action != Action.UPDATE
     ]
     if entries:
         AuditEntry.objects.bulk_create(entries, batch_size=1000)

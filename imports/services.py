@@ -336,6 +336,7 @@ class ProductImporter:
         self._parents: set[int] = set()
         self._skus: dict[str, int] = {}
         self._barcodes: dict[str, int] = {}
+        self._instances: dict[tuple, object] = {}
 
     # -- the run
 
@@ -542,6 +543,15 @@ class ProductImporter:
                 row.refuse(report, "barcode", f"Barcode {row.values['barcode']} is another "
                            f"product's ({sku}).")  # fmt: skip
 
+    def _instance(self, model, pk: int | None):
+        """The category or supplier of this id, one instance per import (a reference only)."""
+        if pk is None:
+            return None
+        key = (model, pk)
+        if key not in self._instances:
+            self._instances[key] = model(pk=pk, organization_id=self.organization.pk)
+        return self._instances[key]
+
     def _reference(self, row: Row, column: str, known: dict) -> int | None:
         name = row.values.get(column)
         return known.get(name.lower()) if name else None
@@ -580,10 +590,8 @@ class ProductImporter:
                 sku=values["sku"],
                 barcode=values.get("barcode"),
                 description=values.get("description") or "",
-                category=Category(pk=category, organization_id=self.organization.pk)
-                if category else None,
-                supplier=Supplier(pk=supplier, organization_id=self.organization.pk)
-                if supplier else None,
+                category=self._instance(Category, category),
+                supplier=self._instance(Supplier, supplier),
                 cost_price=values.get("cost_price"),
                 low_stock_threshold=values.get("low_stock_threshold") or 0,
                 track_lots=track_lots,

@@ -25,6 +25,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from core import audit
+from core.bulk import insert_rows
 from core.cache import figures_changed
 from core.changes import UNSET, given
 from core.db import (
@@ -599,11 +600,10 @@ def update_variation(*, variation: Product, changes: ProductChanges) -> Product:
 BULK_BATCH_SIZE = 1000
 
 
-def create_products(*, organization, fields: list[ProductFields]) -> list[Product]:
-    """Many new products at once (an import), in a few INSERTs: each with its SKU given, no
-    stock (its opening stock is the ledger's), its average cost starting at its cost price. The
-    caller has checked them as `create_product` does; a SKU or barcode taken meanwhile by
-    another request is a BrokenRule (400) and nothing is created."""
+def new_products(*, organization, fields: list[ProductFields]) -> list[Product]:
+    """Many new products (an import), checked as `create_product` checks them, not written
+    yet (`insert_products` writes them): each with its SKU given, no stock (its opening stock
+    is the ledger's), its average cost starting at its cost price."""
     products = []
     for each in fields:
         if not each.sku:
@@ -617,25 +617,34 @@ def create_products(*, organization, fields: list[ProductFields]) -> list[Produc
         product.quantity = 0
         product.average_cost = each.cost_price or Decimal(0)
         products.append(product)
+    return products
+
+
+def insert_products(*, organization, products: list[Product]) -> list[Product]:
+    """Write new products (`new_products`', with the opening stock the books have given them
+    when they were numbered first: `stock.services.create_products_with_stock`) in a few
+    statements (core.bulk.insert_rows: COPY on PostgreSQL), with their events and audit rows. A
+    SKU or barcode taken meanwhile by another request is a BrokenRule (400) and nothing is
+    created."""
     if not products:
         return []
     try:
         with foreign_keys_checked_at_once():
-            created = Product.objects.bulk_create(products, batch_size=BULK_BATCH_SIZE)
+            insert_rows(products, batch_size=BULK_BATCH_SIZE)
     except IntegrityError:
         raise BrokenRule(
             "Another request created a product with one of these SKUs or barcodes meanwhile; "
             "run it again.",
             field="sku",
         ) from None
-    emit_many((organization.pk, "product.created", product_data(p)) for p in created)
+    emit_many((organization.pk, "product.created", product_data(p)) for p in products)
     audit.record_many(
         organization_id=organization.pk,
         action=audit.Action.CREATE,
-        rows=[(p, audit.diff({}, audit.snapshot(p, PRODUCT_AUDITED))) for p in created],
+        rows=[(p, audit.diff({}, audit.snapshot(p, PRODUCT_AUDITED))) for p in products],
     )
     figures_changed(organization.pk)
-    return created
+    return products
 
 
 def update_products(*, products: list[Product], fields: list[str]) -> None:

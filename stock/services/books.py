@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from core.bulk import insert_rows
 from core.cache import figures_changed
 from core.dates import local_today
 from core.db import write_columns
@@ -95,6 +96,7 @@ class Books:
         self._changed_levels: set[tuple[int, int, int | None]] = set()
         self._changed_lots: set[int] = set()
         self._movements: list[tuple[StockMovement, list[tuple[Lot, int]]]] = []
+        self._unwritten = False  # of_new's
 
     @classmethod
     def of(
@@ -110,12 +112,17 @@ class Books:
         return cls(products, entry=entry)
 
     @classmethod
-    def of_new(cls, products: Iterable[Product], *, entry: Entry | None = None) -> "Books":
-        """The books of products this transaction has just created (an import's): no other
-        transaction can see them yet, so there is nothing to lock, and no stock to read."""
+    def of_new(
+        cls, products: Iterable[Product], *, entry: Entry | None = None, unwritten: bool = False
+    ) -> "Books":
+        """The books of products this transaction creates (an import's): no other transaction
+        can see them, so there is nothing to lock, and no stock to read. `unwritten`: they are
+        numbered but not written yet; their creator writes them, with the stock these books
+        give them, before `close()` (which then leaves their rows alone)."""
         books = cls({product.pk: product for product in products}, entry=entry)
         books._loaded = set(books.products)
         books.was_low = {}  # new products' first stock is no crossing from above
+        books._unwritten = unwritten
         return books
 
     # -- reading
@@ -406,31 +413,27 @@ class Books:
         the low-stock changes; returns the movements in the order they were made."""
         now = timezone.now()
         products = list(self.products.values())
-        for product in products:
-            product.updated_at = now
-        write_columns(products, ["quantity", "allocated", "average_cost", "updated_at"])
+        if not self._unwritten:
+            for product in products:
+                product.updated_at = now
+            write_columns(products, ["quantity", "allocated", "average_cost", "updated_at"])
         changed = [self._levels[key] for key in sorted(self._changed_levels, key=str)]
-        new = [level for level in changed if level.pk is None]
-        if new:
-            StockLevel.objects.bulk_create(new)
-        for level in changed:
+        stored = [level for level in changed if level.pk is not None]
+        for level in stored:
             level.updated_at = now
-        write_columns([level for level in changed if level.pk is not None],
-               ["quantity", "allocated", "updated_at"])  # fmt: skip
+        write_columns(stored, ["quantity", "allocated", "updated_at"])
+        insert_rows([level for level in changed if level.pk is None])
         lots = [self._lots[pk] for pk in sorted(self._changed_lots)]
         if lots:
             write_columns(lots, ["quantity", "expiration_date"])
             refresh_earliest_expiry(sorted({lot.product_id for lot in lots}))
-        movements = StockMovement.objects.bulk_create(
-            [self._entered(movement) for movement, _ in self._movements]
-        )
+        movements = insert_rows([self._entered(movement) for movement, _ in self._movements])
         lines = [
             MovementLot(movement=movement, lot=lot, delta=delta)
             for movement, (_, lot_deltas) in zip(movements, self._movements, strict=True)
             for lot, delta in lot_deltas
         ]
-        if lines:
-            MovementLot.objects.bulk_create(lines)
+        insert_rows(lines)
         record_stock_changes(movements, self.products)
         record_low_stock_changes(was_low=self.was_low, products=products)
         for organization_id in {product.organization_id for product in products}:

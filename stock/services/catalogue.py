@@ -13,13 +13,14 @@ here too.
 from collections.abc import Iterable
 from contextlib import contextmanager
 
-from django.db import transaction
+from django.db import connection, transaction
 
+from core.bulk import reserve_ids
 from inventory import services as catalogue
 from inventory.models import Product
 from inventory.services import ProductChanges, ProductFields, VariationFields
 from stock.models import Location
-from stock.services.movements import record_initial_stock, record_opening_stock, set_stock_level
+from stock.services.movements import opening_stock, record_initial_stock, set_stock_level
 from stock.services.outbox import low_stock_states, record_low_stock_changes
 from users.models import User
 
@@ -102,20 +103,29 @@ def create_products_with_stock(
     location: Location | None = None,
     source: str = "import",
 ) -> list[Product]:
-    """Many new products with their opening quantities (an import), all or nothing: one INSERT
-    per batch (the catalogue's `create_products`), then one IN each (`source`) at the location,
-    valued at its cost price (`record_opening_stock`), written in a few statements."""
+    """Many new products with their opening quantities (an import), all or nothing: one IN
+    each (`source`) at the location, valued at its cost price (`opening_stock`), and each
+    product row written once: on PostgreSQL the products are numbered first (ids reserved),
+    their books put their stock, then they are written (COPY) with the quantity and average
+    cost the books gave them, then the books write the levels and movements. Elsewhere the
+    products are written first, and the books write their stock onto them."""
     with transaction.atomic():
-        created = catalogue.create_products(
+        created = catalogue.new_products(
             organization=organization, fields=[fields for fields, _ in products]
         )
-        quantities = [quantity for _, quantity in products]
-        record_opening_stock(
-            stock=list(zip(created, quantities, strict=True)),
-            user=user,
-            location=location,
-            source=source,
+        stock = list(zip(created, [quantity for _, quantity in products], strict=True))
+        numbered_first = connection.vendor == "postgresql" and bool(created)
+        if numbered_first:
+            for product, pk in zip(created, reserve_ids(Product, len(created)), strict=True):
+                product.pk = pk
+        else:
+            catalogue.insert_products(organization=organization, products=created)
+        books = opening_stock(
+            stock=stock, user=user, location=location, source=source, unwritten=numbered_first
         )
+        if numbered_first:
+            catalogue.insert_products(organization=organization, products=created)
+        books.close()
     return created
 
 

@@ -25,12 +25,13 @@ from users.models import User
 
 Type = StockMovement.MovementType
 Source = StockMovement.Source
+TYPES = frozenset(Type.values)
 
 
 def check_quantity(movement_type: str, quantity, field: str = "quantity") -> None:
     """A movement's quantity is an integer from 1 (0 for an ADJUST: a count) to MAX_QUANTITY."""
     minimum = 0 if movement_type == Type.ADJUST else 1
-    if movement_type not in Type.values:
+    if movement_type not in TYPES:
         raise InvalidStockChange(f"Unknown movement type {movement_type!r}.", field="movement_type")
     if not isinstance(quantity, int) or not minimum <= quantity <= MAX_QUANTITY:
         raise InvalidStockChange(
@@ -157,9 +158,24 @@ def record_opening_stock(
     `cost_price` (0 when none), written in a few statements by one set of books (nothing to
     lock: no other transaction sees the products yet). A lot-tracked product's first stock
     needs a movement naming its lot; a quantity of 0 records nothing."""
+    with transaction.atomic():
+        return opening_stock(stock=stock, user=user, location=location, source=source,
+                             reference=reference).close()  # fmt: skip
+
+
+def opening_stock(
+    *,
+    stock: list[tuple[Product, int]],
+    user: User | None,
+    location: Location | None = None,
+    source: str = Source.IMPORT,
+    reference: str | None = None,
+    unwritten: bool = False,
+) -> Books:
+    """`record_opening_stock`'s books, their INs put, not closed yet. `unwritten`: the products
+    are numbered, not written (`Books.of_new`): their creator writes them with the quantity
+    and average cost these books give them, then closes the books."""
     stock = [(product, quantity) for product, quantity in stock if quantity]
-    if not stock:
-        return []
     for product, quantity in stock:
         check_quantity(Type.IN, quantity)
         if product.track_lots:
@@ -169,16 +185,14 @@ def record_opening_stock(
                 field="quantity",
             )
     entry = Entry(source=source, reference=reference, user=user)
-    with transaction.atomic():
-        books = Books.of_new([product for product, _ in stock], entry=entry)
+    books = Books.of_new([product for product, _ in stock], entry=entry, unwritten=unwritten)
+    if stock:
         organization_id = stock[0][0].organization_id
         location = usable_location(location, organization_id=organization_id, field="location")
-        for product, quantity in stock:
-            current = books.products[product.pk]
-            opening = current.cost_price or decimal.Decimal(0)
-            books.put(current, location, [(None, quantity)], unit_cost=opening)
-        movements = books.close()
-    return movements
+    for product, quantity in stock:
+        opening = product.cost_price or decimal.Decimal(0)
+        books.put(product, location, [(None, quantity)], unit_cost=opening)
+    return books
 
 
 def set_stock_level(

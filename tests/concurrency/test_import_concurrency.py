@@ -25,12 +25,22 @@ def file_of(skus):
     return csv_bytes([[sku, f"Product {sku.upper()}", "1.00", "3"] for sku in skus], header=HEADER)
 
 
-def test_concurrent_imports_of_overlapping_skus_never_create_a_product_twice(monkeypatch):
+@pytest.mark.parametrize(
+    ("rows", "overlap"),
+    [(6, 3), (150, 50)],  # the second writes by COPY (more rows than core.bulk.COPY_AT_LEAST)
+)
+def test_concurrent_imports_of_overlapping_skus_never_create_a_product_twice(
+    monkeypatch, rows, overlap
+):
     organization = OrganizationFactory()
     user = UserFactory(organization=organization)
     # Both imports have checked their files before either writes (when nothing keeps them apart).
     meet(monkeypatch, (services.ProductImporter, "_lock_matched"), before=True)
-    files = [file_of([f"S-{n}" for n in range(0, 6)]), file_of([f"s-{n}" for n in range(3, 9)])]
+    start = rows - overlap
+    files = [
+        file_of([f"S-{n}" for n in range(0, rows)]),
+        file_of([f"s-{n}" for n in range(start, start + rows)]),
+    ]
 
     finished = run_concurrently(
         [
@@ -43,11 +53,14 @@ def test_concurrent_imports_of_overlapping_skus_never_create_a_product_twice(mon
 
     assert all(isinstance(job, ImportJob) for job in finished), finished
     assert [job.status for job in finished] == ["done", "done"], [job.errors for job in finished]
-    assert sum(job.created for job in finished) == 9
-    assert sum(job.unchanged for job in finished) == 3  # the second saw the first's products
+    distinct = start + rows
+    assert sum(job.created for job in finished) == distinct
+    assert sum(job.unchanged for job in finished) == overlap  # the second saw the first's products
     skus = [sku.lower() for sku in Product.objects.values_list("sku", flat=True)]
-    assert sorted(skus) == sorted({f"s-{n}" for n in range(9)})
-    assert sum(Product.objects.values_list("quantity", flat=True)) == 27  # opening stock once
+    assert sorted(skus) == sorted({f"s-{n}" for n in range(distinct)})
+    assert (
+        sum(Product.objects.values_list("quantity", flat=True)) == 3 * distinct
+    )  # opening stock once
 
 
 def test_a_job_whose_row_a_worker_holds_is_not_run_by_another():

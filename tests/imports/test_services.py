@@ -2,17 +2,27 @@
 through the books, the ledger true), and the reading of cells and files."""
 
 import datetime
+import json
 from decimal import Decimal
 
 import pytest
+from django.db import OperationalError
 
+import core.audit
+import core.bulk
+import core.events
 from core.errors import BrokenRule
-from imports import cells
+from core.models import AuditEntry, Event
+from imports import cells, jobs, services
+from imports.models import ImportJob
 from imports.reading import FileRefused, open_sheet
+from inventory.models import Product
 from inventory.services import ProductFields
+from stock import services as stock_services
 from stock.models import StockLevel, StockMovement
 from stock.services import InvalidStockChange, create_products_with_stock, record_opening_stock
-from tests.factories import ProductFactory
+from tests.factories import OrganizationFactory, ProductFactory, UserFactory
+from tests.imports.files import csv_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +108,130 @@ def test_a_semicolon_file_is_told_from_a_comma_one():
     ]  # fmt: skip
     with pytest.raises(FileRefused):
         open_sheet(b"   \n")
+
+
+# --- Large imports: COPY on PostgreSQL (core.bulk.insert_rows, copy_rows) -------------------------
+
+BIG_HEADER = [
+    "sku",
+    "name",
+    "price",
+    "cost_price",
+    "quantity",
+    "category_name",
+    "low_stock_threshold",
+]
+
+
+def big_file(rows: int = 150) -> bytes:
+    """More rows than core.bulk.COPY_AT_LEAST: products, events and audit rows go by COPY."""
+    return csv_bytes(
+        [
+            [f"BIG-{n:03d}", f"Big {n}", f"{n % 7 + 1}.50", "" if n % 5 == 0 else f"{n % 3}.25",
+             n % 4, f"Shelf {n % 3}", n % 6]
+            for n in range(rows)
+        ],
+        header=BIG_HEADER,
+    )  # fmt: skip
+
+
+def copy_from(monkeypatch, rows: int) -> None:
+    for module in (core.bulk, core.events, core.audit):
+        monkeypatch.setattr(module, "COPY_AT_LEAST", rows)
+
+
+def what_the_import_wrote(organization) -> dict:
+    """Everything an import writes, without ids and times (which differ between two imports)."""
+    products = Product.objects.filter(organization=organization).order_by("sku")
+    ids = dict(products.values_list("pk", "sku"))
+
+    def without_ids(data: dict) -> dict:
+        return {k: v for k, v in data.items() if k not in ("id", "product", "movement", "location")}
+
+    return {
+        "products": list(products.values_list(
+            "sku", "name", "price", "cost_price", "quantity", "allocated", "average_cost",
+            "category__name", "supplier_id", "low_stock_threshold", "track_lots", "is_archived",
+        )),
+        "movements": list(StockMovement.objects.filter(organization=organization)
+                          .order_by("product__sku").values_list(
+            "product__sku", "movement_type", "quantity", "delta", "balance_after", "unit_cost",
+            "source", "reference", "performed_by_id", "location__is_default",
+        )),
+        "levels": list(StockLevel.objects.filter(organization=organization)
+                       .order_by("product__sku").values_list(
+            "product__sku", "location__is_default", "lot_id", "quantity", "allocated",
+        )),
+        "events": sorted(
+            (event.type, json.dumps(without_ids(event.data), sort_keys=True))
+            for event in Event.objects.filter(organization_id=organization.pk)
+        ),
+        "audit": sorted(
+            (entry.action, ids[entry.object_id], entry.object_repr, entry.username,
+             json.dumps(entry.changes, sort_keys=True))
+            for entry in AuditEntry.objects.filter(organization_id=organization.pk,
+                                                   object_type="product")
+        ),
+    }  # fmt: skip
+
+
+def test_a_large_import_writes_by_copy_exactly_what_inserts_write(
+    monkeypatch, manager_user, ledger_stays_true
+):
+    written = []
+    for copy_at_least in (core.bulk.COPY_AT_LEAST, 10**9):  # COPY (on PostgreSQL), then INSERTs
+        copy_from(monkeypatch, copy_at_least)
+        organization = OrganizationFactory()
+        user = UserFactory(organization=organization, username=f"u{copy_at_least}")
+        job = jobs.start_import(organization=organization, user=user, file_name="p.csv",
+                                data=big_file(), dry_run=False, create_missing=True)  # fmt: skip
+        assert (job.status, job.created) == ("done", 150), job.errors
+        txids = set(
+            Event.objects.filter(organization_id=organization.pk).values_list("txid", flat=True)
+        )
+        assert len(txids) == 1  # the import's (import.done by INSERT too), as the outbox reads it
+        wrote = what_the_import_wrote(organization)
+        assert {movement[8] for movement in wrote["movements"]} == {user.pk}
+        wrote["movements"] = [movement[:8] + movement[9:] for movement in wrote["movements"]]
+        written.append(wrote)
+    by_copy, by_insert = written
+    assert len(by_copy["products"]) == 150 and len(by_copy["movements"]) == 112
+    assert len(by_copy["events"]) == 150 + 112 + 1 and len(by_copy["audit"]) == 150
+    assert by_copy["movements"][0][:7] == ("BIG-001", "IN", 1, 1, 1, Decimal("1.2500"), "import")
+    for part in ("products", "movements", "levels", "events"):
+        assert by_copy[part] == by_insert[part], part
+    assert [entry[:3] + entry[4:] for entry in by_copy["audit"]] == [
+        entry[:3] + entry[4:] for entry in by_insert["audit"]
+    ]
+
+
+def test_a_large_import_whose_worker_dies_midway_writes_nothing_and_its_rerun_creates_each_once(
+    monkeypatch, organization, manager_user, ledger_stays_true
+):
+    monkeypatch.setattr(services, "CHUNK_ROWS", 100)  # two chunks: the first goes by COPY
+    writes = []
+    create = stock_services.create_products_with_stock
+
+    def dies_at_the_second_chunk(**options):
+        writes.append(create(**options))
+        if len(writes) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return writes[-1]
+
+    monkeypatch.setattr(stock_services, "create_products_with_stock", dies_at_the_second_chunk)
+    with pytest.raises(OperationalError):
+        jobs.start_import(organization=organization, user=manager_user, file_name="p.csv",
+                          data=big_file(), dry_run=False, create_missing=True)  # fmt: skip
+    assert [len(created) for created in writes] == [100, 50]
+    job = ImportJob.objects.get()
+    assert job.status == "running"  # the sweep queues it again
+    assert not Product.objects.exists() and not StockMovement.objects.exists()
+    assert not Event.objects.exists() and not AuditEntry.objects.exists()
+
+    monkeypatch.setattr(stock_services, "create_products_with_stock", create)
+    rerun = services.run_import(job_id=job.pk)
+    assert (rerun.status, rerun.created, rerun.attempts) == ("done", 150, 2), rerun.errors
+    skus = list(Product.objects.values_list("sku", flat=True))
+    assert len(skus) == len(set(skus)) == 150
+    assert StockMovement.objects.count() == 112
+    assert Event.objects.filter(type="product.created").count() == 150
