@@ -95,7 +95,7 @@ def low_rules(
             # would outlive this savepoint, so it is set back after the statement.
             cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute(sql, params)
-        names = [column.name for column in cursor.description]
+        names = [column[0] for column in cursor.description]  # (SQLite: plain tuples)
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         if connection.vendor == "postgresql" and inside_a_transaction:
             cursor.execute("SET LOCAL enable_hashjoin TO DEFAULT")  # (else: the commit does)
