@@ -11,6 +11,8 @@ Built CONCURRENTLY (so the migration is not atomic): writes to products go on me
 
 from django.db import migrations
 
+from core.migration_operations import drop_if_invalid
+
 INDEXES = {
     "inventory_product_name_trgm": 'UPPER("name"::text)',
     "inventory_product_sku_trgm": 'UPPER("sku"::text)',
@@ -18,25 +20,12 @@ INDEXES = {
 }
 
 
-def _drop_if_invalid(schema_editor, name):
-    """A CONCURRENTLY build that failed leaves an invalid index behind: build it again."""
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE c.relname = %s AND NOT i.indisvalid",
-            [name],
-        )
-        invalid = cursor.fetchone() is not None
-    if invalid:
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
-
-
 def create_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, expression in INDEXES.items():
-        _drop_if_invalid(schema_editor, name)
+        drop_if_invalid(schema_editor, name)
         schema_editor.execute(
             f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} "
             f"ON inventory_product USING gin ({expression} gin_trgm_ops)"

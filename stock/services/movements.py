@@ -126,12 +126,7 @@ def record_initial_stock(
             product.average_cost = product.cost_price
             figures_changed(product.organization_id)
         return None
-    if product.track_lots:
-        raise InvalidStockChange(
-            f"{product.sku} tracks lots: record its opening stock with an IN movement that "
-            "names the lot (lot_code).",
-            field="quantity",
-        )
+    refuse_lot_tracked_opening(product)
     with transaction.atomic():
         books = Books.of([product.pk], entry=Entry(source=Source.INITIAL, user=user))
         books.was_low = {}  # a new product's opening stock is no crossing from above
@@ -143,6 +138,16 @@ def record_initial_stock(
     product.quantity = movement.balance_after
     product.average_cost = current.average_cost
     return movement
+
+
+def refuse_lot_tracked_opening(product: Product) -> None:
+    """A lot-tracked product's first stock needs a movement naming its lot, not opening stock."""
+    if product.track_lots:
+        raise InvalidStockChange(
+            f"{product.sku} tracks lots: record its opening stock with an IN movement that "
+            "names the lot (lot_code).",
+            field="quantity",
+        )
 
 
 def record_opening_stock(
@@ -178,12 +183,7 @@ def opening_stock(
     stock = [(product, quantity) for product, quantity in stock if quantity]
     for product, quantity in stock:
         check_quantity(Type.IN, quantity)
-        if product.track_lots:
-            raise InvalidStockChange(
-                f"{product.sku} tracks lots: record its opening stock with an IN movement that "
-                "names the lot (lot_code).",
-                field="quantity",
-            )
+        refuse_lot_tracked_opening(product)
     entry = Entry(source=source, reference=reference, user=user)
     books = Books.of_new([product for product, _ in stock], entry=entry, unwritten=unwritten)
     if stock:

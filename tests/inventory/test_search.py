@@ -210,6 +210,10 @@ def migrate_to(*targets):
     executor.migrate(list(targets))
 
 
+def migrate_to_latest():
+    migrate_to(*MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
 def trigram_indexes() -> dict[str, str]:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -239,8 +243,7 @@ def test_the_migration_replaces_the_platform_wide_indexes_and_reverses():
         migrate_to(AFTER)
         assert sorted(trigram_indexes()) == sorted(PER_ORGANIZATION)
     finally:
-        executor = MigrationExecutor(connection)
-        migrate_to(*executor.loader.graph.leaf_nodes())
+        migrate_to_latest()
 
 
 @pytest.mark.postgres
@@ -330,8 +333,7 @@ def test_the_relevance_indexes_are_per_organization_and_reverse():
         migrate_to(RELEVANCE)
         assert sorted(relevance_indexes()) == sorted(RELEVANCE_INDEXES)
     finally:
-        executor = MigrationExecutor(connection)
-        migrate_to(*executor.loader.graph.leaf_nodes())
+        migrate_to_latest()
 
 
 @pytest.mark.postgres
