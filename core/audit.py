@@ -13,13 +13,12 @@ Signals on `save()` (django-auditlog, django-simple-history) would miss our set-
 import contextvars
 import datetime
 import decimal
-import json
 import uuid
 
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
-from core.bulk import COPY_AT_LEAST, copy_rows
+from core.bulk import insert_rows
 from core.models import AuditEntry
 
 Action = AuditEntry.Action
@@ -142,18 +141,6 @@ def record_many(
     now = timezone.now()
     user_id, username = (user.pk, user.get_username()) if user else (None, "")
     rows = [(obj, changes) for obj, changes in rows if changes or action != Action.UPDATE]
-    if connection.vendor == "postgresql" and len(rows) >= COPY_AT_LEAST:
-        copy_rows(
-            AuditEntry,
-            ["organization_id", "created_at", "user_id", "username", "action", "object_type",
-             "object_id", "object_repr", "changes"],
-            (
-                (organization_id, now, user_id, username, str(action), obj._meta.model_name,
-                 obj.pk, str(obj)[:255], json.dumps(changes))
-                for obj, changes in rows
-            ),
-        )  # fmt: skip
-        return
     entries = [
         AuditEntry(
             organization_id=organization_id,
@@ -168,5 +155,4 @@ def record_many(
         )
         for obj, changes in rows
     ]
-    if entries:
-        AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    insert_rows(entries)  # by COPY for an import's many
