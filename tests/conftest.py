@@ -175,6 +175,19 @@ def eager_celery():
 
 
 @pytest.fixture
+def clock_runs_from_noon_of():
+    """For modules that read their figures against a "today" taken at import: the clock runs on
+    from noon UTC of that day, so a run that crosses midnight still draws the day it expects
+    (`with clock_runs_from_noon_of(TODAY): ...`)."""
+
+    def travel(day: datetime.date):
+        start = datetime.datetime.combine(day, datetime.time(12), tzinfo=datetime.UTC)
+        return time_machine.travel(start, tick=True)
+
+    return travel
+
+
+@pytest.fixture
 def clock():
     """The clock stopped at noon UTC on 2026-11-21 (the suite's usual "today"); move it with
     `clock.move_to(aware_datetime)`. time-machine patches it at the C level: `timezone.now()`,

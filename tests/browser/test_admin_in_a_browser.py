@@ -24,6 +24,12 @@ pytestmark = pytest.mark.browser
 TODAY = local_today(None)
 
 
+@pytest.fixture(autouse=True)
+def _today_stays_today(clock_runs_from_noon_of):
+    with clock_runs_from_noon_of(TODAY):
+        yield
+
+
 @pytest.fixture
 def shops(organization, other_organization, manager_user):
     manager_user.admin_access = True

@@ -23,6 +23,14 @@ from users.models import Role
 
 DASHBOARD = reverse("admin:dashboard")
 TODAY = local_today(None)
+
+
+@pytest.fixture(autouse=True)
+def _today_stays_today(clock_runs_from_noon_of):
+    with clock_runs_from_noon_of(TODAY):
+        yield
+
+
 # The session, the user, its role (read by each admin check) and permissions, its
 # organization; the selectors: dashboard 5, locations 1, sales 3, low stock 1, expiring 2.
 QUERIES = 19
