@@ -30,11 +30,12 @@ from collections.abc import Callable, Iterable
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, Model, OuterRef, Q
+from django.db.models.sql import InsertQuery
 from django.dispatch import Signal
 from django.utils import timezone
 
-from core.bulk import COPY_AT_LEAST, copy_rows
+from core.bulk import COPY_AT_LEAST, copy_rows, insert_rows
 from core.db import delete_in_batches, one_at_a_time
 from core.models import Event, EventCursor
 
@@ -44,6 +45,7 @@ events_committed = Signal()
 BATCH_SIZE = 1000
 INSERT_BATCH = 1000  # events per INSERT (5 parameters each)
 LAST_ID = 2**63 - 1
+ROWS = "<rows>"  # where insert_with_events' SQL reads the inserted rows from
 # How long a consumer waits for a running transaction that holds committed events back.
 SETTLE_WAIT = 2.0
 # The consumers (register_consumer): an event is pruned only once all of them applied it.
@@ -86,6 +88,74 @@ def emit_many(events: Iterable[tuple[int, str, dict]]) -> None:
             ),
         )
         _Committed.of_this_transaction().add((event[0], event[1]) for event in events)
+
+
+def insert_with_events(rows: list[Model], *, type: str, data: dict[str, str]) -> list[Model]:
+    """INSERT new `rows` (one model, with an `organization_id`) as `core.bulk.insert_rows`
+    does, and one `type` event for each, in the rows' order. `data` maps each key of an
+    event's data to an SQL expression over the inserted row, named `inserted`
+    (`"inserted.product_id"`, or a scalar subquery): the data is defined once, whichever way
+    it is written.
+
+    On PostgreSQL, a few rows and their events are one statement (a data-modifying CTE: no
+    round trip of its own on a stock change's path), many are a COPY and one INSERT ... SELECT
+    of their events; elsewhere `bulk_create`, the data read back, then `emit_many`. Sets the
+    rows' ids; returns the rows."""
+    if not rows:
+        return rows
+    model = rows[0].__class__
+    quote = connection.ops.quote_name
+    pk = f"inserted.{quote(model._meta.pk.column)}"
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(rows)
+        keys, expressions = list(data), ", ".join(data.values())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT inserted.organization_id, {expressions} FROM {quote(model._meta.db_table)}"
+                f" inserted WHERE {pk} IN ({', '.join(['%s'] * len(rows))}) ORDER BY {pk}",
+                [row.pk for row in rows],
+            )
+            emit_many((o, type, dict(zip(keys, v, strict=True))) for o, *v in cursor.fetchall())
+        return rows
+    events = (
+        f"INSERT INTO {quote(Event._meta.db_table)}"
+        f" ({', '.join(quote(c) for c in (*_COLUMNS, 'txid'))})"
+        f" SELECT gen_random_uuid(), inserted.organization_id, %s::text,"
+        f" jsonb_build_object({', '.join(f'%s::text, {e}' for e in data.values())}),"
+        " %s::timestamptz,"
+        f" pg_current_xact_id()::text::bigint FROM {ROWS} ORDER BY {pk}"
+    )
+    event_params = [type, *data.keys(), timezone.now()]
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            if len(rows) >= COPY_AT_LEAST:
+                insert_rows(rows)
+                source = f"{quote(model._meta.db_table)} inserted WHERE {pk} = ANY(%s::bigint[])"
+                cursor.execute(events.replace(ROWS, source), [*event_params, [r.pk for r in rows]])
+            else:
+                insert, params = _insert_returning(rows)
+                cursor.execute(
+                    f"WITH inserted AS ({insert}), event AS ({events.replace(ROWS, 'inserted')})"
+                    f" SELECT {pk} FROM inserted",
+                    [*params, *event_params],
+                )
+                for row, (row_pk,) in zip(rows, cursor.fetchall(), strict=True):
+                    row.pk = row_pk
+                    row._state.adding, row._state.db = False, connection.alias
+        _Committed.of_this_transaction().add((row.organization_id, type) for row in rows)
+    return rows
+
+
+def _insert_returning(rows: list[Model]) -> tuple[str, list]:
+    """The INSERT of new `rows` as `bulk_create` builds it (defaults, `auto_now_add`), returning
+    every column."""
+    meta = rows[0]._meta
+    query = InsertQuery(rows[0].__class__)
+    query.insert_values([field for field in meta.concrete_fields if not field.primary_key], rows)
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = meta.concrete_fields
+    [(sql, params)] = compiler.as_sql()
+    return sql, list(params)
 
 
 def _inserted(events: list[tuple[int, str, dict]]) -> list[Event]:

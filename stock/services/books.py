@@ -36,9 +36,9 @@ from stock.services.errors import InvalidStockChange, NotStockKeeping
 from stock.services.locations import refresh_earliest_expiry
 from stock.services.locks import lock_products
 from stock.services.outbox import (
+    insert_movements,
     low_stock_states,
     record_low_stock_changes,
-    record_stock_changes,
 )
 from stock.services.valuation import moving_average
 from users.models import User
@@ -427,14 +427,13 @@ class Books:
         if lots:
             write_columns(lots, ["quantity", "expiration_date"])
             refresh_earliest_expiry(sorted({lot.product_id for lot in lots}))
-        movements = insert_rows([self._entered(movement) for movement, _ in self._movements])
+        movements = insert_movements([self._entered(movement) for movement, _ in self._movements])
         lines = [
             MovementLot(movement=movement, lot=lot, delta=delta)
             for movement, (_, lot_deltas) in zip(movements, self._movements, strict=True)
             for lot, delta in lot_deltas
         ]
         insert_rows(lines)
-        record_stock_changes(movements, self.products)
         record_low_stock_changes(was_low=self.was_low, products=products)
         for organization_id in {product.organization_id for product in products}:
             figures_changed(organization_id)  # the dashboard's and the alerts' figures

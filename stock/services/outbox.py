@@ -5,7 +5,7 @@ after commit; stock knows neither."""
 
 from collections.abc import Iterable
 
-from core.events import emit_many
+from core.events import emit_many, insert_with_events
 from inventory.models import Product
 from inventory.selectors import is_low_stock
 from stock.models import StockMovement
@@ -46,23 +46,21 @@ def record_low_stock_changes(*, was_low: dict[int, bool], products: Iterable[Pro
     )
 
 
-def record_stock_changes(movements: Iterable[StockMovement], products: dict[int, Product]) -> None:
-    """One `stock.changed` per movement: product, location, delta and the quantity after."""
-    emit_many(
-        (
-            movement.organization_id,
-            CHANGED,
-            {
-                "movement": movement.pk,
-                "product": movement.product_id,
-                "sku": products[movement.product_id].sku,
-                "location": movement.location_id,
-                "movement_type": movement.movement_type,
-                "delta": movement.delta,
-                "quantity": movement.balance_after,
-                "source": movement.source,
-                "reference": movement.reference,
-            },
-        )
-        for movement in movements
-    )
+# `stock.changed`'s data, from the movement's row (core.events.insert_with_events): product,
+# location, delta and the quantity after.
+CHANGED_DATA = {
+    "movement": "inserted.id",
+    "product": "inserted.product_id",
+    "sku": f"(SELECT sku FROM {Product._meta.db_table} WHERE id = inserted.product_id)",
+    "location": "inserted.location_id",
+    "movement_type": "inserted.movement_type",
+    "delta": "inserted.delta",
+    "quantity": "inserted.balance_after",
+    "source": "inserted.source",
+    "reference": "inserted.reference",
+}
+
+
+def insert_movements(movements: list[StockMovement]) -> list[StockMovement]:
+    """Write new movements and one `stock.changed` event each (for a few, one statement)."""
+    return insert_with_events(movements, type=CHANGED, data=CHANGED_DATA)

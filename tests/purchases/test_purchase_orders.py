@@ -9,7 +9,7 @@ from inventory.models import Product
 from purchases import services
 from purchases.models import PurchaseOrder
 from stock.models import StockMovement
-from stock.services import default_location
+from stock.services import books, default_location
 from tests.factories import ProductFactory, SupplierFactory
 
 URL = "/api/purchase-orders/"
@@ -250,13 +250,13 @@ class TestStatus:
         self, create, admin_client, products, monkeypatch
     ):
         order = PurchaseOrder.objects.get(pk=create().json()["id"])
-        real_bulk_create = StockMovement.objects.bulk_create
+        real_insert = books.insert_movements
 
-        def fail_on_last_line(objs, *args, **kwargs):
-            real_bulk_create(objs[:-1])
+        def fail_on_last_line(movements):
+            real_insert(movements[:-1])
             raise DatabaseError("injected failure on the last line")
 
-        monkeypatch.setattr(StockMovement.objects, "bulk_create", fail_on_last_line)
+        monkeypatch.setattr(books, "insert_movements", fail_on_last_line)
         with pytest.raises(DatabaseError):
             services.update_purchase_order(order=order, user=None, status="received")
         order.refresh_from_db()

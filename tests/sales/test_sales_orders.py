@@ -7,6 +7,7 @@ from inventory.models import Product
 from sales import services
 from sales.models import SalesOrder
 from stock.models import StockMovement
+from stock.services import books
 from tests.factories import ProductFactory
 
 URL = "/api/sales-orders/"
@@ -212,13 +213,13 @@ class TestStatus:
         self, create, products, monkeypatch
     ):
         order = SalesOrder.objects.get(pk=create().json()["id"])
-        real_bulk_create = StockMovement.objects.bulk_create
+        real_insert = books.insert_movements
 
-        def fail_on_last_line(objs, *args, **kwargs):
-            real_bulk_create(objs[:-1])
+        def fail_on_last_line(movements):
+            real_insert(movements[:-1])
             raise DatabaseError("injected failure on the last line")
 
-        monkeypatch.setattr(StockMovement.objects, "bulk_create", fail_on_last_line)
+        monkeypatch.setattr(books, "insert_movements", fail_on_last_line)
         with pytest.raises(DatabaseError):
             services.update_sales_order(order=order, user=None, status="fulfilled")
         order.refresh_from_db()

@@ -12,6 +12,7 @@ from inventory.models import Product
 from stock import services
 from stock.models import StockMovement
 from stock.selectors import ledger_mismatches
+from stock.services import books
 from stock.tasks import reconcile_stock_ledger
 from tests.factories import ProductFactory
 
@@ -84,13 +85,13 @@ class TestTakeOutOfStock:
     def test_an_error_on_the_last_line_leaves_no_partial_change(self, two, monkeypatch):
         """The products are already updated and all but the last movement written when it fails."""
         a, b = two
-        real_bulk_create = StockMovement.objects.bulk_create
+        real_insert = books.insert_movements
 
-        def fail_on_last_line(objs, *args, **kwargs):
-            real_bulk_create(objs[:-1])
+        def fail_on_last_line(movements):
+            real_insert(movements[:-1])
             raise DatabaseError("injected failure on the last line")
 
-        monkeypatch.setattr(StockMovement.objects, "bulk_create", fail_on_last_line)
+        monkeypatch.setattr(books, "insert_movements", fail_on_last_line)
         before = StockMovement.objects.count()
         with pytest.raises(DatabaseError):
             services.take_out_of_stock(
