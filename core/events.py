@@ -2,9 +2,11 @@
 own transaction, and that several consumers read after commit, each remembering how far it got.
 
 - `emit(...)`/`emit_many(...)` in a service's transaction: the event exists only if the change
-  commits. After commit, `events_committed` is sent (with the organizations and types) so that
-  consumers can queue their work now; without it (a broker down, a worker dead) their periodic
-  sweep finds the events anyway. A service knows no consumer.
+  commits. `insert_with_events(...)` writes new rows and one event each in the same statement
+  (a stock change's movements and their `stock.changed`). After commit, `events_committed` is
+  sent (with the organizations and types) so that consumers can queue their work now; without
+  it (a broker down, a worker dead) their periodic sweep finds the events anyway. A service
+  knows no consumer.
 - `consume(consumer, apply, types=...)`: hand every event not yet applied to `apply`, in order,
   and move the consumer's cursor on in the same transaction, one batch at a time (one run per
   consumer at a time). `apply` must be idempotent only for a crash between its own side effects
@@ -91,48 +93,38 @@ def emit_many(events: Iterable[tuple[int, str, dict]]) -> None:
 
 
 def insert_with_events(rows: list[Model], *, type: str, data: dict[str, str]) -> list[Model]:
-    """INSERT new `rows` (one model, with an `organization_id`) as `core.bulk.insert_rows`
-    does, and one `type` event for each, in the rows' order. `data` maps each key of an
-    event's data to an SQL expression over the inserted row, named `inserted`
-    (`"inserted.product_id"`, or a scalar subquery): the data is defined once, whichever way
-    it is written.
+    """INSERT new `rows` (one model, with an `organization_id`; without ids, plain values) as
+    `core.bulk.insert_rows` does, and one `type` event for each, in the rows' order. `data`
+    maps each key of an event's data to an SQL expression over the inserted row, named
+    `inserted` (`"inserted.product_id"`, or a scalar subquery): the data is defined once.
 
     On PostgreSQL, a few rows and their events are one statement (a data-modifying CTE: no
-    round trip of its own on a stock change's path), many are a COPY and one INSERT ... SELECT
-    of their events; elsewhere `bulk_create`, the data read back, then `emit_many`. Sets the
-    rows' ids; returns the rows."""
+    round trip of its own on a stock change's path); many (or on SQLite) are the rows' own
+    insert, then one INSERT ... SELECT of their events. Sets the rows' ids; returns the rows."""
     if not rows:
         return rows
-    model = rows[0].__class__
-    quote = connection.ops.quote_name
+    model, quote = rows[0].__class__, connection.ops.quote_name
     pk = f"inserted.{quote(model._meta.pk.column)}"
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(rows)
-        keys, expressions = list(data), ", ".join(data.values())
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT inserted.organization_id, {expressions} FROM {quote(model._meta.db_table)}"
-                f" inserted WHERE {pk} IN ({', '.join(['%s'] * len(rows))}) ORDER BY {pk}",
-                [row.pk for row in rows],
-            )
-            emit_many((o, type, dict(zip(keys, v, strict=True))) for o, *v in cursor.fetchall())
-        return rows
+    postgresql = connection.vendor == "postgresql"
+    key = "%s::text" if postgresql else "%s"
+    pairs = ", ".join(f"{key}, {expression}" for expression in data.values())
     events = (
         f"INSERT INTO {quote(Event._meta.db_table)}"
-        f" ({', '.join(quote(c) for c in (*_COLUMNS, 'txid'))})"
-        f" SELECT gen_random_uuid(), inserted.organization_id, %s::text,"
-        f" jsonb_build_object({', '.join(f'%s::text, {e}' for e in data.values())}),"
-        " %s::timestamptz,"
-        f" pg_current_xact_id()::text::bigint FROM {ROWS} ORDER BY {pk}"
+        f" ({', '.join(quote(c) for c in (*_COLUMNS, 'txid'))}) SELECT "
+        + (
+            "gen_random_uuid(), inserted.organization_id, %s::text,"
+            f" jsonb_build_object({pairs}), %s::timestamptz, pg_current_xact_id()::text::bigint"
+            if postgresql
+            else f"lower(hex(randomblob(16))), inserted.organization_id, %s,"
+            f" json_object({pairs}), %s, 0"
+        )
+        + f" FROM {ROWS} ORDER BY {pk}"
     )
-    event_params = [type, *data.keys(), timezone.now()]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    event_params = [type, *data.keys(), now]
     with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:
-            if len(rows) >= COPY_AT_LEAST:
-                insert_rows(rows)
-                source = f"{quote(model._meta.db_table)} inserted WHERE {pk} = ANY(%s::bigint[])"
-                cursor.execute(events.replace(ROWS, source), [*event_params, [r.pk for r in rows]])
-            else:
+            if postgresql and len(rows) < COPY_AT_LEAST:
                 insert, params = _insert_returning(rows)
                 cursor.execute(
                     f"WITH inserted AS ({insert}), event AS ({events.replace(ROWS, 'inserted')})"
@@ -142,13 +134,25 @@ def insert_with_events(rows: list[Model], *, type: str, data: dict[str, str]) ->
                 for row, (row_pk,) in zip(rows, cursor.fetchall(), strict=True):
                     row.pk = row_pk
                     row._state.adding, row._state.db = False, connection.alias
+            else:
+                insert_rows(rows)
+                table = f"{quote(model._meta.db_table)} inserted"
+                ids = [row.pk for row in rows]
+                if postgresql:  # one statement
+                    source = f"{table} WHERE {pk} = ANY(%s::bigint[])"
+                    cursor.execute(events.replace(ROWS, source), [*event_params, ids])
+                else:  # a statement per INSERT_BATCH ids: SQLite's limit on parameters
+                    for start in range(0, len(ids), INSERT_BATCH):
+                        batch = ids[start : start + INSERT_BATCH]
+                        source = f"{table} WHERE {pk} IN ({', '.join(['%s'] * len(batch))})"
+                        cursor.execute(events.replace(ROWS, source), [*event_params, *batch])
         _Committed.of_this_transaction().add((row.organization_id, type) for row in rows)
     return rows
 
 
 def _insert_returning(rows: list[Model]) -> tuple[str, list]:
     """The INSERT of new `rows` as `bulk_create` builds it (defaults, `auto_now_add`), returning
-    every column."""
+    every column: rows without ids whose related objects are given by id or saved already."""
     meta = rows[0]._meta
     query = InsertQuery(rows[0].__class__)
     query.insert_values([field for field in meta.concrete_fields if not field.primary_key], rows)

@@ -250,17 +250,17 @@ KILLED_MID_FULFILMENT = textwrap.dedent(
     import django
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    from stock.models import StockMovement
+    from stock.services import books
     from sales.models import SalesOrder
     from sales.services import update_sales_order
 
-    real = StockMovement.objects.bulk_create
-    def taken_then_stuck(*args, **kwargs):
-        created = real(*args, **kwargs)
+    real = books.insert_movements
+    def taken_then_stuck(movements):
+        created = real(movements)
         print("TAKEN", flush=True)  # stock is out, the transaction not committed yet
         time.sleep(120)
         return created
-    StockMovement.objects.bulk_create = taken_then_stuck
+    books.insert_movements = taken_then_stuck
     order = SalesOrder.objects.get(pk=int(sys.argv[1]))
     update_sales_order(order=order, user=order.created_by, status="fulfilled")
     """
