@@ -169,11 +169,16 @@ def by_relevance(products: QuerySet[Product], term: str) -> QuerySet[Product]:
 # Up to this many matches, a page of `by_relevance` is one query that ranks them all (a few
 # milliseconds); from there on, `relevance_page_candidates` reads only the closest names.
 RANKED_WHOLE = 2_000
-# Reading the closest names group by group gives up after this long (seconds) and ranks every
-# match instead: a term whose matches are nearly all far from every name (e.g. a prefix of
-# every SKU) would otherwise read every group, and then some. (A common word's page takes
-# about 20 ms on an idle machine: the margin keeps a loaded one from falling back.)
-CLOSEST_BUDGET = 0.1
+# Reading the closest names group by group gives up (and ranks every match instead) once this
+# many trigram-count groups had to be ranked whole, none of their names as close as the group
+# allows: a term whose matches are nearly all far from every name (e.g. a prefix of every SKU)
+# would otherwise rank every group, and then some. The limit counts work, not time: a time
+# limit gave up more often the busier the machine was, and ranking every match made it busier
+# still (at 1,000,000 products, a common word's page fell back in one request of five under
+# load: 15-20 requests a second instead of 47). A common word's page ranks 2-4 groups.
+CLOSEST_RANKED_GROUPS = 8
+# A safety net all the same (seconds): past it, every match is ranked.
+CLOSEST_BUDGET = 1.0
 
 
 def relevance_page_candidates(
@@ -182,7 +187,8 @@ def relevance_page_candidates(
     """Ids among which lie the first `top` rows of `by_relevance(products, term)` (so the page
     is those ids in that order, sliced), found without ranking every match: None (rank them
     all) up to RANKED_WHOLE matches, off PostgreSQL, for a term without trigrams, or past
-    CLOSEST_BUDGET. `products` is the organization's searched queryset (filters, `?search=`).
+    CLOSEST_RANKED_GROUPS (or CLOSEST_BUDGET). `products` is the organization's searched
+    queryset (filters, `?search=`).
 
     Tier by tier (exact code, names starting with the term, the rest), each read only as far
     as the page needs, its closest names first (`_closest_first`)."""
@@ -199,7 +205,11 @@ def relevance_page_candidates(
     products = _with_codes(products.order_by()).alias(name_trigrams=name_trigrams())
     products = products.annotate(search_similarity=name_similarity(term))
     closest = functools.partial(
-        _closest_first, groups=groups, term_trigrams=term_trigrams, until=started + CLOSEST_BUDGET
+        _closest_first,
+        groups=groups,
+        term_trigrams=term_trigrams,
+        until=started + CLOSEST_BUDGET,
+        ranked_groups=[0],  # shared by the tiers: the limit is the request's
     )
     codes = list(products.filter(exact).values_list("id", flat=True))  # 2 at most: unique
     if len(codes) >= top:
@@ -238,10 +248,17 @@ UNION ALL (SELECT n FROM counts WHERE n IS NOT NULL)
 
 
 def _closest_first(
-    tier: QuerySet[Product], *, groups: list[int], term_trigrams: int, need: int, until: float
+    tier: QuerySet[Product],
+    *,
+    groups: list[int],
+    term_trigrams: int,
+    need: int,
+    until: float,
+    ranked_groups: list[int],
 ) -> list[int] | None:
     """Ids holding the tier's first `need` rows (similarity, name, id), or all of it if it has
-    fewer; None past `until` (time.monotonic()).
+    fewer; None once more than CLOSEST_RANKED_GROUPS groups were ranked whole (counted in
+    `ranked_groups[0]`, across the tiers) or past `until` (time.monotonic()).
 
     A name of n trigrams is at most f(n) = min(n, t) / max(n, t) similar to the term (t
     trigrams), exactly f(n) when one holds all of the other's. So the names are read group by
@@ -266,6 +283,9 @@ def _closest_first(
             .values_list("id", "search_similarity")[:need]
         )
         if len(rows) < need:
+            ranked_groups[0] += 1
+            if ranked_groups[0] > CLOSEST_RANKED_GROUPS:
+                return None
             rows = group.order_by("-search_similarity", "name", "id")
             rows = list(rows.values_list("id", "search_similarity")[:need])
         found.update(rows)

@@ -1,7 +1,9 @@
 """`?search=` on products: the relevance rule without `ordering`, an explicit `ordering` kept,
 the organization's products only, and the per-organization trigram indexes' migration."""
 
+import itertools
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
@@ -175,6 +177,55 @@ def test_a_large_result_is_read_tier_by_tier_in_the_same_order(
     for page_size in (1, 3, 7, 50):
         assert all_pages(admin_client, {"search": term}, page_size) == ranked_whole
     assert "STEELY" not in ranked_whole  # another shop's product is never found
+
+
+def walks(monkeypatch) -> list[bool]:
+    """Whether each walk of the closest names gave up (and every match was ranked instead)."""
+    real, gave_up = selectors._closest_first, []
+
+    def spy(*args, **kwargs):
+        found = real(*args, **kwargs)
+        gave_up.append(found is None)
+        return found
+
+    monkeypatch.setattr(selectors, "_closest_first", spy)
+    return gave_up
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_busy_machine_does_not_make_a_page_rank_every_match(
+    admin_client, steel_catalogue, monkeypatch
+):
+    """The walk's limit counts groups ranked whole, not time: a machine so busy that each look
+    at the clock finds it 60 ms later still reads the page tier by tier (a time limit gave up
+    more often the busier the machine, and ranking every match made it busier still)."""
+    ranked_whole = all_pages(admin_client, {"search": "steel"}, page_size=500)
+    rank_by_tiers(monkeypatch, budget=selectors.CLOSEST_BUDGET)  # the limits as they are
+    ticks = itertools.count()
+    monkeypatch.setattr(selectors, "time", SimpleNamespace(monotonic=lambda: next(ticks) * 0.06))
+    gave_up = walks(monkeypatch)
+
+    pages = [
+        skus(admin_client.get(URL, {"search": "steel", "page_size": 3, "page": page}))
+        for page in (1, 2)
+    ]
+    assert pages[0] + pages[1] == ranked_whole[:6]
+    assert gave_up == [False, False]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_past_its_limit_of_groups_ranked_whole_the_walk_ranks_every_match(
+    admin_client, steel_catalogue, monkeypatch
+):
+    ranked_whole = all_pages(admin_client, {"search": "st"}, page_size=500)
+    rank_by_tiers(monkeypatch)
+    monkeypatch.setattr(selectors, "CLOSEST_RANKED_GROUPS", 0)
+    gave_up = walks(monkeypatch)
+
+    assert all_pages(admin_client, {"search": "st"}, page_size=3) == ranked_whole
+    assert any(gave_up)
 
 
 @pytest.mark.postgres
