@@ -212,6 +212,15 @@ class ProductViewSet(ProductQueryMixin, viewsets.ModelViewSet):
             return VariationSerializer
         return super().get_serializer_class()
 
+    def retrieve(self, request, *args, **kwargs):
+        """A product read as values, as the list reads its rows (ValuesRepresentation): the
+        serializer's answer without a model instance (no object permission applies here)."""
+        rows = _rows_of(self.get_serializer_class())
+        products = self.filter_queryset(self.get_queryset()).values(*rows.columns)
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        product = get_object_or_404(products, **{self.lookup_field: self.kwargs[lookup]})
+        return Response(rows([product], hide_costs=self.get_serializer_context()["hide_costs"])[0])
+
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -5,6 +5,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.renderers import JSONRenderer
 
 from core.dates import local_today
@@ -74,6 +76,28 @@ def test_the_product_list_is_the_serializers_answer(
     hidden = serialized(ProductSerializer, live(organization), hide_costs=True)
     assert listed(sales_client, "/api/products/?page_size=500") == hidden
     assert b'"average_cost":null' in hidden and b'"average_cost":"0.3333"' in expected
+
+
+def queries(client, path) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+def test_a_products_get_is_the_serializers_answer(
+    admin_client, sales_client, organization, assorted
+):
+    render = JSONRenderer().render
+    for product in live(organization):
+        path = f"/api/products/{product.pk}/"
+        answer = admin_client.get(path)
+        assert queries(admin_client, path) == 1  # then (the user and the day cached) one
+        assert render(answer.json()) == serialized(ProductSerializer, [product])[1:-1]
+        hidden = serialized(ProductSerializer, [product], hide_costs=True)[1:-1]
+        assert render(sales_client.get(path).json()) == hidden
+    archived = Product.objects.get(sku="Z-OLD")
+    assert admin_client.get(f"/api/products/{archived.pk}/").status_code == 404
+    assert admin_client.get("/api/products/not-a-number/").status_code == 404
 
 
 def test_the_variation_list_is_the_serializers_answer(admin_client, organization, assorted):
