@@ -28,11 +28,18 @@ What it does, by itself, and undoes at the end (or on an error):
 6. times the CSV export: `COPY (the export's own query) TO STDOUT` through psycopg 3 against
    the HTTP download of the same rows, and the gunicorn workers' resident memory (VmRSS,
    sampled every 20 ms) before, during and after it;
-7. prints the table: request, req/s (better / worse run), goal, met or not, against
-   /users/me/, SQL figures; then stops gunicorn.
+7. sales (issue 28): one-line sales orders POSTed with `"status": "fulfilled"` by 30 wrk
+   connections (a Lua script), on products picked at random among 3,000 (given stock first,
+   through stock.services), then all on one hot product, BENCH_HTTP_RUNS rounds each: orders
+   per second against the goals (distinct >= 120, twice the 58-61 before issue 28; hot >= 0.5x
+   distinct), CPU per order, and the checks that every order took one unit out by one OUT
+   movement, no product went below zero and the ledger is clean;
+8. prints the table: request, req/s (better / worse run), goal, met or not, against
+   /users/me/, SQL figures, then the sales lines; then stops gunicorn.
 
 BENCH_HTTP_ONLY=<substring> measures only the matching requests (the export row is
-"export"). `python -m bench http_profile` profiles the same requests in-process (pyinstrument).
+"export", the sales "sales"). `python -m bench http_profile` profiles the same requests
+in-process (pyinstrument).
 """
 
 import contextlib
@@ -64,21 +71,25 @@ WRK_INSTALL = "apt-get update && apt-get install -y wrk"
 
 @dataclass(frozen=True)
 class Row:
-    """One request of the table: its label, its path (`{category}` is filled in) and its goal
-    in requests per second (None: the floor the others are compared with)."""
+    """One request of the table: its label, its path (`{category}` and `{product}` are filled
+    in), its goal in requests per second (None: the floor the others are compared with) and its
+    goal against that floor (issue 28: a share of /users/me/'s req/s)."""
 
     label: str
     path: str
     goal: float | None
+    versus_goal: float | None = None
 
 
 ROWS = [
     Row("GET /api/users/me/", "/api/users/me/", None),
-    Row("GET /api/products/", "/api/products/", 635),
+    Row("GET /api/products/", "/api/products/", 635, 0.6),
+    Row("GET /api/products/{id}/", "/api/products/{product}/", None, 0.8),
     Row(
         "GET /api/products/?page_size=100&ordering=-price&category=…",
         "/api/products/?page_size=100&ordering=-price&category={category}",
         250,
+        0.35,
     ),
     Row(
         "GET /api/products/?search=green&page_size=50",
@@ -232,6 +243,7 @@ class Seeded:
     username: str
     category_id: int
     products: int
+    product_id: int
 
 
 def migrate() -> None:
@@ -282,7 +294,8 @@ def ensure_seeded(options: Options) -> Seeded:
             "run without BENCH_HTTP_KEEPDB to seed it again"
         )
     category = Category.objects.filter(organization=organization).order_by("name", "pk")[7]
-    return Seeded(organization.pk, user.username, category.pk, count)
+    product = Product.objects.filter(organization=organization).order_by("pk")[count // 2]
+    return Seeded(organization.pk, user.username, category.pk, count, product.pk)
 
 
 # --- In-process requests through the WSGI application ------------------------------------------
@@ -393,8 +406,13 @@ class Server:
             "--workers", str(self.options.workers), "--bind", self.base,
             "--timeout", str(self.options.gunicorn_timeout), "--log-level", "warning",
         ]  # fmt: skip
+        # The workers queue their tasks on Redis, as in production (no Celery worker runs
+        # here: what a request queues is not done in it); the seeding child runs them eagerly.
+        env = {**os.environ, "CELERY_TASK_ALWAYS_EAGER": "false"}
         with self.log_path.open("wb") as log:  # the child keeps its own copy of the handle
-            self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -568,14 +586,25 @@ class CpuMeter:
 
 
 def run_wrk(
-    options: Options, url: str, token: str, seconds: int, meter: CpuMeter | None = None
+    options: Options,
+    url: str,
+    token: str,
+    seconds: int,
+    meter: CpuMeter | None = None,
+    *,
+    script: str | None = None,
+    connections: int | None = None,
 ) -> WrkRun:
-    """One wrk run against `url` with the Bearer token; with a meter, the CPU per request."""
+    """One wrk run against `url` with the Bearer token (and a Lua `script` file that makes the
+    requests, JSON bodies); with a meter, the CPU per request."""
     load = Path("/proc/loadavg").read_text().split()[0]
     command = [
-        "wrk", f"-t{options.threads}", f"-c{options.connections}", f"-d{seconds}s",
-        "--timeout", "30s", "-H", f"Authorization: Bearer {token}", url,
+        "wrk", f"-t{options.threads}", f"-c{connections or options.connections}",
+        f"-d{seconds}s", "--timeout", "30s", "-H", f"Authorization: Bearer {token}",
     ]  # fmt: skip
+    if script:
+        command += ["-H", "Content-Type: application/json", "-s", script]
+    command.append(url)
     if meter is not None:
         meter.start()
     result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
@@ -686,6 +715,7 @@ def plain_export_select() -> str:
 
     from core.dates import local_today
     from inventory.exports import PRODUCT_COLUMNS
+    from purchases.selectors import on_order
     from stock.selectors import products_with_stock_figures
     from users.models import Organization
 
@@ -693,6 +723,7 @@ def plain_export_select() -> str:
     rows = (
         products_with_stock_figures(today=local_today(organization))
         .filter(organization=organization, is_archived=False)
+        .annotate(on_order=on_order())  # as the export's queryset (inventory.views)
         .order_by("name", "id")
         .values_list(*(column.expression for column in PRODUCT_COLUMNS))
     )
@@ -815,7 +846,7 @@ def _fmt(value: float) -> str:
 
 def print_table(options: Options, measured: list[Measured], export: dict | None) -> None:
     """The table of issue 14: req/s (better / worse run), goal, met, against /users/me/, SQL."""
-    floor = next((m.good[0] for m in measured if m.row.goal is None and m.good), None)
+    floor = next((m.good[0] for m in measured if m.row is ROWS[0] and m.good), None)
     say()
     say(
         f"{options.products:,} products, gunicorn {options.workers} sync workers, "
@@ -823,7 +854,7 @@ def print_table(options: Options, measured: list[Measured], export: dict | None)
         f"{options.runs} runs each (better / worse)"
     )
     header = (
-        f"{'request':<62} {'req/s':>15} {'goal':>7} {'result':>8} {'vs me':>6} "
+        f"{'request':<62} {'req/s':>15} {'goal':>7} {'result':>8} {'vs me':>6} {'goal':>14} "
         f"{'app CPU':>7} {'DB CPU':>6} {'CPU-bound':>9} "
         f"{'queries':>7} {'SQL ms':>7} {'SQL share':>9} {'SQL-only':>8}"
     )
@@ -832,7 +863,7 @@ def print_table(options: Options, measured: list[Measured], export: dict | None)
     for m in measured:
         good = m.good
         rps = f"{_fmt(good[0])} / {_fmt(good[-1])}" if good else "errors"
-        goal = "floor" if m.row.goal is None else f">={m.row.goal:g}"
+        goal = ("floor" if m.row is ROWS[0] else "-") if m.row.goal is None else f">={m.row.goal:g}"
         if m.row.goal is None:
             result = "-"
         elif not good:
@@ -840,12 +871,16 @@ def print_table(options: Options, measured: list[Measured], export: dict | None)
         else:
             result = "met" if good[0] >= m.row.goal else "not met"
         versus = f"{good[0] / floor:.2f}x" if good and floor else "-"
+        versus_goal = "-"
+        if m.row.versus_goal and good and floor:
+            met = "met" if good[0] / floor >= m.row.versus_goal else "not met"
+            versus_goal = f">={m.row.versus_goal:g}x {met}"
         # Share of a worker's time per request spent waiting for SQL: sql_ms / (workers / rps).
         share = f"{m.sql_ms / 1000 * good[0] / options.workers:.0%}" if good else "-"
         app_cpu, db_cpu = m.cpu_ms()
         bound = _fmt(CORES * 1000 / (app_cpu + db_cpu)) if app_cpu + db_cpu else "-"
         say(
-            f"{m.row.label:<62} {rps:>15} {goal:>7} {result:>8} {versus:>6} "
+            f"{m.row.label:<62} {rps:>15} {goal:>7} {result:>8} {versus:>6} {versus_goal:>14} "
             f"{app_cpu:>7.1f} {db_cpu:>6.1f} {bound:>9} "
             f"{len(m.queries):>7} {m.sql_ms:>7.2f} {share:>9} {_fmt(m.sql_rps):>8}"
         )
@@ -871,6 +906,133 @@ def print_table(options: Options, measured: list[Measured], export: dict | None)
     )
 
 
+# --- Sales over HTTP (issue 28) ------------------------------------------------------------------
+
+SALES_CLIENTS = 30
+SALES_DISTINCT = 3_000  # products picked from at random: 30 clients seldom meet on one
+SALES_GOAL = 120  # one-line orders fulfilled per second, distinct: 2x the 58-61 before issue 28
+SALES_HOT_RATIO = 0.5  # the hot product's orders/s against distinct products'
+SALES_LUA = """
+-- One-line sales orders fulfilled on creation, each on a product picked at random from ids.
+local ids = {%s}
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("seed", threads)
+end
+function init(args)
+  math.randomseed(seed * 7919)
+end
+function request()
+  local id = ids[math.random(#ids)]
+  return wrk.format("POST", nil, nil,
+    '{"status": "fulfilled", "items": [{"product": ' .. id .. ', "quantity": 1}]}')
+end
+"""
+
+
+def stock_for_sales(seeded: Seeded) -> tuple[list[int], int]:
+    """SALES_DISTINCT stock-keeping products without lots, each given stock (through
+    stock.services) that no run sells out, the first of them much more: it is the hot one."""
+    from inventory.selectors import stock_keeping_products
+    from stock.services import StockLine, add_to_stock
+
+    products = stock_keeping_products(organization_id=seeded.organization_id)
+    ids = list(
+        products.filter(track_lots=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SALES_DISTINCT]
+    )
+    lines = [StockLine(pk, 100_000 if n == 0 else 1_000) for n, pk in enumerate(ids)]
+    add_to_stock(lines=lines, source="manual", reference="bench http", user=None)
+    return ids, ids[0]
+
+
+def sales_figures(organization_id: int, ids: list[int]) -> dict:
+    from inventory.models import Product
+    from sales.models import SalesOrder
+    from stock.models import StockMovement
+
+    return {
+        "orders": SalesOrder.objects.filter(organization_id=organization_id).count(),
+        "out": StockMovement.objects.filter(
+            organization_id=organization_id, source="sales_order"
+        ).count(),
+        "units": sum(Product.objects.filter(pk__in=ids).values_list("quantity", flat=True)),
+        "oversold": Product.objects.filter(pk__in=ids, quantity__lt=0).count(),
+    }
+
+
+def measure_sales(options: Options, server: Server, token: str, seeded: Seeded) -> list[str]:
+    """One-line sales orders POSTed fulfilled by SALES_CLIENTS connections, on products picked
+    at random among SALES_DISTINCT, then all on one hot product; then the checks: every order
+    took one unit out by one movement, no product below zero, the ledger clean. Lines of the
+    table."""
+    from stock.selectors import ledger_mismatches
+
+    ids, hot = stock_for_sales(seeded)
+    before = sales_figures(seeded.organization_id, ids)
+    meter = CpuMeter(server.worker_pids(), options.database_name)
+    url = f"http://{server.base}/api/sales-orders/"
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for label, picked in (("distinct products", ids), ("one hot product", [hot])):
+            script = Path(folder) / f"sales-{len(picked)}.lua"
+            script.write_text(SALES_LUA % ", ".join(map(str, picked)))
+            runs = []
+            for round_ in range(options.runs):
+                if round_ == 0 and options.warmup:
+                    run_wrk(options, url, token, options.warmup, script=str(script),
+                            connections=SALES_CLIENTS)  # fmt: skip
+                    drain(server.base)
+                run = run_wrk(options, url, token, options.duration, meter, script=str(script),
+                              connections=SALES_CLIENTS)  # fmt: skip
+                drain(server.base)
+                runs.append(run)
+                note = f" ERRORS: {run.errors}" if run.errors else ""
+                say(
+                    f"sales, {label}, round {round_ + 1}: {run.rps:.1f} orders/s, latency "
+                    f"{run.latency}, CPU per order: workers {run.app_cpu_ms:.1f} ms, PostgreSQL "
+                    f"{run.db_cpu_ms:.1f} ms; load average {run.load}{note}"
+                )
+            results[label] = runs
+    after = sales_figures(seeded.organization_id, ids)
+    orders = after["orders"] - before["orders"]
+    out = after["out"] - before["out"]
+    sold = before["units"] - after["units"]
+    mismatches = ledger_mismatches(organization_id=seeded.organization_id)
+    clean = orders == out == sold and not after["oversold"] and not mismatches
+    best = {
+        label: max((run.rps for run in runs if not run.errors), default=0.0)
+        for label, runs in results.items()
+    }
+    distinct, one = best["distinct products"], best["one hot product"]
+    lines = []
+    for label, runs in results.items():
+        counted = [run for run in runs if not run.errors]
+        rps = " / ".join(_fmt(run.rps) for run in sorted(counted, key=lambda r: -r.rps)) or "errors"
+        app = min((run.app_cpu_ms for run in counted), default=0.0)
+        db = min((run.db_cpu_ms for run in counted), default=0.0)
+        if label == "distinct products":
+            goal = f"goal >= {SALES_GOAL}: {'met' if distinct >= SALES_GOAL else 'not met'}"
+        else:
+            ratio = one / distinct if distinct else 0.0
+            goal = (
+                f"{ratio:.2f}x distinct, goal >= {SALES_HOT_RATIO}x: "
+                f"{'met' if ratio >= SALES_HOT_RATIO else 'not met'}"
+            )
+        lines.append(
+            f"POST /api/sales-orders/ (1 line, fulfilled), {SALES_CLIENTS} clients, {label}: "
+            f"{rps} orders/s ({goal}); CPU per order: workers {app:.1f} ms, PostgreSQL {db:.1f} ms"
+        )
+    lines.append(
+        f"  {orders:,} orders made, {out:,} OUT movements, {sold:,} units gone, "
+        f"{after['oversold']} products below zero, {len(mismatches)} ledger mismatches: "
+        f"{'clean' if clean else 'NOT CLEAN'}"
+    )
+    return lines
+
+
 def measure(options: Options) -> None:
     """The child: seed (or reuse), serve, log in, load, compare with SQL and COPY, print."""
     import django
@@ -886,6 +1048,7 @@ def measure(options: Options) -> None:
 
     rows = [r for r in ROWS if not options.only or options.only in r.label]
     with_export = not options.only or options.only in "export " + EXPORT_PATH
+    with_sales = not options.only or options.only in "sales POST /api/sales-orders/"
     server = Server(options)
     say(f"starting gunicorn on {server.base} (log: {server.log_path})")
     server.start()
@@ -893,7 +1056,7 @@ def measure(options: Options) -> None:
         token = log_in(server.base, seeded.username)
         measured = []
         for row in rows:
-            path = row.path.format(category=seeded.category_id)
+            path = row.path.format(category=seeded.category_id, product=seeded.product_id)
             status, body = http_get(server.base, path, token=token)
             if status != 200:
                 raise SystemExit(f"{path} answered {status}: {body[:300]!r}")
@@ -929,7 +1092,10 @@ def measure(options: Options) -> None:
         export = None
         if with_export:
             export = measure_export(options, server, application, token)
+        sales = measure_sales(options, server, token, seeded) if with_sales else []
         print_table(options, measured, export)
+        for line in sales:
+            say(line)
         say("\nThe queries of each request (median ms of up to 30 runs on one psycopg connection):")
         for m in measured:
             say(f"{m.row.label}: {len(m.queries)} queries")

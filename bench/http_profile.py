@@ -295,7 +295,7 @@ def profile(options: Options) -> None:
     for row in ROWS:
         if options.only and options.only not in row.label:
             continue
-        path = row.path.format(category=seeded.category_id)
+        path = row.path.format(category=seeded.category_id, product=seeded.product_id)
         profile_request(application, row.label, path, token, seconds, out)
         list_queries(options, capture_queries(application, path, token))
     if not options.only or options.only in "export " + EXPORT_PATH:
