@@ -17,10 +17,14 @@ each request of the table, after 10 warm-up calls:
   the profiled time, applied to the unprofiled time per request, give the ms;
 - its SQL queries, each timed alone on a psycopg connection (median of up to 30), and the plan
   (EXPLAIN ANALYZE) of every one that takes 5 ms or more.
-The export is profiled over one whole download (per row). The full pyinstrument trees are
-written to BENCH_HTTP_PROFILE_DIR (default /tmp/bench_http_profiles).
+The export is profiled over one whole download (per row), and the sales scenario of `bench
+http` (`BENCH_HTTP_ONLY=sales`: one-line orders POSTed fulfilled, products in turn) per order.
+The full pyinstrument trees are written to BENCH_HTTP_PROFILE_DIR (default
+/tmp/bench_http_profiles).
 """
 
+import functools
+import itertools
 import json
 import os
 import re
@@ -43,6 +47,7 @@ from bench.http import (
     repeatable,
     run_child,
     say,
+    stock_for_sales,
     stop_on_signals,
     wsgi_request,
 )
@@ -153,29 +158,36 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
 
 
-def _call(application, path: str, token: str) -> None:
-    status, _ = wsgi_request(application, path, token=token)
-    if status != 200:
-        raise SystemExit(f"{path} answered {status}")
+def _call(application, path: str, token: str, *, body: bytes = b"") -> None:
+    """GET `path`, or POST `body` (JSON) to it; a 200 (201 for a POST) or the run stops."""
+    method, expected = ("POST", 201) if body else ("GET", 200)
+    status, answer = wsgi_request(application, path, token=token, method=method, body=body)
+    if status != expected:
+        raise SystemExit(f"{method} {path} answered {status}: {answer[:300]!r}")
 
 
-def profile_request(application, label: str, path: str, token: str, seconds: float, out: Path):
-    """Time, then profile, calls of one request; print its parts and queries."""
+def profile_request(
+    application, label: str, path: str, token: str, seconds: float, out: Path, *, bodies=None
+):
+    """Time, then profile, calls of one request (a POST of each of `bodies` in turn, if given);
+    print its parts."""
     from pyinstrument import Profiler
 
+    bodies = itertools.cycle(bodies or [b""])
+    call = functools.partial(_call, application, path, token)
     for _ in range(10):
-        _call(application, path, token)
+        call(body=next(bodies))
     calls = 0
     started, cpu = time.perf_counter(), time.process_time()
     while time.perf_counter() - started < seconds:
-        _call(application, path, token)
+        call(body=next(bodies))
         calls += 1
     plain_ms = (time.perf_counter() - started) / calls * 1000
     cpu_ms = (time.process_time() - cpu) / calls * 1000
     profiler = Profiler(interval=INTERVAL, use_timing_thread=True)  # cheaper clock reads
     profiler.start()
     for _ in range(calls):
-        _call(application, path, token)
+        call(body=next(bodies))
     profiler.stop()
     session = profiler.last_session
     profiled_ms = session.duration / calls * 1000
@@ -270,6 +282,26 @@ def profile_export(application, token: str, out: Path) -> None:
     )
 
 
+def profile_sales(application, seeded, token: str, seconds: float, out: Path) -> None:
+    """POST /api/sales-orders/ as `bench http`'s sales scenario does (one line, fulfilled on
+    creation, products in turn among its 3,000), with the tasks queued on Redis as gunicorn
+    queues them (this child runs them eagerly for seeding)."""
+    from config.celery import app
+
+    ids, _ = stock_for_sales(seeded)
+    bodies = [
+        json.dumps({"status": "fulfilled", "items": [{"product": pk, "quantity": 1}]}).encode()
+        for pk in ids
+    ]
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, False
+    try:
+        label = "POST /api/sales-orders/ (1 line, fulfilled)"
+        profile_request(application, label, "/api/sales-orders/", token, seconds, out,
+                        bodies=bodies)  # fmt: skip
+    finally:
+        app.conf.task_always_eager = eager
+
+
 def profile(options: Options) -> None:
     """The child: seed or reuse the database, log in in-process, profile every request."""
     import django
@@ -298,6 +330,8 @@ def profile(options: Options) -> None:
         path = row.path.format(category=seeded.category_id, product=seeded.product_id)
         profile_request(application, row.label, path, token, seconds, out)
         list_queries(options, capture_queries(application, path, token))
+    if not options.only or options.only in "sales POST /api/sales-orders/":
+        profile_sales(application, seeded, token, seconds, out)
     if not options.only or options.only in "export " + EXPORT_PATH:
         profile_export(application, token, out)
         queries = capture_queries(application, EXPORT_PATH, token, stream=True)
