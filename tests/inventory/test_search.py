@@ -265,19 +265,31 @@ def migrate_to_latest():
     migrate_to(*MigrationExecutor(connection).loader.graph.leaf_nodes())
 
 
-def trigram_indexes() -> dict[str, str]:
+def product_indexes(condition: str) -> dict[str, str]:
+    """The product table's indexes (name: definition) that meet an SQL `condition` on
+    pg_indexes' columns."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes "
-            "WHERE tablename = 'inventory_product' AND indexdef LIKE '%%gin_trgm_ops%%'"
+            f"WHERE tablename = 'inventory_product' AND {condition}"
         )
         return dict(cursor.fetchall())
 
 
-def test_the_migration_builds_concurrently_outside_a_transaction():
-    migration = MigrationLoader(None).get_migration(*AFTER)
+def trigram_indexes() -> dict[str, str]:
+    return product_indexes("indexdef LIKE '%%gin_trgm_ops%%'")
+
+
+def operations_of(migration_key) -> list[str]:
+    """A migration's operations by class name, once it is known to run outside a transaction
+    (CONCURRENTLY cannot run inside one)."""
+    migration = MigrationLoader(None).get_migration(*migration_key)
     assert migration.atomic is False
-    names = [type(operation).__name__ for operation in migration.operations]
+    return [type(operation).__name__ for operation in migration.operations]
+
+
+def test_the_migration_builds_concurrently_outside_a_transaction():
+    names = operations_of(AFTER)
     assert names[0] == "BtreeGinExtension"
     assert names.count("AddIndexConcurrentlyOnPostgreSQL") == 4
 
@@ -356,19 +368,13 @@ RELEVANCE_INDEXES = {
 
 
 def test_the_relevance_indexes_are_built_concurrently_outside_a_transaction():
-    migration = MigrationLoader(None).get_migration(*RELEVANCE)
-    assert migration.atomic is False
-    names = [type(operation).__name__ for operation in migration.operations]
-    assert names == ["AddIndexConcurrentlyOnPostgreSQL"] * 2
+    assert operations_of(RELEVANCE) == ["AddIndexConcurrentlyOnPostgreSQL"] * 2
 
 
 def relevance_indexes() -> dict[str, str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'inventory_product' "
-            "AND indexname IN ('inv_prod_org_name_prefix', 'inv_prod_org_name_trigrams')"
-        )
-        return dict(cursor.fetchall())
+    return product_indexes(
+        "indexname IN ('inv_prod_org_name_prefix', 'inv_prod_org_name_trigrams')"
+    )
 
 
 @pytest.mark.postgres
