@@ -135,9 +135,19 @@ def big_file(rows: int = 150) -> bytes:
     )  # fmt: skip
 
 
-def copy_from(monkeypatch, rows: int) -> None:
+def copy_from(monkeypatch, rows: int) -> list[str]:
+    """COPY from `rows` rows on; returns the tables written by COPY from now on."""
     for module in (core.bulk, core.events):  # (core.audit writes through core.bulk)
         monkeypatch.setattr(module, "COPY_AT_LEAST", rows)
+    real, copied = core.bulk.copy_rows, []
+
+    def copy_rows(model, columns, rows):
+        copied.append(model._meta.db_table)
+        return real(model, columns, rows)
+
+    for module in (core.bulk, core.events):
+        monkeypatch.setattr(module, "copy_rows", copy_rows)
+    return copied
 
 
 def what_the_import_wrote(organization) -> dict:
@@ -180,12 +190,14 @@ def test_a_large_import_writes_by_copy_exactly_what_inserts_write(
 ):
     written = []
     for copy_at_least in (core.bulk.COPY_AT_LEAST, 10**9):  # COPY (on PostgreSQL), then INSERTs
-        copy_from(monkeypatch, copy_at_least)
+        copied = copy_from(monkeypatch, copy_at_least)
         organization = OrganizationFactory()
         user = UserFactory(organization=organization, username=f"u{copy_at_least}")
         job = jobs.start_import(organization=organization, user=user, file_name="p.csv",
                                 data=big_file(), dry_run=False, create_missing=True)  # fmt: skip
         assert (job.status, job.created) == ("done", 150), job.errors
+        by_copy = {"inventory_product", "stock_stockmovement", "core_event", "core_auditentry"}
+        assert by_copy <= set(copied) if copy_at_least < 10**9 else copied == []
         txids = set(
             Event.objects.filter(organization_id=organization.pk).values_list("txid", flat=True)
         )

@@ -5,6 +5,7 @@ way, in the movements' order."""
 
 import pytest
 
+import core.bulk
 from core.bulk import COPY_AT_LEAST
 from core.models import Event
 from stock import services
@@ -12,13 +13,27 @@ from stock.models import StockMovement
 from tests.factories import ProductFactory
 
 
+def last_event() -> int:
+    return Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("count", [1, 2, COPY_AT_LEAST])
-def test_each_movement_writes_its_event_with_the_movements_figures(organization, count):
+def test_each_movement_writes_its_event_with_the_movements_figures(
+    organization, count, monkeypatch
+):
     products = [
         ProductFactory(organization=organization, sku=f"TEA-{n}", quantity=0) for n in range(count)
     ]
-    first_event = Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    services.add_to_stock(
+        lines=[services.StockLine(product.pk, 10) for product in products],
+        source="manual",
+        reference=None,
+        user=None,
+    )
+    first_event = last_event()
+    real, copied = core.bulk.copy_rows, []
+    monkeypatch.setattr(core.bulk, "copy_rows", lambda *a: copied.append(a[0]) or real(*a))
 
     movements = services.add_to_stock(
         lines=[services.StockLine(product.pk, n + 1) for n, product in enumerate(products)],
@@ -42,13 +57,14 @@ def test_each_movement_writes_its_event_with_the_movements_figures(organization,
                 "location": movement.location_id,
                 "movement_type": "IN",
                 "delta": n + 1,
-                "quantity": n + 1,
+                "quantity": 10 + n + 1,  # the quantity after
                 "source": "purchase_order",
                 "reference": "PO-000042",
             },
         )
         for n, (product, movement) in enumerate(zip(products, movements, strict=True))
     ]
+    assert (StockMovement in copied) == (count >= COPY_AT_LEAST)  # the path under test
     assert len({event.uuid for event in events}) == count
     assert len({event.txid for event in events}) == 1  # one transaction (0 on SQLite)
 
@@ -56,8 +72,28 @@ def test_each_movement_writes_its_event_with_the_movements_figures(organization,
 @pytest.mark.django_db
 def test_a_movement_without_a_reference_says_so(organization):
     product = ProductFactory(organization=organization, sku="MUG", quantity=0)
+    services.record_movement(product=product, movement_type="IN", quantity=5, user=None)
 
     movement = services.record_movement(product=product, movement_type="IN", quantity=3, user=None)
 
     data = Event.objects.get(type="stock.changed", data__movement=movement.pk).data
-    assert (data["reference"], data["source"], data["quantity"]) == (None, "manual", 3)
+    assert (data["reference"], data["source"], data["quantity"]) == (None, "manual", 8)
+
+
+@pytest.mark.django_db
+def test_stock_taken_out_says_how_much_went_and_how_much_is_left(organization):
+    product = ProductFactory(organization=organization, sku="CUP", quantity=0)
+    services.record_movement(product=product, movement_type="IN", quantity=10, user=None)
+    first_event = last_event()
+
+    (movement,) = services.take_out_of_stock(
+        lines=[services.StockLine(product.pk, 4)], source="sales_order", reference="SO-00007",
+        user=None,
+    )  # fmt: skip
+
+    (event,) = Event.objects.filter(pk__gt=first_event, type="stock.changed")
+    assert event.data == {
+        "movement": movement.pk, "product": product.pk, "sku": "CUP",
+        "location": movement.location_id, "movement_type": "OUT", "delta": -4, "quantity": 6,
+        "source": "sales_order", "reference": "SO-00007",
+    }  # fmt: skip

@@ -56,8 +56,8 @@ def test_old_finished_deliveries_go_then_the_events_every_consumer_applied(chang
     Event.objects.filter(pk__in=old).update(created_at=days_ago(31))
     Delivery.objects.filter(pk=deliveries[0].pk).update(delivered_at=days_ago(31))
     Delivery.objects.filter(pk=deliveries[1].pk).update(status="failed", give_up_at=days_ago(31))
-    Delivery.objects.filter(pk=deliveries[2].pk).update(
-        status="pending", delivered_at=None, give_up_at=days_ago(29)
+    Delivery.objects.filter(pk=deliveries[2].pk).update(  # old dates: kept for its status
+        status="pending", delivered_at=days_ago(31), give_up_at=days_ago(31)
     )
     Delivery.objects.filter(pk=deliveries[4].pk).update(delivered_at=days_ago(29))
 
@@ -88,6 +88,8 @@ def test_nothing_is_pruned_for_a_consumer_that_never_ran_or_without_retention(ch
     EventCursor.objects.filter(consumer=alerts.CONSUMER).delete()  # it will read them all
     assert core_tasks.prune_events() == 0
     assert Event.objects.count() == count
+    alerts.record_crossings()  # once it has run, they go
+    assert core_tasks.prune_events() == count
 
 
 def test_the_pruning_runs_nightly_deliveries_first():
