@@ -1,6 +1,6 @@
 """Reads of orders, with their totals computed by the database."""
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from django.db.models import (
     ExpressionWrapper,
@@ -14,7 +14,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from core.fields import MONEY_TOTAL
+from core.fields import MONEY_TOTAL, MONEY_TOTAL_DIGITS
 from orders.models import Order
 
 
@@ -56,3 +56,22 @@ def order_total(model: type[Order]):
     return Coalesce(
         Subquery(totals, output_field=MONEY_TOTAL), Value(Decimal("0.00")), output_field=MONEY_TOTAL
     )
+
+
+def with_totals_as_written(order: Order, *, total: str) -> Order | None:
+    """An order this request just wrote, with what `orders_with_totals` would read back (each
+    line's `line_total`, the order's `total`) computed from its lines in memory (those
+    `write_lines` stored, as the database holds them: integer quantities, 2-place prices), so
+    the answer needs no query; the sums are exact, as the database's. None when its lines are
+    not in memory."""
+    written = getattr(order, "_prefetched_objects_cache", {}).get("items")
+    if written is None:
+        return None
+    line_model = type(order)._meta.get_field("items").related_model
+    lines = sorted(written, key=lambda line: line.pk)
+    with localcontext(prec=2 * MONEY_TOTAL_DIGITS):
+        for line in lines:
+            line.line_total = line.quantity * getattr(line, line_model.PRICE_FIELD)
+        setattr(order, total, sum((line.line_total for line in lines), Decimal("0.00")))
+    written._result_cache = lines
+    return order

@@ -19,7 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from core.fields import MONEY_TOTAL
-from orders.selectors import orders_with_totals
+from orders.selectors import orders_with_totals, with_totals_as_written
 from sales.models import CustomerReturn, CustomerReturnLine, SalesOrder, SalesOrderItem
 from stock.selectors import movements_with_details
 
@@ -42,6 +42,20 @@ def sales_orders_with_totals() -> QuerySet[SalesOrder]:
         ),
         gross_margin=ExpressionWrapper(F("total_amount") - F("total_cost"), MONEY_TOTAL),
     )
+
+
+def sales_order_as_written(order: SalesOrder) -> SalesOrder | None:
+    """An order this request just wrote (created, and fulfilled if it was asked to be) with
+    what `sales_orders_with_totals` would read back, from its lines in memory; None when they
+    are not there. (tests/sales/test_sales_orders.py holds it to the read-back's answer.)"""
+    if with_totals_as_written(order, total="total_amount") is None:
+        return None
+    order.total_cost = order.gross_margin = None
+    if order.status == SalesOrder.Status.FULFILLED:
+        costs = [line.line_cost for line in order.items.all() if line.line_cost is not None]
+        order.total_cost = sum(costs, Decimal(0))
+        order.gross_margin = order.total_amount - order.total_cost
+    return order
 
 
 def _line_total():

@@ -29,6 +29,9 @@ class SalesOrderViewSet(OrderViewSet):
     def create_order(self, user, data):
         return services.create_sales_order(organization=user.organization, user=user, **data)
 
+    def as_written(self, order):
+        return selectors.sales_order_as_written(order)
+
     def update_order(self, order, user, data):
         return services.update_sales_order(order=order, user=user, **data)
 
