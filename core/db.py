@@ -168,12 +168,13 @@ def foreign_keys_checked_at_once():
     for this transaction, or this statement fails with an IntegrityError the service answers.
     """
     on_postgres = connection.vendor == "postgresql"
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic():
         if on_postgres:
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         yield
-        if on_postgres:
+        if on_postgres and not own_transaction:  # (a transaction of its own ends here)
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
@@ -188,7 +189,7 @@ def references_checked(*, message: str, field: str | None = None):
     """A transaction whose foreign keys are checked at each statement; a row it refers to that
     a concurrent request deleted is a BrokenRule (400) naming `field`, not a 500 at COMMIT."""
     try:
-        with transaction.atomic(), foreign_keys_checked_at_once():
+        with foreign_keys_checked_at_once():  # (rolled back before the error is answered)
             yield
     except IntegrityError as exc:
         if is_foreign_key_violation(exc):
