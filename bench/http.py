@@ -963,6 +963,20 @@ def sales_figures(organization_id: int, ids: list[int]) -> dict:
     }
 
 
+def settled_sales_figures(organization_id: int, ids: list[int], *, wait: float = 30.0) -> dict:
+    """`sales_figures` once they stop moving: `drain` returns when one worker is free, while
+    another may still be committing an order wrk gave up on (read in between, the orders, the
+    movements and the units counted one after the other disagree by the orders in flight)."""
+    figures, deadline = sales_figures(organization_id, ids), time.monotonic() + wait
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        again = sales_figures(organization_id, ids)
+        if again == figures:
+            break
+        figures = again
+    return figures
+
+
 def measure_sales(options: Options, server: Server, token: str, seeded: Seeded) -> list[str]:
     """One-line sales orders POSTed fulfilled by SALES_CLIENTS connections, on products picked
     at random among SALES_DISTINCT, then all on one hot product; then the checks: every order
@@ -996,7 +1010,7 @@ def measure_sales(options: Options, server: Server, token: str, seeded: Seeded) 
                     f"{run.db_cpu_ms:.1f} ms; load average {run.load}{note}"
                 )
             results[label] = runs
-    after = sales_figures(seeded.organization_id, ids)
+    after = settled_sales_figures(seeded.organization_id, ids)
     orders = after["orders"] - before["orders"]
     out = after["out"] - before["out"]
     sold = before["units"] - after["units"]
