@@ -265,6 +265,7 @@ def search_indexes_dropped(cursor):
         cursor.execute("SET maintenance_work_mem = '1GB'")  # a GIN build sorts in memory
         for _, definition in indexes:
             cursor.execute(definition)
+        cursor.execute("RESET maintenance_work_mem")
 
 
 def vacuum(cursor) -> None:

@@ -160,7 +160,8 @@ def update_under_lock(
 
 @contextmanager
 def foreign_keys_checked_at_once():
-    """Check foreign keys at each statement (in a savepoint), not at COMMIT.
+    """Check foreign keys at each statement (in a savepoint, or in a transaction of its own),
+    not at COMMIT.
 
     Django creates PostgreSQL foreign keys INITIALLY DEFERRED, so a row inserted while the row
     it refers to is being deleted fails only at COMMIT, as a 500. Checked at once, the check

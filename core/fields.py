@@ -53,9 +53,17 @@ def cost_field(**kwargs) -> models.DecimalField:
     return models.DecimalField(max_digits=COST_DIGITS, decimal_places=COST_PLACES, **kwargs)
 
 
+class NonNegativeDecimalField(serializers.DecimalField):
+    """A decimal >= 0 a client sends; "-0" is taken as 0 (it passes `min_value=0`, and would be
+    answered "-0.00" where the database, which keeps no sign on zero, reads back "0.00")."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data) + 0  # -0.00 + 0 == 0.00: the sign dropped
+
+
 def money_input(**kwargs) -> serializers.DecimalField:
     """A price or cost a client sends: a decimal string, >= 0, 2 places."""
-    return serializers.DecimalField(
+    return NonNegativeDecimalField(
         max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, min_value=0, **kwargs
     )
 
@@ -75,7 +83,7 @@ def quantity_input(*, minimum: int = 0, **kwargs) -> serializers.IntegerField:
 
 def cost_input(**kwargs) -> serializers.DecimalField:
     """A unit cost a client sends: a decimal string, >= 0, up to 4 places."""
-    return serializers.DecimalField(
+    return NonNegativeDecimalField(
         max_digits=COST_DIGITS, decimal_places=COST_PLACES, min_value=0, **kwargs
     )
 
