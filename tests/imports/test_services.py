@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 import core.audit
 import core.bulk
@@ -23,6 +23,7 @@ from stock.models import StockLevel, StockMovement
 from stock.services import InvalidStockChange, create_products_with_stock, record_opening_stock
 from tests.factories import OrganizationFactory, ProductFactory, UserFactory
 from tests.imports.files import csv_bytes
+from tests.support.bulk import copied_tables
 
 pytestmark = pytest.mark.django_db
 
@@ -139,15 +140,7 @@ def copy_from(monkeypatch, rows: int) -> list[str]:
     """COPY from `rows` rows on; returns the tables written by COPY from now on."""
     for module in (core.bulk, core.events):  # (core.audit writes through core.bulk)
         monkeypatch.setattr(module, "COPY_AT_LEAST", rows)
-    real, copied = core.bulk.copy_rows, []
-
-    def copy_rows(model, columns, rows):
-        copied.append(model._meta.db_table)
-        return real(model, columns, rows)
-
-    for module in (core.bulk, core.events):
-        monkeypatch.setattr(module, "copy_rows", copy_rows)
-    return copied
+    return copied_tables(monkeypatch)
 
 
 def what_the_import_wrote(organization) -> dict:
@@ -197,7 +190,10 @@ def test_a_large_import_writes_by_copy_exactly_what_inserts_write(
                                 data=big_file(), dry_run=False, create_missing=True)  # fmt: skip
         assert (job.status, job.created) == ("done", 150), job.errors
         by_copy = {"inventory_product", "stock_stockmovement", "core_event", "core_auditentry"}
-        assert by_copy <= set(copied) if copy_at_least < 10**9 else copied == []
+        if copy_at_least < 10**9 and connection.vendor == "postgresql":
+            assert by_copy <= set(copied)
+        else:
+            assert copied == []
         txids = set(
             Event.objects.filter(organization_id=organization.pk).values_list("txid", flat=True)
         )
