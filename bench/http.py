@@ -715,15 +715,13 @@ def plain_export_select() -> str:
 
     from core.dates import local_today
     from inventory.exports import PRODUCT_COLUMNS
-    from purchases.selectors import on_order
-    from stock.selectors import products_with_stock_figures
+    from purchases.selectors import products_with_on_order
     from users.models import Organization
 
     organization = Organization.objects.get(name=ORGANIZATION_NAME)
     rows = (
-        products_with_stock_figures(today=local_today(organization))
+        products_with_on_order(today=local_today(organization))
         .filter(organization=organization, is_archived=False)
-        .annotate(on_order=on_order())  # as the export's queryset (inventory.views)
         .order_by("name", "id")
         .values_list(*(column.expression for column in PRODUCT_COLUMNS))
     )

@@ -67,11 +67,10 @@ def with_totals_as_written(order: Order, *, total: str) -> Order | None:
     written = getattr(order, "_prefetched_objects_cache", {}).get("items")
     if written is None:
         return None
-    line_model = type(order)._meta.get_field("items").related_model
     lines = sorted(written, key=lambda line: line.pk)
     with localcontext(prec=2 * MONEY_TOTAL_DIGITS):
         for line in lines:
-            line.line_total = line.quantity * getattr(line, line_model.PRICE_FIELD)
+            line.line_total = line.quantity * getattr(line, written.model.PRICE_FIELD)
         setattr(order, total, sum((line.line_total for line in lines), Decimal("0.00")))
     written._result_cache = lines
     return order

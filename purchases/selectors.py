@@ -1,5 +1,8 @@
 """Reads of purchase orders, with their totals computed by the database."""
 
+import datetime
+import functools
+
 from django.db.models import (
     ExpressionWrapper,
     F,
@@ -14,6 +17,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from core.fields import MONEY_TOTAL
+from inventory.models import Product
 from orders.selectors import orders_with_totals
 from purchases.models import (
     PurchaseOrder,
@@ -23,7 +27,7 @@ from purchases.models import (
     SupplierReturn,
     SupplierReturnLine,
 )
-from stock.selectors import movements_with_details
+from stock.selectors import movements_with_details, products_with_stock_figures
 
 
 def purchase_orders_with_totals() -> QuerySet[PurchaseOrder]:
@@ -104,6 +108,15 @@ def on_order(*, product=None, location=None) -> Coalesce:
     return Coalesce(
         Subquery(total, output_field=IntegerField()), Value(0), output_field=IntegerField()
     )
+
+
+@functools.lru_cache(maxsize=4)
+def products_with_on_order(*, today: datetime.date) -> QuerySet[Product]:
+    """Every product with its stock figures as of `today` (`products_with_stock_figures`) and
+    `on_order`, what open purchase orders still bring (a subquery a row): the catalogue as the
+    product list, a product and the export show it. Built once per date in a process (the
+    `on_order` annotation alone cost about 0.45 ms a request): take a copy (`.all()`)."""
+    return products_with_stock_figures(today=today).annotate(on_order=on_order())
 
 
 def on_order_by_location(*, organization_id: int) -> dict[tuple[int, int], int]:
