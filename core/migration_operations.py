@@ -1,6 +1,6 @@
 """Migration operations for PostgreSQL-only indexes built without blocking writes."""
 
-from django.contrib.postgres.operations import AddIndexConcurrently
+from django.contrib.postgres.operations import AddIndexConcurrently, BtreeGinExtension
 
 
 def drop_if_invalid(schema_editor, name):
@@ -25,6 +25,15 @@ class AddIndexConcurrentlyOnPostgreSQL(AddIndexConcurrently):
             return
         drop_if_invalid(schema_editor, self.index.name)
         super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+class BtreeGinExtensionOnPostgreSQL(BtreeGinExtension):
+    """Django's operation, skipped on other databases both ways (Django's own skips them going
+    forwards only: migrating back on SQLite asked SQLite for pg_extension)."""
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor == "postgresql":

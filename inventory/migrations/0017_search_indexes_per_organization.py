@@ -9,12 +9,15 @@ these and the extension.
 """
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
-from django.contrib.postgres.operations import BtreeGinExtension
 from django.db import migrations
 from django.db.models import F
 from django.db.models.functions import Upper
 
-from core.migration_operations import AddIndexConcurrentlyOnPostgreSQL, drop_if_invalid
+from core.migration_operations import (
+    AddIndexConcurrentlyOnPostgreSQL,
+    BtreeGinExtensionOnPostgreSQL,
+    drop_if_invalid,
+)
 
 PLATFORM_WIDE = {
     "inventory_product_name_trgm": 'UPPER("name"::text)',
@@ -49,7 +52,7 @@ class Migration(migrations.Migration):
     dependencies = [("inventory", "0016_product_last_counted_at")]
 
     operations = [
-        BtreeGinExtension(),
+        BtreeGinExtensionOnPostgreSQL(),
         *(
             AddIndexConcurrentlyOnPostgreSQL(model_name="product", index=index)
             for index in (

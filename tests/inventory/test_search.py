@@ -290,7 +290,7 @@ def operations_of(migration_key) -> list[str]:
 
 def test_the_migration_builds_concurrently_outside_a_transaction():
     names = operations_of(AFTER)
-    assert names[0] == "BtreeGinExtension"
+    assert names[0] == "BtreeGinExtensionOnPostgreSQL"
     assert names.count("AddIndexConcurrentlyOnPostgreSQL") == 4
 
 
